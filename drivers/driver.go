@@ -1,0 +1,97 @@
+// Package drivers is the contract between the broker and the clouds it reaches.
+//
+// As with database/sql/driver, a driver implements a tiny required interface (Driver, Conn) and
+// any number of optional one-method capability interfaces, which the broker discovers by type
+// assertion. A capability a driver lacks surfaces as model.ErrUnsupported.
+package drivers
+
+import (
+	"context"
+	"time"
+
+	"cloudbroker/broker/model"
+)
+
+// Driver opens connections to one kind of cloud.
+type Driver interface {
+	Open(ctx context.Context, cfg Config) (Conn, error)
+}
+
+// Config is what a provider's configuration hands its driver. Secrets live here only, in the
+// process that runs the driver; they never go into task payloads.
+type Config struct {
+	// Name is the provider's name in the broker's configuration.
+	Name string
+	// URL locates the endpoint: https://host/sdk for vCenter, qemu:///system for KVM.
+	URL      string
+	Username string
+	Password string
+	// Insecure skips TLS verification (self-signed vCenter certificates).
+	Insecure bool
+	// Timeout bounds each call to the endpoint. Zero means the driver's default.
+	Timeout time.Duration
+	// Options holds driver-specific settings (datacenter, images pool, ...).
+	Options map[string]string
+}
+
+// Conn is an open connection to one provider. Implementations must be safe for concurrent use.
+type Conn interface {
+	// Ping checks that the endpoint answers; it wraps model.ErrUnavailable when it does not.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// VMLister lists a provider's VMs (templates included, marked Template).
+type VMLister interface {
+	ListVMs(ctx context.Context) ([]model.VM, error)
+}
+
+// DiskLister reads the virtual disks of one VM by its native id.
+type DiskLister interface {
+	ListDisks(ctx context.Context, nativeVMID string) ([]model.Disk, error)
+}
+
+// PowerOp is a power transition.
+type PowerOp string
+
+const (
+	PowerOn  PowerOp = "start"
+	PowerOff PowerOp = "stop"
+	Reboot   PowerOp = "reboot"
+)
+
+// PowerController changes a VM's power state and waits until the change is done.
+type PowerController interface {
+	SetPower(ctx context.Context, nativeVMID string, op PowerOp) error
+}
+
+// CloneSpec says how to clone a VM.
+type CloneSpec struct {
+	Name string
+	// Full also clones data disks; otherwise only the root disk is copied where the driver can.
+	Full bool
+	// PowerOn starts the clone once it exists.
+	PowerOn bool
+	// Progress, if set, receives percent-complete updates while the clone runs.
+	Progress func(percent int)
+}
+
+// Cloner clones a VM and returns the new one.
+type Cloner interface {
+	Clone(ctx context.Context, nativeVMID string, spec CloneSpec) (model.VM, error)
+}
+
+// ISOLister lists the ISO images a VM could mount.
+type ISOLister interface {
+	ListISOs(ctx context.Context, nativeVMID string) ([]model.Image, error)
+}
+
+// ImageCatalog lists a provider's images (templates, image volumes, catalog entries).
+type ImageCatalog interface {
+	ListImages(ctx context.Context) ([]model.Image, error)
+}
+
+// CapacityReporter lists hosts with their capacity.
+type CapacityReporter interface {
+	ListHosts(ctx context.Context) ([]model.Host, error)
+}
