@@ -1,0 +1,44 @@
+package vcproxy
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"cloudbroker/broker/model"
+)
+
+// errorBody is the dialect's error shape: {"errcode":"500","errmsg":"..."}; errcode is a string.
+type errorBody struct {
+	Errcode string `json:"errcode"`
+	Errmsg  string `json:"errmsg"`
+	// Data carries the taskid of a sync request that timed out, so the caller can poll it.
+	Data any `json:"data,omitempty"`
+}
+
+// status chooses the HTTP status and errcode for an error. It is the dialect's only mapping:
+// drivers and the broker never choose codes.
+func status(err error) (int, string) {
+	var code int
+	switch {
+	case errors.Is(err, model.ErrInvalid):
+		code = http.StatusBadRequest
+	case errors.Is(err, model.ErrUnauthorized):
+		code = http.StatusUnauthorized
+	case errors.Is(err, model.ErrNotFound):
+		code = http.StatusNotFound
+	case errors.Is(err, model.ErrConflict):
+		code = http.StatusConflict
+	case errors.Is(err, model.ErrTooLarge):
+		code = http.StatusRequestEntityTooLarge
+	case errors.Is(err, model.ErrUnsupported):
+		code = http.StatusNotImplemented
+	case errors.Is(err, model.ErrUnavailable):
+		code = http.StatusServiceUnavailable
+	case errors.Is(err, model.ErrTimeout):
+		code = http.StatusGatewayTimeout
+	default:
+		code = http.StatusInternalServerError
+	}
+	return code, strconv.Itoa(code)
+}

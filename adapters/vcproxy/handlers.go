@@ -1,0 +1,85 @@
+package vcproxy
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"cloudbroker/broker"
+	"cloudbroker/broker/model"
+)
+
+// diskInfo is POST /api/vm/diskinfo.
+func (s *Server) diskInfo(c *gin.Context) {
+	var req diskInfoRequest
+	if !s.bind(c, &req) {
+		return
+	}
+	if err := req.validate(); err != nil {
+		s.fail(c, err)
+		return
+	}
+	caller := callerOf(c)
+	t, err := s.b.SubmitDiskInfo(c.Request.Context(), caller, req.VMID, req.ClientID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if req.Mode == nil || *req.Mode == ModeAsync {
+		c.JSON(http.StatusOK, ok(gin.H{"vmid": req.VMID, "taskid": t.ID}))
+		return
+	}
+	s.waitAndRender(c, caller, t.ID)
+}
+
+// taskInfo is POST /api/task/info: the envelope of any task, pending or done.
+func (s *Server) taskInfo(c *gin.Context) {
+	var req taskInfoRequest
+	if !s.bind(c, &req) {
+		return
+	}
+	t, err := s.b.Task(c.Request.Context(), callerOf(c), req.TaskID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toEnvelope(t))
+}
+
+// vmList is POST /api/vm/list: the VMs of every provider the caller sees, paged.
+func (s *Server) vmList(c *gin.Context) {
+	var req vmListRequest
+	if !s.bind(c, &req) {
+		return
+	}
+	page, err := s.b.ListVMs(c.Request.Context(), callerOf(c), broker.ListVMsQuery{
+		ClientID: req.ClientID, Provider: req.Provider, Offset: req.Offset, Limit: req.Limit,
+	})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if page.Total == 0 && len(page.Failed) > 0 {
+		// Nothing to show and something broke: say what, rather than an empty success.
+		s.fail(c, page.Failed[0].Err)
+		return
+	}
+	c.JSON(http.StatusOK, ok(toVMList(page, req)))
+}
+
+// waitAndRender answers a sync request: the finished envelope, or a timeout error carrying the
+// taskid so the caller can keep polling.
+func (s *Server) waitAndRender(c *gin.Context, caller broker.Caller, id string) {
+	t, err := s.b.Wait(c.Request.Context(), caller, id)
+	if errors.Is(err, model.ErrTimeout) {
+		code, errcode := status(err)
+		c.JSON(code, errorBody{Errcode: errcode, Errmsg: err.Error(), Data: gin.H{"taskid": id}})
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toEnvelope(t))
+}

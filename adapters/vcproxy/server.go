@@ -1,0 +1,69 @@
+// Package vcproxy speaks the vCenter-proxy dialect (/api/vm/..., /api/task/...): JSON bodies,
+// {"errcode","errmsg","data"} answers and task envelopes, as ../shared/seeds/vcproxy-vm-diskinfo.txt.
+package vcproxy
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"cloudbroker/adapters"
+	"cloudbroker/broker"
+)
+
+// Server holds the dialect's dependencies.
+type Server struct {
+	b       *broker.Broker
+	tokens  adapters.Tokens
+	maxBody int64
+}
+
+// New returns the dialect's server. maxBody bounds request bodies.
+func New(b *broker.Broker, tokens adapters.Tokens, maxBody int64) *Server {
+	return &Server{b: b, tokens: tokens, maxBody: maxBody}
+}
+
+// Register mounts the dialect's routes on r.
+func (s *Server) Register(r gin.IRouter) {
+	g := r.Group("/api", s.auth)
+	g.POST("/vm/diskinfo", s.diskInfo)
+	g.POST("/vm/list", s.vmList)
+	g.POST("/task/info", s.taskInfo)
+}
+
+const callerKey = "vcproxy.caller"
+
+func (s *Server) auth(c *gin.Context) {
+	caller, err := s.tokens.Bearer(c.Request)
+	if err != nil {
+		s.fail(c, err)
+		c.Abort()
+		return
+	}
+	c.Set(callerKey, caller)
+	c.Set("caller", caller.Name) // for the access log
+}
+
+func callerOf(c *gin.Context) broker.Caller { return c.MustGet(callerKey).(broker.Caller) }
+
+// bind reads and decodes the body, answering the dialect's error itself when it cannot.
+func (s *Server) bind(c *gin.Context, v any) bool {
+	body, err := adapters.ReadBody(c.Writer, c.Request, s.maxBody)
+	if err == nil {
+		err = decode(body, v)
+	}
+	if err != nil {
+		s.fail(c, err)
+		return false
+	}
+	return true
+}
+
+// fail answers an error in the dialect's shape.
+func (s *Server) fail(c *gin.Context, err error) {
+	code, errcode := status(err)
+	if code == http.StatusInternalServerError {
+		c.Error(err) // logged with the request
+	}
+	c.JSON(code, errorBody{Errcode: errcode, Errmsg: err.Error()})
+}

@@ -1,0 +1,45 @@
+package vcproxy
+
+import (
+	"cloudbroker/broker"
+)
+
+type vmItem struct {
+	VMID       string `json:"vmid"`
+	Name       string `json:"name"`
+	PowerState string `json:"power_state"`
+	Provider   string `json:"provider"`
+	Clientid   string `json:"clientid"`
+	NativeID   string `json:"native_id"`
+	Template   bool   `json:"template"`
+}
+
+type providerFailure struct {
+	Provider string `json:"provider"`
+	Errcode  string `json:"errcode"`
+	Errmsg   string `json:"errmsg"`
+}
+
+type vmList struct {
+	Total           int               `json:"total"`
+	Offset          int               `json:"offset"`
+	Limit           int               `json:"limit"`
+	VMs             []vmItem          `json:"vms"`
+	FailedProviders []providerFailure `json:"failed_providers"`
+}
+
+func toVMList(p broker.VMPage, req vmListRequest) vmList {
+	out := vmList{Total: p.Total, Offset: req.Offset, Limit: req.Limit, VMs: []vmItem{}, FailedProviders: []providerFailure{}}
+	if out.Limit == 0 {
+		out.Limit = broker.DefaultPageSize
+	}
+	for _, vm := range p.VMs {
+		out.VMs = append(out.VMs, vmItem{VMID: vm.ID, Name: vm.Name, PowerState: string(vm.PowerState),
+			Provider: vm.Provider, NativeID: vm.NativeID, Template: vm.Template})
+	}
+	for _, f := range p.Failed {
+		_, code := status(f.Err)
+		out.FailedProviders = append(out.FailedProviders, providerFailure{Provider: f.Provider, Errcode: code, Errmsg: f.Err.Error()})
+	}
+	return out
+}

@@ -1,0 +1,142 @@
+// Package broker is cloudbroker's core: the normalized model's services behind every dialect.
+// It submits cloud operations as tasks, waits for them, and scopes everything to the caller.
+// No vendor type (govmomi, libvirt, gin, asynq) appears here.
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"cloudbroker/broker/model"
+)
+
+// Options configures a Broker. Zero fields take the documented defaults.
+type Options struct {
+	Tasks     TaskQueue
+	Refs      RefStore
+	Providers *Providers
+	// SyncTimeout bounds Wait. Default 30s.
+	SyncTimeout time.Duration
+	// RefreshInterval is the least time between two VM-id refreshes an unknown vmid triggers.
+	// Default 10s, so a stream of bad ids cannot turn into a stream of full listings.
+	RefreshInterval time.Duration
+	Logger          *slog.Logger
+}
+
+// Broker serves the dialect adapters.
+type Broker struct {
+	tasks       TaskQueue
+	refs        RefStore
+	providers   *Providers
+	syncTimeout time.Duration
+	log         *slog.Logger
+
+	refreshEvery time.Duration
+	refreshMu    sync.Mutex
+	lastRefresh  time.Time
+}
+
+// New returns a Broker.
+func New(o Options) *Broker {
+	if o.SyncTimeout == 0 {
+		o.SyncTimeout = 30 * time.Second
+	}
+	if o.RefreshInterval == 0 {
+		o.RefreshInterval = 10 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return &Broker{tasks: o.Tasks, refs: o.Refs, providers: o.Providers, syncTimeout: o.SyncTimeout,
+		log: o.Logger, refreshEvery: o.RefreshInterval}
+}
+
+// SyncTimeout is how long Wait waits.
+func (b *Broker) SyncTimeout() time.Duration { return b.syncTimeout }
+
+// Providers returns the provider registry.
+func (b *Broker) Providers() *Providers { return b.providers }
+
+// Task returns a task the caller may see.
+func (b *Broker) Task(ctx context.Context, c Caller, id string) (Task, error) {
+	if id == "" {
+		return Task{}, model.Errorf(model.ErrInvalid, "taskid is required")
+	}
+	t, err := b.tasks.Get(ctx, id)
+	if err != nil {
+		return Task{}, err
+	}
+	if !c.Sees(t.Spec.Provider) {
+		// Same answer as for a task that does not exist: no tenant learns another's task ids.
+		return Task{}, model.Errorf(model.ErrNotFound, "task %s not found or expired", id)
+	}
+	return t, nil
+}
+
+// ErrWaitTimeout is returned by Wait with the task as it stood; it wraps model.ErrTimeout.
+var ErrWaitTimeout = fmt.Errorf("task did not finish in time: %w", model.ErrTimeout)
+
+// Wait waits up to the sync timeout for a task and returns it finished, or returns the task as
+// it stands with an error wrapping ErrWaitTimeout. The task goes on running either way.
+func (b *Broker) Wait(ctx context.Context, c Caller, id string) (Task, error) {
+	if _, err := b.Task(ctx, c, id); err != nil {
+		return Task{}, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, b.syncTimeout)
+	defer cancel()
+	t, err := b.tasks.Wait(wctx, id)
+	if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		return t, fmt.Errorf("task %s still %s after %s; poll it by taskid: %w", id, t.State, b.syncTimeout, ErrWaitTimeout)
+	}
+	return t, err
+}
+
+// resolveVM finds a VM the caller may see. An id never seen triggers one (rate-limited) refresh
+// of the id mapping, so a VM created since the last listing is found on first use.
+func (b *Broker) resolveVM(ctx context.Context, c Caller, vmid string) (VMRef, error) {
+	if vmid == "" {
+		return VMRef{}, model.Errorf(model.ErrInvalid, "vmid is required")
+	}
+	ref, err := b.refs.ResolveVM(ctx, vmid)
+	if errors.Is(err, model.ErrNotFound) && b.refreshAllowed() {
+		b.log.InfoContext(ctx, "unknown vmid, refreshing VM ids", "vmid", vmid)
+		if _, lerr := b.ListVMs(ctx, System, ListVMsQuery{}); lerr != nil {
+			b.log.WarnContext(ctx, "VM id refresh failed", "err", lerr)
+		}
+		ref, err = b.refs.ResolveVM(ctx, vmid)
+	}
+	if err != nil {
+		return VMRef{}, err
+	}
+	if _, ok := b.providers.Get(ref.Provider); !ok || !c.Sees(ref.Provider) {
+		return VMRef{}, model.Errorf(model.ErrNotFound, "vm %s not found", vmid)
+	}
+	return ref, nil
+}
+
+func (b *Broker) refreshAllowed() bool {
+	b.refreshMu.Lock()
+	defer b.refreshMu.Unlock()
+	if time.Since(b.lastRefresh) < b.refreshEvery {
+		return false
+	}
+	b.lastRefresh = time.Now()
+	return true
+}
+
+// checkClientID refuses a request that names an agent which does not serve the provider.
+func (b *Broker) checkClientID(provider, clientid string) (string, error) {
+	p, _ := b.providers.Get(provider)
+	if clientid != "" && clientid != p.ClientID {
+		owner := p.ClientID
+		if owner == "" {
+			owner = "the broker itself (no clientid)"
+		}
+		return "", model.Errorf(model.ErrInvalid, "clientid %q does not serve provider %q (served by %s)", clientid, provider, owner)
+	}
+	return p.ClientID, nil
+}

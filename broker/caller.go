@@ -1,0 +1,18 @@
+package broker
+
+import "slices"
+
+// Caller is who makes a request, as the dialect's authentication established it.
+type Caller struct {
+	Name string
+	// Providers limits what the caller sees; nil means every provider.
+	Providers []string
+}
+
+// System is the broker itself (start-up refreshes): it sees everything.
+var System = Caller{Name: "system"}
+
+// Sees reports whether the caller may see the provider's resources and tasks.
+func (c Caller) Sees(provider string) bool {
+	return c.Providers == nil || slices.Contains(c.Providers, provider)
+}

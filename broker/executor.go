@@ -1,0 +1,141 @@
+package broker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"cloudbroker/broker/model"
+	"cloudbroker/drivers"
+)
+
+// ProviderSpec is a provider as a worker sees it: its identity plus how to reach it.
+type ProviderSpec struct {
+	model.Provider
+	Config drivers.Config
+}
+
+// Executor runs tasks against drivers; it lives in the worker (the broker's own or an agent).
+// Connections open lazily and reopen after a failure, so a cloud that is down at start-up
+// does not stop the worker, and one that comes back is used again.
+type Executor struct {
+	specs map[string]ProviderSpec
+	log   *slog.Logger
+
+	mu    sync.Mutex
+	conns map[string]drivers.Conn
+}
+
+// NewExecutor returns an Executor for the given providers.
+func NewExecutor(specs []ProviderSpec, log *slog.Logger) *Executor {
+	if log == nil {
+		log = slog.Default()
+	}
+	e := &Executor{specs: map[string]ProviderSpec{}, conns: map[string]drivers.Conn{}, log: log}
+	for _, s := range specs {
+		e.specs[s.Name] = s
+	}
+	return e
+}
+
+// Close closes every open connection.
+func (e *Executor) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var errs []error
+	for name, c := range e.conns {
+		errs = append(errs, c.Close())
+		delete(e.conns, name)
+	}
+	return errors.Join(errs...)
+}
+
+// Conn returns the open connection to a provider, opening it if needed.
+func (e *Executor) Conn(ctx context.Context, provider string) (drivers.Conn, error) {
+	spec, ok := e.specs[provider]
+	if !ok {
+		return nil, model.Errorf(model.ErrNotFound, "provider %q is not configured on this worker", provider)
+	}
+	e.mu.Lock()
+	c, ok := e.conns[provider]
+	e.mu.Unlock()
+	if ok {
+		return c, nil
+	}
+	// Opening can take seconds (a vCenter login); do it outside the lock.
+	c, err := drivers.Open(ctx, spec.Driver, spec.Config)
+	if err != nil {
+		return nil, fmt.Errorf("provider %q: %w", provider, err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if prev, raced := e.conns[provider]; raced {
+		c.Close()
+		return prev, nil
+	}
+	e.conns[provider] = c
+	e.log.Info("provider connected", "provider", provider, "driver", spec.Driver)
+	return c, nil
+}
+
+// drop forgets a connection that failed with a transient error, so the next task reopens it.
+func (e *Executor) drop(provider string, c drivers.Conn) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.conns[provider] == c {
+		delete(e.conns, provider)
+		c.Close()
+	}
+}
+
+// Execute runs one task and returns its Result.
+func (e *Executor) Execute(ctx context.Context, spec TaskSpec) (json.RawMessage, error) {
+	c, err := e.Conn(ctx, spec.Provider)
+	if err != nil {
+		return nil, err
+	}
+	res, err := e.run(ctx, c, spec)
+	if err != nil {
+		if Retryable(err) {
+			e.drop(spec.Provider, c)
+		}
+		return nil, err
+	}
+	return json.Marshal(res)
+}
+
+func (e *Executor) run(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, error) {
+	switch spec.Type {
+	case TypeVMDiskInfo:
+		dl, ok := c.(drivers.DiskLister)
+		if !ok {
+			return nil, drivers.Unsupported(spec.Provider, "list disks")
+		}
+		disks, err := dl.ListDisks(ctx, spec.NativeID)
+		if err != nil {
+			return nil, err
+		}
+		return DiskInfoResult{VMID: spec.VMID, Disks: disks}, nil
+	case TypeVMList:
+		vl, ok := c.(drivers.VMLister)
+		if !ok {
+			return nil, drivers.Unsupported(spec.Provider, "list VMs")
+		}
+		vms, err := vl.ListVMs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return VMListResult{VMs: vms}, nil
+	}
+	return nil, model.Errorf(model.ErrUnsupported, "unknown task type %q", spec.Type)
+}
+
+// Retryable reports whether a failed attempt may succeed if tried again: the backend was
+// unreachable or slow. Everything else (not found, invalid, unsupported) fails at once.
+func Retryable(err error) bool {
+	return errors.Is(err, model.ErrUnavailable) || errors.Is(err, model.ErrTimeout) ||
+		errors.Is(err, context.DeadlineExceeded)
+}

@@ -1,0 +1,190 @@
+// Package app wires a broker process from its configuration: Redis, the task queue, the
+// optional in-process worker, the dialect adapters and the HTTP server. cmd/broker and the
+// tests build the same thing through it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/redis/go-redis/v9"
+
+	"cloudbroker/adapters"
+	"cloudbroker/adapters/vcproxy"
+	"cloudbroker/broker"
+	"cloudbroker/broker/model"
+	"cloudbroker/config"
+	"cloudbroker/drivers"
+	"cloudbroker/queue"
+
+	// Drivers register themselves.
+	_ "cloudbroker/drivers/vcenter"
+)
+
+// App is one broker process.
+type App struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	embedded *queue.Embedded
+	rdb      redis.UniversalClient
+	queue    *queue.Queue
+	exec     *broker.Executor
+	worker   *queue.Worker
+	broker   *broker.Broker
+	engine   *gin.Engine
+}
+
+// New builds the process; nothing listens until Serve.
+func New(cfg *config.Config, log *slog.Logger) (*App, error) {
+	a := &App{cfg: cfg, log: log}
+	if cfg.Redis.Embedded {
+		e, err := queue.StartEmbedded()
+		if err != nil {
+			return nil, fmt.Errorf("embedded redis: %w", err)
+		}
+		a.embedded = e
+		cfg.Redis.Addr = e.Addr()
+		log.Warn("DEMO SETUP: in-process Redis (miniredis); tasks do not survive a restart", "addr", e.Addr())
+	}
+	a.rdb = queue.NewRedis(cfg.Redis)
+	a.queue = queue.New(a.rdb, queue.Config{
+		Retention: cfg.Tasks.Retention.D(), Timeout: cfg.Tasks.Timeout.D(), MaxRetry: *cfg.Tasks.MaxRetry, Logger: log,
+	})
+	var metas []model.Provider
+	var specs []broker.ProviderSpec
+	for _, p := range cfg.Providers {
+		meta := model.Provider{Name: p.Name, Driver: p.Driver, ClientID: p.ClientID, Region: p.Region, Zones: p.Zones}
+		metas = append(metas, meta)
+		if p.ClientID == "" { // providers bound to a clientid run in that agent, not here
+			specs = append(specs, broker.ProviderSpec{Provider: meta, Config: DriverConfig(p)})
+		}
+	}
+	a.broker = broker.New(broker.Options{
+		Tasks: a.queue, Refs: queue.NewRefs(a.rdb), Providers: broker.NewProviders(metas),
+		SyncTimeout: cfg.Tasks.SyncTimeout.D(), Logger: log,
+	})
+	if *cfg.Worker.Enabled {
+		a.exec = broker.NewExecutor(specs, log)
+		a.worker = queue.NewWorker(a.rdb, a.exec, queue.WorkerConfig{
+			Queues: []string{queue.DefaultQueue}, Concurrency: cfg.Worker.Concurrency,
+			PollInterval: cfg.Tasks.PollInterval.D(), RetryDelay: cfg.Tasks.RetryDelay.D(),
+			ShutdownTimeout: cfg.Worker.ShutdownTimeout.D(), Logger: log,
+		})
+	}
+	a.engine = a.routes()
+	return a, nil
+}
+
+// DriverConfig turns a provider's configuration into its driver's.
+func DriverConfig(p config.Provider) drivers.Config {
+	return drivers.Config{Name: p.Name, URL: p.URL, Username: p.Username, Password: p.Password,
+		Insecure: p.Insecure, Timeout: p.Timeout.D(), Options: p.Options}
+}
+
+// Tokens turns configured tokens into callers.
+func Tokens(cfg *config.Config) adapters.Tokens {
+	var ts adapters.Tokens
+	for _, t := range cfg.Auth.Tokens {
+		var providers []string
+		if len(t.Providers) > 0 {
+			providers = t.Providers
+		}
+		ts = append(ts, adapters.Token{Token: t.Token, Caller: broker.Caller{Name: t.Name, Providers: providers}})
+	}
+	return ts
+}
+
+func (a *App) routes() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(gin.Recovery(), accessLog(a.log))
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", a.ready)
+	vcproxy.New(a.broker, Tokens(a.cfg), a.cfg.HTTP.MaxBodyBytes).Register(r)
+	return r
+}
+
+func (a *App) ready(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	if err := a.queue.Ping(ctx); err != nil {
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "redis": err.Error()})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready", "redis": "ok"})
+}
+
+// Handler is the HTTP API.
+func (a *App) Handler() http.Handler { return a.engine }
+
+// Broker is the core service.
+func (a *App) Broker() *broker.Broker { return a.broker }
+
+// Start starts the worker and warms the VM id map in the background.
+func (a *App) Start() error {
+	if a.worker != nil {
+		if err := a.worker.Start(); err != nil {
+			return fmt.Errorf("worker: %w", err)
+		}
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), a.cfg.Tasks.SyncTimeout.D())
+		defer cancel()
+		page, err := a.broker.ListVMs(ctx, broker.System, broker.ListVMsQuery{Limit: 1})
+		if err != nil {
+			a.log.Warn("initial VM listing failed; ids resolve on first use", "err", err)
+			return
+		}
+		for _, f := range page.Failed {
+			a.log.Warn("provider not listed at start-up", "provider", f.Provider, "err", f.Err)
+		}
+		a.log.Info("VM ids loaded", "vms", page.Total)
+	}()
+	return nil
+}
+
+// Serve serves HTTP on ln until ctx ends, then shuts down gracefully: in-flight requests finish
+// (up to http.shutdown_timeout), then the worker drains its running tasks.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler: a.engine, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: a.cfg.HTTP.ReadTimeout.D(), WriteTimeout: a.cfg.HTTP.WriteTimeout.D(),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.log.Info("broker listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down: finishing in-flight requests", "timeout", a.cfg.HTTP.ShutdownTimeout.D())
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.HTTP.ShutdownTimeout.D())
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// Close stops the worker (letting running tasks finish) and releases everything.
+func (a *App) Close() {
+	if a.worker != nil {
+		a.worker.Shutdown()
+	}
+	if a.exec != nil {
+		a.exec.Close()
+	}
+	a.queue.Close()
+	a.rdb.Close()
+	if a.embedded != nil {
+		a.embedded.Close()
+	}
+}

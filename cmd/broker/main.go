@@ -1,0 +1,75 @@
+// Command broker runs cloudbroker's API (all dialects) with an optional in-process worker.
+//
+//	broker --config broker.yaml   # production: Redis, providers, tokens from the file
+//	broker                        # demo: in-process Redis and a simulated vCenter
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"cloudbroker/cmd/app"
+	"cloudbroker/config"
+	"cloudbroker/drivers/vcenter/vcsim"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "broker:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	cfgPath := flag.String("config", "", "YAML config file; without it the broker starts the demo setup")
+	listen := flag.String("listen", "", "listen address, overrides the config's listen")
+	flag.Parse()
+
+	var cfg *config.Config
+	var sim *vcsim.Sim
+	if *cfgPath == "" {
+		var err error
+		if sim, err = vcsim.Start(); err != nil {
+			return fmt.Errorf("demo vCenter simulator: %w", err)
+		}
+		defer sim.Close()
+		cfg = config.Demo(sim.URL.String(), os.Getenv)
+	} else {
+		var err error
+		if cfg, err = config.Load(*cfgPath); err != nil {
+			return err
+		}
+	}
+	if *listen != "" {
+		cfg.Listen = *listen
+	}
+	log := app.NewLogger(cfg.Log, os.Stderr)
+	slog.SetDefault(log)
+	if cfg.Demo {
+		log.Warn("DEMO SETUP: in-process Redis and a simulated vCenter; not for production. Pass --config for a real deployment.",
+			"vcenter", sim.URL.Redacted())
+		log.Warn("DEMO TOKEN (set BROKER_TOKEN to choose it): " + cfg.Auth.Tokens[0].Token)
+	}
+
+	a, err := app.New(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	if err := a.Start(); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return a.Serve(ctx, ln)
+}

@@ -1,0 +1,146 @@
+// Package config loads the broker's and the agent's YAML configuration, applies environment
+// overrides and validates the result with messages that name the offending field.
+package config
+
+import (
+	"time"
+)
+
+// Config is the whole configuration. Every field documents its default.
+type Config struct {
+	// Listen is the HTTP address. Default "127.0.0.1:8080".
+	Listen string `yaml:"listen"`
+	Redis  Redis  `yaml:"redis"`
+	Tasks  Tasks  `yaml:"tasks"`
+	Worker Worker `yaml:"worker"`
+	HTTP   HTTP   `yaml:"http"`
+	Auth   Auth   `yaml:"auth"`
+	Log    Log    `yaml:"log"`
+	// Providers are the clouds this process knows. The broker needs their names, drivers and
+	// clientids to route; only a process that runs the worker opens them (and needs secrets).
+	Providers []Provider `yaml:"providers"`
+	// Demo marks the embedded demo setup (in-process Redis and simulated vCenter).
+	Demo bool `yaml:"-"`
+}
+
+// Redis locates the shared Redis. Exactly one of Addr, Sentinel, Cluster or Embedded.
+type Redis struct {
+	// Addr is host:port of a single Redis. Env REDIS_ADDR or BROKER_REDIS_ADDR overrides.
+	Addr     string `yaml:"addr"`
+	Username string `yaml:"username"`
+	// Password; env BROKER_REDIS_PASSWORD overrides (keep it out of the file).
+	Password string `yaml:"password"`
+	DB       int    `yaml:"db"`
+	// TLS enables TLS to Redis; TLSServerName and TLSInsecure tune it.
+	TLS           bool   `yaml:"tls"`
+	TLSServerName string `yaml:"tls_server_name"`
+	TLSInsecure   bool   `yaml:"tls_insecure"`
+	// Sentinel: master name and sentinel addresses, for a failover deployment.
+	SentinelMaster string   `yaml:"sentinel_master"`
+	SentinelAddrs  []string `yaml:"sentinel_addrs"`
+	// ClusterAddrs: seed nodes of a Redis Cluster.
+	ClusterAddrs []string `yaml:"cluster_addrs"`
+	// Embedded runs an in-process Redis (miniredis). For demos only: nothing survives a restart.
+	Embedded bool `yaml:"embedded"`
+}
+
+// Tasks tunes the task queue.
+type Tasks struct {
+	// Retention is how long a task and its result stay readable after submission. Default 24h,
+	// as the vcproxy sample's ExpireTime - InsertTime.
+	Retention Duration `yaml:"retention"`
+	// SyncTimeout bounds a sync (mode 0) request's wait. Default 30s. The task goes on after it.
+	SyncTimeout Duration `yaml:"sync_timeout"`
+	// Timeout bounds one attempt of a task on a worker. Default 2m.
+	Timeout Duration `yaml:"timeout"`
+	// MaxRetry is how often a task that failed with a transient error is retried. Default 3.
+	MaxRetry *int `yaml:"max_retry"`
+	// RetryDelay is the first retry's delay, doubled on each retry up to 30s. Default 1s.
+	RetryDelay Duration `yaml:"retry_delay"`
+	// PollInterval is how often an idle worker looks for new tasks. Default 20ms: asynq's
+	// default of 1s would add up to a second to every sync request.
+	PollInterval Duration `yaml:"poll_interval"`
+}
+
+// Worker configures the task worker in this process.
+type Worker struct {
+	// Enabled runs an in-process worker for the "default" queue (providers with no clientid).
+	// Default true for the broker.
+	Enabled *bool `yaml:"enabled"`
+	// Concurrency is the number of tasks run at once. Default 10.
+	Concurrency int `yaml:"concurrency"`
+	// ShutdownTimeout is how long a stopping worker lets running tasks finish. Default 30s.
+	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+}
+
+// HTTP tunes the API server.
+type HTTP struct {
+	// MaxBodyBytes rejects larger request bodies. Default 1 MiB.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// ReadTimeout for a whole request. Default 30s.
+	ReadTimeout Duration `yaml:"read_timeout"`
+	// WriteTimeout must exceed Tasks.SyncTimeout. Default SyncTimeout + 15s.
+	WriteTimeout Duration `yaml:"write_timeout"`
+	// ShutdownTimeout lets in-flight requests finish on SIGTERM. Default 40s.
+	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+}
+
+// Auth lists API tokens.
+type Auth struct {
+	Tokens []Token `yaml:"tokens"`
+}
+
+// Token grants a caller access. Env BROKER_TOKEN adds a token named "env" that sees everything.
+type Token struct {
+	Name  string `yaml:"name"`
+	Token string `yaml:"token"`
+	// Providers limits what the token sees; empty means every provider.
+	Providers []string `yaml:"providers"`
+}
+
+// Log configures log/slog.
+type Log struct {
+	// Level: debug, info, warn, error. Default info. Env BROKER_LOG_LEVEL overrides.
+	Level string `yaml:"level"`
+	// Format: text or json. Default text.
+	Format string `yaml:"format"`
+}
+
+// Provider is one cloud endpoint.
+type Provider struct {
+	Name   string `yaml:"name"`
+	Driver string `yaml:"driver"`
+	URL    string `yaml:"url"`
+	// Username and Password are secrets for the driver; set them only in the config of the
+	// process that runs this provider's worker (the agent for a site). Env
+	// BROKER_PROVIDER_<NAME>_PASSWORD overrides the password.
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	Insecure bool   `yaml:"insecure"`
+	// ClientID binds the provider to the proxy agent that reaches it; empty means the broker's
+	// own worker serves it.
+	ClientID string            `yaml:"clientid"`
+	Region   string            `yaml:"region"`
+	Zones    []string          `yaml:"zones"`
+	Timeout  Duration          `yaml:"timeout"`
+	Options  map[string]string `yaml:"options"`
+}
+
+// Duration reads "30s"-style strings from YAML.
+type Duration time.Duration
+
+// D returns the time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// UnmarshalText parses a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText prints a Go duration string.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }

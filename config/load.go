@@ -1,0 +1,117 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Load reads a YAML file, applies environment overrides and defaults, and validates.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(b, os.Getenv)
+}
+
+// Parse is Load on bytes with an injectable environment, for tests.
+func Parse(b []byte, getenv func(string) string) (*Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)                                             // a misspelt key is an error, not a silently ignored setting
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) { // empty file: empty config
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c.ApplyEnv(getenv)
+	c.SetDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// ApplyEnv applies the documented environment overrides.
+func (c *Config) ApplyEnv(getenv func(string) string) {
+	set := func(dst *string, keys ...string) {
+		for _, k := range keys {
+			if v := getenv(k); v != "" {
+				*dst = v
+				return
+			}
+		}
+	}
+	set(&c.Listen, "BROKER_LISTEN")
+	set(&c.Redis.Addr, "BROKER_REDIS_ADDR", "REDIS_ADDR")
+	set(&c.Redis.Password, "BROKER_REDIS_PASSWORD")
+	set(&c.Log.Level, "BROKER_LOG_LEVEL")
+	if c.Redis.Addr != "" {
+		c.Redis.Embedded = false
+	}
+	if tok := getenv("BROKER_TOKEN"); tok != "" {
+		replaced := false
+		for i := range c.Auth.Tokens {
+			if c.Auth.Tokens[i].Name == "env" {
+				c.Auth.Tokens[i].Token, replaced = tok, true
+			}
+		}
+		if !replaced {
+			c.Auth.Tokens = append(c.Auth.Tokens, Token{Name: "env", Token: tok})
+		}
+	}
+	for i := range c.Providers {
+		p := &c.Providers[i]
+		key := "BROKER_PROVIDER_" + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(p.Name)) + "_PASSWORD"
+		set(&p.Password, key)
+	}
+}
+
+// SetDefaults fills every zero field with its documented default.
+func (c *Config) SetDefaults() {
+	def := func(d *Duration, v time.Duration) {
+		if *d == 0 {
+			*d = Duration(v)
+		}
+	}
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8080"
+	}
+	def(&c.Tasks.Retention, 24*time.Hour)
+	def(&c.Tasks.SyncTimeout, 30*time.Second)
+	def(&c.Tasks.Timeout, 2*time.Minute)
+	def(&c.Tasks.RetryDelay, time.Second)
+	def(&c.Tasks.PollInterval, 20*time.Millisecond)
+	if c.Tasks.MaxRetry == nil {
+		n := 3
+		c.Tasks.MaxRetry = &n
+	}
+	if c.Worker.Enabled == nil {
+		t := true
+		c.Worker.Enabled = &t
+	}
+	if c.Worker.Concurrency == 0 {
+		c.Worker.Concurrency = 10
+	}
+	def(&c.Worker.ShutdownTimeout, 30*time.Second)
+	if c.HTTP.MaxBodyBytes == 0 {
+		c.HTTP.MaxBodyBytes = 1 << 20
+	}
+	def(&c.HTTP.ReadTimeout, 30*time.Second)
+	def(&c.HTTP.WriteTimeout, c.Tasks.SyncTimeout.D()+15*time.Second)
+	def(&c.HTTP.ShutdownTimeout, 40*time.Second)
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "text"
+	}
+	for i := range c.Providers {
+		def(&c.Providers[i].Timeout, 30*time.Second)
+	}
+}

@@ -1,0 +1,105 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"time"
+)
+
+var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+
+// Validate reports every problem at once, each naming its field.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config: %s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	r := c.Redis
+	modes := 0
+	for _, set := range []bool{r.Addr != "", r.SentinelMaster != "" || len(r.SentinelAddrs) > 0, len(r.ClusterAddrs) > 0, r.Embedded} {
+		if set {
+			modes++
+		}
+	}
+	switch {
+	case modes == 0:
+		bad("redis", "set one of addr, sentinel_master+sentinel_addrs, cluster_addrs or embedded (env REDIS_ADDR also works)")
+	case modes > 1:
+		bad("redis", "set only one of addr, sentinel_master+sentinel_addrs, cluster_addrs or embedded")
+	}
+	if (r.SentinelMaster == "") != (len(r.SentinelAddrs) == 0) {
+		bad("redis.sentinel_master", "sentinel_master and sentinel_addrs go together")
+	}
+	if c.Tasks.Retention.D() < c.Tasks.SyncTimeout.D() {
+		bad("tasks.retention", "%s is shorter than tasks.sync_timeout %s", c.Tasks.Retention.D(), c.Tasks.SyncTimeout.D())
+	}
+	if life := c.Tasks.Timeout.D() * (1 + 1 + 2*time.Duration(*c.Tasks.MaxRetry)); c.Tasks.Retention.D() < life {
+		bad("tasks.retention", "%s is shorter than a task's possible lifetime %s (timeout × attempts): its record would expire while it runs", c.Tasks.Retention.D(), life)
+	}
+	if *c.Tasks.MaxRetry < 0 {
+		bad("tasks.max_retry", "must be >= 0")
+	}
+	if c.Worker.Concurrency < 0 {
+		bad("worker.concurrency", "must be > 0")
+	}
+	if c.HTTP.WriteTimeout.D() <= c.Tasks.SyncTimeout.D() {
+		bad("http.write_timeout", "%s must exceed tasks.sync_timeout %s or sync answers are cut off", c.HTTP.WriteTimeout.D(), c.Tasks.SyncTimeout.D())
+	}
+	if c.HTTP.MaxBodyBytes < 0 {
+		bad("http.max_body_bytes", "must be > 0")
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		bad("log.level", "%q is not one of debug, info, warn, error", c.Log.Level)
+	}
+	if !slices.Contains([]string{"text", "json"}, c.Log.Format) {
+		bad("log.format", "%q is not one of text, json", c.Log.Format)
+	}
+	tokens := map[string]string{}
+	for i, t := range c.Auth.Tokens {
+		f := fmt.Sprintf("auth.tokens[%d]", i)
+		if t.Name == "" {
+			bad(f+".name", "required")
+		}
+		if len(t.Token) < 16 {
+			bad(f+".token", "token %q must be at least 16 characters", t.Name)
+		}
+		if other, dup := tokens[t.Token]; dup && t.Token != "" {
+			bad(f+".token", "same token as %q", other)
+		}
+		tokens[t.Token] = t.Name
+	}
+	names := map[string]bool{}
+	for _, p := range c.Providers {
+		names[p.Name] = true
+	}
+	for i, t := range c.Auth.Tokens {
+		for _, p := range t.Providers {
+			if !names[p] {
+				bad(fmt.Sprintf("auth.tokens[%d].providers", i), "unknown provider %q", p)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for i, p := range c.Providers {
+		f := fmt.Sprintf("providers[%d]", i)
+		if !namePattern.MatchString(p.Name) {
+			bad(f+".name", "%q must match %s", p.Name, namePattern)
+		}
+		if seen[p.Name] {
+			bad(f+".name", "duplicate provider %q", p.Name)
+		}
+		seen[p.Name] = true
+		if p.Driver == "" {
+			bad(f+".driver", "required (vcenter, kvm, catalog)")
+		}
+		if p.URL == "" {
+			bad(f+".url", "required")
+		}
+		if p.ClientID != "" && !namePattern.MatchString(p.ClientID) {
+			bad(f+".clientid", "%q must match %s", p.ClientID, namePattern)
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,206 @@
+package queue
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"cloudbroker/broker"
+	"cloudbroker/broker/model"
+)
+
+// Config tunes submission. Zero fields take the documented defaults.
+type Config struct {
+	// Retention is how long a task stays readable after submission. Default 24h.
+	Retention time.Duration
+	// Timeout bounds one attempt on a worker. Default 2m.
+	Timeout time.Duration
+	// MaxRetry is the number of retries after a transient failure. Default 3; negative means 0.
+	MaxRetry int
+	// FallbackPoll is how often Wait re-reads a task in case a completion message was missed
+	// (a pub/sub reconnect). Default 1s.
+	FallbackPoll time.Duration
+	Logger       *slog.Logger
+}
+
+// Queue submits tasks to asynq and reads them back. It implements broker.TaskQueue.
+type Queue struct {
+	rdb    redis.UniversalClient
+	client *asynq.Client
+	insp   *asynq.Inspector
+	cfg    Config
+	hub    *hub
+}
+
+var _ broker.TaskQueue = (*Queue)(nil)
+
+// New returns a Queue on rdb. Close it to stop its completion subscriber.
+func New(rdb redis.UniversalClient, cfg Config) *Queue {
+	if cfg.Retention == 0 {
+		cfg.Retention = 24 * time.Hour
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 2 * time.Minute
+	}
+	if cfg.MaxRetry < 0 {
+		cfg.MaxRetry = 0
+	}
+	if cfg.FallbackPoll == 0 {
+		cfg.FallbackPoll = time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Queue{
+		rdb:    rdb,
+		client: asynq.NewClientFromRedisClient(rdb),
+		insp:   asynq.NewInspectorFromRedisClient(rdb),
+		cfg:    cfg,
+		hub:    newHub(rdb, cfg.Logger),
+	}
+}
+
+// Close stops the subscriber. The Redis client belongs to the caller.
+func (q *Queue) Close() error {
+	q.hub.close()
+	return nil
+}
+
+// Ping checks Redis.
+func (q *Queue) Ping(ctx context.Context) error {
+	return redisErr("ping", q.rdb.Ping(ctx).Err())
+}
+
+// NewTaskID returns 32 random hex characters, the shape of the vcproxy sample's TaskID.
+func NewTaskID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Submit writes the task's record, then enqueues it. The record goes first so a task a worker
+// finishes at once is already readable; a failed enqueue removes the record again.
+func (q *Queue) Submit(ctx context.Context, spec broker.TaskSpec) (broker.Task, error) {
+	payload, err := json.Marshal(spec)
+	if err != nil {
+		return broker.Task{}, err
+	}
+	now := time.Now()
+	t := broker.Task{
+		ID: NewTaskID(), Spec: spec, Describe: broker.Describe(spec.Type), State: broker.TaskPending,
+		InsertTime: now, UpdateTime: now, ExpireTime: now.Add(q.cfg.Retention),
+	}
+	qname := QueueFor(spec.ClientID)
+	key := recordKey(t.ID)
+	_, err = q.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, key, "queue", qname, "spec", payload, "insertMs", now.UnixMilli())
+		p.ExpireAt(ctx, key, t.ExpireTime)
+		return nil
+	})
+	if err != nil {
+		return broker.Task{}, redisErr("write task record", err)
+	}
+	_, err = q.client.EnqueueContext(ctx, asynq.NewTask(spec.Type, payload),
+		asynq.TaskID(t.ID), asynq.Queue(qname), asynq.MaxRetry(q.cfg.MaxRetry),
+		asynq.Timeout(q.cfg.Timeout), asynq.Retention(q.cfg.Retention))
+	if err != nil {
+		q.rdb.Del(context.WithoutCancel(ctx), key)
+		return broker.Task{}, redisErr("enqueue", err)
+	}
+	return t, nil
+}
+
+// Get reads a task: its record for what and when, asynq's task info for where it stands.
+func (q *Queue) Get(ctx context.Context, id string) (broker.Task, error) {
+	rec, err := q.rdb.HGetAll(ctx, recordKey(id)).Result()
+	if err != nil {
+		return broker.Task{}, redisErr("read task record", err)
+	}
+	if len(rec) == 0 {
+		return broker.Task{}, model.Errorf(model.ErrNotFound, "task %s not found or expired", id)
+	}
+	var spec broker.TaskSpec
+	if err := json.Unmarshal([]byte(rec["spec"]), &spec); err != nil {
+		return broker.Task{}, fmt.Errorf("task %s: corrupt record: %w", id, err)
+	}
+	insertMs, _ := strconv.ParseInt(rec["insertMs"], 10, 64)
+	insert := time.UnixMilli(insertMs)
+	t := broker.Task{
+		ID: id, Spec: spec, Describe: broker.Describe(spec.Type), InsertTime: insert,
+		UpdateTime: insert, ExpireTime: insert.Add(q.cfg.Retention),
+	}
+	info, err := q.insp.GetTaskInfo(rec["queue"], id)
+	switch {
+	case errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound):
+		// The record outlived asynq's copy: only if someone deleted the task by hand.
+		t.State, t.Err = broker.TaskFailed, &model.TaskError{Kind: "internal", Message: "task was removed from the queue before it finished"}
+		return t, nil
+	case err != nil:
+		return broker.Task{}, redisErr("read task", err)
+	}
+	applyInfo(&t, info)
+	return t, nil
+}
+
+// applyInfo sets the state from asynq's view of the task.
+func applyInfo(t *broker.Task, info *asynq.TaskInfo) {
+	t.Retried = info.Retried
+	t.LastError = info.LastErr
+	if !info.LastFailedAt.IsZero() {
+		t.UpdateTime = info.LastFailedAt
+	}
+	if len(info.Result) > 0 {
+		var out outcome
+		if err := json.Unmarshal(info.Result, &out); err == nil {
+			t.UpdateTime = time.UnixMilli(out.FinishedMs)
+			if out.OK {
+				t.State, t.Result = broker.TaskSucceeded, out.Data
+			} else {
+				t.State, t.Err = broker.TaskFailed, out.Error
+			}
+			return
+		}
+	}
+	switch info.State {
+	case asynq.TaskStateActive:
+		t.State = broker.TaskRunning
+	case asynq.TaskStateRetry:
+		t.State = broker.TaskRetrying
+	case asynq.TaskStateArchived, asynq.TaskStateCompleted:
+		// Ended without an outcome: the handler panicked or was killed past its retries.
+		t.State = broker.TaskFailed
+		t.Err = &model.TaskError{Kind: "internal", Message: "task ended without a result: " + info.LastErr}
+	default:
+		t.State = broker.TaskPending
+	}
+}
+
+// Wait blocks until the task is done or ctx ends. It registers for the completion message
+// before reading the task, so a completion between the two is not missed.
+func (q *Queue) Wait(ctx context.Context, id string) (broker.Task, error) {
+	done, unregister := q.hub.register(id)
+	defer unregister()
+	tick := time.NewTicker(q.cfg.FallbackPoll)
+	defer tick.Stop()
+	for {
+		t, err := q.Get(ctx, id)
+		if err != nil || t.State.Done() {
+			return t, err
+		}
+		select {
+		case <-done:
+		case <-tick.C:
+		case <-ctx.Done():
+			return t, ctx.Err()
+		}
+	}
+}

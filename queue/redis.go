@@ -1,0 +1,70 @@
+// Package queue runs the broker's tasks on asynq over Redis: submission, per-task results with a
+// retention, sync waits, the worker, and the small Redis-kept state (task records, VM ids).
+package queue
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"syscall"
+
+	"github.com/redis/go-redis/v9"
+
+	"cloudbroker/broker/model"
+	"cloudbroker/config"
+)
+
+// NewRedis opens a client for a single Redis, a Sentinel-managed master or a Cluster.
+func NewRedis(c config.Redis) redis.UniversalClient {
+	o := &redis.UniversalOptions{
+		Username: c.Username,
+		Password: c.Password,
+		DB:       c.DB,
+	}
+	switch {
+	case len(c.ClusterAddrs) > 0:
+		o.Addrs = c.ClusterAddrs
+		o.IsClusterMode = true
+	case c.SentinelMaster != "":
+		o.Addrs = c.SentinelAddrs
+		o.MasterName = c.SentinelMaster
+	default:
+		o.Addrs = []string{c.Addr}
+	}
+	if c.TLS {
+		o.TLSConfig = &tls.Config{ServerName: c.TLSServerName, InsecureSkipVerify: c.TLSInsecure, MinVersion: tls.VersionTLS12}
+	}
+	return redis.NewUniversalClient(o)
+}
+
+// redisErr marks a Redis failure as model.ErrUnavailable so each dialect answers its 503-class
+// error while Redis is down; redis.Nil and other semantic errors pass through.
+func redisErr(op string, err error) error {
+	if err == nil || errors.Is(err, redis.Nil) {
+		return err
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, redis.ErrClosed) ||
+		errors.Is(err, context.DeadlineExceeded) || isConnErrText(err) {
+		return fmt.Errorf("redis %s: %v: %w", op, err, model.ErrUnavailable)
+	}
+	return fmt.Errorf("redis %s: %w", op, err)
+}
+
+// isConnErrText catches connection errors asynq reports as plain strings.
+func isConnErrText(err error) bool {
+	var opErr *net.OpError
+	if errors.As(err, &opErr) {
+		return true
+	}
+	s := err.Error()
+	for _, frag := range []string{"connection refused", "i/o timeout", "EOF", "broken pipe", "connection reset", "no such host", "LOADING", "client is closed"} {
+		if strings.Contains(s, frag) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,148 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"cloudbroker/broker"
+	"cloudbroker/broker/model"
+)
+
+// Executor runs one task; broker.Executor is the real one.
+type Executor interface {
+	Execute(ctx context.Context, spec broker.TaskSpec) (json.RawMessage, error)
+}
+
+// WorkerConfig tunes a Worker. Zero fields take the documented defaults.
+type WorkerConfig struct {
+	// Queues to consume. Default ["default"]. An agent consumes only QueueFor(its clientid).
+	Queues []string
+	// Concurrency is the number of tasks run at once. Default 10.
+	Concurrency int
+	// PollInterval is how often an idle worker checks for work. Default 20ms; asynq's own
+	// default of 1s would add up to a second to every sync request.
+	PollInterval time.Duration
+	// RetryDelay is the first retry's delay, doubled each retry, capped at 30s. Default 1s.
+	RetryDelay time.Duration
+	// ShutdownTimeout lets running tasks finish on Shutdown. Default 30s.
+	ShutdownTimeout time.Duration
+	Logger          *slog.Logger
+}
+
+// Worker consumes tasks and runs them with an Executor.
+type Worker struct {
+	srv  *asynq.Server
+	rdb  redis.UniversalClient
+	exec Executor
+	log  *slog.Logger
+}
+
+// NewWorker returns a Worker on rdb; call Start.
+func NewWorker(rdb redis.UniversalClient, exec Executor, cfg WorkerConfig) *Worker {
+	if len(cfg.Queues) == 0 {
+		cfg.Queues = []string{DefaultQueue}
+	}
+	if cfg.Concurrency == 0 {
+		cfg.Concurrency = 10
+	}
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = 20 * time.Millisecond
+	}
+	if cfg.RetryDelay == 0 {
+		cfg.RetryDelay = time.Second
+	}
+	if cfg.ShutdownTimeout == 0 {
+		cfg.ShutdownTimeout = 30 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	queues := map[string]int{}
+	for _, q := range cfg.Queues {
+		queues[q] = 1
+	}
+	w := &Worker{rdb: rdb, exec: exec, log: cfg.Logger}
+	w.srv = asynq.NewServerFromRedisClient(rdb, asynq.Config{
+		Concurrency:              cfg.Concurrency,
+		Queues:                   queues,
+		TaskCheckInterval:        cfg.PollInterval,
+		DelayedTaskCheckInterval: max(cfg.PollInterval, 100*time.Millisecond),
+		ShutdownTimeout:          cfg.ShutdownTimeout,
+		RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration {
+			return min(cfg.RetryDelay<<min(n, 10), 30*time.Second)
+		},
+		Logger:   asynqLogger{cfg.Logger},
+		LogLevel: asynq.WarnLevel,
+	})
+	return w
+}
+
+// Start starts consuming in the background.
+func (w *Worker) Start() error {
+	return w.srv.Start(asynq.HandlerFunc(w.handle))
+}
+
+// Shutdown stops taking tasks and waits up to ShutdownTimeout for running ones; a task still
+// running after that goes back to its queue and is run again.
+func (w *Worker) Shutdown() { w.srv.Shutdown() }
+
+func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
+	id := t.ResultWriter().TaskID()
+	var spec broker.TaskSpec
+	if err := json.Unmarshal(t.Payload(), &spec); err != nil {
+		return w.finish(ctx, t, nil, model.Errorf(model.ErrInvalid, "corrupt task payload: %v", err))
+	}
+	start := time.Now()
+	res, err := w.exec.Execute(ctx, spec)
+	if err != nil && broker.Retryable(err) {
+		retried, _ := asynq.GetRetryCount(ctx)
+		maxRetry, _ := asynq.GetMaxRetry(ctx)
+		if retried < maxRetry {
+			w.log.Warn("task attempt failed, will retry", "task", id, "type", spec.Type, "provider", spec.Provider,
+				"attempt", retried+1, "of", maxRetry+1, "err", err)
+			return err
+		}
+	}
+	w.log.Info("task done", "task", id, "type", spec.Type, "provider", spec.Provider, "ok", err == nil,
+		"ms", time.Since(start).Milliseconds(), "err", err)
+	return w.finish(ctx, t, res, err)
+}
+
+// finish writes the task's outcome and announces it. A failed task is also handed back to
+// asynq as SkipRetry, so it is archived (visible as failed in asynq's tools) rather than retried.
+func (w *Worker) finish(ctx context.Context, t *asynq.Task, res json.RawMessage, taskErr error) error {
+	out := outcome{OK: taskErr == nil, Data: res, Error: model.NewTaskError(taskErr), FinishedMs: time.Now().UnixMilli()}
+	b, _ := json.Marshal(out)
+	if _, err := t.ResultWriter().Write(b); err != nil {
+		// Returning the error makes asynq retry the task: a result must not be lost.
+		return fmt.Errorf("writing result: %w", err)
+	}
+	if err := w.rdb.Publish(ctx, doneChannel, t.ResultWriter().TaskID()).Err(); err != nil {
+		w.log.Warn("completion not announced; waiters fall back to polling", "err", err)
+	}
+	if taskErr != nil {
+		return fmt.Errorf("%v: %w", taskErr, asynq.SkipRetry)
+	}
+	return nil
+}
+
+// asynqLogger routes asynq's logs into slog.
+type asynqLogger struct{ l *slog.Logger }
+
+func (a asynqLogger) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...), "component", "asynq") }
+
+// Fatal exits, as asynq's Logger contract requires.
+func (a asynqLogger) Fatal(args ...any) {
+	a.l.Error(fmt.Sprint(args...), "component", "asynq", "fatal", true)
+	os.Exit(1)
+}
