@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -104,10 +105,17 @@ func (b *Broker) resolveVM(ctx context.Context, c Caller, vmid string) (VMRef, e
 	ref, err := b.refs.ResolveVM(ctx, vmid)
 	if errors.Is(err, model.ErrNotFound) && b.refreshAllowed() {
 		b.log.InfoContext(ctx, "unknown vmid, refreshing VM ids", "vmid", vmid)
-		if _, lerr := b.ListVMs(ctx, System, ListVMsQuery{}); lerr != nil {
+		page, lerr := b.ListVMs(ctx, System, ListVMsQuery{Limit: 1})
+		if lerr != nil {
 			b.log.WarnContext(ctx, "VM id refresh failed", "err", lerr)
 		}
 		ref, err = b.refs.ResolveVM(ctx, vmid)
+		if errors.Is(err, model.ErrNotFound) {
+			if failed := visibleFailures(c, page.Failed); len(failed) > 0 {
+				// The VM may live on a provider we could not reach: say so, not "not found".
+				return VMRef{}, fmt.Errorf("vm %s not found, and %s: %w", vmid, failed, model.ErrUnavailable)
+			}
+		}
 	}
 	if err != nil {
 		return VMRef{}, err
@@ -139,4 +147,15 @@ func (b *Broker) checkClientID(provider, clientid string) (string, error) {
 		return "", model.Errorf(model.ErrInvalid, "clientid %q does not serve provider %q (served by %s)", clientid, provider, owner)
 	}
 	return p.ClientID, nil
+}
+
+// visibleFailures describes the failures of providers the caller sees.
+func visibleFailures(c Caller, failed []ProviderError) string {
+	var parts []string
+	for _, f := range failed {
+		if c.Sees(f.Provider) {
+			parts = append(parts, fmt.Sprintf("provider %q could not be listed (%v)", f.Provider, f.Err))
+		}
+	}
+	return strings.Join(parts, "; ")
 }

@@ -103,7 +103,7 @@ func (q *Queue) Submit(ctx context.Context, spec broker.TaskSpec) (broker.Task, 
 	key := recordKey(t.ID)
 	_, err = q.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, key, "queue", qname, "spec", payload, "insertMs", now.UnixMilli())
-		p.ExpireAt(ctx, key, t.ExpireTime)
+		p.PExpireAt(ctx, key, t.ExpireTime)
 		return nil
 	})
 	if err != nil {

@@ -65,7 +65,7 @@ func (s *Server) vmList(c *gin.Context) {
 		s.fail(c, page.Failed[0].Err)
 		return
 	}
-	c.JSON(http.StatusOK, ok(toVMList(page, req)))
+	c.JSON(http.StatusOK, ok(toVMList(page, req, s.b.Providers())))
 }
 
 // waitAndRender answers a sync request: the finished envelope, or a timeout error carrying the

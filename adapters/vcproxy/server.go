@@ -4,6 +4,7 @@ package vcproxy
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -66,4 +67,13 @@ func (s *Server) fail(c *gin.Context, err error) {
 		c.Error(err) // logged with the request
 	}
 	c.JSON(code, errorBody{Errcode: errcode, Errmsg: err.Error()})
+}
+
+// Unrouted answers a request for a path or method the dialect does not have, in its shape.
+func Unrouted(c *gin.Context, code int) {
+	msg := "no such API: " + c.Request.Method + " " + c.Request.URL.Path
+	if code == http.StatusMethodNotAllowed {
+		msg = "method " + c.Request.Method + " not allowed on " + c.Request.URL.Path + " (the vcproxy API takes POST)"
+	}
+	c.JSON(code, errorBody{Errcode: strconv.Itoa(code), Errmsg: msg})
 }

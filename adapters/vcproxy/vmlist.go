@@ -28,14 +28,15 @@ type vmList struct {
 	FailedProviders []providerFailure `json:"failed_providers"`
 }
 
-func toVMList(p broker.VMPage, req vmListRequest) vmList {
+func toVMList(p broker.VMPage, req vmListRequest, providers *broker.Providers) vmList {
 	out := vmList{Total: p.Total, Offset: req.Offset, Limit: req.Limit, VMs: []vmItem{}, FailedProviders: []providerFailure{}}
 	if out.Limit == 0 {
 		out.Limit = broker.DefaultPageSize
 	}
 	for _, vm := range p.VMs {
+		prov, _ := providers.Get(vm.Provider)
 		out.VMs = append(out.VMs, vmItem{VMID: vm.ID, Name: vm.Name, PowerState: string(vm.PowerState),
-			Provider: vm.Provider, NativeID: vm.NativeID, Template: vm.Template})
+			Provider: vm.Provider, Clientid: prov.ClientID, NativeID: vm.NativeID, Template: vm.Template})
 	}
 	for _, f := range p.Failed {
 		_, code := status(f.Err)

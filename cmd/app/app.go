@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -103,6 +104,9 @@ func Tokens(cfg *config.Config) adapters.Tokens {
 func (a *App) routes() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.NoRoute(func(c *gin.Context) { unrouted(c, http.StatusNotFound) })
+	r.NoMethod(func(c *gin.Context) { unrouted(c, http.StatusMethodNotAllowed) })
 	r.Use(gin.Recovery(), accessLog(a.log))
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", a.ready)
@@ -186,5 +190,15 @@ func (a *App) Close() {
 	a.rdb.Close()
 	if a.embedded != nil {
 		a.embedded.Close()
+	}
+}
+
+// unrouted answers an unknown path or method in the dialect its prefix names.
+func unrouted(c *gin.Context, code int) {
+	switch p := c.Request.URL.Path; {
+	case strings.HasPrefix(p, "/api/"):
+		vcproxy.Unrouted(c, code)
+	default:
+		c.JSON(code, gin.H{"error": http.StatusText(code), "path": p})
 	}
 }

@@ -39,7 +39,7 @@ func run() error {
 			return fmt.Errorf("demo vCenter simulator: %w", err)
 		}
 		defer sim.Close()
-		cfg = config.Demo(sim.URL.String(), os.Getenv)
+		cfg = config.Demo(sim.URL().String(), os.Getenv)
 	} else {
 		var err error
 		if cfg, err = config.Load(*cfgPath); err != nil {
@@ -53,7 +53,7 @@ func run() error {
 	slog.SetDefault(log)
 	if cfg.Demo {
 		log.Warn("DEMO SETUP: in-process Redis and a simulated vCenter; not for production. Pass --config for a real deployment.",
-			"vcenter", sim.URL.Redacted())
+			"vcenter", sim.URL().Redacted())
 		log.Warn("DEMO TOKEN (set BROKER_TOKEN to choose it): " + cfg.Auth.Tokens[0].Token)
 	}
 

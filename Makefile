@@ -1,0 +1,44 @@
+# cloudbroker. `make run` starts the demo broker; `make test` installs/starts what the tests
+# need (redis-server, govc, libvirtd) and runs every test with the race detector.
+GO       ?= go
+GOBIN    := $(shell $(GO) env GOPATH)/bin
+export PATH := $(GOBIN):$(PATH)
+PKGS     := ./...
+FUZZTIME ?= 60s
+
+.PHONY: run test deps vet test-go fuzz-short fuzz bench lint
+
+run:
+	$(GO) run ./cmd/broker $(ARGS)
+
+test: deps vet test-go fuzz-short
+
+deps:
+	bash test/scripts/ensure-redis.sh
+	bash test/scripts/ensure-govc.sh
+	bash test/scripts/libvirtd.sh
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet $(PKGS)
+
+test-go:
+	$(GO) test -race -count=1 -timeout 30m $(PKGS)
+
+# Every fuzz target briefly in `make test`, longer with `make fuzz` (FUZZTIME=60s each).
+fuzz-short:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+
+fuzz:
+	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' .); do \
+	  d=$$(dirname $$f); \
+	  for t in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | cut -c6-); do \
+	    echo "fuzz $$d $$t ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$d; \
+	  done; \
+	done
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./bench/...
+
+lint: vet

@@ -1,0 +1,155 @@
+package vcsim_test
+
+import (
+	"context"
+	"net"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/vmware/govmomi"
+	"github.com/vmware/govmomi/view"
+	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/mo"
+
+	"cloudbroker/drivers/vcenter/vcsim"
+)
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func login(t *testing.T, sim *vcsim.Sim) *govmomi.Client {
+	t.Helper()
+	c, err := govmomi.NewClient(ctxT(t), sim.URL(), true)
+	if err != nil {
+		t.Fatalf("login to %s: %v", sim.URL().Redacted(), err)
+	}
+	t.Cleanup(func() { _ = c.Logout(context.Background()) })
+	return c
+}
+
+func count(t *testing.T, c *govmomi.Client, kind string) int {
+	t.Helper()
+	ctx := ctxT(t)
+	v, err := view.NewManager(c.Client).CreateContainerView(ctx, c.ServiceContent.RootFolder, []string{kind}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Destroy(ctx)
+	var objs []mo.ManagedEntity
+	if err := v.Retrieve(ctx, []string{kind}, []string{"name"}, &objs); err != nil {
+		t.Fatal(err)
+	}
+	return len(objs)
+}
+
+func TestStart(t *testing.T) {
+	tests := []struct {
+		name       string
+		opts       []vcsim.Option
+		user       string
+		vms, hosts int
+	}{
+		{"default VPX model", nil, vcsim.DefaultUser, 4, 4},
+		{"extra VMs", []vcsim.Option{vcsim.WithVMs(3)}, vcsim.DefaultUser, 7, 4},
+		{"hosts and datacenters", []vcsim.Option{vcsim.WithHosts(2), vcsim.WithDatacenters(2)}, vcsim.DefaultUser, 8, 6},
+		{"credentials", []vcsim.Option{vcsim.WithCredentials("admin", "s3cret")}, "admin", 4, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sim, err := vcsim.Start(tt.opts...)
+			if err != nil {
+				t.Fatalf("Start: %v", err)
+			}
+			defer sim.Close()
+			u := sim.URL()
+			if u.Scheme != "https" || u.Hostname() != "127.0.0.1" || u.Port() == "" || u.User.Username() != tt.user {
+				t.Errorf("URL = %s, want https://%s:***@127.0.0.1:<port>/sdk", u.Redacted(), tt.user)
+			}
+			c := login(t, sim)
+			got := map[string]int{"vms": count(t, c, "VirtualMachine"), "hosts": count(t, c, "HostSystem")}
+			want := map[string]int{"vms": tt.vms, "hosts": tt.hosts}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("inventory (-want +got):\n%s", diff)
+			}
+			cfg := sim.Config("demo")
+			if cfg.Username != tt.user || cfg.Password == "" || !cfg.Insecure || cfg.Name != "demo" {
+				t.Errorf("Config = %+v", cfg)
+			}
+		})
+	}
+}
+
+func TestWrongCredentialsRejected(t *testing.T) {
+	sim, err := vcsim.Start(vcsim.WithCredentials("admin", "s3cret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	u := sim.URL()
+	u.User = nil
+	c, err := govmomi.NewClient(ctxT(t), u, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Login(ctxT(t), nil); err == nil {
+		t.Fatal("login without credentials succeeded")
+	}
+}
+
+func TestAddISOAndDropSessions(t *testing.T) {
+	sim, err := vcsim.Start(vcsim.WithDatacenters(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	p, err := sim.AddISO("DC1/LocalDS_0", "iso/demo.iso", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p != "[LocalDS_0] iso/demo.iso" {
+		t.Errorf("AddISO path = %q", p)
+	}
+	dir, ok := sim.DatastoreDir("DC1/LocalDS_0")
+	if !ok {
+		t.Fatal("no DC1/LocalDS_0")
+	}
+	if fi, err := os.Stat(dir + "/iso/demo.iso"); err != nil || fi.Size() != 1<<20 {
+		t.Errorf("iso file: %v, %v", fi, err)
+	}
+	if dc0, _ := sim.DatastoreDir("LocalDS_0"); dc0 == dir {
+		t.Error("bare LocalDS_0 should name DC0's datastore")
+	}
+
+	c := login(t, sim)
+	n, err := sim.DropSessions(ctxT(t))
+	if err != nil || n != 1 {
+		t.Fatalf("DropSessions = %d, %v; want 1", n, err)
+	}
+	if _, err := methods.GetCurrentTime(ctxT(t), c); err == nil {
+		t.Error("a call on a dropped session succeeded")
+	}
+	if _, err := sim.VMID(ctxT(t), "DC1_H0_VM0"); err != nil {
+		t.Errorf("VMID: %v", err)
+	}
+}
+
+func TestClose(t *testing.T) {
+	sim, err := vcsim.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, _ := sim.DatastoreDir("LocalDS_0")
+	sim.Close()
+	sim.Close() // idempotent
+	if _, err := net.DialTimeout("tcp", sim.URL().Host, time.Second); err == nil {
+		t.Error("simulator still accepts connections after Close")
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("datastore dir %s still exists after Close (%v)", dir, err)
+	}
+}

@@ -1,0 +1,78 @@
+// Package govctest runs govc, govmomi's own CLI, as an independent client of a simulator, so
+// tests can cross-check what cloudbroker reads against what govc reads from the same vCenter.
+package govctest
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// Path finds govc in PATH or GOPATH/bin. In CI a missing govc fails the test; elsewhere the
+// test is skipped with how to install it (`make test` does).
+func Path(t testing.TB) string {
+	t.Helper()
+	if p, err := exec.LookPath("govc"); err == nil {
+		return p
+	}
+	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
+		p := filepath.Join(string(trim(out)), "bin", "govc")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	msg := "govc not found: run test/scripts/ensure-govc.sh (make test does)"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+func trim(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// Disk is a virtual disk as `govc device.info -json` prints it.
+type Disk struct {
+	Name       string `json:"name"`
+	Key        int32  `json:"key"`
+	DeviceInfo struct {
+		Label   string `json:"label"`
+		Summary string `json:"summary"`
+	} `json:"deviceInfo"`
+	Backing struct {
+		FileName string `json:"fileName"`
+		UUID     string `json:"uuid"`
+	} `json:"backing"`
+	ControllerKey   int32 `json:"controllerKey"`
+	UnitNumber      int32 `json:"unitNumber"`
+	CapacityInBytes int64 `json:"capacityInBytes"`
+}
+
+// Disks returns the disks govc reports for the VM named vm on the vCenter at url.
+func Disks(t testing.TB, url, vm string) []Disk {
+	t.Helper()
+	cmd := exec.Command(Path(t), "device.info", "-json", "-vm", vm, "disk-*")
+	cmd.Env = append(os.Environ(), "GOVC_URL="+url, "GOVC_INSECURE=1")
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("govc device.info: %v\n%s", err, stderr)
+	}
+	var res struct {
+		Devices []Disk `json:"devices"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("govc output: %v\n%s", err, out)
+	}
+	return res.Devices
+}

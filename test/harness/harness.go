@@ -1,0 +1,169 @@
+// Package harness starts a whole broker in process for tests: a real redis-server, one or more
+// govmomi simulators as vCenter providers, the broker's HTTP API on a loopback port.
+package harness
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"cloudbroker/cmd/app"
+	"cloudbroker/config"
+	"cloudbroker/drivers/vcenter/vcsim"
+	"cloudbroker/test/redistest"
+)
+
+// Tokens every harness broker accepts.
+const (
+	AdminToken = "admin-token-0123456789"
+	// TenantToken sees only the first provider.
+	TenantToken = "tenant-token-0123456789"
+)
+
+// Broker is a running in-process broker.
+type Broker struct {
+	URL    string
+	App    *app.App
+	Config *config.Config
+	Redis  *redistest.Server
+	Sims   []*vcsim.Sim
+	srv    *httptest.Server
+}
+
+// Options shape the broker; zero values mean one simulator and a running worker.
+type Options struct {
+	// Simulators is the number of vCenter providers, named vc1, vc2, ... Default 1.
+	Simulators int
+	// NoWorker disables the in-process worker, so tasks stay pending until one runs.
+	NoWorker bool
+	// Redis reuses a server (for restart tests); nil starts a new one.
+	Redis *redistest.Server
+	// Sims reuses simulators; nil starts new ones.
+	Sims []*vcsim.Sim
+	// Tune changes the configuration before the broker is built.
+	Tune func(*config.Config)
+}
+
+// Start starts a broker that stops when the test ends.
+func Start(t testing.TB, o Options) *Broker {
+	t.Helper()
+	if o.Simulators == 0 {
+		o.Simulators = 1
+	}
+	b := &Broker{Redis: o.Redis, Sims: o.Sims}
+	if b.Redis == nil {
+		b.Redis = redistest.Start(t)
+	}
+	for len(b.Sims) < o.Simulators {
+		sim, err := vcsim.Start()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(sim.Close)
+		b.Sims = append(b.Sims, sim)
+	}
+	cfg := &config.Config{Redis: config.Redis{Addr: b.Redis.Addr}}
+	for i, sim := range b.Sims {
+		cfg.Providers = append(cfg.Providers, config.Provider{
+			Name: providerName(i), Driver: "vcenter", URL: sim.URL().String(), Insecure: true,
+			Region: "region-1", Zones: []string{"zone-a"},
+		})
+	}
+	cfg.Auth.Tokens = []config.Token{
+		{Name: "admin", Token: AdminToken},
+		{Name: "tenant", Token: TenantToken, Providers: []string{providerName(0)}},
+	}
+	cfg.Tasks.RetryDelay = config.Duration(10 * time.Millisecond)
+	cfg.Tasks.PollInterval = config.Duration(10 * time.Millisecond)
+	enabled := !o.NoWorker
+	cfg.Worker.Enabled = &enabled
+	cfg.Worker.ShutdownTimeout = config.Duration(2 * time.Second)
+	if o.Tune != nil {
+		o.Tune(cfg)
+	}
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	b.Config = cfg
+	level := slog.LevelWarn
+	if os.Getenv("BROKER_TEST_LOG") != "" {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	a, err := app.New(cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(); err != nil {
+		t.Fatal(err)
+	}
+	b.App = a
+	b.srv = httptest.NewServer(a.Handler())
+	b.URL = b.srv.URL
+	t.Cleanup(b.Stop)
+	return b
+}
+
+// Stop stops the HTTP server and the broker; Redis and simulators stay up.
+func (b *Broker) Stop() {
+	if b.srv != nil {
+		b.srv.Close()
+		b.App.Close()
+		b.srv = nil
+	}
+}
+
+func providerName(i int) string { return "vc" + string(rune('1'+i)) }
+
+// Post sends a JSON (or raw []byte / string) body and returns status and body.
+func (b *Broker) Post(t testing.TB, path, token string, body any) (int, []byte) {
+	t.Helper()
+	return b.Do(t, http.MethodPost, path, token, body)
+}
+
+// Do sends a request with a bearer token (none if token is "").
+func (b *Broker) Do(t testing.TB, method, path, token string, body any) (int, []byte) {
+	t.Helper()
+	var r io.Reader
+	switch v := body.(type) {
+	case nil:
+	case []byte:
+		r = bytes.NewReader(v)
+	case string:
+		r = bytes.NewReader([]byte(v))
+	default:
+		buf, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = bytes.NewReader(buf)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, b.URL+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, out
+}
