@@ -116,7 +116,6 @@ func golden(t *testing.T, name string, body []byte) {
 	}
 }
 
-
 // checkAgainstGovc asserts the envelope's disk_list equals what govc reads from the simulator.
 func checkAgainstGovc(t *testing.T, sim *vcsim.Sim, vmName string, e envelope) {
 	t.Helper()

@@ -11,6 +11,7 @@ import (
 )
 
 func TestClone(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t)
 	c := openConn(t, sim)
 	template := makeTemplate(t, sim, govmomiClient(t, sim), fixtureVM, "tpl-centos", "centos7_64Guest", "")

@@ -8,6 +8,7 @@ import (
 )
 
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	// Simulator morefs are assigned in creation order, so every fresh model gives the fixture
 	// VM the same id; Open below checks that this stays true.
 	want := vmID(t, startSim(t), fixtureVM)

@@ -16,6 +16,7 @@ import (
 )
 
 func TestUnknownVMIsNotFound(t *testing.T) {
+	t.Parallel()
 	c := openConn(t, startSim(t))
 	const id = "vm-404404"
 	tests := []struct {
@@ -85,6 +86,7 @@ func silentPort(t *testing.T) string {
 }
 
 func TestOpenErrors(t *testing.T) {
+	t.Parallel()
 	strict := startSim(t, vcsim.WithCredentials("admin", "s3cret"))
 	good := strict.Config("strict")
 	withURLUser := func(user, pass string) string {
@@ -147,6 +149,7 @@ func withOptions(cfg drivers.Config, kv ...string) drivers.Config {
 }
 
 func TestRegisteredDriver(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t)
 	conn, err := drivers.Open(testContext(t), vcenter.DriverName, sim.Config("by-name"))
 	if err != nil {
@@ -163,6 +166,7 @@ func TestRegisteredDriver(t *testing.T) {
 }
 
 func TestOperationErrors(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t)
 	c := openConn(t, sim)
 	vm := vmID(t, sim, fixtureVM)
@@ -203,6 +207,7 @@ func TestOperationErrors(t *testing.T) {
 }
 
 func TestEndpointGoneIsUnavailable(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t)
 	c := openConn(t, sim)
 	sim.Close()
@@ -220,6 +225,7 @@ func TestEndpointGoneIsUnavailable(t *testing.T) {
 }
 
 func TestCloseIsFinal(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t)
 	c, err := vcenter.Open(testContext(t), sim.Config("closing"))
 	if err != nil {

@@ -143,6 +143,7 @@ func govcDisks(t *testing.T, bin string, sim *vcsim.Sim, vm string) []model.Disk
 // TestDisksMatchGovc checks ListDisks against govc, an independent client, on every VM of the
 // model, one of them with extra SCSI and IDE disks that govc itself created.
 func TestDisksMatchGovc(t *testing.T) {
+	t.Parallel()
 	bin := govcPath(t)
 	sim := startSim(t)
 	govc(t, bin, sim, "vm.disk.create", "-vm", "DC0_H0_VM1", "-name", "DC0_H0_VM1/data2", "-size", "20M")
@@ -178,6 +179,7 @@ func TestDisksMatchGovc(t *testing.T) {
 // TestVMsMatchGovc checks ListVMs against `govc vm.info -json`, including a clone made by the
 // driver and a powered-off VM.
 func TestVMsMatchGovc(t *testing.T) {
+	t.Parallel()
 	bin := govcPath(t)
 	sim := startSim(t)
 	c := openConn(t, sim)
@@ -238,6 +240,7 @@ func TestVMsMatchGovc(t *testing.T) {
 
 // TestHostsMatchGovc checks ListHosts against `govc host.info -json`.
 func TestHostsMatchGovc(t *testing.T) {
+	t.Parallel()
 	bin := govcPath(t)
 	sim := startSim(t)
 	got, err := openConn(t, sim).ListHosts(testContext(t))

@@ -17,6 +17,7 @@ var macPattern = regexp.MustCompile(`^([0-9a-f]{2}:){5}[0-9a-f]{2}$`)
 
 // TestListVMs checks ListVMs against what the VPX model is known to contain.
 func TestListVMs(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t)
 	c := openConn(t, sim)
 	ctx := testContext(t)
@@ -73,6 +74,7 @@ func TestListVMs(t *testing.T) {
 
 // TestDatacenterOption: the datacenter option limits every inventory listing to that datacenter.
 func TestDatacenterOption(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, vcsim.WithDatacenters(2))
 	tests := []struct {
 		dc                string
@@ -122,6 +124,7 @@ func TestDatacenterOption(t *testing.T) {
 }
 
 func TestListHosts(t *testing.T) {
+	t.Parallel()
 	c := openConn(t, startSim(t, vcsim.WithHosts(2)))
 	got, err := c.ListHosts(testContext(t))
 	if err != nil {
@@ -142,6 +145,7 @@ func TestListHosts(t *testing.T) {
 
 // TestListImages: templates become images whose OS fields come from the guest id.
 func TestListImages(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t)
 	gc := govmomiClient(t, sim)
 	const tenGiB = 10 << 30 // the model's one disk
@@ -182,6 +186,7 @@ func TestListImages(t *testing.T) {
 }
 
 func TestListISOs(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, vcsim.WithDatacenters(2))
 	for _, f := range []struct {
 		ds, rel string

@@ -12,6 +12,7 @@ import (
 // TestSessionDropRecovery ends the driver's session behind its back before each call, as an
 // administrator or a vpxd restart would; every call must still succeed by logging in again.
 func TestSessionDropRecovery(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t)
 	c := openConn(t, sim)
 	vm := vmID(t, sim, fixtureVM)
@@ -52,6 +53,7 @@ func TestSessionDropRecovery(t *testing.T) {
 // TestSessionDropConcurrent drops the session under many goroutines at once; they must all
 // succeed, sharing one re-login.
 func TestSessionDropConcurrent(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t)
 	c := openConn(t, sim)
 	vm := vmID(t, sim, fixtureVM)
@@ -82,6 +84,7 @@ func TestSessionDropConcurrent(t *testing.T) {
 // TestKeepAliveRestoresSession: with a short keepalive, an idle connection re-establishes a
 // dropped session by itself, before any user call needs it.
 func TestKeepAliveRestoresSession(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t)
 	cfg := withOptions(sim.Config("ka"), vcenter.OptKeepAlive, "50ms")
 	c, err := vcenter.Open(testContext(t), cfg)

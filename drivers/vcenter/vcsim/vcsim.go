@@ -93,7 +93,7 @@ func Start(opts ...Option) (sim *Sim, err error) {
 	if cfg.dcs > 0 {
 		m.Datacenter = cfg.dcs
 	}
-	if err := m.Create(); err != nil {
+	if err := create(m); err != nil {
 		return nil, fmt.Errorf("vcsim: create model: %w", err)
 	}
 	// NewServer panics when it cannot listen; turn that into an error.
@@ -121,6 +121,17 @@ func Start(opts ...Option) (sim *Sim, err error) {
 		}
 	}
 	return s, nil
+}
+
+// createMu serializes Model.Create: in govmomi v0.56.0 it appends to the package-level
+// simulator.EvalLicense, so two simulators created at once race (the race detector sees it
+// when tests start simulators in parallel).
+var createMu sync.Mutex
+
+func create(m *simulator.Model) error {
+	createMu.Lock()
+	defer createMu.Unlock()
+	return m.Create()
 }
 
 // URL returns the SDK URL with the credentials in it.

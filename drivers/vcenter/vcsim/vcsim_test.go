@@ -48,6 +48,7 @@ func count(t *testing.T, c *govmomi.Client, kind string) int {
 }
 
 func TestStart(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		opts       []vcsim.Option
@@ -85,6 +86,7 @@ func TestStart(t *testing.T) {
 }
 
 func TestWrongCredentialsRejected(t *testing.T) {
+	t.Parallel()
 	sim, err := vcsim.Start(vcsim.WithCredentials("admin", "s3cret"))
 	if err != nil {
 		t.Fatal(err)
@@ -102,6 +104,7 @@ func TestWrongCredentialsRejected(t *testing.T) {
 }
 
 func TestAddISOAndDropSessions(t *testing.T) {
+	t.Parallel()
 	sim, err := vcsim.Start(vcsim.WithDatacenters(2))
 	if err != nil {
 		t.Fatal(err)
@@ -139,6 +142,7 @@ func TestAddISOAndDropSessions(t *testing.T) {
 }
 
 func TestClose(t *testing.T) {
+	t.Parallel()
 	sim, err := vcsim.Start()
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,112 @@
+package kvm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+	"github.com/google/uuid"
+
+	"cloudbroker/broker/model"
+)
+
+// ListDisks reads a VM's virtual disks (not cdroms) from its live domain XML, in XML order.
+// Labels follow vSphere ("Hard disk 1", ...) so the vcproxy dialect reads the same for KVM.
+func (c *Conn) ListDisks(ctx context.Context, nativeVMID string) ([]model.Disk, error) {
+	d, err := c.domain(ctx, nativeVMID)
+	if err != nil {
+		return nil, err
+	}
+	var desc string
+	err = c.run(ctx, "read vm "+d.Name, func(l *libvirt.Libvirt) (err error) {
+		desc, err = l.DomainGetXMLDesc(d, 0)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	x, err := parseDomain(desc)
+	if err != nil {
+		return nil, fmt.Errorf("kvm %s: vm %s: parse domain XML: %w", c.set.provider, d.Name, err)
+	}
+	var disks []model.Disk
+	for _, dx := range x.Devices.Disks {
+		if !dx.isDisk() {
+			continue
+		}
+		n := int32(len(disks))
+		disk := model.Disk{
+			Key:            n,
+			Label:          "Hard disk " + strconv.Itoa(int(n)+1),
+			ControllerType: dx.Target.Bus,
+			UnitNumber:     n,
+			FileName:       dx.fileName(),
+			Format:         dx.Driver.Type,
+			Target:         dx.Target.Dev,
+			UUID:           diskUUID(d.UUID, dx),
+		}
+		if a := dx.Address; a != nil {
+			switch a.Type {
+			case "drive": // scsi, sata, ide: controller index, bus, unit on that bus
+				disk.ControllerKey, disk.BusNumber, disk.UnitNumber = num(a.Controller), num(a.Bus), num(a.Unit)
+			case "pci": // virtio-blk: one PCI device per disk; its slot is the unit
+				disk.BusNumber, disk.UnitNumber = num(a.Bus), num(a.Slot)
+			}
+		}
+		if disk.CapacityBytes, err = c.capacity(ctx, d, dx); err != nil {
+			return nil, err
+		}
+		disks = append(disks, disk)
+	}
+	return disks, nil
+}
+
+// capacity asks the storage volume behind a disk, then the hypervisor (DomainGetBlockInfo),
+// for the virtual size. A disk neither knows (a path outside every pool on a stopped domain)
+// is listed with 0 rather than failing the whole list; a dead connection still fails it.
+func (c *Conn) capacity(ctx context.Context, d libvirt.Domain, dx diskXML) (int64, error) {
+	var size uint64
+	err := c.run(ctx, "read capacity of "+dx.Target.Dev, func(l *libvirt.Libvirt) error {
+		vol, err := c.volumeOf(l, dx)
+		if err == nil {
+			_, size, _, err = l.StorageVolGetInfo(vol)
+		}
+		if err != nil {
+			_, size, _, err = l.DomainGetBlockInfo(d, dx.Target.Dev, 0)
+		}
+		return err
+	})
+	if errors.Is(err, model.ErrUnavailable) || errors.Is(err, model.ErrTimeout) {
+		return 0, err
+	}
+	return int64(size), nil
+}
+
+// volumeOf finds the storage volume backing a disk.
+func (c *Conn) volumeOf(l *libvirt.Libvirt, dx diskXML) (libvirt.StorageVol, error) {
+	if dx.Source.Pool != "" {
+		p, err := l.StoragePoolLookupByName(dx.Source.Pool)
+		if err != nil {
+			return libvirt.StorageVol{}, err
+		}
+		return l.StorageVolLookupByName(p, dx.Source.Volume)
+	}
+	if dx.path() == "" {
+		return libvirt.StorageVol{}, model.Errorf(model.ErrUnsupported, "disk %s has no local source", dx.Target.Dev)
+	}
+	return l.StorageVolLookupByPath(dx.path())
+}
+
+// diskUUID is stable across reads: the serial or WWN the guest sees when set, else a name-based
+// (SHA-1) UUID of the domain UUID and the target device.
+func diskUUID(dom libvirt.UUID, dx diskXML) string {
+	switch {
+	case dx.Serial != "":
+		return dx.Serial
+	case dx.WWN != "":
+		return dx.WWN
+	}
+	return uuid.NewSHA1(uuid.UUID(dom), []byte(dx.Target.Dev)).String()
+}

@@ -1,0 +1,46 @@
+// Package kvm is the broker's driver for libvirt hosts, on github.com/digitalocean/go-libvirt
+// (pure Go, speaks libvirt's RPC protocol to libvirtd; no cgo, no libvirt.so).
+//
+// Config.URL is a libvirt URI: qemu:///system (the daemon's unix socket), test:///default or
+// test:///<abs path>/node.xml (libvirt's test driver, reached through the daemon: each
+// connection to a node file gets its own copy), <driver>+unix:///...?socket=<path>, or
+// <driver>+tcp://host[:port]/system. Options: see the Opt* constants.
+//
+// A VM's native id is its domain UUID (36 characters); a domain name is accepted too.
+package kvm
+
+import (
+	"context"
+
+	"cloudbroker/drivers"
+)
+
+func init() { drivers.Register("kvm", Driver{}) }
+
+// Driver opens connections to libvirt daemons.
+type Driver struct{}
+
+// Open validates cfg and connects at once, so a wrong URI or a dead daemon shows up at start-up
+// (wrapping model.ErrInvalid or model.ErrUnavailable) rather than on the first task.
+func (Driver) Open(ctx context.Context, cfg drivers.Config) (drivers.Conn, error) {
+	s, err := parseConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c := &Conn{set: s}
+	if _, err := c.client(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Capabilities the broker discovers by type assertion.
+var (
+	_ drivers.VMLister         = (*Conn)(nil)
+	_ drivers.DiskLister       = (*Conn)(nil)
+	_ drivers.PowerController  = (*Conn)(nil)
+	_ drivers.Cloner           = (*Conn)(nil)
+	_ drivers.ISOLister        = (*Conn)(nil)
+	_ drivers.ImageCatalog     = (*Conn)(nil)
+	_ drivers.CapacityReporter = (*Conn)(nil)
+)

@@ -1,0 +1,42 @@
+package kvm
+
+import (
+	"context"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+
+	"cloudbroker/broker/model"
+)
+
+// ListHosts reports the one host a libvirt connection reaches, named by its hostname.
+// FreeMemoryBytes is left 0 when the driver cannot tell (the test driver with a node file).
+func (c *Conn) ListHosts(ctx context.Context) ([]model.Host, error) {
+	var h model.Host
+	err := c.run(ctx, "read node info", func(l *libvirt.Libvirt) error {
+		name, err := l.ConnectGetHostname()
+		if err != nil {
+			return err
+		}
+		_, memKiB, cpus, mhz, _, _, _, _, err := l.NodeGetInfo()
+		if err != nil {
+			return err
+		}
+		h = model.Host{
+			Provider:    c.set.provider,
+			NativeID:    name,
+			Name:        name,
+			State:       "Connected",
+			CPUs:        cpus,
+			CPUMHz:      mhz,
+			MemoryBytes: int64(memKiB) * 1024,
+		}
+		if free, err := l.NodeGetFreeMemory(); err == nil {
+			h.FreeMemoryBytes = int64(free)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return []model.Host{h}, nil
+}
