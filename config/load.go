@@ -48,12 +48,13 @@ func (c *Config) ApplyEnv(getenv func(string) string) {
 		}
 	}
 	set(&c.Listen, "BROKER_LISTEN")
+	fileAddr := c.Redis.Addr
 	set(&c.Redis.Addr, "BROKER_REDIS_ADDR", "REDIS_ADDR")
-	set(&c.Redis.Password, "BROKER_REDIS_PASSWORD")
-	set(&c.Log.Level, "BROKER_LOG_LEVEL")
-	if c.Redis.Addr != "" {
+	if c.Redis.Addr != fileAddr { // an address from the environment replaces an embedded Redis
 		c.Redis.Embedded = false
 	}
+	set(&c.Redis.Password, "BROKER_REDIS_PASSWORD")
+	set(&c.Log.Level, "BROKER_LOG_LEVEL")
 	if tok := getenv("BROKER_TOKEN"); tok != "" {
 		replaced := false
 		for i := range c.Auth.Tokens {

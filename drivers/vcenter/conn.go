@@ -30,8 +30,8 @@ const DriverName = "vcenter"
 const (
 	// DefaultTimeout bounds each call to the endpoint when drivers.Config.Timeout is zero.
 	DefaultTimeout = 30 * time.Second
-	// DefaultKeepAlive is how long the session may sit idle before a keepalive call; vCenter
-	// expires idle sessions after 30 minutes by default.
+	// DefaultKeepAlive is the interval between keepalive calls, well inside the 30 minutes
+	// after which vCenter expires an idle session by default.
 	DefaultKeepAlive = 5 * time.Minute
 )
 
@@ -40,8 +40,8 @@ const (
 	// OptDatacenter limits VM, image and host listings to one datacenter (name or inventory
 	// path). Empty means every datacenter.
 	OptDatacenter = "datacenter"
-	// OptKeepAlive is the idle interval between session keepalive calls, a Go duration
-	// ("5m"); "0" turns keepalive off (a dropped session is still re-established on demand).
+	// OptKeepAlive is the interval between session keepalive calls, a Go duration ("5m");
+	// "0" turns keepalive off (a dropped session is still re-established on demand).
 	OptKeepAlive = "keepalive"
 )
 
@@ -187,10 +187,11 @@ func (c *Conn) keepAlive() error {
 	return nil
 }
 
-// Ping implements drivers.Conn.
+// Ping implements drivers.Conn with the cheapest authenticated call, so it also re-establishes
+// a dropped session.
 func (c *Conn) Ping(ctx context.Context) error {
 	if _, err := methods.GetCurrentTime(ctx, c.client); err != nil {
-		return wrapErr(err, "ping")
+		return wrapReachErr(err, "ping")
 	}
 	return nil
 }
@@ -214,7 +215,7 @@ func (c *Conn) Close() error {
 }
 
 func openErr(err error, u *url.URL) error {
-	return wrapOpenErr(err, "open %s", u.Redacted())
+	return wrapReachErr(err, "open %s", u.Redacted())
 }
 
 func redact(raw string) string {

@@ -30,9 +30,9 @@ func wrapErr(err error, format string, args ...any) error {
 	return fmt.Errorf("vcenter: %s: %w", msg, err)
 }
 
-// wrapOpenErr is wrapErr for Open, where running out of time means the endpoint did not
-// answer at all: that is "unavailable", not "the operation may still finish".
-func wrapOpenErr(err error, format string, args ...any) error {
+// wrapReachErr is wrapErr for Open and Ping, whose only question is whether the endpoint
+// answers: running out of time there means "unavailable", not "the operation may still finish".
+func wrapReachErr(err error, format string, args ...any) error {
 	if classify(err) == model.ErrTimeout {
 		return fmt.Errorf("vcenter: %s: %w: %w", fmt.Sprintf(format, args...), model.ErrUnavailable, err)
 	}

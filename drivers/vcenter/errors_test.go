@@ -101,6 +101,7 @@ func TestOpenErrors(t *testing.T) {
 	}{
 		{"credentials in config", good, nil},
 		{"credentials in URL", drivers.Config{URL: withURLUser("admin", "s3cret"), Insecure: true}, nil},
+		{"host:port only", drivers.Config{URL: hostPort(good.URL), Username: "admin", Password: "s3cret", Insecure: true}, nil},
 		{"config credentials win over URL", drivers.Config{URL: withURLUser("admin", "wrong"), Username: "admin", Password: "s3cret", Insecure: true}, nil},
 		{"wrong password", drivers.Config{URL: good.URL, Username: "admin", Password: "wrong", Insecure: true}, model.ErrUnauthorized},
 		{"wrong password in URL", drivers.Config{URL: withURLUser("admin", "wrong"), Insecure: true}, model.ErrUnauthorized},
@@ -138,6 +139,12 @@ func TestOpenErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hostPort strips a URL to "host:port"; Open must supply https:// and /sdk itself.
+func hostPort(raw string) string {
+	u, _ := url.Parse(raw)
+	return u.Host
 }
 
 func withOptions(cfg drivers.Config, kv ...string) drivers.Config {
@@ -221,6 +228,12 @@ func TestEndpointGoneIsUnavailable(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("failing calls took %v", d)
+	}
+	if err := c.Close(); !errors.Is(err, model.ErrUnavailable) {
+		t.Errorf("Close with the endpoint gone: error = %v, want ErrUnavailable (logout failed)", err)
+	}
+	if _, err := c.ListVMs(testContext(t)); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("ListVMs after Close: error = %v, want net.ErrClosed", err)
 	}
 }
 

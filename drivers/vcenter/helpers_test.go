@@ -10,7 +10,6 @@ import (
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
-	"cloudbroker/drivers"
 	"cloudbroker/drivers/vcenter"
 	"cloudbroker/drivers/vcenter/vcsim"
 )
@@ -55,8 +54,6 @@ func vmID(t testing.TB, sim *vcsim.Sim, name string) string {
 	}
 	return id
 }
-
-var _ drivers.Conn = (*vcenter.Conn)(nil)
 
 // govmomiClient is a plain govmomi client on sim, used to arrange fixtures without going
 // through the driver under test.

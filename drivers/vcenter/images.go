@@ -31,7 +31,7 @@ func (c *Conn) ListImages(ctx context.Context) ([]model.Image, error) {
 
 func (c *Conn) toImage(v *mo.VirtualMachine) model.Image {
 	cfg := v.Config
-	os := guestOS(cfg.GuestId, cfg.GuestFullName)
+	g := guestOS(cfg.GuestId, cfg.GuestFullName)
 	img := model.Image{
 		Provider:    c.provider,
 		NativeID:    v.Self.Value,
@@ -39,10 +39,10 @@ func (c *Conn) toImage(v *mo.VirtualMachine) model.Image {
 		Description: cfg.Annotation,
 		MediaType:   "RootVolumeTemplate",
 		Format:      "vmdk",
-		Platform:    os.Platform,
-		OSFamily:    os.Family,
-		OSVersion:   os.Version,
-		OSArch:      os.Arch,
+		Platform:    g.Platform,
+		OSFamily:    g.Family,
+		OSVersion:   g.Version,
+		OSArch:      g.Arch,
 		Status:      "Ready",
 	}
 	for _, d := range disksOf(cfg.Hardware.Device) {

@@ -49,10 +49,14 @@ func TestListVMs(t *testing.T) {
 	for _, h := range hosts {
 		hostName[h.NativeID] = h.Name
 	}
+	// Standalone-host VMs run on DC0_H0, cluster VMs on one of DC0_C0's hosts.
+	hostPrefix := map[string]string{
+		"DC0_H0_VM0": "DC0_H0", "DC0_H0_VM1": "DC0_H0",
+		"DC0_C0_RP0_VM0": "DC0_C0_H", "DC0_C0_RP0_VM1": "DC0_C0_H",
+	}
 	for _, vm := range got {
-		// DC0_H0_VM0 runs on DC0_H0, DC0_C0_RP0_VM1 on one of DC0_C0's hosts.
-		if prefix := vm.Name[:strings.LastIndex(vm.Name, "_")]; !strings.HasPrefix(hostName[vm.HostID], strings.TrimSuffix(prefix, "_RP0")) {
-			t.Errorf("%s: host %s (%s), want one of %s", vm.Name, vm.HostID, hostName[vm.HostID], prefix)
+		if h := hostName[vm.HostID]; !strings.HasPrefix(h, hostPrefix[vm.Name]) {
+			t.Errorf("%s: host %s (%s), want %s*", vm.Name, vm.HostID, h, hostPrefix[vm.Name])
 		}
 		if vm.CreatedAt.IsZero() {
 			t.Errorf("%s: no CreatedAt", vm.Name)

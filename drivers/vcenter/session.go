@@ -18,7 +18,7 @@ import (
 
 // errClosed is returned by every call on a closed Conn. It wraps net.ErrClosed so callers
 // can tell "you closed it" from an endpoint failure.
-var errClosed = fmt.Errorf("vcenter: connection closed: %w", net.ErrClosed)
+var errClosed = fmt.Errorf("connection closed: %w", net.ErrClosed)
 
 // session is a soap.RoundTripper that owns the login. When vCenter answers NotAuthenticated
 // (the session expired, was terminated by an admin, or vpxd restarted) it logs in again once

@@ -3,7 +3,7 @@
 //
 //	sim, err := vcsim.Start(vcsim.WithVMs(10))
 //	defer sim.Close()
-//	conn, err := drivers.Open(ctx, "vcenter", sim.Config("demo"))
+//	conn, err := drivers.Open(ctx, "vcenter", sim.Config("demo")) // with _ "cloudbroker/drivers/vcenter"
 //
 // The VPX model holds one datacenter DC0 with a standalone host, a three-host cluster DC0_C0,
 // one datastore LocalDS_0 (a real temporary directory) and four VMs: DC0_H0_VM0, DC0_H0_VM1,
@@ -54,8 +54,8 @@ type config struct {
 // to the model's four.
 func WithVMs(n int) Option { return func(c *config) { c.vms = n } }
 
-// WithHosts sets the number of hosts in cluster DC0_C0 (the model's default is 3; the
-// standalone host DC0_H0 always exists).
+// WithHosts sets the number of hosts in each datacenter's cluster DCn_C0 (the model's default
+// is 3; the standalone host DCn_H0 always exists besides).
 func WithHosts(n int) Option { return func(c *config) { c.hosts = n } }
 
 // WithDatacenters sets the number of datacenters (DC0, DC1, ...), each a copy of DC0's layout
@@ -94,6 +94,7 @@ func Start(opts ...Option) (sim *Sim, err error) {
 		m.Datacenter = cfg.dcs
 	}
 	if err := create(m); err != nil {
+		m.Remove()
 		return nil, fmt.Errorf("vcsim: create model: %w", err)
 	}
 	// NewServer panics when it cannot listen; turn that into an error.

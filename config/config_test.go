@@ -1,0 +1,75 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestParseDefaultsAndEnv(t *testing.T) {
+	c, err := Parse([]byte(`
+redis: {addr: "10.0.0.1:6379"}
+providers:
+  - {name: vc-a, driver: vcenter, url: "https://vc/sdk", username: u}
+`), env(map[string]string{"BROKER_REDIS_PASSWORD": "s3cret", "BROKER_TOKEN": "tok-0123456789abcdef", "BROKER_PROVIDER_VC_A_PASSWORD": "p"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]any{
+		"listen": c.Listen, "retention": c.Tasks.Retention.D(), "sync": c.Tasks.SyncTimeout.D(),
+		"maxRetry": *c.Tasks.MaxRetry, "worker": *c.Worker.Enabled, "body": c.HTTP.MaxBodyBytes,
+		"redisPassword": c.Redis.Password, "token": c.Auth.Tokens[0].Token, "providerPassword": c.Providers[0].Password,
+		"writeTimeout": c.HTTP.WriteTimeout.D(),
+	}
+	want := map[string]any{
+		"listen": "127.0.0.1:8080", "retention": 24 * time.Hour, "sync": 30 * time.Second,
+		"maxRetry": 3, "worker": true, "body": int64(1 << 20),
+		"redisPassword": "s3cret", "token": "tok-0123456789abcdef", "providerPassword": "p",
+		"writeTimeout": 45 * time.Second,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestValidateNamesTheField(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml, want string
+	}{
+		{"no redis", `{}`, "redis: set one of addr"},
+		{"two redis modes", `redis: {addr: "a:1", embedded: true}`, "set only one of"},
+		{"sentinel half set", `redis: {sentinel_master: m}`, "sentinel_master and sentinel_addrs go together"},
+		{"typo key", `redis: {adr: "a:1"}`, "field adr not found"},
+		{"bad duration", `redis: {addr: "a:1"}` + "\ntasks: {retention: forever}", "invalid duration"},
+		{"retention too short", `redis: {addr: "a:1"}` + "\ntasks: {retention: 1m, timeout: 2m}", "tasks.retention"},
+		{"short token", `redis: {addr: "a:1"}` + "\nauth: {tokens: [{name: a, token: short}]}", "auth.tokens[0].token"},
+		{"token for unknown provider", `redis: {addr: "a:1"}` + "\nauth: {tokens: [{name: a, token: 0123456789abcdefgh, providers: [nope]}]}", `unknown provider "nope"`},
+		{"provider without driver", `redis: {addr: "a:1"}` + "\nproviders: [{name: p, url: x}]", "providers[0].driver: required"},
+		{"duplicate provider", `redis: {addr: "a:1"}` + "\nproviders: [{name: p, driver: kvm, url: x}, {name: p, driver: kvm, url: y}]", `duplicate provider "p"`},
+		{"bad log level", `redis: {addr: "a:1"}` + "\nlog: {level: loud}", "log.level"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.yaml), env(nil))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestDemo(t *testing.T) {
+	c := Demo("https://u:p@127.0.0.1:1/sdk", env(map[string]string{"BROKER_TOKEN": "fixed-token-0123456789"}))
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Demo || !c.Redis.Embedded || c.Auth.Tokens[0].Token != "fixed-token-0123456789" || len(c.Providers) != 1 {
+		t.Errorf("demo config = %+v", c)
+	}
+	if r := Demo("https://x/sdk", env(nil)); len(r.Auth.Tokens[0].Token) != 32 {
+		t.Errorf("random demo token %q, want 32 hex", r.Auth.Tokens[0].Token)
+	}
+}
