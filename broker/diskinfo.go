@@ -2,6 +2,8 @@ package broker
 
 import (
 	"context"
+
+	"cloudbroker/drivers"
 )
 
 // SubmitDiskInfo starts reading a VM's disks and returns the pending task.
@@ -15,4 +17,16 @@ func (b *Broker) SubmitDiskInfo(ctx context.Context, c Caller, vmid, clientid st
 		return Task{}, err
 	}
 	return b.tasks.Submit(ctx, TaskSpec{Type: TypeVMDiskInfo, Provider: ref.Provider, ClientID: owner, VMID: vmid, NativeID: ref.NativeID})
+}
+
+func runDiskInfo(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, error) {
+	dl, ok := c.(drivers.DiskLister)
+	if !ok {
+		return nil, drivers.Unsupported(spec.Provider, "list disks")
+	}
+	disks, err := dl.ListDisks(ctx, spec.NativeID)
+	if err != nil {
+		return nil, err
+	}
+	return DiskInfoResult{VMID: spec.VMID, Disks: disks}, nil
 }

@@ -107,30 +107,21 @@ func (e *Executor) Execute(ctx context.Context, spec TaskSpec) (json.RawMessage,
 	return json.Marshal(res)
 }
 
+// operation runs one task type against a provider's connection and returns its Result.
+type operation func(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, error)
+
+// operations maps task types to what runs them; each lives in the file of its feature.
+var operations = map[string]operation{
+	TypeVMDiskInfo: runDiskInfo,
+	TypeVMList:     runVMList,
+}
+
 func (e *Executor) run(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, error) {
-	switch spec.Type {
-	case TypeVMDiskInfo:
-		dl, ok := c.(drivers.DiskLister)
-		if !ok {
-			return nil, drivers.Unsupported(spec.Provider, "list disks")
-		}
-		disks, err := dl.ListDisks(ctx, spec.NativeID)
-		if err != nil {
-			return nil, err
-		}
-		return DiskInfoResult{VMID: spec.VMID, Disks: disks}, nil
-	case TypeVMList:
-		vl, ok := c.(drivers.VMLister)
-		if !ok {
-			return nil, drivers.Unsupported(spec.Provider, "list VMs")
-		}
-		vms, err := vl.ListVMs(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return VMListResult{VMs: vms}, nil
+	op, ok := operations[spec.Type]
+	if !ok {
+		return nil, model.Errorf(model.ErrUnsupported, "unknown task type %q", spec.Type)
 	}
-	return nil, model.Errorf(model.ErrUnsupported, "unknown task type %q", spec.Type)
+	return op(ctx, c, spec)
 }
 
 // Retryable reports whether a failed attempt may succeed if tried again: the backend was

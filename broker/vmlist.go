@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"cloudbroker/broker/model"
+	"cloudbroker/drivers"
 )
 
 // ListVMsQuery selects and pages VMs.
@@ -121,4 +122,16 @@ func (b *Broker) listProvider(ctx context.Context, c Caller, p model.Provider) (
 		return nil, fmt.Errorf("task %s: decoding VM list: %w", t.ID, err)
 	}
 	return res.VMs, nil
+}
+
+func runVMList(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, error) {
+	vl, ok := c.(drivers.VMLister)
+	if !ok {
+		return nil, drivers.Unsupported(spec.Provider, "list VMs")
+	}
+	vms, err := vl.ListVMs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return VMListResult{VMs: vms}, nil
 }
