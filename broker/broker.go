@@ -20,6 +20,11 @@ type Options struct {
 	Tasks     TaskQueue
 	Refs      RefStore
 	Providers *Providers
+	// Agents reads proxy agents' heartbeats; nil when no agent is used.
+	Agents AgentRegistry
+	// AgentOfflineAfter is how stale an agent's last heartbeat may be before its tasks fail
+	// fast as offline. Default 5s.
+	AgentOfflineAfter time.Duration
 	// SyncTimeout bounds Wait. Default 30s.
 	SyncTimeout time.Duration
 	// RefreshInterval is the least time between two VM-id refreshes an unknown vmid triggers.
@@ -33,7 +38,10 @@ type Broker struct {
 	tasks       TaskQueue
 	refs        RefStore
 	providers   *Providers
+	agents      AgentRegistry
 	syncTimeout time.Duration
+
+	agentOfflineAfter time.Duration
 	log         *slog.Logger
 
 	refreshEvery time.Duration
@@ -49,11 +57,14 @@ func New(o Options) *Broker {
 	if o.RefreshInterval == 0 {
 		o.RefreshInterval = 10 * time.Second
 	}
+	if o.AgentOfflineAfter == 0 {
+		o.AgentOfflineAfter = 5 * time.Second
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Broker{tasks: o.Tasks, refs: o.Refs, providers: o.Providers, syncTimeout: o.SyncTimeout,
-		log: o.Logger, refreshEvery: o.RefreshInterval}
+	return &Broker{tasks: o.Tasks, refs: o.Refs, providers: o.Providers, agents: o.Agents, syncTimeout: o.SyncTimeout,
+		agentOfflineAfter: o.AgentOfflineAfter, log: o.Logger, refreshEvery: o.RefreshInterval}
 }
 
 // SyncTimeout is how long Wait waits.

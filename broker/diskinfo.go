@@ -16,7 +16,7 @@ func (b *Broker) SubmitDiskInfo(ctx context.Context, c Caller, vmid, clientid st
 	if err != nil {
 		return Task{}, err
 	}
-	return b.tasks.Submit(ctx, TaskSpec{Type: TypeVMDiskInfo, Provider: ref.Provider, ClientID: owner, VMID: vmid, NativeID: ref.NativeID})
+	return b.submit(ctx, TaskSpec{Type: TypeVMDiskInfo, Provider: ref.Provider, ClientID: owner, VMID: vmid, NativeID: ref.NativeID})
 }
 
 func runDiskInfo(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, error) {

@@ -106,7 +106,7 @@ func (b *Broker) ListVMs(ctx context.Context, c Caller, q ListVMsQuery) (VMPage,
 }
 
 func (b *Broker) listProvider(ctx context.Context, c Caller, p model.Provider) ([]model.VM, error) {
-	t, err := b.tasks.Submit(ctx, TaskSpec{Type: TypeVMList, Provider: p.Name, ClientID: p.ClientID})
+	t, err := b.submit(ctx, TaskSpec{Type: TypeVMList, Provider: p.Name, ClientID: p.ClientID})
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ type Config struct {
 	Tasks  Tasks  `yaml:"tasks"`
 	Worker Worker `yaml:"worker"`
 	HTTP   HTTP   `yaml:"http"`
+	Agents Agents `yaml:"agents"`
 	Auth   Auth   `yaml:"auth"`
 	Log    Log    `yaml:"log"`
 	// Providers are the clouds this process knows. The broker needs their names, drivers and
@@ -71,6 +72,16 @@ type Worker struct {
 	Concurrency int `yaml:"concurrency"`
 	// ShutdownTimeout is how long a stopping worker lets running tasks finish. Default 30s.
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+}
+
+// Agents tunes proxy agents' heartbeats (the agent sends them, the broker judges them).
+type Agents struct {
+	// HeartbeatInterval is how often an agent announces itself. Default 1s. A killed agent's
+	// successor waits up to 3 intervals for its lock.
+	HeartbeatInterval Duration `yaml:"heartbeat_interval"`
+	// OfflineAfter is how stale a heartbeat may be before the broker fails the agent's tasks
+	// fast as offline. Default 5s; keep it above 2 intervals.
+	OfflineAfter Duration `yaml:"offline_after"`
 }
 
 // HTTP tunes the API server.

@@ -100,6 +100,8 @@ func (c *Config) SetDefaults() {
 		c.Worker.Concurrency = 10
 	}
 	def(&c.Worker.ShutdownTimeout, 30*time.Second)
+	def(&c.Agents.HeartbeatInterval, time.Second)
+	def(&c.Agents.OfflineAfter, 5*time.Second)
 	if c.HTTP.MaxBodyBytes == 0 {
 		c.HTTP.MaxBodyBytes = 1 << 20
 	}

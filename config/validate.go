@@ -47,6 +47,9 @@ func (c *Config) Validate() error {
 	if c.HTTP.WriteTimeout.D() <= c.Tasks.SyncTimeout.D() {
 		bad("http.write_timeout", "%s must exceed tasks.sync_timeout %s or sync answers are cut off", c.HTTP.WriteTimeout.D(), c.Tasks.SyncTimeout.D())
 	}
+	if c.Agents.OfflineAfter.D() <= 2*c.Agents.HeartbeatInterval.D() {
+		bad("agents.offline_after", "%s must exceed two heartbeat intervals (%s) or live agents look offline", c.Agents.OfflineAfter.D(), 2*c.Agents.HeartbeatInterval.D())
+	}
 	if c.HTTP.MaxBodyBytes < 0 {
 		bad("http.max_body_bytes", "must be > 0")
 	}

@@ -30,6 +30,7 @@ func (s *Server) Register(r gin.IRouter) {
 	g.POST("/vm/diskinfo", s.diskInfo)
 	g.POST("/vm/list", s.vmList)
 	g.POST("/task/info", s.taskInfo)
+	g.POST("/agent/list", s.agentList)
 }
 
 const callerKey = "vcproxy.caller"

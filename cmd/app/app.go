@@ -23,9 +23,6 @@ import (
 	"cloudbroker/config"
 	"cloudbroker/drivers"
 	"cloudbroker/queue"
-
-	// Drivers register themselves.
-	_ "cloudbroker/drivers/vcenter"
 )
 
 // App is one broker process.
@@ -39,11 +36,14 @@ type App struct {
 	worker   *queue.Worker
 	broker   *broker.Broker
 	engine   *gin.Engine
+	stop     chan struct{}
+
+	lastConflicts string // touched only by the followAgents goroutine after Start
 }
 
 // New builds the process; nothing listens until Serve.
 func New(cfg *config.Config, log *slog.Logger) (*App, error) {
-	a := &App{cfg: cfg, log: log}
+	a := &App{cfg: cfg, log: log, stop: make(chan struct{})}
 	if cfg.Redis.Embedded {
 		e, err := queue.StartEmbedded()
 		if err != nil {
@@ -68,6 +68,7 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 	}
 	a.broker = broker.New(broker.Options{
 		Tasks: a.queue, Refs: queue.NewRefs(a.rdb), Providers: broker.NewProviders(metas),
+		Agents: queue.NewAgents(a.rdb), AgentOfflineAfter: cfg.Agents.OfflineAfter.D(),
 		SyncTimeout: cfg.Tasks.SyncTimeout.D(), Logger: log,
 	})
 	if *cfg.Worker.Enabled {
@@ -130,13 +131,16 @@ func (a *App) Handler() http.Handler { return a.engine }
 // Broker is the core service.
 func (a *App) Broker() *broker.Broker { return a.broker }
 
-// Start starts the worker and warms the VM id map in the background.
+// Start starts the worker, follows agents' announced providers and warms the VM id map in
+// the background.
 func (a *App) Start() error {
 	if a.worker != nil {
 		if err := a.worker.Start(); err != nil {
 			return fmt.Errorf("worker: %w", err)
 		}
 	}
+	a.refreshAnnounced()
+	go a.followAgents()
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), a.cfg.Tasks.SyncTimeout.D())
 		defer cancel()
@@ -178,8 +182,37 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
+// followAgents keeps the provider registry in step with the agents' heartbeats.
+func (a *App) followAgents() {
+	t := time.NewTicker(a.cfg.Agents.HeartbeatInterval.D())
+	defer t.Stop()
+	for {
+		select {
+		case <-a.stop:
+			return
+		case <-t.C:
+			a.refreshAnnounced()
+		}
+	}
+}
+
+func (a *App) refreshAnnounced() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	agents, err := queue.NewAgents(a.rdb).Agents(ctx)
+	if err != nil {
+		return // Redis is down: keep what we know; readyz reports the outage
+	}
+	conflicts := fmt.Sprint(a.broker.Providers().SetAnnounced(agents))
+	if conflicts != "[]" && conflicts != a.lastConflicts { // log a conflict once, not every beat
+		a.log.Warn("provider conflicts", "conflicts", conflicts)
+	}
+	a.lastConflicts = conflicts
+}
+
 // Close stops the worker (letting running tasks finish) and releases everything.
 func (a *App) Close() {
+	close(a.stop)
 	if a.worker != nil {
 		a.worker.Shutdown()
 	}

@@ -20,9 +20,11 @@ import (
 // Server is one redis-server process.
 type Server struct {
 	Addr string
-	dir  string
-	port int
-	cmd  *exec.Cmd
+	// Password, if set, is required by the server (requirepass).
+	Password string
+	dir      string
+	port     int
+	cmd      *exec.Cmd
 }
 
 // Require returns the path of redis-server, failing in CI and skipping elsewhere if absent.
@@ -41,10 +43,13 @@ func Require(t testing.TB, binary string) string {
 
 // Start starts a redis-server with append-only persistence in a temp dir, so Restart keeps
 // the data as a production Redis with AOF would. It stops when the test ends.
-func Start(t testing.TB) *Server {
+func Start(t testing.TB) *Server { return StartWithPassword(t, "") }
+
+// StartWithPassword is Start with requirepass set.
+func StartWithPassword(t testing.TB, password string) *Server {
 	t.Helper()
 	Require(t, "redis-server")
-	s := &Server{dir: t.TempDir(), port: freePort(t)}
+	s := &Server{dir: t.TempDir(), port: freePort(t), Password: password}
 	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
 	s.start(t)
 	t.Cleanup(s.Stop)
@@ -53,13 +58,17 @@ func Start(t testing.TB) *Server {
 
 func (s *Server) start(t testing.TB) {
 	t.Helper()
-	s.cmd = exec.Command("redis-server", "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+	args := []string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
 		"--dir", s.dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always",
-		"--logfile", filepath.Join(s.dir, "redis.log"))
+		"--logfile", filepath.Join(s.dir, "redis.log")}
+	if s.Password != "" {
+		args = append(args, "--requirepass", s.Password)
+	}
+	s.cmd = exec.Command("redis-server", args...)
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("starting redis-server: %v", err)
 	}
-	c := redis.NewClient(&redis.Options{Addr: s.Addr})
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, Password: s.Password})
 	defer c.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -91,7 +100,7 @@ func (s *Server) Restart(t testing.TB) {
 
 // Client returns a client for the server, closed when the test ends.
 func (s *Server) Client(t testing.TB) redis.UniversalClient {
-	c := redis.NewClient(&redis.Options{Addr: s.Addr})
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, Password: s.Password})
 	t.Cleanup(func() { c.Close() })
 	return c
 }

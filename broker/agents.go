@@ -1,0 +1,104 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"cloudbroker/broker/model"
+)
+
+// Agent is a proxy agent: a worker process near a site, named by its clientid, consuming only
+// its own queue. Agents announce themselves (and their providers) by heartbeat.
+type Agent struct {
+	ClientID string `json:"clientid"`
+	// Instance is random per process start, so a restart is visible.
+	Instance  string           `json:"instance"`
+	Version   string           `json:"version"`
+	Hostname  string           `json:"hostname"`
+	PID       int              `json:"pid"`
+	Providers []model.Provider `json:"providers"`
+	StartedAt time.Time        `json:"startedAt"`
+	LastSeen  time.Time        `json:"lastSeen"`
+	// Stopped is set by a graceful stop, so "stopped" and "crashed" read differently.
+	Stopped bool `json:"stopped"`
+}
+
+// Agent states.
+const (
+	AgentOnline  = "online"
+	AgentOffline = "offline" // heartbeats stopped without a goodbye: crashed or cut off
+	AgentStopped = "stopped" // stopped gracefully
+)
+
+// State says whether the agent is online at now, given how stale a heartbeat may be.
+func (a Agent) State(now time.Time, offlineAfter time.Duration) string {
+	switch {
+	case a.Stopped:
+		return AgentStopped
+	case now.Sub(a.LastSeen) > offlineAfter:
+		return AgentOffline
+	}
+	return AgentOnline
+}
+
+// AgentRegistry reads agents' heartbeats; the queue package keeps them in Redis.
+type AgentRegistry interface {
+	// Agent returns an error wrapping model.ErrNotFound for a clientid never seen.
+	Agent(ctx context.Context, clientid string) (Agent, error)
+	Agents(ctx context.Context) ([]Agent, error)
+}
+
+// Agents lists the agents that serve at least one provider the caller sees (all for callers
+// without a provider scope), sorted by clientid.
+func (b *Broker) Agents(ctx context.Context, c Caller) ([]Agent, error) {
+	all, err := b.agents.Agents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Agent
+	for _, a := range all {
+		if c.Providers == nil || slices.ContainsFunc(a.Providers, func(p model.Provider) bool { return c.Sees(p.Name) }) {
+			out = append(out, a)
+		}
+	}
+	slices.SortFunc(out, func(x, y Agent) int { return strings.Compare(x.ClientID, y.ClientID) })
+	return out, nil
+}
+
+// AgentState is Agent.State with the broker's offline threshold.
+func (b *Broker) AgentState(a Agent) string { return a.State(time.Now(), b.agentOfflineAfter) }
+
+// checkAgent fails fast when the agent that would run a task is not online: a sync request then
+// gets a clear answer at once instead of waiting for its timeout.
+func (b *Broker) checkAgent(ctx context.Context, clientid string) error {
+	if clientid == "" || b.agents == nil {
+		return nil
+	}
+	a, err := b.agents.Agent(ctx, clientid)
+	if errors.Is(err, model.ErrNotFound) {
+		return fmt.Errorf("agent %q has never connected: start `agent --clientid %s`: %w", clientid, clientid, model.ErrUnavailable)
+	}
+	if err != nil {
+		return err
+	}
+	switch a.State(time.Now(), b.agentOfflineAfter) {
+	case AgentOffline:
+		return fmt.Errorf("agent %q offline since %s (no heartbeat for %s): %w", clientid,
+			a.LastSeen.UTC().Format(time.RFC3339), time.Since(a.LastSeen).Round(time.Second), model.ErrUnavailable)
+	case AgentStopped:
+		return fmt.Errorf("agent %q offline since %s (stopped): %w", clientid, a.LastSeen.UTC().Format(time.RFC3339), model.ErrUnavailable)
+	}
+	return nil
+}
+
+// submit enqueues a task after checking that its agent, if any, is online.
+func (b *Broker) submit(ctx context.Context, spec TaskSpec) (Task, error) {
+	if err := b.checkAgent(ctx, spec.ClientID); err != nil {
+		return Task{}, err
+	}
+	return b.tasks.Submit(ctx, spec)
+}

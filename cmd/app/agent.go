@@ -1,0 +1,99 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"cloudbroker/broker"
+	"cloudbroker/broker/model"
+	"cloudbroker/config"
+	"cloudbroker/queue"
+)
+
+// Agent is a proxy agent process: the worker for one clientid's queue, holding the drivers (and
+// the only copy of the credentials) of its site's providers.
+type Agent struct {
+	cfg      *config.Config
+	clientid string
+	log      *slog.Logger
+	rdb      redis.UniversalClient
+	exec     *broker.Executor
+	worker   *queue.Worker
+	hb       *queue.Heartbeat
+}
+
+// NewAgent builds an agent for clientid. Every provider in cfg is the agent's: one bound to
+// another clientid is a configuration error.
+func NewAgent(cfg *config.Config, clientid string, log *slog.Logger) (*Agent, error) {
+	if clientid == "" {
+		return nil, fmt.Errorf("agent: --clientid is required")
+	}
+	var specs []broker.ProviderSpec
+	var announced []model.Provider
+	for _, p := range cfg.Providers {
+		if p.ClientID != "" && p.ClientID != clientid {
+			return nil, fmt.Errorf("agent %s: provider %q is bound to clientid %q in this config", clientid, p.Name, p.ClientID)
+		}
+		meta := model.Provider{Name: p.Name, Driver: p.Driver, ClientID: clientid, Region: p.Region, Zones: p.Zones}
+		announced = append(announced, meta)
+		specs = append(specs, broker.ProviderSpec{Provider: meta, Config: DriverConfig(p)})
+	}
+	a := &Agent{cfg: cfg, clientid: clientid, log: log.With("clientid", clientid)}
+	a.rdb = queue.NewRedis(cfg.Redis)
+	a.exec = broker.NewExecutor(specs, a.log)
+	a.worker = queue.NewWorker(a.rdb, a.exec, queue.WorkerConfig{
+		Queues: []string{queue.QueueFor(clientid)}, Concurrency: cfg.Worker.Concurrency,
+		PollInterval: cfg.Tasks.PollInterval.D(), RetryDelay: cfg.Tasks.RetryDelay.D(),
+		ShutdownTimeout: cfg.Worker.ShutdownTimeout.D(), Logger: a.log,
+	})
+	host, _ := os.Hostname()
+	a.hb = queue.NewHeartbeat(a.rdb, broker.Agent{
+		ClientID: clientid, Instance: queue.NewTaskID(), Version: Version, Hostname: host, PID: os.Getpid(),
+		Providers: announced, StartedAt: time.Now(),
+	}, cfg.Agents.HeartbeatInterval.D(), log)
+	return a, nil
+}
+
+// Run serves until ctx ends, then drains: running tasks finish (up to worker.shutdown_timeout)
+// before the agent says goodbye.
+func (a *Agent) Run(ctx context.Context) error {
+	defer a.rdb.Close()
+	defer a.exec.Close()
+	// Wait past a crashed predecessor's lock (3 heartbeats), no longer: a live one means a
+	// second agent was started for the same clientid by mistake.
+	if err := a.hb.Acquire(ctx, 4*a.cfg.Agents.HeartbeatInterval.D()); err != nil {
+		return err
+	}
+	n, err := queue.RecoverOrphans(ctx, a.rdb, queue.QueueFor(a.clientid))
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		a.log.Warn("recovering tasks a previous agent process left running", "tasks", n)
+	}
+	if err := a.worker.Start(); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	go a.hb.Run()
+	a.log.Info("agent running", "queue", queue.QueueFor(a.clientid), "providers", len(a.cfg.Providers), "version", Version)
+	select {
+	case <-ctx.Done():
+	case <-a.hb.Lost():
+		a.worker.Shutdown()
+		return fmt.Errorf("agent %s: lost its lock to another process", a.clientid)
+	}
+	a.log.Info("agent stopping: draining running tasks", "timeout", a.cfg.Worker.ShutdownTimeout.D())
+	a.worker.Shutdown()
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.hb.Stop(sctx); err != nil {
+		a.log.Warn("could not record the graceful stop", "err", err)
+	}
+	a.log.Info("agent stopped")
+	return nil
+}

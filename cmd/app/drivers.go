@@ -1,0 +1,7 @@
+package app
+
+// Every driver registers itself; a process can run any provider its config names.
+import (
+	_ "cloudbroker/drivers/kvm"
+	_ "cloudbroker/drivers/vcenter"
+)

@@ -1,0 +1,58 @@
+// Package faultproxy puts a controllable HTTPS reverse proxy in front of a test endpoint (a
+// vCenter simulator) so tests can make it stall or fail without touching the simulator's
+// internals from another goroutine.
+package faultproxy
+
+import (
+	"crypto/tls"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Proxy forwards to a target, after an adjustable delay, or answers 503 while down.
+type Proxy struct {
+	srv   *httptest.Server
+	delay atomic.Int64
+	down  atomic.Bool
+	URL   *url.URL
+}
+
+// New starts a TLS proxy to target (whose certificate is not verified: simulators are
+// self-signed). It stops when the test ends.
+func New(t testing.TB, target *url.URL) *Proxy {
+	t.Helper()
+	base := &url.URL{Scheme: target.Scheme, Host: target.Host}
+	rp := httputil.NewSingleHostReverseProxy(base)
+	rp.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
+	p := &Proxy{}
+	p.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d := time.Duration(p.delay.Load()); d > 0 {
+			select {
+			case <-time.After(d):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if p.down.Load() {
+			http.Error(w, "faultproxy: endpoint down", http.StatusServiceUnavailable)
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(p.srv.Close)
+	u, _ := url.Parse(p.srv.URL)
+	u.Path, u.User = target.Path, target.User
+	p.URL = u
+	return p
+}
+
+// SetDelay makes every request wait d first (0 for none).
+func (p *Proxy) SetDelay(d time.Duration) { p.delay.Store(int64(d)) }
+
+// SetDown makes every request fail with 503 until SetDown(false).
+func (p *Proxy) SetDown(down bool) { p.down.Store(down) }
