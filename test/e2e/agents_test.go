@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"cloudbroker/test/procs"
 )
 
 // Requests reach the agent that owns the VM's provider, and only that one.
@@ -15,7 +17,7 @@ func TestRoutingToTheRightAgent(t *testing.T) {
 		if vm.Provider != "vc-"+id {
 			t.Errorf("%s's VM listed under provider %s", id, vm.Provider)
 		}
-		code, body := f.c.post(t, "/api/vm/diskinfo", map[string]any{"vmid": vm.VMID, "mode": 0, "clientid": id})
+		code, body := f.c.Post(t, "/api/vm/diskinfo", map[string]any{"vmid": vm.VMID, "mode": 0, "clientid": id})
 		if code != 200 {
 			t.Fatalf("sync diskinfo at %s: %d %s", id, code, body)
 		}
@@ -34,7 +36,7 @@ func TestRoutingToTheRightAgent(t *testing.T) {
 	}
 	// A clientid that does not own the VM is refused.
 	vmA := f.vmOf(t, "site-a", "DC0_H0_VM0")
-	code, body := f.c.post(t, "/api/vm/diskinfo", map[string]any{"vmid": vmA.VMID, "clientid": "site-b"})
+	code, body := f.c.Post(t, "/api/vm/diskinfo", map[string]any{"vmid": vmA.VMID, "clientid": "site-b"})
 	if code != 400 || !strings.Contains(string(body), `clientid \"site-b\" does not serve provider \"vc-site-a\"`) {
 		t.Errorf("wrong clientid: %d %s", code, body)
 	}
@@ -53,7 +55,7 @@ func TestOfflineAgentFailsFast(t *testing.T) {
 	f.waitAgents(t, "offline", "site-a")
 
 	t0 := time.Now()
-	code, body := f.c.post(t, "/api/vm/diskinfo", map[string]any{"vmid": vm.VMID, "mode": 0})
+	code, body := f.c.Post(t, "/api/vm/diskinfo", map[string]any{"vmid": vm.VMID, "mode": 0})
 	took := time.Since(t0)
 	if code != 503 || !strings.Contains(string(body), `agent \"site-a\" offline since `) {
 		t.Fatalf("diskinfo for an offline agent: %d %s", code, body)
@@ -124,7 +126,7 @@ func TestRedisRestart(t *testing.T) {
 	inflight := f.submitAsync(t, vm.VMID, "") // accepted, then Redis goes away under it
 	f.waitRunning(t, inflight)
 	f.redis.Stop()
-	code, body := f.c.post(t, "/api/vm/diskinfo", map[string]any{"vmid": vm.VMID, "mode": 0})
+	code, body := f.c.Post(t, "/api/vm/diskinfo", map[string]any{"vmid": vm.VMID, "mode": 0})
 	if code != 503 || !strings.Contains(string(body), `"errcode":"503"`) {
 		t.Errorf("diskinfo with Redis down: %d %s, want 503 in the vcproxy shape", code, body)
 	}
@@ -135,7 +137,7 @@ func TestRedisRestart(t *testing.T) {
 	t0 := time.Now()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		code, body = f.c.post(t, "/api/vm/diskinfo", map[string]any{"vmid": vm.VMID, "mode": 0})
+		code, body = f.c.Post(t, "/api/vm/diskinfo", map[string]any{"vmid": vm.VMID, "mode": 0})
 		if code == 200 {
 			break
 		}
@@ -189,7 +191,7 @@ func TestCredentialsStayInTheAgent(t *testing.T) {
 			}
 		}
 	}
-	for name, p := range map[string]*proc{"broker": f.broker, "agent": f.sites["site-a"].agent} {
+	for name, p := range map[string]*procs.Proc{"broker": f.broker, "agent": f.sites["site-a"].agent} {
 		if logs := p.Logs(); strings.Contains(logs, vcPassword) || strings.Contains(logs, redisPassword) {
 			t.Errorf("%s's log holds a password", name)
 		}

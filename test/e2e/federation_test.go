@@ -8,6 +8,7 @@ import (
 
 	"cloudbroker/drivers/vcenter/vcsim"
 	"cloudbroker/test/faultproxy"
+	"cloudbroker/test/procs"
 	"cloudbroker/test/redistest"
 )
 
@@ -22,30 +23,30 @@ type site struct {
 	clientid, provider string
 	sim                *vcsim.Sim
 	proxy              *faultproxy.Proxy
-	agent              *proc
+	agent              *procs.Proc
 }
 
 // federation is Redis (with a password), one broker process and one agent process per site.
 type federation struct {
 	redis  *redistest.Server
-	broker *proc
-	c      client
+	broker *procs.Proc
+	c      procs.Client
 	sites  map[string]*site
 }
 
 func startFederation(t *testing.T, clientids ...string) *federation {
 	t.Helper()
 	f := &federation{redis: redistest.StartWithPassword(t, redisPassword), sites: map[string]*site{}}
-	addr := freeAddr(t)
-	f.broker = start(t, "broker", "--config", writeConfig(t, fmt.Sprintf(`
+	addr := procs.FreeAddr(t)
+	f.broker = procs.Start(t, binDir, "broker", "--config", procs.WriteConfig(t, fmt.Sprintf(`
 listen: %s
 redis: {addr: %q, password: %q}
 tasks: {retry_delay: 100ms, poll_interval: 10ms, sync_timeout: 20s}
 agents: {heartbeat_interval: 500ms, offline_after: 2s}
 auth: {tokens: [{name: ops, token: %s}]}
 `, addr, f.redis.Addr, redisPassword, token)))
-	f.c = client{base: "http://" + addr, token: token}
-	f.c.ready(t, 30*time.Second)
+	f.c = procs.Client{Base: "http://" + addr, Token: token}
+	f.c.Ready(t, 30*time.Second)
 	for _, id := range clientids {
 		f.startSite(t, id)
 	}
@@ -63,7 +64,7 @@ func (f *federation) startSite(t *testing.T, clientid string) *site {
 	s := &site{clientid: clientid, provider: "vc-" + clientid, sim: sim, proxy: faultproxy.New(t, sim.URL())}
 	u := *s.proxy.URL
 	u.User = nil // credentials go in their own fields, never in a URL that could be logged
-	s.agent = start(t, "agent", "--clientid", clientid, "--config", writeConfig(t, fmt.Sprintf(`
+	s.agent = procs.Start(t, binDir, "agent", "--clientid", clientid, "--config", procs.WriteConfig(t, fmt.Sprintf(`
 redis: {addr: %q, password: %q}
 tasks: {retry_delay: 100ms, poll_interval: 10ms}
 agents: {heartbeat_interval: 500ms, offline_after: 2s}
@@ -84,7 +85,7 @@ type agentRow struct {
 
 func (f *federation) agents(t *testing.T) map[string]agentRow {
 	t.Helper()
-	code, body := f.c.post(t, "/api/agent/list", nil)
+	code, body := f.c.Post(t, "/api/agent/list", nil)
 	if code != 200 {
 		t.Fatalf("agent/list: %d %s", code, body)
 	}
@@ -126,7 +127,7 @@ func (f *federation) vms(t *testing.T) []vmRow {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		code, body := f.c.post(t, "/api/vm/list", map[string]any{"limit": 1000})
+		code, body := f.c.Post(t, "/api/vm/list", map[string]any{"limit": 1000})
 		var r struct {
 			Data struct {
 				VMs    []vmRow `json:"vms"`
@@ -175,7 +176,7 @@ type envelope struct {
 
 func (f *federation) taskInfo(t *testing.T, id string) envelope {
 	t.Helper()
-	code, body := f.c.post(t, "/api/task/info", map[string]string{"taskid": id})
+	code, body := f.c.Post(t, "/api/task/info", map[string]string{"taskid": id})
 	if code != 200 {
 		t.Fatalf("task/info %s: %d %s", id, code, body)
 	}
@@ -186,7 +187,7 @@ func (f *federation) taskInfo(t *testing.T, id string) envelope {
 
 func (f *federation) submitAsync(t *testing.T, vmid, clientid string) string {
 	t.Helper()
-	code, body := f.c.post(t, "/api/vm/diskinfo", map[string]any{"vmid": vmid, "clientid": clientid})
+	code, body := f.c.Post(t, "/api/vm/diskinfo", map[string]any{"vmid": vmid, "clientid": clientid})
 	if code != 200 {
 		t.Fatalf("async diskinfo: %d %s", code, body)
 	}

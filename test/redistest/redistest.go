@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -41,8 +42,8 @@ func Require(t testing.TB, binary string) string {
 	return p
 }
 
-// Start starts a redis-server with append-only persistence in a temp dir, so Restart keeps
-// the data as a production Redis with AOF would. It stops when the test ends.
+// Start starts a redis-server with append-only persistence (fsync every second, the usual
+// production setting) in a temp dir, so Restart keeps the data. It stops when the test ends.
 func Start(t testing.TB) *Server { return StartWithPassword(t, "") }
 
 // StartWithPassword is Start with requirepass set.
@@ -59,7 +60,7 @@ func StartWithPassword(t testing.TB, password string) *Server {
 func (s *Server) start(t testing.TB) {
 	t.Helper()
 	args := []string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--dir", s.dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always",
+		"--dir", s.dir, "--save", "", "--appendonly", "yes", "--appendfsync", "everysec",
 		"--logfile", filepath.Join(s.dir, "redis.log")}
 	if s.Password != "" {
 		args = append(args, "--requirepass", s.Password)
@@ -82,13 +83,22 @@ func (s *Server) start(t testing.TB) {
 	}
 }
 
-// Stop kills the server (SIGKILL: what a crash looks like; AOF with fsync always keeps data).
+// Stop shuts the server down as an operator's restart would (SIGTERM: Redis flushes its AOF
+// and exits), killing it if it has not exited within 5s.
 func (s *Server) Stop() {
-	if s.cmd != nil && s.cmd.Process != nil {
-		s.cmd.Process.Kill()
-		s.cmd.Wait()
-		s.cmd = nil
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
 	}
+	done := make(chan struct{})
+	go func() { s.cmd.Wait(); close(done) }()
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		s.cmd.Process.Kill()
+		<-done
+	}
+	s.cmd = nil
 }
 
 // Restart stops the server and starts it again on the same port with the same data.
@@ -114,3 +124,6 @@ func freePort(t testing.TB) int {
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
 }
+
+// PID is the redis-server process id.
+func (s *Server) PID() int { return s.cmd.Process.Pid }
