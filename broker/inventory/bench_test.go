@@ -1,0 +1,66 @@
+package inventory
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sort"
+	"testing"
+	"time"
+
+	"cloudbroker/broker/model"
+)
+
+// synthetic builds n VMs spread over 10 providers, with NICs and disks like real ones.
+func synthetic(n int) []model.VM {
+	r := rand.New(rand.NewPCG(1, 2))
+	states := []model.PowerState{model.PoweredOn, model.PoweredOn, model.PoweredOn, model.PoweredOff, model.Suspended}
+	out := make([]model.VM, n)
+	for i := range out {
+		out[i] = model.VM{
+			ID: fmt.Sprintf("%032x", i), Provider: fmt.Sprintf("vc%d", i%10), NativeID: fmt.Sprintf("vm-%d", i),
+			Name: fmt.Sprintf("vm-%06d", r.IntN(1_000_000)), PowerState: states[r.IntN(len(states))],
+			CPUs: int32(1 << r.IntN(5)), MemoryMB: int64(512 << r.IntN(6)), GuestOS: "CentOS 7",
+			NICs: []model.NIC{{MAC: fmt.Sprintf("00:50:56:%02x:%02x:%02x", i>>16&255, i>>8&255, i&255),
+				IPs: []string{fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)}}},
+			Disks: []model.Disk{{Label: "Hard disk 1", CapacityBytes: int64(r.IntN(200)+1) << 30, FileName: "[ds] x.vmdk"}},
+		}
+	}
+	return out
+}
+
+// BenchmarkQuery100k: 3 conditions, a sort and a page over 100,000 VMs, reporting p50/p99.
+func BenchmarkQuery100k(b *testing.B) {
+	ix := NewIndex()
+	var m0, m1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	t0 := time.Now()
+	ix.Reset(synthetic(100_000))
+	load := time.Since(t0)
+	runtime.GC()
+	runtime.ReadMemStats(&m1)
+	q := Query{
+		Conditions: []Condition{
+			{Field: "powerState", Op: OpEq, Values: []string{"poweredOn"}},
+			{Field: "memoryMB", Op: OpGe, Values: []string{"2048"}},
+			{Field: "disks.capacityBytes", Op: OpGt, Values: []string{fmt.Sprint(50 << 30)}},
+		},
+		Sort:  []SortKey{{Field: "name"}},
+		Start: 100, Limit: 50,
+	}
+	lat := make([]time.Duration, 0, b.N)
+	for b.Loop() {
+		t := time.Now()
+		r, err := ix.Query(q)
+		if err != nil || len(r.VMs) != 50 {
+			b.Fatal(err, len(r.VMs))
+		}
+		lat = append(lat, time.Since(t))
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(load.Seconds(), "load-s")
+	b.ReportMetric(float64(m1.HeapAlloc-m0.HeapAlloc)/(1<<20), "index-MiB")
+}
