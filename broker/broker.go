@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"cloudbroker/broker/inventory"
 	"cloudbroker/broker/model"
 )
 
@@ -20,6 +21,10 @@ type Options struct {
 	Tasks     TaskQueue
 	Refs      RefStore
 	Providers *Providers
+	// Index is this replica's copy of the inventory and Inventory the shared one (for sync
+	// statuses); both nil means VMs are listed live from the providers on every request.
+	Index     *inventory.Index
+	Inventory InventoryStore
 	// Agents reads proxy agents' heartbeats; nil when no agent is used.
 	Agents AgentRegistry
 	// AgentOfflineAfter is how stale an agent's last heartbeat may be before its tasks fail
@@ -39,10 +44,12 @@ type Broker struct {
 	refs        RefStore
 	providers   *Providers
 	agents      AgentRegistry
+	index       *inventory.Index
+	inv         InventoryStore
 	syncTimeout time.Duration
 
 	agentOfflineAfter time.Duration
-	log         *slog.Logger
+	log               *slog.Logger
 
 	refreshEvery time.Duration
 	refreshMu    sync.Mutex
@@ -63,7 +70,7 @@ func New(o Options) *Broker {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Broker{tasks: o.Tasks, refs: o.Refs, providers: o.Providers, agents: o.Agents, syncTimeout: o.SyncTimeout,
+	return &Broker{tasks: o.Tasks, refs: o.Refs, providers: o.Providers, agents: o.Agents, index: o.Index, inv: o.Inventory, syncTimeout: o.SyncTimeout,
 		agentOfflineAfter: o.AgentOfflineAfter, log: o.Logger, refreshEvery: o.RefreshInterval}
 }
 
@@ -86,7 +93,7 @@ func (b *Broker) Task(ctx context.Context, c Caller, id string) (Task, error) {
 		// Same answer as for a task that does not exist: no tenant learns another's task ids.
 		return Task{}, model.Errorf(model.ErrNotFound, "task %s not found or expired", id)
 	}
-	return t, nil
+	return t, b.settle(ctx, t) // e.g. register the ids of VMs it created (settle.go)
 }
 
 // ErrWaitTimeout is returned by Wait with the task as it stood; it wraps model.ErrTimeout.
@@ -104,6 +111,9 @@ func (b *Broker) Wait(ctx context.Context, c Caller, id string) (Task, error) {
 	if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 		return t, fmt.Errorf("task %s still %s after %s; poll it by taskid: %w", id, t.State, b.syncTimeout, ErrWaitTimeout)
 	}
+	if err == nil {
+		err = b.settle(ctx, t)
+	}
 	return t, err
 }
 
@@ -112,6 +122,11 @@ func (b *Broker) Wait(ctx context.Context, c Caller, id string) (Task, error) {
 func (b *Broker) resolveVM(ctx context.Context, c Caller, vmid string) (VMRef, error) {
 	if vmid == "" {
 		return VMRef{}, model.Errorf(model.ErrInvalid, "vmid is required")
+	}
+	if b.index != nil {
+		if vm, ok := b.index.Get(vmid); ok && c.Sees(vm.Provider) {
+			return VMRef{Provider: vm.Provider, NativeID: vm.NativeID}, nil
+		}
 	}
 	ref, err := b.refs.ResolveVM(ctx, vmid)
 	if errors.Is(err, model.ErrNotFound) && b.refreshAllowed() {

@@ -25,16 +25,32 @@ type Executor struct {
 	specs map[string]ProviderSpec
 	log   *slog.Logger
 
+	// inv is the shared inventory that watch tasks keep current; nil on workers that keep none.
+	inv InventoryStore
+	// stopping is closed by Stop, ending long-running tasks (watches) early.
+	stopping chan struct{}
+	stopOnce sync.Once
+
 	mu    sync.Mutex
 	conns map[string]drivers.Conn
 }
+
+// WithInventory makes the executor keep inv current (watch tasks) and returns it.
+func (e *Executor) WithInventory(inv InventoryStore) *Executor {
+	e.inv = inv
+	return e
+}
+
+// Stop ends long-running tasks early (a worker about to shut down calls it first, so its
+// drain does not wait out a watch period).
+func (e *Executor) Stop() { e.stopOnce.Do(func() { close(e.stopping) }) }
 
 // NewExecutor returns an Executor for the given providers.
 func NewExecutor(specs []ProviderSpec, log *slog.Logger) *Executor {
 	if log == nil {
 		log = slog.Default()
 	}
-	e := &Executor{specs: map[string]ProviderSpec{}, conns: map[string]drivers.Conn{}, log: log}
+	e := &Executor{specs: map[string]ProviderSpec{}, conns: map[string]drivers.Conn{}, log: log, stopping: make(chan struct{})}
 	for _, s := range specs {
 		e.specs[s.Name] = s
 	}
@@ -114,9 +130,15 @@ type operation func(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, er
 var operations = map[string]operation{
 	TypeVMDiskInfo: runDiskInfo,
 	TypeVMList:     runVMList,
+	TypeVMClone:    runClone,
+	TypeVMPower:    runPower,
+	TypeImageList:  runImageList,
 }
 
 func (e *Executor) run(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, error) {
+	if spec.Type == TypeInventoryWatch {
+		return e.watch(ctx, c, spec)
+	}
 	op, ok := operations[spec.Type]
 	if !ok {
 		return nil, model.Errorf(model.ErrUnsupported, "unknown task type %q", spec.Type)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 
+	"cloudbroker/broker/inventory"
 	"cloudbroker/broker/model"
 	"cloudbroker/drivers"
 )
@@ -27,11 +28,13 @@ const (
 	MaxPageSize     = 1000
 )
 
-// VMPage is one page of VMs plus the providers that could not be listed.
+// VMPage is one page of VMs plus the providers that could not be listed, and those whose
+// VMs come from an inventory that may be out of date (its last sync failed).
 type VMPage struct {
 	Total  int
 	VMs    []model.VM
 	Failed []ProviderError
+	Stale  []SyncStatus
 }
 
 // ProviderError says which provider failed and why; a failing provider does not empty the list.
@@ -62,6 +65,61 @@ func (b *Broker) ListVMs(ctx context.Context, c Caller, q ListVMsQuery) (VMPage,
 		return VMPage{}, model.Errorf(model.ErrNotFound, "provider %q not found", q.Provider)
 	}
 
+	indexed, live, stale, err := b.splitBySync(ctx, providers)
+	if err != nil {
+		return VMPage{}, err
+	}
+	page := VMPage{Stale: stale}
+	var all []model.VM
+	if len(indexed) > 0 {
+		res, err := b.index.Query(inventory.Query{Providers: indexed})
+		if err != nil {
+			return VMPage{}, err
+		}
+		all = res.VMs
+	}
+	if len(live) > 0 {
+		vms, failed, err := b.listLive(ctx, c, live)
+		if err != nil {
+			return VMPage{}, err
+		}
+		all, page.Failed = append(all, vms...), failed
+	}
+	slices.SortFunc(all, func(a, b model.VM) int {
+		return cmp.Or(cmp.Compare(a.Provider, b.Provider), cmp.Compare(a.Name, b.Name), cmp.Compare(a.NativeID, b.NativeID))
+	})
+	page.Total = len(all)
+	lo, hi := min(q.Offset, len(all)), min(q.Offset+q.Limit, len(all))
+	page.VMs = all[lo:hi]
+	return page, nil
+}
+
+// splitBySync sorts providers into those the inventory serves (it completed a load at least
+// once) and those that must be listed live (no inventory, or not loaded yet).
+func (b *Broker) splitBySync(ctx context.Context, providers []model.Provider) (indexed []string, live []model.Provider, stale []SyncStatus, err error) {
+	if b.index == nil || b.inv == nil {
+		return nil, providers, nil, nil
+	}
+	statuses, err := b.inv.Statuses(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for _, p := range providers {
+		st, ok := statuses[p.Name]
+		if !ok || st.LastSync.IsZero() {
+			live = append(live, p)
+			continue
+		}
+		indexed = append(indexed, p.Name)
+		if st.Stale() {
+			stale = append(stale, st)
+		}
+	}
+	return indexed, live, stale, nil
+}
+
+// listLive lists providers through tasks, in parallel, recording their ids.
+func (b *Broker) listLive(ctx context.Context, c Caller, providers []model.Provider) ([]model.VM, []ProviderError, error) {
 	type outcome struct {
 		vms []model.VM
 		err error
@@ -76,12 +134,12 @@ func (b *Broker) ListVMs(ctx context.Context, c Caller, q ListVMsQuery) (VMPage,
 	}
 	wg.Wait()
 
-	var page VMPage
+	var failed []ProviderError
 	var all []model.VM
 	refs := map[string]VMRef{}
 	for i, r := range results {
 		if r.err != nil {
-			page.Failed = append(page.Failed, ProviderError{Provider: providers[i].Name, Err: r.err})
+			failed = append(failed, ProviderError{Provider: providers[i].Name, Err: r.err})
 			continue
 		}
 		for _, vm := range r.vms {
@@ -93,16 +151,10 @@ func (b *Broker) ListVMs(ctx context.Context, c Caller, q ListVMsQuery) (VMPage,
 	}
 	if len(refs) > 0 {
 		if err := b.refs.PutVMRefs(ctx, refs); err != nil {
-			return VMPage{}, err
+			return nil, nil, err
 		}
 	}
-	slices.SortFunc(all, func(a, b model.VM) int {
-		return cmp.Or(cmp.Compare(a.Provider, b.Provider), cmp.Compare(a.Name, b.Name), cmp.Compare(a.NativeID, b.NativeID))
-	})
-	page.Total = len(all)
-	lo, hi := min(q.Offset, len(all)), min(q.Offset+q.Limit, len(all))
-	page.VMs = all[lo:hi]
-	return page, nil
+	return all, failed, nil
 }
 
 func (b *Broker) listProvider(ctx context.Context, c Caller, p model.Provider) ([]model.VM, error) {

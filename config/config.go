@@ -9,14 +9,15 @@ import (
 // Config is the whole configuration. Every field documents its default.
 type Config struct {
 	// Listen is the HTTP address. Default "127.0.0.1:8080".
-	Listen string `yaml:"listen"`
-	Redis  Redis  `yaml:"redis"`
-	Tasks  Tasks  `yaml:"tasks"`
-	Worker Worker `yaml:"worker"`
-	HTTP   HTTP   `yaml:"http"`
-	Agents Agents `yaml:"agents"`
-	Auth   Auth   `yaml:"auth"`
-	Log    Log    `yaml:"log"`
+	Listen    string    `yaml:"listen"`
+	Redis     Redis     `yaml:"redis"`
+	Tasks     Tasks     `yaml:"tasks"`
+	Worker    Worker    `yaml:"worker"`
+	HTTP      HTTP      `yaml:"http"`
+	Agents    Agents    `yaml:"agents"`
+	Inventory Inventory `yaml:"inventory"`
+	Auth      Auth      `yaml:"auth"`
+	Log       Log       `yaml:"log"`
 	// Providers are the clouds this process knows. The broker needs their names, drivers and
 	// clientids to route; only a process that runs the worker opens them (and needs secrets).
 	Providers []Provider `yaml:"providers"`
@@ -82,6 +83,18 @@ type Agents struct {
 	// OfflineAfter is how stale a heartbeat may be before the broker fails the agent's tasks
 	// fast as offline. Default 5s; keep it above 2 intervals.
 	OfflineAfter Duration `yaml:"offline_after"`
+}
+
+// Inventory tunes the event-driven inventory of every provider's VMs.
+type Inventory struct {
+	// Enabled keeps an inventory; without it every listing asks the providers. Default true.
+	Enabled *bool `yaml:"enabled"`
+	// Period is how long one watch follows a provider's events before the next one starts
+	// with a full load (the periodic reconcile). Default 10m.
+	Period Duration `yaml:"period"`
+	// ScheduleInterval is how often a broker makes sure every provider has a watch (and so
+	// how soon a new provider, or one whose watch failed for good, is watched). Default 5s.
+	ScheduleInterval Duration `yaml:"schedule_interval"`
 }
 
 // HTTP tunes the API server.

@@ -100,6 +100,12 @@ func (c *Config) SetDefaults() {
 		c.Worker.Concurrency = 10
 	}
 	def(&c.Worker.ShutdownTimeout, 30*time.Second)
+	if c.Inventory.Enabled == nil {
+		t := true
+		c.Inventory.Enabled = &t
+	}
+	def(&c.Inventory.Period, 10*time.Minute)
+	def(&c.Inventory.ScheduleInterval, 5*time.Second)
 	def(&c.Agents.HeartbeatInterval, time.Second)
 	def(&c.Agents.OfflineAfter, 5*time.Second)
 	if c.HTTP.MaxBodyBytes == 0 {

@@ -31,6 +31,7 @@ func (s *Server) Register(r gin.IRouter) {
 	g.POST("/vm/list", s.vmList)
 	g.POST("/task/info", s.taskInfo)
 	g.POST("/agent/list", s.agentList)
+	g.POST("/provider/list", s.providerList)
 }
 
 const callerKey = "vcproxy.caller"

@@ -20,16 +20,25 @@ type providerFailure struct {
 	Errmsg   string `json:"errmsg"`
 }
 
+// staleProvider is a provider whose VMs come from an inventory whose last sync failed.
+type staleProvider struct {
+	Provider  string `json:"provider"`
+	State     string `json:"state"`
+	LastSync  int64  `json:"last_sync"` // unix seconds of the last complete sync
+	LastError string `json:"last_error"`
+}
+
 type vmList struct {
 	Total           int               `json:"total"`
 	Offset          int               `json:"offset"`
 	Limit           int               `json:"limit"`
 	VMs             []vmItem          `json:"vms"`
 	FailedProviders []providerFailure `json:"failed_providers"`
+	StaleProviders  []staleProvider   `json:"stale_providers"`
 }
 
 func toVMList(p broker.VMPage, req vmListRequest, providers *broker.Providers) vmList {
-	out := vmList{Total: p.Total, Offset: req.Offset, Limit: req.Limit, VMs: []vmItem{}, FailedProviders: []providerFailure{}}
+	out := vmList{Total: p.Total, Offset: req.Offset, Limit: req.Limit, VMs: []vmItem{}, FailedProviders: []providerFailure{}, StaleProviders: []staleProvider{}}
 	if out.Limit == 0 {
 		out.Limit = broker.DefaultPageSize
 	}
@@ -41,6 +50,10 @@ func toVMList(p broker.VMPage, req vmListRequest, providers *broker.Providers) v
 	for _, f := range p.Failed {
 		_, code := status(f.Err)
 		out.FailedProviders = append(out.FailedProviders, providerFailure{Provider: f.Provider, Errcode: code, Errmsg: f.Err.Error()})
+	}
+	for _, st := range p.Stale {
+		out.StaleProviders = append(out.StaleProviders, staleProvider{Provider: st.Provider, State: st.State,
+			LastSync: st.LastSync.Unix(), LastError: st.LastError})
 	}
 	return out
 }

@@ -45,7 +45,7 @@ func NewAgent(cfg *config.Config, clientid string, log *slog.Logger) (*Agent, er
 	}
 	a := &Agent{cfg: cfg, clientid: clientid, log: log.With("clientid", clientid)}
 	a.rdb = queue.NewRedis(cfg.Redis)
-	a.exec = broker.NewExecutor(specs, a.log)
+	a.exec = broker.NewExecutor(specs, a.log).WithInventory(queue.NewInventory(a.rdb))
 	a.worker = queue.NewWorker(a.rdb, a.exec, queue.WorkerConfig{
 		Queues: []string{queue.QueueFor(clientid)}, Concurrency: cfg.Worker.Concurrency,
 		PollInterval: cfg.Tasks.PollInterval.D(), RetryDelay: cfg.Tasks.RetryDelay.D(),
@@ -84,10 +84,12 @@ func (a *Agent) Run(ctx context.Context) error {
 	select {
 	case <-ctx.Done():
 	case <-a.hb.Lost():
+		a.exec.Stop()
 		a.worker.Shutdown()
 		return fmt.Errorf("agent %s: lost its lock to another process", a.clientid)
 	}
 	a.log.Info("agent stopping: draining running tasks", "timeout", a.cfg.Worker.ShutdownTimeout.D())
+	a.exec.Stop() // inventory watches end now; other tasks run to completion
 	a.worker.Shutdown()
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

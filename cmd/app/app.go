@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,8 +18,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"cloudbroker/adapters"
+	"cloudbroker/adapters/didi"
 	"cloudbroker/adapters/vcproxy"
 	"cloudbroker/broker"
+	"cloudbroker/broker/inventory"
 	"cloudbroker/broker/model"
 	"cloudbroker/config"
 	"cloudbroker/drivers"
@@ -36,7 +39,10 @@ type App struct {
 	worker   *queue.Worker
 	broker   *broker.Broker
 	engine   *gin.Engine
+	index    *inventory.Index
+	inv      *queue.Inventory
 	stop     chan struct{}
+	bg       context.CancelFunc // stops the inventory follower
 
 	lastConflicts string // touched only by the followAgents goroutine after Start
 }
@@ -66,13 +72,21 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 			specs = append(specs, broker.ProviderSpec{Provider: meta, Config: DriverConfig(p)})
 		}
 	}
-	a.broker = broker.New(broker.Options{
+	opts := broker.Options{
 		Tasks: a.queue, Refs: queue.NewRefs(a.rdb), Providers: broker.NewProviders(metas),
 		Agents: queue.NewAgents(a.rdb), AgentOfflineAfter: cfg.Agents.OfflineAfter.D(),
 		SyncTimeout: cfg.Tasks.SyncTimeout.D(), Logger: log,
-	})
+	}
+	if *cfg.Inventory.Enabled {
+		a.index, a.inv = inventory.NewIndex(), queue.NewInventory(a.rdb)
+		opts.Index, opts.Inventory = a.index, a.inv
+	}
+	a.broker = broker.New(opts)
 	if *cfg.Worker.Enabled {
 		a.exec = broker.NewExecutor(specs, log)
+		if a.inv != nil {
+			a.exec.WithInventory(a.inv)
+		}
 		a.worker = queue.NewWorker(a.rdb, a.exec, queue.WorkerConfig{
 			Queues: []string{queue.DefaultQueue}, Concurrency: cfg.Worker.Concurrency,
 			PollInterval: cfg.Tasks.PollInterval.D(), RetryDelay: cfg.Tasks.RetryDelay.D(),
@@ -112,6 +126,7 @@ func (a *App) routes() *gin.Engine {
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", a.ready)
 	vcproxy.New(a.broker, Tokens(a.cfg), a.cfg.HTTP.MaxBodyBytes).Register(r)
+	didi.New(a.broker, Tokens(a.cfg), a.cfg.HTTP.MaxBodyBytes).Register(r)
 	return r
 }
 
@@ -141,6 +156,12 @@ func (a *App) Start() error {
 	}
 	a.refreshAnnounced()
 	go a.followAgents()
+	if a.inv != nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		a.bg = cancel
+		go a.inv.Follow(ctx, a.index, a.log, func() { a.log.Info("inventory loaded", "vms", a.index.Len()) })
+		go a.scheduleWatches(ctx)
+	}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), a.cfg.Tasks.SyncTimeout.D())
 		defer cancel()
@@ -182,6 +203,30 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
+// scheduleWatches makes sure every provider has its inventory watch, on whatever worker
+// serves it. Every replica does this; the watch's fixed task id keeps it to one per provider.
+func (a *App) scheduleWatches(ctx context.Context) {
+	args, _ := json.Marshal(broker.WatchArgs{Period: a.cfg.Inventory.Period.D()})
+	t := time.NewTicker(a.cfg.Inventory.ScheduleInterval.D())
+	defer t.Stop()
+	for {
+		for _, p := range a.broker.Providers().Visible(broker.System) {
+			spec := broker.TaskSpec{Type: broker.TypeInventoryWatch, Provider: p.Name, ClientID: p.ClientID, Args: args}
+			started, err := a.queue.EnsureWatch(ctx, spec, a.cfg.Inventory.Period.D(), time.Minute)
+			if err != nil && ctx.Err() == nil {
+				a.log.Warn("could not schedule inventory watch", "provider", p.Name, "err", err)
+			} else if started {
+				a.log.Debug("inventory watch scheduled", "provider", p.Name)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // followAgents keeps the provider registry in step with the agents' heartbeats.
 func (a *App) followAgents() {
 	t := time.NewTicker(a.cfg.Agents.HeartbeatInterval.D())
@@ -213,6 +258,12 @@ func (a *App) refreshAnnounced() {
 // Close stops the worker (letting running tasks finish) and releases everything.
 func (a *App) Close() {
 	close(a.stop)
+	if a.bg != nil {
+		a.bg()
+	}
+	if a.exec != nil {
+		a.exec.Stop() // end watch periods now, or the worker's drain would wait them out
+	}
 	if a.worker != nil {
 		a.worker.Shutdown()
 	}
@@ -231,6 +282,8 @@ func unrouted(c *gin.Context, code int) {
 	switch p := c.Request.URL.Path; {
 	case strings.HasPrefix(p, "/api/"):
 		vcproxy.Unrouted(c, code)
+	case p == "/dicloud" || strings.HasPrefix(p, "/dicloud/"):
+		didi.Unrouted(c, code)
 	default:
 		c.JSON(code, gin.H{"error": http.StatusText(code), "path": p})
 	}

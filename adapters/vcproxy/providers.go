@@ -1,0 +1,50 @@
+package vcproxy
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+type providerItem struct {
+	Name      string   `json:"name"`
+	Driver    string   `json:"driver"`
+	Clientid  string   `json:"clientid"`
+	Region    string   `json:"region"`
+	Zones     []string `json:"zones"`
+	SyncState string   `json:"sync_state"` // loading, synced, error; "" when never watched
+	Stale     bool     `json:"stale"`
+	LastSync  int64    `json:"last_sync"`
+	LastError string   `json:"last_error"`
+	VMs       int      `json:"vms"`
+	FullLoads int      `json:"full_loads"`
+}
+
+// providerList is POST /api/provider/list: the providers the caller sees and how fresh each
+// one's inventory is.
+func (s *Server) providerList(c *gin.Context) {
+	var req struct{}
+	if !s.bind(c, &req) {
+		return
+	}
+	ps, err := s.b.ProviderStatuses(c.Request.Context(), callerOf(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	items := make([]providerItem, 0, len(ps))
+	for _, p := range ps {
+		it := providerItem{Name: p.Name, Driver: p.Driver, Clientid: p.ClientID, Region: p.Region, Zones: p.Zones, Stale: true}
+		if it.Zones == nil {
+			it.Zones = []string{}
+		}
+		if st := p.Sync; st != nil {
+			it.SyncState, it.Stale, it.LastError, it.VMs, it.FullLoads = st.State, st.Stale(), st.LastError, st.VMs, st.FullLoads
+			if !st.LastSync.IsZero() {
+				it.LastSync = st.LastSync.Unix()
+			}
+		}
+		items = append(items, it)
+	}
+	c.JSON(http.StatusOK, ok(gin.H{"total": len(items), "providers": items}))
+}

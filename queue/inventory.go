@@ -1,0 +1,198 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"cloudbroker/broker"
+	"cloudbroker/broker/inventory"
+	"cloudbroker/broker/model"
+)
+
+const (
+	invVMsKey    = "cb:inv:vms"    // hash: uuid → VM JSON
+	invStatusKey = "cb:inv:status" // hash: provider → SyncStatus JSON
+	invEventsKey = "cb:inv:events" // stream of change batches, for followers
+	// invEventsMax bounds the stream; a follower that falls further behind reloads fully.
+	invEventsMax = 100_000
+)
+
+func invIDsKey(provider string) string { return "cb:inv:ids:" + provider }
+
+// Inventory is the shared inventory in Redis. It implements broker.InventoryStore.
+type Inventory struct{ rdb redis.UniversalClient }
+
+var _ broker.InventoryStore = (*Inventory)(nil)
+
+// NewInventory returns the Redis inventory.
+func NewInventory(rdb redis.UniversalClient) *Inventory { return &Inventory{rdb: rdb} }
+
+// Apply writes the changes and appends them to the event stream in one transaction, so a
+// follower that loads the hash and then reads the stream from before the load misses nothing.
+func (s *Inventory) Apply(ctx context.Context, provider string, changes []inventory.Change) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	batch, err := json.Marshal(changes)
+	if err != nil {
+		return err
+	}
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for _, c := range changes {
+			switch c.Op {
+			case inventory.Upsert:
+				b, _ := json.Marshal(c.VM)
+				p.HSet(ctx, invVMsKey, c.ID, b)
+				p.SAdd(ctx, invIDsKey(provider), c.ID)
+			case inventory.Delete:
+				p.HDel(ctx, invVMsKey, c.ID)
+				p.SRem(ctx, invIDsKey(provider), c.ID)
+			}
+		}
+		p.XAdd(ctx, &redis.XAddArgs{Stream: invEventsKey, MaxLen: invEventsMax, Approx: true, Values: []any{"c", batch}})
+		return nil
+	})
+	return redisErr("inventory apply", err)
+}
+
+// VMIDs lists the uuids held for a provider.
+func (s *Inventory) VMIDs(ctx context.Context, provider string) ([]string, error) {
+	ids, err := s.rdb.SMembers(ctx, invIDsKey(provider)).Result()
+	return ids, redisErr("inventory ids", err)
+}
+
+// SetStatus records a provider's sync status.
+func (s *Inventory) SetStatus(ctx context.Context, st broker.SyncStatus) error {
+	b, _ := json.Marshal(st)
+	return redisErr("inventory status", s.rdb.HSet(ctx, invStatusKey, st.Provider, b).Err())
+}
+
+// Statuses reads every provider's sync status.
+func (s *Inventory) Statuses(ctx context.Context) (map[string]broker.SyncStatus, error) {
+	m, err := s.rdb.HGetAll(ctx, invStatusKey).Result()
+	if err != nil {
+		return nil, redisErr("inventory statuses", err)
+	}
+	out := make(map[string]broker.SyncStatus, len(m))
+	for p, v := range m {
+		var st broker.SyncStatus
+		if json.Unmarshal([]byte(v), &st) == nil {
+			out[p] = st
+		}
+	}
+	return out, nil
+}
+
+// Follow keeps ix equal to the shared inventory until ctx ends: a full load, then the event
+// stream. After any error (Redis down, stream trimmed past its position) it reloads fully.
+// loaded is called after each full load (for readiness).
+func (s *Inventory) Follow(ctx context.Context, ix *inventory.Index, log *slog.Logger, loaded func()) {
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := s.follow(ctx, ix, loaded)
+		if ctx.Err() != nil {
+			return
+		}
+		log.Warn("inventory follower restarting with a full load", "err", err, "in", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+func (s *Inventory) follow(ctx context.Context, ix *inventory.Index, loaded func()) error {
+	// The stream position goes first: events after it are replayed over the load, and
+	// replaying an upsert or delete that the load already holds changes nothing.
+	last := "0-0"
+	msgs, err := s.rdb.XRevRangeN(ctx, invEventsKey, "+", "-", 1).Result()
+	if err != nil {
+		return redisErr("inventory position", err)
+	}
+	if len(msgs) == 1 {
+		last = msgs[0].ID
+	}
+	vms, err := s.load(ctx)
+	if err != nil {
+		return err
+	}
+	ix.Reset(vms)
+	if loaded != nil {
+		loaded()
+	}
+	for {
+		streams, err := s.rdb.XRead(ctx, &redis.XReadArgs{Streams: []string{invEventsKey, last}, Block: 5 * time.Second, Count: 1000}).Result()
+		if errors.Is(err, redis.Nil) {
+			continue // nothing new within the block time
+		}
+		if err != nil {
+			return redisErr("inventory events", err)
+		}
+		for _, st := range streams {
+			for _, m := range st.Messages {
+				var changes []inventory.Change
+				if raw, ok := m.Values["c"].(string); ok && json.Unmarshal([]byte(raw), &changes) == nil {
+					ix.Apply(changes)
+				}
+				last = m.ID
+			}
+		}
+	}
+}
+
+func (s *Inventory) load(ctx context.Context) ([]model.VM, error) {
+	var vms []model.VM
+	iter := s.rdb.HScan(ctx, invVMsKey, 0, "", 1000).Iterator()
+	for iter.Next(ctx) {
+		_ = iter.Val() // field (uuid)
+		if !iter.Next(ctx) {
+			break
+		}
+		var vm model.VM
+		if err := json.Unmarshal([]byte(iter.Val()), &vm); err == nil {
+			vms = append(vms, vm)
+		}
+	}
+	return vms, redisErr("inventory load", iter.Err())
+}
+
+// EnsureWatch makes sure a provider's watch task exists: a fixed task id per provider makes
+// asynq refuse a second one, so every broker replica may call this without creating
+// duplicates. A watch archived after a permanent failure is replaced once it is older than
+// retryAfter.
+func (q *Queue) EnsureWatch(ctx context.Context, spec broker.TaskSpec, period, retryAfter time.Duration) (bool, error) {
+	payload, err := json.Marshal(spec)
+	if err != nil {
+		return false, err
+	}
+	id, qname := "inventory-watch-"+spec.Provider, QueueFor(spec.ClientID)
+	enqueue := func() error {
+		_, err := q.client.EnqueueContext(ctx, asynq.NewTask(spec.Type, payload), asynq.TaskID(id), asynq.Queue(qname),
+			asynq.MaxRetry(1_000_000), asynq.Timeout(period+time.Minute), asynq.Retention(0))
+		return err
+	}
+	err = enqueue()
+	if !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return err == nil, redisErr("enqueue watch", err)
+	}
+	info, ierr := q.insp.GetTaskInfo(qname, id)
+	if ierr != nil || (info.State != asynq.TaskStateArchived && info.State != asynq.TaskStateCompleted) {
+		return false, nil // running, pending or retrying: nothing to do
+	}
+	if info.State == asynq.TaskStateArchived && time.Since(info.LastFailedAt) < retryAfter {
+		return false, nil
+	}
+	if err := q.insp.DeleteTask(qname, id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+		return false, redisErr("replace watch", err)
+	}
+	err = enqueue()
+	return err == nil, redisErr("enqueue watch", err)
+}
