@@ -120,6 +120,7 @@ func (e *Executor) Execute(ctx context.Context, spec TaskSpec) (json.RawMessage,
 		}
 		return nil, err
 	}
+	e.reflectInInventory(ctx, spec, res)
 	return json.Marshal(res)
 }
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"cloudbroker/broker/inventory"
+	"cloudbroker/broker/model"
 )
 
 // TypeInventoryWatch keeps one provider's inventory current: a first full load, then the
@@ -39,6 +40,8 @@ func (s SyncStatus) Stale() bool { return s.State != SyncSynced }
 type InventoryStore interface {
 	// Apply writes changes of one provider atomically and publishes them to followers.
 	Apply(ctx context.Context, provider string, changes []inventory.Change) error
+	// VM reads one VM; ok is false when the inventory does not hold it.
+	VM(ctx context.Context, id string) (vm model.VM, ok bool, err error)
 	// VMIDs lists the broker uuids the store holds for a provider.
 	VMIDs(ctx context.Context, provider string) ([]string, error)
 	SetStatus(ctx context.Context, st SyncStatus) error

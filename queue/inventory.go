@@ -61,6 +61,19 @@ func (s *Inventory) Apply(ctx context.Context, provider string, changes []invent
 	return redisErr("inventory apply", err)
 }
 
+// VM reads one VM from the shared inventory.
+func (s *Inventory) VM(ctx context.Context, id string) (model.VM, bool, error) {
+	b, err := s.rdb.HGet(ctx, invVMsKey, id).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return model.VM{}, false, nil
+	}
+	if err != nil {
+		return model.VM{}, false, redisErr("inventory read", err)
+	}
+	var vm model.VM
+	return vm, true, json.Unmarshal(b, &vm)
+}
+
 // VMIDs lists the uuids held for a provider.
 func (s *Inventory) VMIDs(ctx context.Context, provider string) ([]string, error) {
 	ids, err := s.rdb.SMembers(ctx, invIDsKey(provider)).Result()
