@@ -85,6 +85,9 @@ type VMListResult struct {
 var describe = map[string]string{
 	TypeVMDiskInfo: "虚拟机磁盘信息",
 	TypeVMList:     "虚拟机列表",
+	TypeVMClone:    "克隆虚拟机",
+	TypeVMPower:    "虚拟机电源操作",
+	TypeImageList:  "自定义镜像列表",
 }
 
 // Describe returns the human description of a task type.

@@ -61,6 +61,8 @@ type disk struct {
 var eventNames = map[string]string{
 	broker.TypeVMDiskInfo: "EVENT_VM_DISKINFO",
 	broker.TypeVMList:     "EVENT_VM_LIST",
+	broker.TypeVMClone:    "EVENT_VM_CLONE",
+	broker.TypeVMPower:    "EVENT_VM_POWER",
 }
 
 // toEnvelope renders a task, pending or done. A pending task has task_errcode "202" and its

@@ -47,8 +47,13 @@ type Options struct {
 	Redis *redistest.Server
 	// Sims reuses simulators; nil starts new ones.
 	Sims []*vcsim.Sim
+	// KVM adds libvirt providers after the simulators' (see KVMProvider).
+	KVM []KVMProvider
 	// Tune changes the configuration before the broker is built.
 	Tune func(*config.Config)
+	// Log, if set, receives the broker's log at info level (access log lines included) instead
+	// of stderr. The broker writes to it from several goroutines: it must be safe for that.
+	Log io.Writer
 }
 
 // Start starts a broker that stops when the test ends.
@@ -76,6 +81,7 @@ func Start(t testing.TB, o Options) *Broker {
 			Region: "region-1", Zones: []string{"zone-a"},
 		})
 	}
+	cfg.Providers = append(cfg.Providers, kvmProviders(o.KVM)...)
 	cfg.Auth.Tokens = []config.Token{
 		{Name: "admin", Token: AdminToken},
 		{Name: "tenant", Token: TenantToken, Providers: []string{providerName(0)}},
@@ -98,6 +104,9 @@ func Start(t testing.TB, o Options) *Broker {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if o.Log != nil {
+		log = slog.New(slog.NewTextHandler(o.Log, &slog.HandlerOptions{Level: min(level, slog.LevelInfo)}))
+	}
 	a, err := app.New(cfg, log)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,97 @@
+package broker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"cloudbroker/broker/model"
+	"cloudbroker/drivers"
+)
+
+// TypeVMPower starts, stops or reboots a VM.
+const TypeVMPower = "vm:power"
+
+// powerArgs are a TypeVMPower task's Args.
+type powerArgs struct {
+	Op drivers.PowerOp `json:"op"`
+}
+
+// PowerResult is the Result of a TypeVMPower task: the operation done and the power state the
+// VM is in after it (the drivers return only once the change is done).
+type PowerResult struct {
+	VMID       string           `json:"vmid"`
+	Op         drivers.PowerOp  `json:"op"`
+	PowerState model.PowerState `json:"powerState"`
+}
+
+// PowerResult decodes the result of a succeeded power task.
+func (t Task) PowerResult() (PowerResult, error) {
+	if t.Spec.Type != TypeVMPower || t.State != TaskSucceeded {
+		return PowerResult{}, fmt.Errorf("task %s is a %s task in state %s, not a succeeded %s task", t.ID, t.Spec.Type, t.State, TypeVMPower)
+	}
+	var res PowerResult
+	if err := json.Unmarshal(t.Result, &res); err != nil {
+		return PowerResult{}, fmt.Errorf("task %s: decoding power result: %w", t.ID, err)
+	}
+	return res, nil
+}
+
+// validPowerOp refuses anything but start, stop and reboot.
+func validPowerOp(op drivers.PowerOp) error {
+	switch op {
+	case drivers.PowerOn, drivers.PowerOff, drivers.Reboot:
+		return nil
+	case "":
+		return model.Errorf(model.ErrInvalid, "op is required: one of %s, %s, %s", drivers.PowerOn, drivers.PowerOff, drivers.Reboot)
+	}
+	return model.Errorf(model.ErrInvalid, "op %q is not one of %s, %s, %s", op, drivers.PowerOn, drivers.PowerOff, drivers.Reboot)
+}
+
+// poweredAfter is the state a VM is in once op is done.
+func poweredAfter(op drivers.PowerOp) model.PowerState {
+	if op == drivers.PowerOff {
+		return model.PoweredOff
+	}
+	return model.PoweredOn
+}
+
+// SubmitPower starts a power operation (start, stop, reboot) on a VM and returns the pending
+// task. Start and stop of a VM already in that state succeed; a provider whose driver cannot
+// change power fails the task with an error wrapping model.ErrUnsupported.
+func (b *Broker) SubmitPower(ctx context.Context, c Caller, vmid string, op drivers.PowerOp) (Task, error) {
+	if err := validPowerOp(op); err != nil {
+		return Task{}, err
+	}
+	ref, err := b.resolveVM(ctx, c, vmid)
+	if err != nil {
+		return Task{}, err
+	}
+	owner, err := b.checkClientID(ref.Provider, "")
+	if err != nil {
+		return Task{}, err
+	}
+	args, err := json.Marshal(powerArgs{Op: op})
+	if err != nil {
+		return Task{}, err
+	}
+	return b.submit(ctx, TaskSpec{Type: TypeVMPower, Provider: ref.Provider, ClientID: owner, VMID: vmid, NativeID: ref.NativeID, Args: args})
+}
+
+func runPower(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, error) {
+	pc, ok := c.(drivers.PowerController)
+	if !ok {
+		return nil, drivers.Unsupported(spec.Provider, "change the power state of VMs")
+	}
+	var args powerArgs
+	if err := json.Unmarshal(spec.Args, &args); err != nil {
+		return nil, model.Errorf(model.ErrInvalid, "power task arguments: %v", err)
+	}
+	if err := validPowerOp(args.Op); err != nil {
+		return nil, err
+	}
+	if err := pc.SetPower(ctx, spec.NativeID, args.Op); err != nil {
+		return nil, err
+	}
+	return PowerResult{VMID: spec.VMID, Op: args.Op, PowerState: poweredAfter(args.Op)}, nil
+}
