@@ -16,6 +16,9 @@ import (
 type ProviderSpec struct {
 	model.Provider
 	Config drivers.Config
+	// MaxConcurrent bounds the provider's tasks running at once on this worker (inventory
+	// watches excepted). Default DefaultMaxPerProvider.
+	MaxConcurrent int
 }
 
 // Executor runs tasks against drivers; it lives in the worker (the broker's own or an agent).
@@ -30,6 +33,8 @@ type Executor struct {
 	// stopping is closed by Stop, ending long-running tasks (watches) early.
 	stopping chan struct{}
 	stopOnce sync.Once
+
+	busy slots
 
 	mu    sync.Mutex
 	conns map[string]drivers.Conn
@@ -51,8 +56,10 @@ func NewExecutor(specs []ProviderSpec, log *slog.Logger) *Executor {
 		log = slog.Default()
 	}
 	e := &Executor{specs: map[string]ProviderSpec{}, conns: map[string]drivers.Conn{}, log: log, stopping: make(chan struct{})}
+	e.busy = slots{max: map[string]int{}, inUse: map[string]int{}}
 	for _, s := range specs {
 		e.specs[s.Name] = s
+		e.busy.max[s.Name] = s.MaxConcurrent
 	}
 	return e
 }
@@ -109,6 +116,12 @@ func (e *Executor) drop(provider string, c drivers.Conn) {
 
 // Execute runs one task and returns its Result.
 func (e *Executor) Execute(ctx context.Context, spec TaskSpec) (json.RawMessage, error) {
+	if spec.Type != TypeInventoryWatch { // a watch runs for its whole period; it takes no slot
+		if err := e.busy.acquire(spec.Provider); err != nil {
+			return nil, err
+		}
+		defer e.busy.release(spec.Provider)
+	}
 	c, err := e.Conn(ctx, spec.Provider)
 	if err != nil {
 		return nil, err
@@ -134,6 +147,7 @@ var operations = map[string]operation{
 	TypeVMClone:    runClone,
 	TypeVMPower:    runPower,
 	TypeImageList:  runImageList,
+	TypeVMISOs:     runISOs,
 }
 
 func (e *Executor) run(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, error) {

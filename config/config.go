@@ -16,6 +16,7 @@ type Config struct {
 	HTTP      HTTP      `yaml:"http"`
 	Agents    Agents    `yaml:"agents"`
 	Inventory Inventory `yaml:"inventory"`
+	ZStack    ZStack    `yaml:"zstack"`
 	Auth      Auth      `yaml:"auth"`
 	Log       Log       `yaml:"log"`
 	// Providers are the clouds this process knows. The broker needs their names, drivers and
@@ -83,6 +84,9 @@ type Agents struct {
 	// OfflineAfter is how stale a heartbeat may be before the broker fails the agent's tasks
 	// fast as offline. Default 5s; keep it above 2 intervals.
 	OfflineAfter Duration `yaml:"offline_after"`
+	// MetricsListen, in an agent's config, serves its Prometheus metrics (task latency) at
+	// http://<addr>/metrics. Empty: none.
+	MetricsListen string `yaml:"metrics_listen"`
 }
 
 // Inventory tunes the event-driven inventory of every provider's VMs.
@@ -107,6 +111,17 @@ type HTTP struct {
 	WriteTimeout Duration `yaml:"write_timeout"`
 	// ShutdownTimeout lets in-flight requests finish on SIGTERM. Default 40s.
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+	// RateLimit is each token's default rate; a token's own rate overrides it.
+	RateLimit RateLimit `yaml:"rate_limit"`
+}
+
+// RateLimit is a token bucket per API token. Over it, a request gets the dialect's 429 with
+// Retry-After.
+type RateLimit struct {
+	// RPS is the sustained requests per second. Default 200; negative disables the limit.
+	RPS float64 `yaml:"rps"`
+	// Burst is how many requests may come at once. Default 2 × RPS.
+	Burst int `yaml:"burst"`
 }
 
 // Auth lists API tokens.
@@ -120,6 +135,10 @@ type Token struct {
 	Token string `yaml:"token"`
 	// Providers limits what the token sees; empty means every provider.
 	Providers []string `yaml:"providers"`
+	// Admin grants the operator pages (the asynq queue UI at /admin/queues/).
+	Admin bool `yaml:"admin"`
+	// Rate overrides http.rate_limit for this token.
+	Rate *RateLimit `yaml:"rate"`
 }
 
 // Log configures log/slog.
@@ -143,11 +162,14 @@ type Provider struct {
 	Insecure bool   `yaml:"insecure"`
 	// ClientID binds the provider to the proxy agent that reaches it; empty means the broker's
 	// own worker serves it.
-	ClientID string            `yaml:"clientid"`
-	Region   string            `yaml:"region"`
-	Zones    []string          `yaml:"zones"`
-	Timeout  Duration          `yaml:"timeout"`
-	Options  map[string]string `yaml:"options"`
+	ClientID string   `yaml:"clientid"`
+	Region   string   `yaml:"region"`
+	Zones    []string `yaml:"zones"`
+	Timeout  Duration `yaml:"timeout"`
+	// MaxConcurrency bounds this provider's tasks running at once on one worker, so a slow
+	// endpoint cannot take every worker slot. Default 4.
+	MaxConcurrency int               `yaml:"max_concurrency"`
+	Options        map[string]string `yaml:"options"`
 }
 
 // Duration reads "30s"-style strings from YAML.

@@ -20,7 +20,7 @@ func Demo(simURL string, getenv func(string) string) *Config {
 	if len(c.Auth.Tokens) == 0 {
 		var b [16]byte
 		rand.Read(b[:])
-		c.Auth.Tokens = []Token{{Name: "demo", Token: hex.EncodeToString(b[:])}}
+		c.Auth.Tokens = []Token{{Name: "demo", Token: hex.EncodeToString(b[:]), Admin: true}}
 	}
 	c.SetDefaults()
 	return c

@@ -63,7 +63,7 @@ func (c *Config) ApplyEnv(getenv func(string) string) {
 			}
 		}
 		if !replaced {
-			c.Auth.Tokens = append(c.Auth.Tokens, Token{Name: "env", Token: tok})
+			c.Auth.Tokens = append(c.Auth.Tokens, Token{Name: "env", Token: tok, Admin: true})
 		}
 	}
 	for i := range c.Providers {
@@ -88,6 +88,7 @@ func (c *Config) SetDefaults() {
 	def(&c.Tasks.Timeout, 2*time.Minute)
 	def(&c.Tasks.RetryDelay, time.Second)
 	def(&c.Tasks.PollInterval, 20*time.Millisecond)
+	c.ZStack.setDefaults()
 	if c.Tasks.MaxRetry == nil {
 		n := 3
 		c.Tasks.MaxRetry = &n
@@ -114,6 +115,12 @@ func (c *Config) SetDefaults() {
 	def(&c.HTTP.ReadTimeout, 30*time.Second)
 	def(&c.HTTP.WriteTimeout, c.Tasks.SyncTimeout.D()+15*time.Second)
 	def(&c.HTTP.ShutdownTimeout, 40*time.Second)
+	if c.HTTP.RateLimit.RPS == 0 {
+		c.HTTP.RateLimit.RPS = 200
+	}
+	if c.HTTP.RateLimit.Burst == 0 {
+		c.HTTP.RateLimit.Burst = int(2 * max(c.HTTP.RateLimit.RPS, 1))
+	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}

@@ -84,6 +84,7 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	errs = append(errs, c.ZStack.validate(names)...)
 	seen := map[string]bool{}
 	for i, p := range c.Providers {
 		f := fmt.Sprintf("providers[%d]", i)

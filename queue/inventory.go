@@ -186,7 +186,7 @@ func (q *Queue) EnsureWatch(ctx context.Context, spec broker.TaskSpec, period, r
 	if err != nil {
 		return false, err
 	}
-	id, qname := "inventory-watch-"+spec.Provider, QueueFor(spec.ClientID)
+	id, qname := "inventory-watch-"+spec.Provider, WatchQueue(QueueFor(spec.ClientID))
 	enqueue := func() error {
 		_, err := q.client.EnqueueContext(ctx, asynq.NewTask(spec.Type, payload), asynq.TaskID(id), asynq.Queue(qname),
 			asynq.MaxRetry(1_000_000), asynq.Timeout(period+time.Minute), asynq.Retention(0))

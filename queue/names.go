@@ -18,4 +18,7 @@ func QueueFor(clientid string) string {
 	return "site:" + clientid
 }
 
+// WatchQueue names the queue of a task queue's inventory watches.
+func WatchQueue(queue string) string { return queue + ":inventory" }
+
 func recordKey(taskID string) string { return "cb:task:" + taskID }

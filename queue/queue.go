@@ -87,16 +87,21 @@ func NewTaskID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// Submit writes the task's record, then enqueues it. The record goes first so a task a worker
-// finishes at once is already readable; a failed enqueue removes the record again.
+// Submit writes the task's record, then enqueues it, under a fresh id.
 func (q *Queue) Submit(ctx context.Context, spec broker.TaskSpec) (broker.Task, error) {
+	return q.submitAs(ctx, NewTaskID(), spec)
+}
+
+// submitAs writes the task's record, then enqueues it. The record goes first so a task a worker
+// finishes at once is already readable; a failed enqueue removes the record again.
+func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec) (broker.Task, error) {
 	payload, err := json.Marshal(spec)
 	if err != nil {
 		return broker.Task{}, err
 	}
 	now := time.Now()
 	t := broker.Task{
-		ID: NewTaskID(), Spec: spec, Describe: broker.Describe(spec.Type), State: broker.TaskPending,
+		ID: id, Spec: spec, Describe: broker.Describe(spec.Type), State: broker.TaskPending,
 		InsertTime: now, UpdateTime: now, ExpireTime: now.Add(q.cfg.Retention),
 	}
 	qname := QueueFor(spec.ClientID)
@@ -104,6 +109,7 @@ func (q *Queue) Submit(ctx context.Context, spec broker.TaskSpec) (broker.Task, 
 	_, err = q.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, key, "queue", qname, "spec", payload, "insertMs", now.UnixMilli())
 		p.PExpireAt(ctx, key, t.ExpireTime)
+		trackJob(ctx, p, t) // the task is a job on its target from now on (jobs.go)
 		return nil
 	})
 	if err != nil {
@@ -203,4 +209,22 @@ func (q *Queue) Wait(ctx context.Context, id string) (broker.Task, error) {
 			return t, ctx.Err()
 		}
 	}
+}
+
+// Depths counts tasks per queue and state (pending, active, scheduled, retry, archived), for
+// the queue-depth metric.
+func (q *Queue) Depths(ctx context.Context) (map[string]map[string]int, error) {
+	names, err := q.insp.Queues()
+	if err != nil {
+		return nil, redisErr("list queues", err)
+	}
+	out := map[string]map[string]int{}
+	for _, n := range names {
+		qi, err := q.insp.GetQueueInfo(n)
+		if err != nil {
+			continue // removed meanwhile
+		}
+		out[n] = map[string]int{"pending": qi.Pending, "active": qi.Active, "scheduled": qi.Scheduled, "retry": qi.Retry, "archived": qi.Archived}
+	}
+	return out, nil
 }

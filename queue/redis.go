@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"cloudbroker/broker/model"
@@ -67,4 +68,21 @@ func isConnErrText(err error) bool {
 		}
 	}
 	return false
+}
+
+// ConnOpt is NewRedis's connection as asynq's own option type, for tools that take one
+// (asynqmon).
+func ConnOpt(c config.Redis) asynq.RedisConnOpt {
+	var tlsCfg *tls.Config
+	if c.TLS {
+		tlsCfg = &tls.Config{ServerName: c.TLSServerName, InsecureSkipVerify: c.TLSInsecure, MinVersion: tls.VersionTLS12}
+	}
+	switch {
+	case len(c.ClusterAddrs) > 0:
+		return asynq.RedisClusterClientOpt{Addrs: c.ClusterAddrs, Username: c.Username, Password: c.Password, TLSConfig: tlsCfg}
+	case c.SentinelMaster != "":
+		return asynq.RedisFailoverClientOpt{MasterName: c.SentinelMaster, SentinelAddrs: c.SentinelAddrs,
+			Username: c.Username, Password: c.Password, DB: c.DB, TLSConfig: tlsCfg}
+	}
+	return asynq.RedisClientOpt{Addr: c.Addr, Username: c.Username, Password: c.Password, DB: c.DB, TLSConfig: tlsCfg}
 }

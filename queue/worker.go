@@ -3,8 +3,10 @@ package queue
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"time"
 
@@ -33,15 +35,22 @@ type WorkerConfig struct {
 	RetryDelay time.Duration
 	// ShutdownTimeout lets running tasks finish on Shutdown. Default 30s.
 	ShutdownTimeout time.Duration
-	Logger          *slog.Logger
+	// WatchConcurrency is how many inventory watches run at once (one per provider served).
+	// Default 64.
+	WatchConcurrency int
+	// Observe, if set, is told each attempt's task type, outcome (ok, failed, retry) and time.
+	Observe func(taskType, outcome string, d time.Duration)
+	Logger  *slog.Logger
 }
 
 // Worker consumes tasks and runs them with an Executor.
 type Worker struct {
-	srv  *asynq.Server
-	rdb  redis.UniversalClient
-	exec Executor
-	log  *slog.Logger
+	srv      *asynq.Server
+	watchSrv *asynq.Server
+	rdb      redis.UniversalClient
+	exec     Executor
+	observe  func(taskType, outcome string, d time.Duration)
+	log      *slog.Logger
 }
 
 // NewWorker returns a Worker on rdb; call Start.
@@ -68,30 +77,58 @@ func NewWorker(rdb redis.UniversalClient, exec Executor, cfg WorkerConfig) *Work
 	for _, q := range cfg.Queues {
 		queues[q] = 1
 	}
-	w := &Worker{rdb: rdb, exec: exec, log: cfg.Logger}
-	w.srv = asynq.NewServerFromRedisClient(rdb, asynq.Config{
-		Concurrency:              cfg.Concurrency,
+	if cfg.Observe == nil {
+		cfg.Observe = func(string, string, time.Duration) {}
+	}
+	if cfg.WatchConcurrency == 0 {
+		cfg.WatchConcurrency = 64
+	}
+	w := &Worker{rdb: rdb, exec: exec, observe: cfg.Observe, log: cfg.Logger}
+	w.srv = newServer(rdb, cfg, queues, cfg.Concurrency, cfg.PollInterval)
+	// Inventory watches run for minutes each: they get their own server and slots, on their
+	// own queues, so they never hold a slot an ordinary task needs. Watches start rarely, so
+	// their queues are polled slowly.
+	watchQueues := map[string]int{}
+	for q := range queues {
+		watchQueues[WatchQueue(q)] = 1
+	}
+	w.watchSrv = newServer(rdb, cfg, watchQueues, cfg.WatchConcurrency, max(cfg.PollInterval, 500*time.Millisecond))
+	return w
+}
+
+func newServer(rdb redis.UniversalClient, cfg WorkerConfig, queues map[string]int, concurrency int, poll time.Duration) *asynq.Server {
+	return asynq.NewServerFromRedisClient(rdb, asynq.Config{
+		Concurrency:              concurrency,
 		Queues:                   queues,
-		TaskCheckInterval:        cfg.PollInterval,
+		TaskCheckInterval:        poll,
 		DelayedTaskCheckInterval: max(cfg.PollInterval, 100*time.Millisecond),
 		ShutdownTimeout:          cfg.ShutdownTimeout,
-		RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration {
+		RetryDelayFunc: func(n int, err error, _ *asynq.Task) time.Duration {
+			if errors.Is(err, broker.ErrProviderBusy) {
+				return time.Duration(50+rand.IntN(100)) * time.Millisecond
+			}
 			return min(cfg.RetryDelay<<min(n, 10), 30*time.Second)
 		},
-		Logger:   asynqLogger{cfg.Logger},
-		LogLevel: asynq.WarnLevel,
+		IsFailure: func(err error) bool { return !errors.Is(err, broker.ErrProviderBusy) },
+		Logger:    asynqLogger{cfg.Logger},
+		LogLevel:  asynq.WarnLevel,
 	})
-	return w
 }
 
 // Start starts consuming in the background.
 func (w *Worker) Start() error {
-	return w.srv.Start(asynq.HandlerFunc(w.handle))
+	if err := w.srv.Start(asynq.HandlerFunc(w.handle)); err != nil {
+		return err
+	}
+	return w.watchSrv.Start(asynq.HandlerFunc(w.handle))
 }
 
 // Shutdown stops taking tasks and waits up to ShutdownTimeout for running ones; a task still
 // running after that goes back to its queue and is run again.
-func (w *Worker) Shutdown() { w.srv.Shutdown() }
+func (w *Worker) Shutdown() {
+	w.watchSrv.Shutdown()
+	w.srv.Shutdown()
+}
 
 func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 	id := t.ResultWriter().TaskID()
@@ -101,15 +138,24 @@ func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 	}
 	start := time.Now()
 	res, err := w.exec.Execute(ctx, spec)
+	if errors.Is(err, broker.ErrProviderBusy) {
+		return err // back to the queue shortly, not counted as an attempt (see IsFailure)
+	}
 	if err != nil && broker.Retryable(err) {
 		retried, _ := asynq.GetRetryCount(ctx)
 		maxRetry, _ := asynq.GetMaxRetry(ctx)
 		if retried < maxRetry {
+			w.observe(spec.Type, "retry", time.Since(start))
 			w.log.Warn("task attempt failed, will retry", "task", id, "type", spec.Type, "provider", spec.Provider,
 				"attempt", retried+1, "of", maxRetry+1, "err", err)
 			return err
 		}
 	}
+	outcome := "ok"
+	if err != nil {
+		outcome = "failed"
+	}
+	w.observe(spec.Type, outcome, time.Since(start))
 	w.log.Info("task done", "task", id, "type", spec.Type, "provider", spec.Provider, "ok", err == nil,
 		"ms", time.Since(start).Milliseconds(), "err", err)
 	return w.finish(ctx, t, res, err)

@@ -31,6 +31,8 @@ func status(err error) (int, string) {
 		code = http.StatusConflict
 	case errors.Is(err, model.ErrTooLarge):
 		code = http.StatusRequestEntityTooLarge
+	case errors.Is(err, model.ErrRateLimited):
+		code = http.StatusTooManyRequests
 	case errors.Is(err, model.ErrUnsupported):
 		code = http.StatusNotImplemented
 	case errors.Is(err, model.ErrUnavailable):

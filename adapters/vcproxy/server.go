@@ -3,6 +3,7 @@
 package vcproxy
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -17,6 +18,13 @@ type Server struct {
 	b       *broker.Broker
 	tokens  adapters.Tokens
 	maxBody int64
+	limiter *adapters.Limiter
+}
+
+// WithLimiter limits each token's request rate.
+func (s *Server) WithLimiter(l *adapters.Limiter) *Server {
+	s.limiter = l
+	return s
 }
 
 // New returns the dialect's server. maxBody bounds request bodies.
@@ -45,6 +53,10 @@ func (s *Server) auth(c *gin.Context) {
 	}
 	c.Set(callerKey, caller)
 	c.Set("caller", caller.Name) // for the access log
+	if err := s.limiter.Allow(caller.Name); err != nil {
+		s.fail(c, err)
+		c.Abort()
+	}
 }
 
 func callerOf(c *gin.Context) broker.Caller { return c.MustGet(callerKey).(broker.Caller) }
@@ -65,6 +77,10 @@ func (s *Server) bind(c *gin.Context, v any) bool {
 // fail answers an error in the dialect's shape.
 func (s *Server) fail(c *gin.Context, err error) {
 	code, errcode := status(err)
+	var limited *adapters.RateLimitError
+	if errors.As(err, &limited) {
+		c.Header("Retry-After", limited.RetryAfterSeconds())
+	}
 	if code == http.StatusInternalServerError {
 		c.Error(err) // logged with the request
 	}

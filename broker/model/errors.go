@@ -24,6 +24,8 @@ var (
 	ErrTooLarge = errors.New("request too large")
 	// ErrConflict: the resource is in a state that forbids the operation.
 	ErrConflict = errors.New("conflict")
+	// ErrRateLimited: the caller sent more requests than its rate allows; retry later.
+	ErrRateLimited = errors.New("rate limited")
 )
 
 // kinds names each sentinel so an error survives a trip through Redis as a TaskError.
@@ -36,6 +38,7 @@ var kinds = map[string]error{
 	"timeout":      ErrTimeout,
 	"too_large":    ErrTooLarge,
 	"conflict":     ErrConflict,
+	"rate_limited": ErrRateLimited,
 }
 
 // KindOf returns the name of the sentinel err wraps, or "internal".

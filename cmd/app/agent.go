@@ -2,13 +2,17 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
+	"cloudbroker/adapters/metrics"
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
 	"cloudbroker/config"
@@ -41,7 +45,7 @@ func NewAgent(cfg *config.Config, clientid string, log *slog.Logger) (*Agent, er
 		}
 		meta := model.Provider{Name: p.Name, Driver: p.Driver, ClientID: clientid, Region: p.Region, Zones: p.Zones}
 		announced = append(announced, meta)
-		specs = append(specs, broker.ProviderSpec{Provider: meta, Config: DriverConfig(p)})
+		specs = append(specs, broker.ProviderSpec{Provider: meta, Config: DriverConfig(p), MaxConcurrent: p.MaxConcurrency})
 	}
 	a := &Agent{cfg: cfg, clientid: clientid, log: log.With("clientid", clientid)}
 	a.rdb = queue.NewRedis(cfg.Redis)
@@ -49,7 +53,7 @@ func NewAgent(cfg *config.Config, clientid string, log *slog.Logger) (*Agent, er
 	a.worker = queue.NewWorker(a.rdb, a.exec, queue.WorkerConfig{
 		Queues: []string{queue.QueueFor(clientid)}, Concurrency: cfg.Worker.Concurrency,
 		PollInterval: cfg.Tasks.PollInterval.D(), RetryDelay: cfg.Tasks.RetryDelay.D(),
-		ShutdownTimeout: cfg.Worker.ShutdownTimeout.D(), Logger: a.log,
+		ShutdownTimeout: cfg.Worker.ShutdownTimeout.D(), Logger: a.log, Observe: metrics.ObserveTask,
 	})
 	host, _ := os.Hostname()
 	a.hb = queue.NewHeartbeat(a.rdb, broker.Agent{
@@ -78,6 +82,15 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	if err := a.worker.Start(); err != nil {
 		return fmt.Errorf("worker: %w", err)
+	}
+	if addr := a.cfg.Agents.MetricsListen; addr != "" {
+		srv := &http.Server{Addr: addr, Handler: promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				a.log.Error("metrics listener", "addr", addr, "err", err)
+			}
+		}()
+		defer srv.Close()
 	}
 	go a.hb.Run()
 	a.log.Info("agent running", "queue", queue.QueueFor(a.clientid), "providers", len(a.cfg.Providers), "version", Version)

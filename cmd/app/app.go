@@ -19,6 +19,7 @@ import (
 
 	"cloudbroker/adapters"
 	"cloudbroker/adapters/didi"
+	"cloudbroker/adapters/metrics"
 	"cloudbroker/adapters/vcproxy"
 	"cloudbroker/broker"
 	"cloudbroker/broker/inventory"
@@ -39,6 +40,7 @@ type App struct {
 	worker   *queue.Worker
 	broker   *broker.Broker
 	engine   *gin.Engine
+	limiter  *adapters.Limiter
 	index    *inventory.Index
 	inv      *queue.Inventory
 	stop     chan struct{}
@@ -69,7 +71,7 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		meta := model.Provider{Name: p.Name, Driver: p.Driver, ClientID: p.ClientID, Region: p.Region, Zones: p.Zones}
 		metas = append(metas, meta)
 		if p.ClientID == "" { // providers bound to a clientid run in that agent, not here
-			specs = append(specs, broker.ProviderSpec{Provider: meta, Config: DriverConfig(p)})
+			specs = append(specs, broker.ProviderSpec{Provider: meta, Config: DriverConfig(p), MaxConcurrent: p.MaxConcurrency})
 		}
 	}
 	opts := broker.Options{
@@ -90,7 +92,7 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		a.worker = queue.NewWorker(a.rdb, a.exec, queue.WorkerConfig{
 			Queues: []string{queue.DefaultQueue}, Concurrency: cfg.Worker.Concurrency,
 			PollInterval: cfg.Tasks.PollInterval.D(), RetryDelay: cfg.Tasks.RetryDelay.D(),
-			ShutdownTimeout: cfg.Worker.ShutdownTimeout.D(), Logger: log,
+			ShutdownTimeout: cfg.Worker.ShutdownTimeout.D(), Logger: log, Observe: metrics.ObserveTask,
 		})
 	}
 	a.engine = a.routes()
@@ -122,10 +124,12 @@ func (a *App) routes() *gin.Engine {
 	r.HandleMethodNotAllowed = true
 	r.NoRoute(func(c *gin.Context) { unrouted(c, http.StatusNotFound) })
 	r.NoMethod(func(c *gin.Context) { unrouted(c, http.StatusMethodNotAllowed) })
-	r.Use(gin.Recovery(), accessLog(a.log))
+	r.Use(gin.Recovery(), metrics.Middleware(), accessLog(a.log))
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", a.ready)
-	vcproxy.New(a.broker, Tokens(a.cfg), a.cfg.HTTP.MaxBodyBytes).Register(r)
+	a.limiter = Limiter(a.cfg)
+	vcproxy.New(a.broker, Tokens(a.cfg), a.cfg.HTTP.MaxBodyBytes).WithLimiter(a.limiter).Register(r)
+	a.mountOps(r)
 	didi.New(a.broker, Tokens(a.cfg), a.cfg.HTTP.MaxBodyBytes).Register(r)
 	return r
 }

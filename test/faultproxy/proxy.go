@@ -16,10 +16,12 @@ import (
 
 // Proxy forwards to a target, after an adjustable delay, or answers 503 while down.
 type Proxy struct {
-	srv   *httptest.Server
-	delay atomic.Int64
-	down  atomic.Bool
-	URL   *url.URL
+	srv      *httptest.Server
+	delay    atomic.Int64
+	down     atomic.Bool
+	inFlight atomic.Int64
+	maxSeen  atomic.Int64
+	URL      *url.URL
 }
 
 // New starts a TLS proxy to target (whose certificate is not verified: simulators are
@@ -31,6 +33,10 @@ func New(t testing.TB, target *url.URL) *Proxy {
 	rp.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
 	p := &Proxy{}
 	p.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := p.inFlight.Add(1)
+		defer p.inFlight.Add(-1)
+		for m := p.maxSeen.Load(); n > m && !p.maxSeen.CompareAndSwap(m, n); m = p.maxSeen.Load() {
+		}
 		if d := time.Duration(p.delay.Load()); d > 0 {
 			select {
 			case <-time.After(d):
@@ -56,3 +62,9 @@ func (p *Proxy) SetDelay(d time.Duration) { p.delay.Store(int64(d)) }
 
 // SetDown makes every request fail with 503 until SetDown(false).
 func (p *Proxy) SetDown(down bool) { p.down.Store(down) }
+
+// MaxInFlight is the most requests the proxy has held at once since ResetMax.
+func (p *Proxy) MaxInFlight() int64 { return p.maxSeen.Load() }
+
+// ResetMax starts counting MaxInFlight afresh.
+func (p *Proxy) ResetMax() { p.maxSeen.Store(p.inFlight.Load()) }

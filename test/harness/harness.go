@@ -17,6 +17,7 @@ import (
 	"cloudbroker/cmd/app"
 	"cloudbroker/config"
 	"cloudbroker/drivers/vcenter/vcsim"
+	"cloudbroker/test/faultproxy"
 	"cloudbroker/test/redistest"
 )
 
@@ -34,7 +35,9 @@ type Broker struct {
 	Config *config.Config
 	Redis  *redistest.Server
 	Sims   []*vcsim.Sim
-	srv    *httptest.Server
+	// Proxies front the simulators when Options.Proxied is set, in the same order.
+	Proxies []*faultproxy.Proxy
+	srv     *httptest.Server
 }
 
 // Options shape the broker; zero values mean one simulator and a running worker.
@@ -47,6 +50,9 @@ type Options struct {
 	Redis *redistest.Server
 	// Sims reuses simulators; nil starts new ones.
 	Sims []*vcsim.Sim
+	// Proxied puts a fault proxy in front of each simulator (Broker.Proxies), so a test can
+	// stall or fail a vCenter.
+	Proxied bool
 	// KVM adds libvirt providers after the simulators' (see KVMProvider).
 	KVM []KVMProvider
 	// Tune changes the configuration before the broker is built.
@@ -76,14 +82,20 @@ func Start(t testing.TB, o Options) *Broker {
 	}
 	cfg := &config.Config{Redis: config.Redis{Addr: b.Redis.Addr}}
 	for i, sim := range b.Sims {
+		url := sim.URL().String()
+		if o.Proxied {
+			p := faultproxy.New(t, sim.URL())
+			b.Proxies = append(b.Proxies, p)
+			url = p.URL.String()
+		}
 		cfg.Providers = append(cfg.Providers, config.Provider{
-			Name: providerName(i), Driver: "vcenter", URL: sim.URL().String(), Insecure: true,
+			Name: providerName(i), Driver: "vcenter", URL: url, Insecure: true,
 			Region: "region-1", Zones: []string{"zone-a"},
 		})
 	}
 	cfg.Providers = append(cfg.Providers, kvmProviders(o.KVM)...)
 	cfg.Auth.Tokens = []config.Token{
-		{Name: "admin", Token: AdminToken},
+		{Name: "admin", Token: AdminToken, Admin: true},
 		{Name: "tenant", Token: TenantToken, Providers: []string{providerName(0)}},
 	}
 	cfg.Tasks.RetryDelay = config.Duration(10 * time.Millisecond)

@@ -1,0 +1,87 @@
+// Package metrics holds cloudbroker's Prometheus metrics and the HTTP middleware that counts
+// requests. Other packages report through small functions here, so none of them needs the
+// Prometheus client.
+package metrics
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Registry is the process's registry: Go runtime and process metrics plus cloudbroker's own.
+var Registry = prometheus.NewRegistry()
+
+var (
+	requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cloudbroker_http_requests_total",
+		Help: "HTTP requests by dialect, route, method and status code.",
+	}, []string{"dialect", "route", "method", "status"})
+	requestSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "cloudbroker_http_request_duration_seconds",
+		Help:    "HTTP request latency by dialect and route.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+	}, []string{"dialect", "route"})
+	taskSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "cloudbroker_task_duration_seconds",
+		Help:    "Time a worker spent on one task attempt, by task type and outcome (ok, failed, retry).",
+		Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300},
+	}, []string{"type", "outcome"})
+	webhookFailures = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "cloudbroker_webhook_delivery_failures_total",
+		Help: "Webhook delivery attempts that failed (each retry counts).",
+	})
+	rateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cloudbroker_rate_limited_total",
+		Help: "Requests refused by a token's rate limit, by caller.",
+	}, []string{"caller"})
+)
+
+func init() {
+	Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		requests, requestSeconds, taskSeconds, webhookFailures, rateLimited)
+}
+
+// ObserveTask records one task attempt.
+func ObserveTask(taskType, outcome string, d time.Duration) {
+	taskSeconds.WithLabelValues(taskType, outcome).Observe(d.Seconds())
+}
+
+// WebhookFailed counts a failed webhook delivery attempt.
+func WebhookFailed() { webhookFailures.Inc() }
+
+// RateLimited counts a refused request.
+func RateLimited(caller string) { rateLimited.WithLabelValues(caller).Inc() }
+
+// dialectOf names the dialect a path belongs to.
+func dialectOf(path string) string {
+	switch {
+	case strings.HasPrefix(path, "/api/"):
+		return "vcproxy"
+	case strings.HasPrefix(path, "/zstack/"):
+		return "zstack"
+	case strings.HasPrefix(path, "/dicloud/"):
+		return "didi"
+	}
+	return "other"
+}
+
+// Middleware counts requests by their route pattern (not the raw path, which would make one
+// series per uuid).
+func Middleware() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		route := c.FullPath()
+		if route == "" {
+			route = "unrouted"
+		}
+		d := dialectOf(c.Request.URL.Path)
+		requests.WithLabelValues(d, route, c.Request.Method, strconv.Itoa(c.Writer.Status())).Inc()
+		requestSeconds.WithLabelValues(d, route).Observe(time.Since(start).Seconds())
+	}
+}

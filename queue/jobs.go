@@ -1,0 +1,73 @@
+package queue
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"cloudbroker/broker"
+	"cloudbroker/broker/model"
+)
+
+// The job index: for each target (provider, native id) a sorted set of the ids of the tasks that
+// target it, scored by their ExpireTime in ms. Submit adds to it in the same transaction that
+// writes the task record; Jobs drops ids whose task has finished or expired. A worker never has
+// to remember to remove anything, so a crashed worker cannot leave a job behind for longer
+// than it takes the task's state to say so.
+
+var _ broker.JobIndex = (*Queue)(nil)
+
+func jobsKey(t broker.Target) string {
+	sum := sha256.Sum256([]byte(t.Provider + "\x00" + t.NativeID))
+	return "cb:jobs:" + hex.EncodeToString(sum[:16])
+}
+
+// trackJob queues, in Submit's transaction, the commands that index a task by its target.
+func trackJob(ctx context.Context, p redis.Pipeliner, t broker.Task) {
+	target, ok := broker.TargetOf(t.Spec)
+	if !ok {
+		return
+	}
+	key := jobsKey(target)
+	p.ZAdd(ctx, key, redis.Z{Score: float64(t.ExpireTime.UnixMilli()), Member: t.ID})
+	// Keep the set small when nobody lists: drop the ids of tasks already past retention.
+	p.ZRemRangeByScore(ctx, key, "-inf", "("+strconv.FormatInt(t.InsertTime.UnixMilli(), 10))
+	// Retention is the same for every task, so the newest task's expiry covers the whole set.
+	p.PExpireAt(ctx, key, t.ExpireTime)
+}
+
+// Jobs implements broker.JobIndex: one pipelined read for all targets, then one task read per
+// indexed id (usually none).
+func (q *Queue) Jobs(ctx context.Context, targets []broker.Target) (map[broker.Target][]broker.Task, error) {
+	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	cmds := make([]*redis.StringSliceCmd, len(targets))
+	_, err := q.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, t := range targets {
+			cmds[i] = p.ZRangeByScore(ctx, jobsKey(t), &redis.ZRangeBy{Min: now, Max: "+inf"})
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, redisErr("read job index", err)
+	}
+	out := map[broker.Target][]broker.Task{}
+	for i, target := range targets {
+		for _, id := range cmds[i].Val() {
+			t, err := q.Get(ctx, id)
+			switch {
+			case errors.Is(err, model.ErrNotFound) || (err == nil && t.State.Done()):
+				q.rdb.ZRem(ctx, jobsKey(target), id) // best effort; the next reader retries
+			case err != nil:
+				return nil, err
+			default:
+				out[target] = append(out[target], t)
+			}
+		}
+	}
+	return out, nil
+}
