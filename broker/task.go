@@ -23,10 +23,11 @@ const (
 	TaskRetrying  TaskState = "retrying"  // failed transiently, waits for its next attempt
 	TaskSucceeded TaskState = "succeeded" // done, Result holds the answer
 	TaskFailed    TaskState = "failed"    // done, Err says why
+	TaskCanceled  TaskState = "canceled"  // done: canceled before it finished, Err says by whom
 )
 
 // Done reports whether the state is final.
-func (s TaskState) Done() bool { return s == TaskSucceeded || s == TaskFailed }
+func (s TaskState) Done() bool { return s == TaskSucceeded || s == TaskFailed || s == TaskCanceled }
 
 // TaskSpec is what a task does. It goes into the task payload in Redis, so it must never carry
 // credentials: the worker holds those.
@@ -88,6 +89,7 @@ var describe = map[string]string{
 	TypeVMClone:    "克隆虚拟机",
 	TypeVMPower:    "虚拟机电源操作",
 	TypeImageList:  "自定义镜像列表",
+	TypeVMISOs:     "虚拟机可加载ISO列表",
 }
 
 // Describe returns the human description of a task type.

@@ -145,6 +145,11 @@ func (q *Queue) Get(ctx context.Context, id string) (broker.Task, error) {
 		UpdateTime: insert, ExpireTime: insert.Add(q.cfg.Retention),
 	}
 	info, err := q.insp.GetTaskInfo(rec["queue"], id)
+	if isCanceled, cerr, at := canceled(rec); isCanceled && (err != nil || len(info.Result) == 0) {
+		// Canceled before it finished: removed from its queue, or its worker is stopping it.
+		t.State, t.Err, t.UpdateTime = broker.TaskCanceled, cerr, at
+		return t, nil
+	}
 	switch {
 	case errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound):
 		// The record outlived asynq's copy: only if someone deleted the task by hand.
@@ -168,9 +173,12 @@ func applyInfo(t *broker.Task, info *asynq.TaskInfo) {
 		var out outcome
 		if err := json.Unmarshal(info.Result, &out); err == nil {
 			t.UpdateTime = time.UnixMilli(out.FinishedMs)
-			if out.OK {
+			switch {
+			case out.OK:
 				t.State, t.Result = broker.TaskSucceeded, out.Data
-			} else {
+			case out.Error != nil && out.Error.Kind == "canceled":
+				t.State, t.Err = broker.TaskCanceled, out.Error
+			default:
 				t.State, t.Err = broker.TaskFailed, out.Error
 			}
 			return

@@ -138,6 +138,11 @@ func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 	}
 	start := time.Now()
 	res, err := w.exec.Execute(ctx, spec)
+	if err != nil && errors.Is(ctx.Err(), context.Canceled) && w.wasCanceled(ctx, id) {
+		w.log.Info("task canceled", "task", id, "type", spec.Type)
+		err = model.Errorf(model.ErrCanceled, "task canceled while running: %v", err)
+		return w.finish(context.WithoutCancel(ctx), t, nil, &model.TaskError{Kind: "canceled", Message: err.Error()})
+	}
 	if errors.Is(err, broker.ErrProviderBusy) {
 		return err // back to the queue shortly, not counted as an attempt (see IsFailure)
 	}

@@ -76,7 +76,7 @@ func toEnvelope(t broker.Task) envelope {
 	switch t.State {
 	case broker.TaskSucceeded:
 		e.Content.Task.TaskErrcode, e.Content.Task.TaskErrmsg = "200", "success"
-	case broker.TaskFailed:
+	case broker.TaskFailed, broker.TaskCanceled:
 		_, e.Content.Task.TaskErrcode = status(t.Err)
 		e.Content.Task.TaskErrmsg = t.Err.Error()
 	case broker.TaskRetrying:

@@ -33,6 +33,8 @@ func status(err error) (int, string) {
 		code = http.StatusRequestEntityTooLarge
 	case errors.Is(err, model.ErrRateLimited):
 		code = http.StatusTooManyRequests
+	case errors.Is(err, model.ErrCanceled):
+		code = 499 // a task canceled by a client: nginx's "client closed request", no standard code fits
 	case errors.Is(err, model.ErrUnsupported):
 		code = http.StatusNotImplemented
 	case errors.Is(err, model.ErrUnavailable):

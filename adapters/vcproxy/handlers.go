@@ -83,3 +83,18 @@ func (s *Server) waitAndRender(c *gin.Context, caller broker.Caller, id string) 
 	}
 	c.JSON(http.StatusOK, toEnvelope(t))
 }
+
+// taskCancel is POST /api/task/cancel: a queued task is removed, a running one stopped. The
+// answer is the task's envelope after the cancellation.
+func (s *Server) taskCancel(c *gin.Context) {
+	var req taskInfoRequest
+	if !s.bind(c, &req) {
+		return
+	}
+	t, err := s.b.Cancel(c.Request.Context(), callerOf(c), req.TaskID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toEnvelope(t))
+}

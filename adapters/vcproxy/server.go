@@ -38,6 +38,7 @@ func (s *Server) Register(r gin.IRouter) {
 	g.POST("/vm/diskinfo", s.diskInfo)
 	g.POST("/vm/list", s.vmList)
 	g.POST("/task/info", s.taskInfo)
+	g.POST("/task/cancel", s.taskCancel)
 	g.POST("/agent/list", s.agentList)
 	g.POST("/provider/list", s.providerList)
 }

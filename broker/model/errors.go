@@ -24,6 +24,8 @@ var (
 	ErrTooLarge = errors.New("request too large")
 	// ErrConflict: the resource is in a state that forbids the operation.
 	ErrConflict = errors.New("conflict")
+	// ErrCanceled: the task was canceled before it finished.
+	ErrCanceled = errors.New("canceled")
 	// ErrRateLimited: the caller sent more requests than its rate allows; retry later.
 	ErrRateLimited = errors.New("rate limited")
 )
@@ -39,6 +41,7 @@ var kinds = map[string]error{
 	"too_large":    ErrTooLarge,
 	"conflict":     ErrConflict,
 	"rate_limited": ErrRateLimited,
+	"canceled":     ErrCanceled,
 }
 
 // KindOf returns the name of the sentinel err wraps, or "internal".

@@ -1,0 +1,64 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"cloudbroker/broker"
+	"cloudbroker/broker/model"
+)
+
+var _ broker.Canceler = (*Queue)(nil)
+
+// Cancel marks the task canceled in its record, then removes it from its queue if it waits,
+// or cancels its context on the worker if it runs (the worker then records the cancellation
+// as its outcome). A task that finished first keeps its result.
+func (q *Queue) Cancel(ctx context.Context, id, by string) error {
+	key := recordKey(id)
+	qname, err := q.rdb.HGet(ctx, key, "queue").Result()
+	if err != nil {
+		return model.Errorf(model.ErrNotFound, "task %s not found or expired", id)
+	}
+	if err := q.rdb.HSet(ctx, key, "canceledMs", time.Now().UnixMilli(), "canceledBy", by).Err(); err != nil {
+		return redisErr("cancel", err)
+	}
+	info, err := q.insp.GetTaskInfo(qname, id)
+	if err != nil {
+		return redisErr("cancel", err)
+	}
+	switch info.State {
+	case asynq.TaskStateActive:
+		err = q.insp.CancelProcessing(id)
+		q.rdb.Publish(ctx, doneChannel, id) // it reads as canceled from now on
+	case asynq.TaskStateCompleted, asynq.TaskStateArchived:
+		q.rdb.HDel(ctx, key, "canceledMs", "canceledBy")
+		return model.Errorf(model.ErrConflict, "task %s finished before it could be canceled", id)
+	default: // pending, scheduled, retry: it never runs again
+		err = q.insp.DeleteTask(qname, id)
+		if errors.Is(err, asynq.ErrTaskNotFound) {
+			err = nil
+		}
+		q.rdb.Publish(ctx, doneChannel, id)
+	}
+	return redisErr("cancel", err)
+}
+
+// canceled reads whether, when and by whom a task was canceled.
+func canceled(rec map[string]string) (bool, *model.TaskError, time.Time) {
+	ms, err := strconv.ParseInt(rec["canceledMs"], 10, 64)
+	if err != nil {
+		return false, nil, time.Time{}
+	}
+	return true, &model.TaskError{Kind: "canceled", Message: fmt.Sprintf("task canceled by %s", rec["canceledBy"])}, time.UnixMilli(ms)
+}
+
+// wasCanceled tells a worker whose task context ended whether that was a cancellation.
+func (w *Worker) wasCanceled(ctx context.Context, id string) bool {
+	n, err := w.rdb.HExists(context.WithoutCancel(ctx), recordKey(id), "canceledMs").Result()
+	return err == nil && n
+}
