@@ -6,7 +6,7 @@ export PATH := $(GOBIN):$(PATH)
 PKGS     := ./...
 FUZZTIME ?= 60s
 
-.PHONY: run test deps vet test-go fuzz-short fuzz bench lint
+.PHONY: run test deps vet test-go fuzz-short fuzz bench load lint
 
 run:
 	$(GO) run ./cmd/broker $(ARGS)
@@ -39,6 +39,11 @@ fuzz:
 	done
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./bench/...
+	$(GO) test -run '^$$' -bench . -benchmem ./bench/... ./broker/inventory/...
+
+# The load and fault program in full: rates per dialect, tasks/s, faults (RESULTS.md).
+load:
+	LOADFAULT_FULL=1 LOADFAULT_SECONDS=$${LOADFAULT_SECONDS:-3} LOADFAULT_REPORT=$${LOADFAULT_REPORT:-/tmp/loadfault.md} \
+	  $(GO) test -count=1 -timeout 30m -run TestLoadAndFaults -v ./bench/
 
 lint: vet
