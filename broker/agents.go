@@ -100,5 +100,5 @@ func (b *Broker) submit(ctx context.Context, spec TaskSpec) (Task, error) {
 	if err := b.checkAgent(ctx, spec.ClientID); err != nil {
 		return Task{}, err
 	}
-	return b.tasks.Submit(ctx, spec)
+	return b.enqueue(ctx, spec) // under a caller-chosen id, if any (taskid.go)
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -28,7 +29,7 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		rid := c.GetHeader("X-Request-Id")
-		if rid == "" || len(rid) > 64 {
+		if !saneRequestID(rid) {
 			rid = queue.NewTaskID()
 		}
 		c.Set("requestId", rid)
@@ -44,4 +45,18 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 		}
 		log.Info("request", attrs...)
 	}
+}
+
+// saneRequestID accepts a caller's X-Request-Id that is safe to echo in headers, bodies and log
+// lines and to grep for: 1 to 64 letters, digits and . _ : - (uuids, hex ids, trace ids).
+func saneRequestID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._:-", r)) {
+			return false
+		}
+	}
+	return true
 }

@@ -1,0 +1,171 @@
+package broker
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+
+	"cloudbroker/broker/model"
+	"cloudbroker/drivers"
+)
+
+// ImageUUID is the broker's id for a provider's image, derived like VMUUID but in its own
+// namespace: a vCenter template is both a VM (vm-42) and an image, and the two ids must not be
+// mistaken for each other by an endpoint that resolves one kind only.
+func ImageUUID(provider, nativeID string) string {
+	sum := sha256.Sum256([]byte("image\x00" + provider + "\x00" + nativeID))
+	return hex.EncodeToString(sum[:16])
+}
+
+// TypeImageList lists one provider's images (templates, image volumes, catalog entries).
+const TypeImageList = "image:list"
+
+// ErrUnknownRegion is returned (wrapped) for a region no provider the caller sees is in.
+var ErrUnknownRegion = fmt.Errorf("unknown region: %w", model.ErrNotFound)
+
+// ImageListResult is the Result of a TypeImageList task.
+type ImageListResult struct {
+	Images []model.Image `json:"images"`
+}
+
+// ListImagesQuery selects and pages images.
+type ListImagesQuery struct {
+	// Region keeps the providers of that region; empty means every region.
+	Region string
+	// Names keeps images whose name is one of these (exact match); empty keeps all.
+	Names []string
+	// MediaType keeps images of that model.Image.MediaType ("RootVolumeTemplate", "ISO");
+	// empty keeps all.
+	MediaType string
+	// Start and Limit page the sorted matches. Limit 0 means DefaultPageSize.
+	Start, Limit int
+}
+
+// ImageEntry is one listed image with where it lives and what is being done to it.
+type ImageEntry struct {
+	model.Image
+	Region string
+	Zones  []string
+	// Job is the oldest unfinished task that targets the image (see Target); nil when none.
+	Job *Task
+}
+
+// ImagePage is one page of images; Total counts every match, not just this page.
+type ImagePage struct {
+	Total  int
+	Images []ImageEntry
+	Failed []ProviderError
+}
+
+// Regions lists the regions of the providers the caller sees, sorted, without duplicates.
+func (b *Broker) Regions(c Caller) []string {
+	var out []string
+	for _, p := range b.providers.Visible(c) {
+		if p.Region != "" && !slices.Contains(out, p.Region) {
+			out = append(out, p.Region)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ListImages lists the images of the caller's providers in a region: each provider's listing
+// is a task on that provider's queue, all run in parallel; a provider that fails is reported in
+// Failed, not dropped silently.
+func (b *Broker) ListImages(ctx context.Context, c Caller, q ListImagesQuery) (ImagePage, error) {
+	if q.Start < 0 {
+		return ImagePage{}, model.Errorf(model.ErrInvalid, "start %d must be >= 0", q.Start)
+	}
+	if q.Limit < 0 || q.Limit > MaxPageSize {
+		return ImagePage{}, model.Errorf(model.ErrInvalid, "limit %d must be between 1 and %d", q.Limit, MaxPageSize)
+	}
+	if q.Limit == 0 {
+		q.Limit = DefaultPageSize
+	}
+	var providers []model.Provider
+	for _, p := range b.providers.Visible(c) {
+		if q.Region == "" || p.Region == q.Region {
+			providers = append(providers, p)
+		}
+	}
+	if q.Region != "" && len(providers) == 0 {
+		return ImagePage{}, fmt.Errorf("region %q (regions: %v): %w", q.Region, b.Regions(c), ErrUnknownRegion)
+	}
+
+	results := make([]struct {
+		imgs []model.Image
+		err  error
+	}, len(providers))
+	var wg sync.WaitGroup
+	for i, p := range providers {
+		wg.Go(func() {
+			results[i].imgs, results[i].err = b.listProviderImages(ctx, c, p)
+		})
+	}
+	wg.Wait()
+
+	var page ImagePage
+	var all []ImageEntry
+	for i, r := range results {
+		p := providers[i]
+		if r.err != nil {
+			page.Failed = append(page.Failed, ProviderError{Provider: p.Name, Err: r.err})
+			continue
+		}
+		for _, img := range r.imgs {
+			if (len(q.Names) > 0 && !slices.Contains(q.Names, img.Name)) || (q.MediaType != "" && img.MediaType != q.MediaType) {
+				continue
+			}
+			img.Provider = p.Name
+			img.ID = ImageUUID(p.Name, img.NativeID)
+			all = append(all, ImageEntry{Image: img, Region: p.Region, Zones: p.Zones})
+		}
+	}
+	slices.SortFunc(all, func(a, b ImageEntry) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Provider, b.Provider), cmp.Compare(a.NativeID, b.NativeID))
+	})
+	page.Total = len(all)
+	lo := min(q.Start, len(all))
+	hi := lo + min(q.Limit, len(all)-lo) // not q.Start+q.Limit: a huge start must not overflow
+	page.Images = all[lo:hi]
+	if err := b.attachJobs(ctx, page.Images); err != nil {
+		return ImagePage{}, err
+	}
+	return page, nil
+}
+
+func (b *Broker) listProviderImages(ctx context.Context, c Caller, p model.Provider) ([]model.Image, error) {
+	t, err := b.submit(ctx, TaskSpec{Type: TypeImageList, Provider: p.Name, ClientID: p.ClientID})
+	if err != nil {
+		return nil, err
+	}
+	t, err = b.Wait(ctx, c, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	if t.State == TaskFailed {
+		return nil, t.Err
+	}
+	var res ImageListResult
+	if err := json.Unmarshal(t.Result, &res); err != nil {
+		return nil, fmt.Errorf("task %s: decoding image list: %w", t.ID, err)
+	}
+	return res.Images, nil
+}
+
+func runImageList(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, error) {
+	ic, ok := c.(drivers.ImageCatalog)
+	if !ok {
+		return nil, drivers.Unsupported(spec.Provider, "list images")
+	}
+	imgs, err := ic.ListImages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return ImageListResult{Images: imgs}, nil
+}
