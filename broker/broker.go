@@ -137,7 +137,7 @@ func (b *Broker) resolveVM(ctx context.Context, c Caller, vmid string) (VMRef, e
 		}
 		ref, err = b.refs.ResolveVM(ctx, vmid)
 		if errors.Is(err, model.ErrNotFound) {
-			if failed := visibleFailures(c, page.Failed); len(failed) > 0 {
+			if failed := visibleFailures(c, page.Failed, page.Stale); len(failed) > 0 {
 				// The VM may live on a provider we could not reach: say so, not "not found".
 				return VMRef{}, fmt.Errorf("vm %s not found, and %s: %w", vmid, failed, model.ErrUnavailable)
 			}
@@ -175,12 +175,18 @@ func (b *Broker) checkClientID(provider, clientid string) (string, error) {
 	return p.ClientID, nil
 }
 
-// visibleFailures describes the failures of providers the caller sees.
-func visibleFailures(c Caller, failed []ProviderError) string {
+// visibleFailures describes the providers the caller sees that could not be listed, or whose
+// inventory is stale because its last sync failed: an unknown id may be one of their VMs.
+func visibleFailures(c Caller, failed []ProviderError, stale []SyncStatus) string {
 	var parts []string
 	for _, f := range failed {
 		if c.Sees(f.Provider) {
 			parts = append(parts, fmt.Sprintf("provider %q could not be listed (%v)", f.Provider, f.Err))
+		}
+	}
+	for _, s := range stale {
+		if c.Sees(s.Provider) {
+			parts = append(parts, fmt.Sprintf("provider %q is unreachable (%s)", s.Provider, s.LastError))
 		}
 	}
 	return strings.Join(parts, "; ")

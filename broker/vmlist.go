@@ -89,8 +89,8 @@ func (b *Broker) ListVMs(ctx context.Context, c Caller, q ListVMsQuery) (VMPage,
 		return cmp.Or(cmp.Compare(a.Provider, b.Provider), cmp.Compare(a.Name, b.Name), cmp.Compare(a.NativeID, b.NativeID))
 	})
 	page.Total = len(all)
-	lo, hi := min(q.Offset, len(all)), min(q.Offset+q.Limit, len(all))
-	page.VMs = all[lo:hi]
+	lo := min(q.Offset, len(all))
+	page.VMs = all[lo : lo+min(q.Limit, len(all)-lo)] // no Offset+Limit: it could overflow
 	return page, nil
 }
 

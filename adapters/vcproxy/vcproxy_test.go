@@ -272,8 +272,21 @@ func TestBackendUnreachable(t *testing.T) {
 	b := harness.Start(t, harness.Options{Tune: func(c *config.Config) {
 		one := 1
 		c.Tasks.MaxRetry = &one
+		c.Inventory.Period = config.Duration(2 * time.Second)
+		c.Inventory.ScheduleInterval = config.Duration(200 * time.Millisecond)
 	}})
 	id := vmID(t, b, "DC0_H0_VM0")
+	deadline := time.Now().Add(20 * time.Second)
+	for { // the inventory has loaded vc1 once
+		_, body := b.Post(t, "/api/provider/list", admin, nil)
+		if strings.Contains(string(body), `"sync_state":"synced"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("vc1 never synced: %s", body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	b.Sims[0].Close() // the vCenter goes away after its VMs are known
 
 	code, body := b.Post(t, "/api/vm/diskinfo", admin, map[string]any{"vmid": id, "mode": 0})
@@ -285,15 +298,41 @@ func TestBackendUnreachable(t *testing.T) {
 		t.Errorf("task on a dead vCenter: errcode %q msg %q, want 503 with a reason", e.Content.Task.TaskErrcode, e.Content.Task.TaskErrmsg)
 	}
 
-	// An id the broker never saw, while the only provider is down: 503, not a misleading 404.
+	// Once the inventory's sync has failed, the list still shows the last good VMs, with the
+	// provider named as stale and why.
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		code, body = b.Post(t, "/api/vm/list", admin, nil)
+		if code == 200 && strings.Contains(string(body), `"stale_providers":[{"provider":"vc1","state":"error"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("vm/list never reported vc1 stale: %d %s", code, body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(string(body), `"total":4`) {
+		t.Errorf("stale list lost the last good VMs: %s", body)
+	}
+	// An id the broker never saw, while the only provider is unreachable: 503, not a
+	// misleading 404.
 	code, body = b.Post(t, "/api/vm/diskinfo", admin, map[string]any{"vmid": strings.Repeat("ab", 16), "mode": 0})
 	if code != 503 || !strings.Contains(string(body), `"errcode":"503"`) || !strings.Contains(string(body), "vc1") {
 		t.Errorf("unknown vmid with provider down: %d %s, want 503 naming vc1", code, body)
 	}
-	// The list names the failed provider.
-	code, body = b.Post(t, "/api/vm/list", admin, nil)
+}
+
+// A provider that was never listed and cannot be reached fails the list with 503.
+func TestListWithNoReachableProvider(t *testing.T) {
+	sim, err := vcsim.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim.Close() // dead before the broker ever saw it
+	b := harness.Start(t, harness.Options{Sims: []*vcsim.Sim{sim}})
+	code, body := b.Post(t, "/api/vm/list", admin, nil)
 	if code != 503 || !strings.Contains(string(body), "vc1") {
-		t.Errorf("vm/list with every provider down: %d %s, want 503 naming vc1", code, body)
+		t.Errorf("vm/list with the only provider never reachable: %d %s, want 503 naming vc1", code, body)
 	}
 }
 
