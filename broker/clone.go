@@ -159,14 +159,19 @@ func runClone(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, error) {
 	}
 	res := CloneResult{SourceVMID: spec.VMID, Clones: make([]ClonedVM, 0, len(req.Names))}
 	errs := make([]error, 0, len(req.Names))
-	for _, name := range req.Names {
+	for i, name := range req.Names {
 		out := ClonedVM{Name: name}
+		// One clone of n is 100/n of the task: the driver's percent scales into its share.
+		share := func(p int) {
+			ReportProgress(ctx, (100*i+p)/len(req.Names), fmt.Sprintf("cloning %q (%d of %d)", name, i+1, len(req.Names)))
+		}
+		share(0)
 		var err error
 		if cerr := ctx.Err(); cerr != nil {
 			err = model.Errorf(model.ErrTimeout, "clone %q not attempted: the task ran out of time (%v)", name, cerr)
 		} else {
 			var vm model.VM
-			vm, err = cl.Clone(ctx, spec.NativeID, drivers.CloneSpec{Name: name, Full: req.Full, PowerOn: req.PowerOn})
+			vm, err = cl.Clone(ctx, spec.NativeID, drivers.CloneSpec{Name: name, Full: req.Full, PowerOn: req.PowerOn, Progress: share})
 			switch {
 			case vm.NativeID != "": // made, maybe with an error (it did not start)
 				vm.Provider, vm.ID = spec.Provider, VMUUID(spec.Provider, vm.NativeID)

@@ -51,12 +51,14 @@ type Task struct {
 	// Result is the type-specific answer of a succeeded task (DiskInfoResult, VMListResult).
 	Result json.RawMessage `json:"result,omitempty"`
 	// Err is why a task failed; LastError why the last attempt of a retrying task failed.
-	Err        *model.TaskError `json:"error,omitempty"`
-	LastError  string           `json:"lastError,omitempty"`
-	Retried    int              `json:"retried"`
-	InsertTime time.Time        `json:"insertTime"`
-	UpdateTime time.Time        `json:"updateTime"`
-	ExpireTime time.Time        `json:"expireTime"`
+	Err       *model.TaskError `json:"error,omitempty"`
+	LastError string           `json:"lastError,omitempty"`
+	Retried   int              `json:"retried"`
+	// Progress is the last progress a running task reported (nil if none).
+	Progress   *Progress `json:"progress,omitempty"`
+	InsertTime time.Time `json:"insertTime"`
+	UpdateTime time.Time `json:"updateTime"`
+	ExpireTime time.Time `json:"expireTime"`
 }
 
 // TaskQueue runs tasks somewhere else (an asynq queue on Redis); the queue package implements it.

@@ -144,6 +144,7 @@ func (q *Queue) Get(ctx context.Context, id string) (broker.Task, error) {
 		ID: id, Spec: spec, Describe: broker.Describe(spec.Type), InsertTime: insert,
 		UpdateTime: insert, ExpireTime: insert.Add(q.cfg.Retention),
 	}
+	t.Progress = progressOf(rec)
 	info, err := q.insp.GetTaskInfo(rec["queue"], id)
 	if isCanceled, cerr, at := canceled(rec); isCanceled && (err != nil || len(info.Result) == 0) {
 		// Canceled before it finished: removed from its queue, or its worker is stopping it.

@@ -137,7 +137,7 @@ func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 		return w.finish(ctx, t, nil, model.Errorf(model.ErrInvalid, "corrupt task payload: %v", err))
 	}
 	start := time.Now()
-	res, err := w.exec.Execute(ctx, spec)
+	res, err := w.exec.Execute(w.withProgress(ctx, id), spec)
 	if err != nil && errors.Is(ctx.Err(), context.Canceled) && w.wasCanceled(ctx, id) {
 		w.log.Info("task canceled", "task", id, "type", spec.Type)
 		err = model.Errorf(model.ErrCanceled, "task canceled while running: %v", err)

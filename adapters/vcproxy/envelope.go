@@ -38,6 +38,14 @@ type taskStatus struct {
 	EventName   string `json:"event_name"`
 	TaskErrcode string `json:"task_errcode"`
 	TaskErrmsg  string `json:"task_errmsg"`
+	// Progress is a running task's percent done and step, when its operation reports one
+	// (clones do): a cloudbroker addition, absent otherwise.
+	Progress *progress `json:"progress,omitempty"`
+}
+
+type progress struct {
+	Percent int    `json:"percent"`
+	Step    string `json:"step,omitempty"`
 }
 
 type vmContent struct {
@@ -73,6 +81,9 @@ func toEnvelope(t broker.Task) envelope {
 		InsertTime: t.InsertTime.Unix(), UpdateTime: t.UpdateTime.Unix(), ExpireTime: t.ExpireTime.Unix(),
 	}
 	e.Content.Task.EventName = eventNames[t.Spec.Type]
+	if t.Progress != nil {
+		e.Content.Task.Progress = &progress{Percent: t.Progress.Percent, Step: t.Progress.Step}
+	}
 	switch t.State {
 	case broker.TaskSucceeded:
 		e.Content.Task.TaskErrcode, e.Content.Task.TaskErrmsg = "200", "success"

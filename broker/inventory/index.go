@@ -33,7 +33,7 @@ type entry struct {
 }
 
 func (e *entry) get(col int) []value {
-	if col < len(e.cols) {
+	if col >= 0 && col < len(e.cols) { // -1: a path no VM has (Index.column)
 		return e.cols[col]
 	}
 	return nil

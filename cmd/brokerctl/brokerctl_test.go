@@ -65,3 +65,11 @@ func TestCommands(t *testing.T) {
 		t.Errorf("unknown command: %d %s", code, errs)
 	}
 }
+
+func TestBar(t *testing.T) {
+	for p, want := range map[int]string{0: "[....................]   0%", 50: "[##########..........]  50%", 100: "[####################] 100%", 130: "[####################] 130%"} {
+		if got := bar(p); got != want {
+			t.Errorf("bar(%d) = %q, want %q", p, got, want)
+		}
+	}
+}

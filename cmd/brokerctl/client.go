@@ -50,7 +50,9 @@ type apiError struct {
 	Errmsg  string `json:"errmsg"`
 }
 
-func (e *apiError) Error() string { return fmt.Sprintf("%s (errcode %s, HTTP %d)", e.Errmsg, e.Errcode, e.Status) }
+func (e *apiError) Error() string {
+	return fmt.Sprintf("%s (errcode %s, HTTP %d)", e.Errmsg, e.Errcode, e.Status)
+}
 
 // post calls path and returns the raw body of a success. A task envelope has no errcode, so
 // success is HTTP 200.

@@ -51,6 +51,10 @@ type envelope struct {
 			EventName string `json:"event_name"`
 			Errcode   string `json:"task_errcode"`
 			Errmsg    string `json:"task_errmsg"`
+			Progress  *struct {
+				Percent int    `json:"percent"`
+				Step    string `json:"step"`
+			} `json:"progress"`
 		} `json:"task"`
 		VM json.RawMessage `json:"vm"`
 	} `json:"Content"`
@@ -130,7 +134,11 @@ func (c *client) taskWait(ctx context.Context, args []string, out, errw io.Write
 			}
 			return nil
 		}
-		fmt.Fprintf(errw, "\r%s %s %-40.40s %6s", spin[i%len(spin)], id[:min(8, len(id))], e.Content.Task.Errmsg, time.Since(start).Round(time.Second))
+		status := e.Content.Task.Errmsg
+		if p := e.Content.Task.Progress; p != nil {
+			status = bar(p.Percent) + " " + p.Step
+		}
+		fmt.Fprintf(errw, "\r%s %s %-60.60s %6s", spin[i%len(spin)], id[:min(8, len(id))], status, time.Since(start).Round(time.Second))
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("task %s not done after %s (still %s): %w", id, *timeout, e.Content.Task.Errmsg, ctx.Err())
@@ -252,4 +260,10 @@ func (c *client) vmList(ctx context.Context, args []string, out io.Writer) error
 		fmt.Fprintf(w, "provider %s failed: %s\n", f.Provider, f.Errmsg)
 	}
 	return w.Flush()
+}
+
+// bar draws a 20-cell progress bar with its percentage.
+func bar(percent int) string {
+	n := min(max(percent, 0), 100) / 5
+	return "[" + strings.Repeat("#", n) + strings.Repeat(".", 20-n) + "] " + fmt.Sprintf("%3d%%", percent)
 }
