@@ -4,6 +4,8 @@
 package inventory
 
 import (
+	"runtime"
+	"slices"
 	"sync"
 
 	"cloudbroker/broker/model"
@@ -152,6 +154,41 @@ func (ix *Index) Len() int {
 	return len(ix.entries)
 }
 
+// parallelScanMin is the size from which a scan is split across CPUs: below it the goroutines
+// cost more than they save.
+const parallelScanMin = 20_000
+
+// scan returns the entries that match, in index order, using every CPU for large indexes.
+func scan(entries []*entry, match func(*entry) bool) []*entry {
+	parts := runtime.GOMAXPROCS(0)
+	if len(entries) < parallelScanMin || parts < 2 {
+		var hits []*entry
+		for _, e := range entries {
+			if match(e) {
+				hits = append(hits, e)
+			}
+		}
+		return hits
+	}
+	chunks := make([][]*entry, parts)
+	size := (len(entries) + parts - 1) / parts
+	var wg sync.WaitGroup
+	for p := range parts {
+		lo, hi := min(p*size, len(entries)), min((p+1)*size, len(entries))
+		wg.Go(func() {
+			var mine []*entry // local: appending to chunks[p] directly would share cache lines
+			for _, e := range entries[lo:hi] {
+				if match(e) {
+					mine = append(mine, e)
+				}
+			}
+			chunks[p] = mine
+		})
+	}
+	wg.Wait()
+	return slices.Concat(chunks...)
+}
+
 // Query filters, sorts and pages. A malformed condition is an error wrapping model.ErrInvalid
 // that names the bad part.
 func (ix *Index) Query(q Query) (Result, error) {
@@ -175,22 +212,18 @@ func (ix *Index) Query(q Query) (Result, error) {
 			scope[p] = true
 		}
 	}
-	hits := make([]*entry, 0, 256)
-	for _, e := range ix.entries {
+	match := func(e *entry) bool {
 		if scope != nil && !scope[e.vm.Provider] {
-			continue
+			return false
 		}
-		ok := true
 		for _, m := range matchers {
 			if !m(e) {
-				ok = false
-				break
+				return false
 			}
 		}
-		if ok {
-			hits = append(hits, e)
-		}
+		return true
 	}
+	hits := scan(ix.entries, match)
 
 	keys := q.Sort
 	if len(keys) == 0 {
