@@ -5,6 +5,7 @@ package drivertest
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,7 +21,7 @@ type Fixture struct {
 	// VM is the native id of a VM with at least one disk that the suite may power-cycle and clone.
 	VM string
 	// Capabilities names the capabilities the driver must have: "VMLister", "DiskLister",
-	// "PowerController", "Cloner", "ISOLister", "ImageCatalog", "CapacityReporter".
+	// "PowerController", "Cloner", "ISOLister", "ImageCatalog", "CapacityReporter", "Watcher".
 	// A listed capability the driver lacks fails the suite; an unlisted one is not exercised.
 	Capabilities []string
 }
@@ -118,6 +119,9 @@ func Run(t *testing.T, f Fixture) {
 			}
 		})
 	}
+	if want["Watcher"] {
+		t.Run("Watch", func(t *testing.T) { testWatch(ctx(t), t, f) })
+	}
 	t.Run("CloseIsFinal", func(t *testing.T) {
 		c := f.Open(t)
 		if err := c.Close(); err != nil {
@@ -146,6 +150,8 @@ func has(c drivers.Conn, capability string) bool {
 		_, ok = c.(drivers.ImageCatalog)
 	case "CapacityReporter":
 		_, ok = c.(drivers.CapacityReporter)
+	case "Watcher":
+		_, ok = c.(drivers.Watcher)
 	}
 	return ok
 }
@@ -275,5 +281,114 @@ func testClone(ctx context.Context, t *testing.T, f Fixture) {
 	}
 	if _, err := cl.Clone(ctx, "no-such-vm-0000", drivers.CloneSpec{Name: name + "-x"}); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("Clone(unknown) error = %v, want model.ErrNotFound", err)
+	}
+}
+
+// watchBound is how long the Watch subtest waits for any one event; stopBound how long Watch
+// may take to return once its context ends.
+const (
+	watchBound = 30 * time.Second
+	stopBound  = 10 * time.Second
+)
+
+// testWatch: the first load reports the fixture VM and ends with VMSynced; a power change made
+// through the same connection shows up as an upsert; cancelling ctx ends Watch promptly.
+func testWatch(ctx context.Context, t *testing.T, f Fixture) {
+	c := f.Open(t)
+	w := c.(drivers.Watcher)
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu     sync.Mutex
+		events []drivers.VMEvent
+		more   = make(chan struct{}, 1)
+	)
+	done := make(chan error, 1)
+	go func() {
+		done <- w.Watch(wctx, func(ev drivers.VMEvent) error {
+			mu.Lock()
+			events = append(events, ev)
+			mu.Unlock()
+			select {
+			case more <- struct{}{}:
+			default:
+			}
+			return nil
+		})
+	}()
+	// next waits for the first event at index >= from that matches.
+	next := func(from int, what string, match func(drivers.VMEvent) bool) (drivers.VMEvent, int) {
+		t.Helper()
+		deadline := time.After(watchBound)
+		for {
+			mu.Lock()
+			for i := from; i < len(events); i++ {
+				if match(events[i]) {
+					ev := events[i]
+					mu.Unlock()
+					return ev, i
+				}
+			}
+			from = len(events)
+			mu.Unlock()
+			select {
+			case <-more:
+			case err := <-done:
+				t.Fatalf("Watch returned before %s: %v", what, err)
+			case <-deadline:
+				t.Fatalf("no %s within %v", what, watchBound)
+			}
+		}
+	}
+	isFixture := func(state model.PowerState) func(drivers.VMEvent) bool {
+		return func(ev drivers.VMEvent) bool {
+			return ev.Kind == drivers.VMUpsert && ev.NativeID == f.VM && (state == "" || ev.VM.PowerState == state)
+		}
+	}
+
+	_, synced := next(0, "VMSynced", func(ev drivers.VMEvent) bool { return ev.Kind == drivers.VMSynced })
+	mu.Lock()
+	load := append([]drivers.VMEvent(nil), events[:synced]...)
+	mu.Unlock()
+	var fixture *drivers.VMEvent
+	for i, ev := range load {
+		switch {
+		case ev.Kind == drivers.VMDelete && ev.NativeID != "":
+		case ev.Kind != drivers.VMUpsert || ev.NativeID == "" || ev.VM.NativeID != ev.NativeID || ev.VM.Name == "":
+			t.Errorf("event %d of the first load = %+v; want upserts with NativeID and name", i, ev)
+		case ev.VM.ID != "":
+			t.Errorf("upsert of %s filled broker ID %q; the broker owns IDs", ev.NativeID, ev.VM.ID)
+		}
+		if isFixture("")(ev) {
+			fixture = &load[i]
+		}
+	}
+	if fixture == nil {
+		t.Fatalf("fixture VM %q not upserted before VMSynced (%d events)", f.VM, len(load))
+	}
+
+	if p, ok := c.(drivers.PowerController); ok {
+		from := synced + 1
+		if fixture.VM.PowerState != model.PoweredOn {
+			if err := p.SetPower(ctx, f.VM, drivers.PowerOn); err != nil {
+				t.Fatalf("start: %v", err)
+			}
+			_, from = next(from, "upsert of the fixture VM powered on", isFixture(model.PoweredOn))
+			from++
+		}
+		if err := p.SetPower(ctx, f.VM, drivers.PowerOff); err != nil && !errors.Is(err, model.ErrConflict) {
+			t.Fatalf("stop: %v", err)
+		}
+		next(from, "upsert of the fixture VM powered off", isFixture(model.PoweredOff))
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("Watch after cancel returned %v, want nil or context.Canceled", err)
+		}
+	case <-time.After(stopBound):
+		t.Fatalf("Watch did not return within %v of its context ending", stopBound)
 	}
 }

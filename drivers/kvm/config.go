@@ -24,6 +24,9 @@ const (
 	// stop is a forced power-off and reboot a hard reset, which a guest without ACPI handling
 	// (or the conformance suite's BIOS-only guests) also obeys.
 	OptShutdownTimeout = "shutdown_timeout"
+	// OptWatchResync (a Go duration, default 1m) is the interval between Watch's full re-lists,
+	// which catch what lifecycle events miss; "0" turns them off (events only).
+	OptWatchResync = "watch_resync"
 )
 
 const (
@@ -48,16 +51,18 @@ type settings struct {
 	timeout    time.Duration
 	imagesPool string
 	stopGrace  time.Duration
+	// watchResync is the interval between Watch's re-lists; 0: none.
+	watchResync time.Duration
 }
 
-var knownOptions = []string{OptSocket, OptImagesPool, OptShutdownTimeout}
+var knownOptions = []string{OptSocket, OptImagesPool, OptShutdownTimeout, OptWatchResync}
 
 // parseConfig maps a libvirt URI onto a transport. Accepted: qemu:///system, test:///default,
 // test:///abs/node.xml, <driver>+unix:///...?socket=..., <driver>+tcp://host[:port]/... .
 // TLS and ssh transports are refused: go-libvirt would need keys and known_hosts this driver
 // has no configuration for; forward the socket (ssh -L) and use +unix or +tcp instead.
 func parseConfig(cfg drivers.Config) (settings, error) {
-	s := settings{provider: cfg.Name, uri: cfg.URL, timeout: cfg.Timeout, imagesPool: DefaultImagesPool}
+	s := settings{provider: cfg.Name, uri: cfg.URL, timeout: cfg.Timeout, imagesPool: DefaultImagesPool, watchResync: DefaultWatchResync}
 	if s.uri == "" {
 		s.uri = DefaultURI
 	}
@@ -114,6 +119,13 @@ func parseConfig(cfg drivers.Config) (settings, error) {
 			return s, model.Errorf(model.ErrInvalid, "kvm %s: option %s=%q is not a duration like 30s", cfg.Name, OptShutdownTimeout, v)
 		}
 		s.stopGrace = d
+	}
+	if v := cfg.Options[OptWatchResync]; v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return s, model.Errorf(model.ErrInvalid, "kvm %s: option %s=%q is not a duration like 1m (or 0 for none)", cfg.Name, OptWatchResync, v)
+		}
+		s.watchResync = d
 	}
 	return s, nil
 }

@@ -15,7 +15,7 @@ func TestConformance(t *testing.T) {
 		Open: func(t *testing.T) drivers.Conn { return openNode(t) },
 		VM:   web1UUID,
 		Capabilities: []string{
-			"VMLister", "DiskLister", "PowerController", "Cloner", "ISOLister", "ImageCatalog", "CapacityReporter",
+			"VMLister", "DiskLister", "PowerController", "Cloner", "ISOLister", "ImageCatalog", "CapacityReporter", "Watcher",
 		},
 	})
 }

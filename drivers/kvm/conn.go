@@ -22,6 +22,10 @@ type Conn struct {
 	mu     sync.Mutex // guards link and closed; held while redialing so only one caller dials
 	link   *link
 	closed bool
+
+	// dropEvent, set only by tests, makes Watch ignore the lifecycle events it matches, as if
+	// the daemon had never sent them.
+	dropEvent func(libvirt.DomainEventLifecycleMsg) bool
 }
 
 // link is one live socket: the RPC client and the dialer that can close its net.Conn.

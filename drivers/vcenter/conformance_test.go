@@ -27,7 +27,7 @@ func TestConformance(t *testing.T) {
 		},
 		Capabilities: []string{
 			"VMLister", "DiskLister", "PowerController", "Cloner",
-			"ISOLister", "ImageCatalog", "CapacityReporter",
+			"ISOLister", "ImageCatalog", "CapacityReporter", "Watcher",
 		},
 	})
 }

@@ -67,6 +67,9 @@ type Conn struct {
 	ka       *keepalive.HandlerSOAP // nil when keepalive is off
 	// root is where inventory traversals start: the root folder or the configured datacenter.
 	root types.ManagedObjectReference
+	// watchPage and watchWait are Watch's MaxObjectUpdates and MaxWaitSeconds.
+	watchPage int32
+	watchWait time.Duration
 }
 
 // Interface guards: the broker finds capabilities by type assertion, so a signature drift
@@ -98,6 +101,10 @@ func Open(ctx context.Context, cfg drivers.Config) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	page, wait, err := watchOptions(cfg.Options)
+	if err != nil {
+		return nil, err
+	}
 
 	// Open makes a few calls; bound them together so a black-holed host cannot hang start-up.
 	octx, cancel := context.WithTimeout(ctx, timeout)
@@ -113,7 +120,7 @@ func Open(ctx context.Context, cfg drivers.Config) (*Conn, error) {
 	if err := s.login(octx); err != nil {
 		return nil, openErr(err, u)
 	}
-	c := &Conn{provider: cfg.Name, client: client, sess: s, root: client.ServiceContent.RootFolder}
+	c := &Conn{provider: cfg.Name, client: client, sess: s, root: client.ServiceContent.RootFolder, watchPage: page, watchWait: wait}
 	client.RoundTripper = s
 	if idle > 0 {
 		c.ka = keepalive.NewHandlerSOAP(s, idle, c.keepAlive)

@@ -9,8 +9,9 @@ import (
 
 // Traversal spec names. A PropertyCollector request walks the inventory server-side along
 // these paths, so one request returns every VM (or host) with only the listed properties.
-// No ContainerView is created: a view is a server-side object that costs two more round
-// trips and leaks if a context is cancelled before DestroyView.
+// Listings create no ContainerView: a view is a server-side object that costs two more round
+// trips and leaks if a context is cancelled before DestroyView. (Watch does use one: it lives
+// as long as the watch, which destroys it on the way out.)
 const (
 	tsFolder    = "folderChildren"
 	tsDCVMs     = "datacenterVMs"

@@ -79,11 +79,7 @@ func (c *Conn) vm(ctx context.Context, ref types.ManagedObjectReference) (model.
 func (c *Conn) fetchVMs(ctx context.Context, start types.ObjectSpec) (vms []mo.VirtualMachine, nets map[string]string, err error) {
 	objs, err := c.retrieve(ctx, types.PropertyFilterSpec{
 		ObjectSet: []types.ObjectSpec{start},
-		PropSet: []types.PropertySpec{
-			{Type: "VirtualMachine", PathSet: vmPaths},
-			{Type: "Network", PathSet: []string{"name"}},
-			{Type: "DistributedVirtualPortgroup", PathSet: []string{"name", "key"}},
-		},
+		PropSet:   vmPropSet(),
 	})
 	if err != nil {
 		return nil, nil, err
@@ -91,16 +87,7 @@ func (c *Conn) fetchVMs(ctx context.Context, start types.ObjectSpec) (vms []mo.V
 	nets = map[string]string{}
 	for _, o := range objs {
 		if o.Obj.Type != "VirtualMachine" {
-			var name, key string
-			for _, p := range o.PropSet {
-				s, _ := p.Val.(string)
-				switch p.Name {
-				case "name":
-					name = s
-				case "key":
-					key = s
-				}
-			}
+			name, key := networkName(o.PropSet)
 			nets[o.Obj.Value] = name
 			if key != "" {
 				nets[key] = name
@@ -114,6 +101,30 @@ func (c *Conn) fetchVMs(ctx context.Context, start types.ObjectSpec) (vms []mo.V
 		vms = append(vms, vm)
 	}
 	return vms, nets, nil
+}
+
+// vmPropSet is what a VM listing (and the VM watch) asks for: the VM properties, and the names
+// of the networks its NICs use (port group keys too, which distributed NIC backings name).
+func vmPropSet() []types.PropertySpec {
+	return []types.PropertySpec{
+		{Type: "VirtualMachine", PathSet: vmPaths},
+		{Type: "Network", PathSet: []string{"name"}},
+		{Type: "DistributedVirtualPortgroup", PathSet: []string{"name", "key"}},
+	}
+}
+
+// networkName reads a Network's (or port group's) name and port group key.
+func networkName(props []types.DynamicProperty) (name, key string) {
+	for _, p := range props {
+		s, _ := p.Val.(string)
+		switch p.Name {
+		case "name":
+			name = s
+		case "key":
+			key = s
+		}
+	}
+	return name, key
 }
 
 func (c *Conn) toVM(v *mo.VirtualMachine, nets map[string]string) model.VM {

@@ -9,9 +9,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/vmware/govmomi"
+	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/view"
 	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/types"
 
 	"cloudbroker/drivers/vcenter/vcsim"
 )
@@ -59,6 +61,7 @@ func TestStart(t *testing.T) {
 		{"extra VMs", []vcsim.Option{vcsim.WithVMs(3)}, vcsim.DefaultUser, 7, 4},
 		{"hosts and datacenters", []vcsim.Option{vcsim.WithHosts(2), vcsim.WithDatacenters(2)}, vcsim.DefaultUser, 8, 6},
 		{"credentials", []vcsim.Option{vcsim.WithCredentials("admin", "s3cret")}, "admin", 4, 4},
+		{"bulk VMs", []vcsim.Option{vcsim.WithBulkVMs(5)}, vcsim.DefaultUser, 9, 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -155,5 +158,103 @@ func TestClose(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("datastore dir %s still exists after Close (%v)", dir, err)
+	}
+}
+
+// TestBulkVMs: bulk copies are full VMs with their own identity (uuid, MAC, disk file) that the
+// API lists, powers off, renames and destroys like any other, without touching the source.
+func TestBulkVMs(t *testing.T) {
+	t.Parallel()
+	start := time.Now()
+	sim, err := vcsim.Start(vcsim.WithBulkVMs(200))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	t.Logf("simulator with 204 VMs started in %v", time.Since(start).Round(time.Millisecond))
+	c := login(t, sim)
+	ctx := ctxT(t)
+	v, err := view.NewManager(c.Client).CreateContainerView(ctx, c.ServiceContent.RootFolder, []string{"VirtualMachine"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Destroy(ctx)
+	var vms []mo.VirtualMachine
+	if err := v.Retrieve(ctx, []string{"VirtualMachine"}, []string{"name", "config", "runtime.powerState", "runtime.host", "resourcePool", "parent"}, &vms); err != nil {
+		t.Fatal(err)
+	}
+	if len(vms) != 204 {
+		t.Fatalf("%d VMs, want 204", len(vms))
+	}
+	seen := map[string]string{}
+	unique := func(kind, val, vm string) {
+		if other, dup := seen[kind+val]; dup {
+			t.Errorf("%s %s of %s repeats %s's", kind, val, vm, other)
+		}
+		seen[kind+val] = vm
+	}
+	var src, bulk7 *mo.VirtualMachine
+	for i := range vms {
+		vm := &vms[i]
+		unique("name", vm.Name, vm.Name)
+		unique("uuid", vm.Config.Uuid, vm.Name)
+		unique("instance uuid", vm.Config.InstanceUuid, vm.Name)
+		unique("vmx", vm.Config.Files.VmPathName, vm.Name)
+		for _, d := range vm.Config.Hardware.Device {
+			switch d := d.(type) {
+			case *types.VirtualDisk:
+				unique("disk", d.Backing.(*types.VirtualDiskFlatVer2BackingInfo).FileName, vm.Name)
+			case types.BaseVirtualEthernetCard:
+				unique("mac", d.GetVirtualEthernetCard().MacAddress, vm.Name)
+			}
+		}
+		switch vm.Name {
+		case vcsim.BulkSource:
+			src = vm
+		case "DC0_BULK_VM7":
+			bulk7 = vm
+		}
+	}
+	if src == nil || bulk7 == nil {
+		t.Fatal("source or DC0_BULK_VM7 missing")
+	}
+	if bulk7.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOn || *bulk7.Runtime.Host != *src.Runtime.Host ||
+		*bulk7.ResourcePool != *src.ResourcePool || *bulk7.Parent != *src.Parent ||
+		len(bulk7.Config.Hardware.Device) != len(src.Config.Hardware.Device) || bulk7.Config.Hardware.NumCPU != src.Config.Hardware.NumCPU {
+		t.Errorf("DC0_BULK_VM7 is not placed and built like %s", vcsim.BulkSource)
+	}
+
+	vm := object.NewVirtualMachine(c.Client, bulk7.Self)
+	wait := func(what string, task *object.Task, err error) {
+		t.Helper()
+		if err == nil {
+			err = task.Wait(ctx)
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	task, err := vm.PowerOff(ctx)
+	wait("power off", task, err)
+	task, err = vm.Rename(ctx, "bulk-renamed")
+	wait("rename", task, err)
+	var after mo.VirtualMachine
+	if err := vm.Properties(ctx, vm.Reference(), []string{"name", "runtime.powerState"}, &after); err != nil {
+		t.Fatal(err)
+	}
+	if after.Name != "bulk-renamed" || after.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOff {
+		t.Errorf("after power off and rename: %s %s", after.Name, after.Runtime.PowerState)
+	}
+	var srcNow mo.VirtualMachine
+	if err := vm.Properties(ctx, src.Self, []string{"name", "runtime.powerState"}, &srcNow); err != nil {
+		t.Fatal(err)
+	}
+	if srcNow.Name != vcsim.BulkSource || srcNow.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOn {
+		t.Errorf("changing a copy changed the source: %s %s", srcNow.Name, srcNow.Runtime.PowerState)
+	}
+	task, err = vm.Destroy(ctx)
+	wait("destroy", task, err)
+	if n := count(t, c, "VirtualMachine"); n != 203 {
+		t.Errorf("%d VMs after destroying one, want 203", n)
 	}
 }
