@@ -30,18 +30,31 @@ var (
 	ErrRateLimited = errors.New("rate limited")
 )
 
-// kinds names each sentinel so an error survives a trip through Redis as a TaskError.
-var kinds = map[string]error{
-	"not_found":    ErrNotFound,
-	"invalid":      ErrInvalid,
-	"unauthorized": ErrUnauthorized,
-	"unsupported":  ErrUnsupported,
-	"unavailable":  ErrUnavailable,
-	"timeout":      ErrTimeout,
-	"too_large":    ErrTooLarge,
-	"conflict":     ErrConflict,
-	"rate_limited": ErrRateLimited,
-	"canceled":     ErrCanceled,
+// kinds names each sentinel so an error survives a trip through Redis as a TaskError. It is a
+// list, not a map, so an error that wraps two sentinels always gets the same (first) kind.
+var kinds = []struct {
+	name string
+	err  error
+}{
+	{"not_found", ErrNotFound},
+	{"invalid", ErrInvalid},
+	{"unauthorized", ErrUnauthorized},
+	{"unsupported", ErrUnsupported},
+	{"canceled", ErrCanceled},
+	{"rate_limited", ErrRateLimited},
+	{"too_large", ErrTooLarge},
+	{"conflict", ErrConflict},
+	{"timeout", ErrTimeout},
+	{"unavailable", ErrUnavailable},
+}
+
+func sentinel(kind string) error {
+	for _, k := range kinds {
+		if k.name == kind {
+			return k.err
+		}
+	}
+	return nil
 }
 
 // KindOf returns the name of the sentinel err wraps, or "internal".
@@ -50,9 +63,9 @@ func KindOf(err error) string {
 	if errors.As(err, &te) {
 		return te.Kind
 	}
-	for name, sentinel := range kinds {
-		if errors.Is(err, sentinel) {
-			return name
+	for _, k := range kinds {
+		if errors.Is(err, k.err) {
+			return k.name
 		}
 	}
 	return "internal"
@@ -67,7 +80,7 @@ type TaskError struct {
 func (e *TaskError) Error() string { return e.Message }
 
 // Unwrap lets errors.Is(err, ErrNotFound) work on an error decoded from a task result.
-func (e *TaskError) Unwrap() error { return kinds[e.Kind] }
+func (e *TaskError) Unwrap() error { return sentinel(e.Kind) }
 
 // NewTaskError captures err for serialization.
 func NewTaskError(err error) *TaskError {
