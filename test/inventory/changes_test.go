@@ -64,10 +64,10 @@ func TestBrokerChangesShowAtOnce(t *testing.T) {
 
 func eventually(t *testing.T, what string, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	for !ok() {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 5s", what)
+			t.Fatalf("%s: not within 15s", what)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
