@@ -119,7 +119,7 @@ worker: {concurrency: 16, shutdown_timeout: 10s}
 tasks: {retry_delay: 200ms, max_retry: 5}
 agents: {heartbeat_interval: 500ms, offline_after: 2s}
 log: {level: warn}
-providers: [{name: vc-%s, driver: vcenter, url: %q, insecure: true, max_concurrency: 8}]
+providers: [{name: vc-%s, driver: vcenter, url: %q, insecure: true, max_concurrency: 8, region: load}]
 `, r.red.Addr, id, p.URL.String())))
 	}
 	deadline := time.Now().Add(30 * time.Second)
@@ -172,6 +172,7 @@ func (r *rig) endpoints() []endpoint {
 		{"vcproxy", "POST /api/vm/list (inventory, page of 100)", post("/api/vm/list", func(int) any { return map[string]any{"limit": 100} })},
 		{"vcproxy", "POST /api/vm/diskinfo mode 0 (task via agent)", post("/api/vm/diskinfo", func(i int) any { return map[string]any{"vmid": r.vmids[i%len(r.vmids)], "mode": 0} })},
 		{"vcproxy", "POST /api/task/info (finished task)", post("/api/task/info", func(int) any { return map[string]any{"taskid": r.doneTask} })},
+		{"didi", "POST /dicloud/i/storage/cimg/list (page of 10)", post("/dicloud/i/storage/cimg/list", func(int) any { return map[string]any{"regionId": "load", "start": 0, "limit": 10} })},
 	}
 }
 

@@ -71,6 +71,11 @@ func (e *Executor) watch(ctx context.Context, c drivers.Conn, spec TaskSpec) (an
 	if wctx.Err() != nil && ctx.Err() == nil && (err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 		return struct{}{}, nil // the period ended (or the worker is stopping): not a failure
 	}
+	if ctx.Err() != nil {
+		// The worker shut down or the task was canceled under it: the provider did not fail,
+		// so its status stays as it was; another worker picks the watch up.
+		return nil, ctx.Err()
+	}
 	if err == nil {
 		err = fmt.Errorf("watch of %q ended early", spec.Provider)
 	}
