@@ -89,7 +89,7 @@ listen: %s
 redis: {addr: %q}
 worker: {enabled: false}
 tasks: {sync_timeout: 60s}
-http: {write_timeout: 90s}
+http: {write_timeout: 90s, rate_limit: {rps: -1}}
 log: {level: warn}
 auth: {tokens: [{name: bench, token: bench-token-0123456789}]}
 `, addr, red.Addr)))
@@ -107,7 +107,7 @@ auth: {tokens: [{name: bench, token: bench-token-0123456789}]}
 redis: {addr: %q}
 worker: {concurrency: 32}
 log: {level: warn}
-providers: [{name: vc-%s, driver: vcenter, url: %q, insecure: true}]
+providers: [{name: vc-%s, driver: vcenter, url: %q, insecure: true, max_concurrency: 32}]
 `, red.Addr, id, sim.URL().String())))
 		pids["agents"] = append(pids["agents"], agent.PID())
 	}
