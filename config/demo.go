@@ -22,6 +22,8 @@ func Demo(simURL string, getenv func(string) string) *Config {
 		rand.Read(b[:])
 		c.Auth.Tokens = []Token{{Name: "demo", Token: hex.EncodeToString(b[:]), Admin: true}}
 	}
+	// The ZStack dialect's demo login: account "admin", the API token as its password.
+	c.ZStack.Accounts = []ZStackAccount{{Name: "admin", Password: c.Auth.Tokens[0].Token}}
 	c.SetDefaults()
 	return c
 }

@@ -55,6 +55,7 @@ type ZStackWebhooks struct {
 	// MaxRetry is how often a failed delivery is retried. Default 15, as ZStack does.
 	MaxRetry *int `yaml:"max_retry"`
 	// RetryDelay is the first retry's delay, doubled on each retry up to MaxDelay. Default 2s.
+	// asynq schedules retries to the second, so a delay under 1s means "within a second".
 	RetryDelay Duration `yaml:"retry_delay"`
 	// MaxDelay caps the retry delay. Default 1m.
 	MaxDelay Duration `yaml:"max_delay"`

@@ -21,6 +21,7 @@ import (
 	"cloudbroker/adapters/didi"
 	"cloudbroker/adapters/metrics"
 	"cloudbroker/adapters/vcproxy"
+	"cloudbroker/adapters/zstack"
 	"cloudbroker/broker"
 	"cloudbroker/broker/inventory"
 	"cloudbroker/broker/model"
@@ -47,6 +48,8 @@ type App struct {
 	bg       context.CancelFunc // stops the inventory follower
 
 	lastConflicts string // touched only by the followAgents goroutine after Start
+
+	zs *zstackDialect // the ZStack dialect (zstack.go)
 }
 
 // New builds the process; nothing listens until Serve.
@@ -131,6 +134,7 @@ func (a *App) routes() *gin.Engine {
 	vcproxy.New(a.broker, Tokens(a.cfg), a.cfg.HTTP.MaxBodyBytes).WithLimiter(a.limiter).Register(r)
 	a.mountOps(r)
 	didi.New(a.broker, Tokens(a.cfg), a.cfg.HTTP.MaxBodyBytes).Register(r)
+	a.registerZStack(r)
 	return r
 }
 
@@ -153,6 +157,9 @@ func (a *App) Broker() *broker.Broker { return a.broker }
 // Start starts the worker, follows agents' announced providers and warms the VM id map in
 // the background.
 func (a *App) Start() error {
+	if err := a.startZStack(); err != nil {
+		return fmt.Errorf("zstack webhooks: %w", err)
+	}
 	if a.worker != nil {
 		if err := a.worker.Start(); err != nil {
 			return fmt.Errorf("worker: %w", err)
@@ -274,6 +281,7 @@ func (a *App) Close() {
 	if a.exec != nil {
 		a.exec.Close()
 	}
+	a.stopZStack()
 	a.queue.Close()
 	a.rdb.Close()
 	if a.embedded != nil {
@@ -286,6 +294,8 @@ func unrouted(c *gin.Context, code int) {
 	switch p := c.Request.URL.Path; {
 	case strings.HasPrefix(p, "/api/"):
 		vcproxy.Unrouted(c, code)
+	case p == "/zstack" || strings.HasPrefix(p, "/zstack/"):
+		zstack.Unrouted(c, code)
 	case p == "/dicloud" || strings.HasPrefix(p, "/dicloud/"):
 		didi.Unrouted(c, code)
 	default:

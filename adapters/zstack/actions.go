@@ -1,0 +1,182 @@
+package zstack
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"cloudbroker/broker"
+	"cloudbroker/broker/model"
+	"cloudbroker/drivers"
+)
+
+// The VM actions this broker runs, by the body key that names them.
+const (
+	actClone  = "cloneVmInstance"
+	actStart  = "startVmInstance"
+	actStop   = "stopVmInstance"
+	actReboot = "rebootVmInstance"
+)
+
+var vmActionNames = []string{actClone, actReboot, actStart, actStop}
+
+// bodyExtras may accompany any action, as in ZStack.
+var bodyExtras = []string{"systemTags", "userTags", "requestIp"}
+
+// cloneParams are cloneVmInstance's parameters. ZStack's placement options (primary storages,
+// cluster, host, volume tags) are accepted and ignored: the provider places clones itself.
+type cloneParams struct {
+	Names    []string `json:"names"`
+	Strategy string   `json:"strategy"`
+	Full     *bool    `json:"full"`
+}
+
+type stopParams struct {
+	Type string `json:"type"`
+}
+
+// vmAction is a parsed actions body.
+type vmAction struct {
+	Name  string
+	Clone broker.CloneRequest // for cloneVmInstance
+	Power drivers.PowerOp     // for the power actions
+}
+
+// parseAction reads the body of PUT /vm-instances/{uuid}/actions: one action key whose value
+// holds its parameters, plus systemTags/userTags. An unknown action is a 400 that names it.
+// The clone seed's own example sends cloneVmInstance's parameters unwrapped
+// ({"names":[...],"strategy":...}); that form is read as cloneVmInstance too.
+func parseAction(body []byte) (vmAction, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return vmAction{}, model.Errorf(model.ErrInvalid, `the body must name one action, as in {"startVmInstance":{}}; actions are %s`, strings.Join(vmActionNames, ", "))
+	}
+	var top map[string]json.RawMessage
+	if err := decodeJSON(body, &top); err != nil {
+		return vmAction{}, err
+	}
+	var found []string
+	for k := range top {
+		if slices.Contains(vmActionNames, k) {
+			found = append(found, k)
+		}
+	}
+	var name string
+	var params json.RawMessage
+	switch {
+	case len(found) == 0 && top["names"] != nil:
+		name, params = actClone, body
+	case len(found) == 0:
+		for _, k := range slices.Sorted(maps.Keys(top)) {
+			if !slices.Contains(bodyExtras, k) {
+				return vmAction{}, model.Errorf(model.ErrInvalid, "unknown action %q for a VM instance; actions are %s", shorten(k), strings.Join(vmActionNames, ", "))
+			}
+		}
+		return vmAction{}, model.Errorf(model.ErrInvalid, "the body names no action; actions are %s", strings.Join(vmActionNames, ", "))
+	case len(found) > 1:
+		slices.Sort(found)
+		return vmAction{}, model.Errorf(model.ErrInvalid, "the body names %d actions (%s); send one per call", len(found), strings.Join(found, ", "))
+	default:
+		name, params = found[0], top[found[0]]
+		for _, k := range slices.Sorted(maps.Keys(top)) {
+			if k != name && !slices.Contains(bodyExtras, k) {
+				return vmAction{}, model.Errorf(model.ErrInvalid, "unexpected key %q next to %s", shorten(k), name)
+			}
+		}
+	}
+	if t := bytes.TrimSpace(params); len(t) == 0 || bytes.Equal(t, []byte("null")) {
+		params = json.RawMessage("{}")
+	} else if t[0] != '{' {
+		return vmAction{}, model.Errorf(model.ErrInvalid, "%s must be an object of parameters, got %s", name, shorten(string(t)))
+	}
+	a := vmAction{Name: name}
+	switch name {
+	case actClone:
+		var p cloneParams
+		if err := decodeParams(name, params, &p); err != nil {
+			return vmAction{}, err
+		}
+		a.Clone = broker.CloneRequest{Names: p.Names, Full: p.Full != nil && *p.Full}
+		switch p.Strategy {
+		case "", "InstantStart":
+			a.Clone.PowerOn = true
+		case "JustCreate", "CreateStopped":
+		default:
+			return vmAction{}, model.Errorf(model.ErrInvalid, "cloneVmInstance: strategy %q is not one of InstantStart, JustCreate, CreateStopped", shorten(p.Strategy))
+		}
+	case actStart:
+		a.Power = drivers.PowerOn // hostUuid, if given, is the provider's to decide
+	case actStop:
+		var p stopParams
+		if err := decodeParams(name, params, &p); err != nil {
+			return vmAction{}, err
+		}
+		if p.Type != "" && p.Type != "grace" && p.Type != "cold" {
+			return vmAction{}, model.Errorf(model.ErrInvalid, "stopVmInstance: type %q is not grace or cold", shorten(p.Type))
+		}
+		a.Power = drivers.PowerOff
+	case actReboot:
+		a.Power = drivers.Reboot
+	}
+	return a, nil
+}
+
+func decodeParams(action string, raw json.RawMessage, v any) error {
+	if err := json.Unmarshal(raw, v); err != nil {
+		return model.Errorf(model.ErrInvalid, "%s: %s", action, describeJSONError(err))
+	}
+	return nil
+}
+
+// vmActions is PUT /zstack/v1/vm-instances/{uuid}/actions: an async API. The answer is 202 with
+// the job's location; the job's id is X-Job-UUID when given, so a retried call finds the job it
+// made the first time instead of making another.
+func (s *Server) vmActions(c *gin.Context) {
+	raw, ok := s.body(c)
+	if !ok {
+		return
+	}
+	a, err := parseAction(raw)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	jobID, err := jobUUID(c.GetHeader("X-Job-UUID"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	var hook string
+	if h := c.GetHeader("X-Web-Hook"); h != "" {
+		if hook, err = s.webHook(h); err != nil {
+			fail(c, err)
+			return
+		}
+	}
+	caller, vmid := callerOf(c), strings.ToLower(c.Param("uuid"))
+	var t broker.Task
+	if a.Name == actClone {
+		ctx := broker.WithTaskID(c.Request.Context(), broker.TypeVMClone, jobID)
+		t, err = s.b.SubmitClone(ctx, caller, vmid, a.Clone)
+	} else {
+		ctx := broker.WithTaskID(c.Request.Context(), broker.TypeVMPower, jobID)
+		t, err = s.b.SubmitPower(ctx, caller, vmid, a.Power)
+	}
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if hook != "" {
+		// After the submit: a refused call must not replace the hook of the job it collided with.
+		if err := s.o.Hooks.Register(c.Request.Context(), t.ID, hook); err != nil {
+			fail(c, fmt.Errorf("job %s was accepted but its X-Web-Hook could not be recorded: %w", t.ID, err))
+			return
+		}
+	}
+	c.JSON(http.StatusAccepted, gin.H{"location": s.location(c, t.ID)})
+}

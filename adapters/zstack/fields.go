@@ -1,0 +1,212 @@
+package zstack
+
+import (
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"cloudbroker/broker/inventory"
+	"cloudbroker/broker/model"
+)
+
+// fieldKind says how a field of VmInstanceInventory is found in the broker's inventory.
+type fieldKind int
+
+const (
+	kDirect   fieldKind = iota // the same values at path
+	kScaled                    // path holds the value divided by scale (memorySize bytes → memoryMB)
+	kDate                      // path holds unix ms; condition values are dates
+	kEnum                      // path holds the broker's value for each of a few ZStack values
+	kProvider                  // a function of the VM's provider (zone, cluster, hypervisor)
+	kConst                     // the same value for every VM
+	kNone                      // no VM has a value (yet): tags, offerings, description
+)
+
+type vmField struct {
+	kind  fieldKind
+	path  string                      // inventory path (model.VM JSON path), kDirect..kEnum
+	scale float64                     // kScaled
+	enum  map[string][]string         // kEnum: ZStack value → broker values
+	of    func(model.Provider) string // kProvider
+	value string                      // kConst
+}
+
+// vmFields maps each queryable field of VmInstanceInventory, by ZStack's name as q=, sort= and
+// sortBy= use it, to the inventory. It is the one place that knows both vocabularies; a field
+// not here is refused with 400. __systemTag__ and __userTag__ are parsed and matched against
+// the tags VMs have, which is none until the broker keeps tags: "=" matches nothing, "!=" all.
+var vmFields = map[string]vmField{
+	"uuid":                   {path: "id"},
+	"name":                   {path: "name"},
+	"state":                  {kind: kEnum, path: "powerState", enum: stateValues},
+	"memorySize":             {kind: kScaled, path: "memoryMB", scale: 1 << 20},
+	"cpuNum":                 {path: "cpus"},
+	"guestOsType":            {path: "guestOS"},
+	"createDate":             {kind: kDate, path: "createdAt"},
+	"hypervisorType":         {kind: kProvider, of: hypervisorOf},
+	"zoneUuid":               {kind: kProvider, of: zoneUUIDOf},
+	"clusterUuid":            {kind: kProvider, of: clusterUUIDOf},
+	"type":                   {kind: kConst, value: "UserVm"},
+	"description":            {kind: kNone},
+	"imageUuid":              {kind: kNone},
+	"instanceOfferingUuid":   {kind: kNone},
+	"allocatorStrategy":      {kind: kNone},
+	"cpuSpeed":               {kind: kNone},
+	"lastOpDate":             {kind: kNone},
+	"vmNics.ip":              {path: "nics.ips"},
+	"vmNics.usedIps.ip":      {path: "nics.ips"},
+	"vmNics.mac":             {path: "nics.mac"},
+	"vmNics.internalName":    {path: "nics.device"},
+	"allVolumes.size":        {path: "disks.capacityBytes"},
+	"allVolumes.name":        {path: "disks.label"},
+	"allVolumes.installPath": {path: "disks.fileName"},
+	"allVolumes.format":      {path: "disks.format"},
+	"__systemTag__":          {kind: kNone},
+	"__userTag__":            {kind: kNone},
+}
+
+// stateValues are ZStack's VM states and the power states they stand for.
+var stateValues = map[string][]string{
+	"Running": {string(model.PoweredOn)},
+	"Stopped": {string(model.PoweredOff)},
+	"Paused":  {string(model.Suspended)},
+	"Unknown": {string(model.PowerUnknown), ""},
+}
+
+// absentPath is a path no VM has: a condition on it sees no values, as for a field that is
+// null on every VM.
+const absentPath = "\x00absent"
+
+// never is a condition no VM meets.
+var never = inventory.Condition{Field: absentPath, Op: inventory.OpNotNull}
+
+// translator turns a parsed query into an inventory query for one caller, whose providers
+// give the provider-derived fields their values.
+type translator struct {
+	providers []model.Provider
+	loc       *time.Location
+}
+
+func queryableFields() string {
+	return strings.Join(slices.Sorted(maps.Keys(vmFields)), ", ")
+}
+
+func (t translator) conditions(conds []cond) ([]inventory.Condition, error) {
+	out := make([]inventory.Condition, 0, len(conds))
+	for _, c := range conds {
+		ic, always, err := t.condition(c)
+		if err != nil {
+			return nil, err
+		}
+		if !always {
+			out = append(out, ic)
+		}
+	}
+	return out, nil
+}
+
+// condition translates one condition; always reports one every VM meets (no condition needed).
+func (t translator) condition(c cond) (ic inventory.Condition, always bool, err error) {
+	f, ok := vmFields[c.Field]
+	if !ok {
+		return ic, false, model.Errorf(model.ErrInvalid, "invalid query condition %q: unknown field %q; the fields of VmInstance that can be queried are %s", c, c.Field, queryableFields())
+	}
+	isLike := c.Op == inventory.OpLike || c.Op == inventory.OpNotLike
+	switch f.kind {
+	case kDirect:
+		return inventory.Condition{Field: f.path, Op: c.Op, Values: c.values()}, false, nil
+	case kNone:
+		return inventory.Condition{Field: absentPath, Op: c.Op, Values: c.values()}, false, nil
+	case kScaled, kDate:
+		if isLike {
+			return ic, false, model.Errorf(model.ErrInvalid, "invalid query condition %q: %s cannot be used on %s", c, c.Op, c.Field)
+		}
+		vals := c.values()
+		for i, v := range vals {
+			if f.kind == kDate {
+				ms, err := t.parseDate(v)
+				if err != nil {
+					return ic, false, model.Errorf(model.ErrInvalid, "invalid query condition %q: %v", c, err)
+				}
+				vals[i] = strconv.FormatInt(ms, 10)
+				continue
+			}
+			n, ok := number(v)
+			if !ok {
+				return ic, false, model.Errorf(model.ErrInvalid, "invalid query condition %q: %s takes a number, got %q", c, c.Field, shorten(v))
+			}
+			vals[i] = strconv.FormatFloat(n/f.scale, 'f', -1, 64)
+		}
+		return inventory.Condition{Field: f.path, Op: c.Op, Values: vals}, false, nil
+	case kEnum:
+		m := compileMatch(c)
+		var set []string
+		for _, name := range slices.Sorted(maps.Keys(f.enum)) {
+			if m([]string{name}) {
+				set = append(set, f.enum[name]...)
+			}
+		}
+		return inSet(f.path, set), false, nil
+	case kProvider:
+		m := compileMatch(c)
+		var names []string
+		for _, p := range t.providers {
+			if m([]string{f.of(p)}) {
+				names = append(names, p.Name)
+			}
+		}
+		return inSet("provider", names), false, nil
+	case kConst:
+		if compileMatch(c)([]string{f.value}) {
+			return ic, true, nil
+		}
+		return never, false, nil
+	}
+	return ic, false, model.Errorf(model.ErrInvalid, "field %q cannot be queried", c.Field)
+}
+
+func inSet(path string, set []string) inventory.Condition {
+	switch len(set) {
+	case 0:
+		return never
+	case 1: // an equality costs a comparison per VM, a set a hash (state=Running, hot in portals)
+		return inventory.Condition{Field: path, Op: inventory.OpEq, Values: set}
+	}
+	return inventory.Condition{Field: path, Op: inventory.OpIn, Values: set}
+}
+
+// sort translates the order asked for. A field every VM has the same value of orders nothing;
+// state orders by the underlying power state (poweredOff, poweredOn, suspended, unknown).
+func (t translator) sort(k *sortKey) ([]inventory.SortKey, error) {
+	if k == nil {
+		return nil, nil
+	}
+	f, ok := vmFields[k.Field]
+	if !ok {
+		return nil, model.Errorf(model.ErrInvalid, "invalid query parameter: cannot sort by unknown field %q; the fields of VmInstance that can be queried are %s", k.Field, queryableFields())
+	}
+	switch f.kind {
+	case kConst, kNone:
+		return nil, nil
+	case kProvider:
+		return nil, model.Errorf(model.ErrInvalid, "invalid query parameter: cannot sort by %s", k.Field)
+	}
+	return []inventory.SortKey{{Field: f.path, Desc: k.Desc}}, nil
+}
+
+// dateLayouts are the forms a date in a condition may take, besides unix milliseconds.
+var dateLayouts = []string{zstackTime, "2006-01-02 15:04:05", "2006-01-02", time.RFC3339}
+
+func (t translator) parseDate(s string) (int64, error) {
+	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return ms, nil
+	}
+	for _, l := range dateLayouts {
+		if d, err := time.ParseInLocation(l, s, t.loc); err == nil {
+			return d.UnixMilli(), nil
+		}
+	}
+	return 0, model.Errorf(model.ErrInvalid, "%q is not a date (write %q, \"2006-01-02 15:04:05\", RFC 3339 or unix milliseconds)", shorten(s), zstackTime)
+}

@@ -1,0 +1,240 @@
+package zstack
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net"
+	"strings"
+	"time"
+
+	"cloudbroker/broker"
+	"cloudbroker/broker/model"
+)
+
+// vmInventory is ZStack's VmInstanceInventory (../shared/seeds/zstack-vm-clone.txt). A field
+// the broker has no value for is left out, as ZStack's JSON leaves out nulls; the three lists
+// are always present.
+type vmInventory struct {
+	UUID                 string    `json:"uuid"`
+	Name                 string    `json:"name"`
+	Description          string    `json:"description,omitempty"`
+	ZoneUUID             string    `json:"zoneUuid,omitempty"`
+	ClusterUUID          string    `json:"clusterUuid,omitempty"`
+	ImageUUID            string    `json:"imageUuid,omitempty"`
+	HostUUID             string    `json:"hostUuid,omitempty"`
+	LastHostUUID         string    `json:"lastHostUuid,omitempty"`
+	InstanceOfferingUUID string    `json:"instanceOfferingUuid,omitempty"`
+	RootVolumeUUID       string    `json:"rootVolumeUuid,omitempty"`
+	Platform             string    `json:"platform,omitempty"`
+	Architecture         string    `json:"architecture,omitempty"`
+	DefaultL3NetworkUUID string    `json:"defaultL3NetworkUuid,omitempty"`
+	Type                 string    `json:"type"`
+	HypervisorType       string    `json:"hypervisorType,omitempty"`
+	MemorySize           int64     `json:"memorySize"`
+	CPUNum               int32     `json:"cpuNum"`
+	CPUSpeed             int64     `json:"cpuSpeed,omitempty"`
+	AllocatorStrategy    string    `json:"allocatorStrategy,omitempty"`
+	CreateDate           string    `json:"createDate,omitempty"`
+	LastOpDate           string    `json:"lastOpDate,omitempty"`
+	State                string    `json:"state"`
+	GuestOsType          string    `json:"guestOsType,omitempty"`
+	VMNics               []vmNic   `json:"vmNics"`
+	AllVolumes           []volume  `json:"allVolumes"`
+	VMCdRoms             []vmCdRom `json:"vmCdRoms"`
+}
+
+type vmNic struct {
+	UUID           string   `json:"uuid"`
+	VMInstanceUUID string   `json:"vmInstanceUuid"`
+	L3NetworkUUID  string   `json:"l3NetworkUuid,omitempty"`
+	IP             string   `json:"ip,omitempty"`
+	Mac            string   `json:"mac"`
+	HypervisorType string   `json:"hypervisorType,omitempty"`
+	IPVersion      int      `json:"ipVersion,omitempty"`
+	InternalName   string   `json:"internalName,omitempty"`
+	DeviceID       int      `json:"deviceId"`
+	Type           string   `json:"type"`
+	State          string   `json:"state"`
+	UsedIPs        []usedIP `json:"usedIps"`
+}
+
+type usedIP struct {
+	UUID          string `json:"uuid"`
+	L3NetworkUUID string `json:"l3NetworkUuid,omitempty"`
+	IPVersion     int    `json:"ipVersion"`
+	IP            string `json:"ip"`
+	VMNicUUID     string `json:"vmNicUuid"`
+}
+
+type volume struct {
+	UUID               string `json:"uuid"`
+	Name               string `json:"name"`
+	PrimaryStorageUUID string `json:"primaryStorageUuid,omitempty"`
+	VMInstanceUUID     string `json:"vmInstanceUuid"`
+	InstallPath        string `json:"installPath"`
+	Type               string `json:"type"`
+	Format             string `json:"format,omitempty"`
+	Size               int64  `json:"size"`
+	DeviceID           int    `json:"deviceId"`
+	State              string `json:"state"`
+	Status             string `json:"status"`
+	IsShareable        bool   `json:"isShareable"`
+}
+
+type vmCdRom struct {
+	UUID           string `json:"uuid"`
+	VMInstanceUUID string `json:"vmInstanceUuid"`
+	DeviceID       int    `json:"deviceId"`
+	ISOUUID        string `json:"isoUuid,omitempty"`
+	ISOInstallPath string `json:"isoInstallPath,omitempty"`
+	Name           string `json:"name,omitempty"`
+}
+
+// ZStack's VM states for the broker's power states. "" (a driver that could not tell) is
+// Unknown too.
+var vmStates = map[model.PowerState]string{
+	model.PoweredOn:    "Running",
+	model.PoweredOff:   "Stopped",
+	model.Suspended:    "Paused",
+	model.PowerUnknown: "Unknown",
+	"":                 "Unknown",
+}
+
+// hypervisorTypes names each driver as ZStack does ("ESX" for vCenter VMs).
+var hypervisorTypes = map[string]string{"vcenter": "ESX", "kvm": "KVM"}
+
+func hypervisorOf(p model.Provider) string {
+	if h, ok := hypervisorTypes[p.Driver]; ok {
+		return h
+	}
+	return strings.ToUpper(p.Driver)
+}
+
+// nameUUID derives a stable 32-hex id for something the broker has no uuid of its own for
+// (zones, clusters, hosts, NICs, volumes), in a namespace per kind.
+func nameUUID(kind string, parts ...string) string {
+	sum := sha256.Sum256([]byte(kind + "\x00" + strings.Join(parts, "\x00")))
+	return hex.EncodeToString(sum[:16])
+}
+
+// A provider is a ZStack cluster; its region (else the provider itself) is the zone.
+func zoneUUIDOf(p model.Provider) string {
+	if p.Region != "" {
+		return nameUUID("zone", p.Region)
+	}
+	return nameUUID("zone", "provider", p.Name)
+}
+
+func clusterUUIDOf(p model.Provider) string { return nameUUID("cluster", p.Name) }
+
+// renderer turns broker resources into ZStack inventories.
+type renderer struct {
+	providers *broker.Providers
+	loc       *time.Location
+}
+
+// zstackTime is the manual's date format: "Nov 14, 2017 2:20:57 PM".
+const zstackTime = "Jan 2, 2006 3:04:05 PM"
+
+func (r renderer) date(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(r.loc).Format(zstackTime)
+}
+
+func (r renderer) vm(vm model.VM) vmInventory {
+	p, _ := r.providers.Get(vm.Provider)
+	p.Name = vm.Provider
+	hv := hypervisorOf(p)
+	inv := vmInventory{
+		UUID: vm.ID, Name: vm.Name, ZoneUUID: zoneUUIDOf(p), ClusterUUID: clusterUUIDOf(p),
+		Platform: platformOf(vm.GuestOS), Type: "UserVm", HypervisorType: hv,
+		MemorySize: vm.MemoryMB << 20, CPUNum: vm.CPUs, CreateDate: r.date(vm.CreatedAt),
+		State: vmStates[vm.PowerState], GuestOsType: vm.GuestOS,
+		VMNics: []vmNic{}, AllVolumes: []volume{}, VMCdRoms: []vmCdRom{},
+	}
+	if inv.State == "" {
+		inv.State = "Unknown"
+	}
+	if vm.HostID != "" {
+		inv.HostUUID = nameUUID("host", vm.Provider, vm.HostID)
+		inv.LastHostUUID = inv.HostUUID
+	}
+	for i, n := range vm.NICs {
+		nic := vmNic{
+			UUID: nameUUID("nic", vm.ID, n.MAC, n.Device), VMInstanceUUID: vm.ID, Mac: n.MAC,
+			HypervisorType: hv, InternalName: n.Device, DeviceID: i, Type: "VNIC", State: "enable", UsedIPs: []usedIP{},
+		}
+		if n.Network != "" {
+			nic.L3NetworkUUID = nameUUID("l3", vm.Provider, n.Network)
+		}
+		for _, ip := range n.IPs {
+			u := usedIP{UUID: nameUUID("ip", nic.UUID, ip), L3NetworkUUID: nic.L3NetworkUUID, IPVersion: ipVersion(ip), IP: ip, VMNicUUID: nic.UUID}
+			nic.UsedIPs = append(nic.UsedIPs, u)
+		}
+		if len(n.IPs) > 0 {
+			nic.IP, nic.IPVersion = n.IPs[0], ipVersion(n.IPs[0])
+		}
+		if i == 0 {
+			inv.DefaultL3NetworkUUID = nic.L3NetworkUUID
+		}
+		inv.VMNics = append(inv.VMNics, nic)
+	}
+	for i, d := range vm.Disks {
+		v := volume{
+			UUID: volumeUUID(vm, d), Name: d.Label, VMInstanceUUID: vm.ID, InstallPath: d.FileName,
+			Type: "Data", Format: d.Format, Size: d.CapacityBytes, DeviceID: i, State: "Enabled", Status: "Ready",
+		}
+		if ds := datastoreOf(d.FileName); ds != "" {
+			v.PrimaryStorageUUID = nameUUID("primary-storage", vm.Provider, ds)
+		}
+		if i == 0 { // the first disk boots the VM
+			v.Type, inv.RootVolumeUUID = "Root", v.UUID
+		}
+		inv.AllVolumes = append(inv.AllVolumes, v)
+	}
+	return inv
+}
+
+// volumeUUID is the disk's own uuid without dashes when it has one (vSphere's), else derived.
+func volumeUUID(vm model.VM, d model.Disk) string {
+	if u := strings.ToLower(strings.ReplaceAll(d.UUID, "-", "")); broker.IsUUID(u) {
+		return u
+	}
+	return nameUUID("volume", vm.ID, d.FileName, d.Label)
+}
+
+// datastoreOf reads "LocalDS_0" out of "[LocalDS_0] dir/disk.vmdk"; KVM paths have none.
+func datastoreOf(file string) string {
+	if strings.HasPrefix(file, "[") {
+		if i := strings.Index(file, "]"); i > 0 {
+			return file[1:i]
+		}
+	}
+	return ""
+}
+
+func ipVersion(ip string) int {
+	if a := net.ParseIP(ip); a != nil && a.To4() == nil {
+		return 6
+	}
+	return 4
+}
+
+// platformOf guesses ZStack's platform (Linux, Windows, Other) from the guest OS name.
+func platformOf(guestOS string) string {
+	g := strings.ToLower(guestOS)
+	switch {
+	case g == "":
+		return ""
+	case strings.Contains(g, "win"):
+		return "Windows"
+	}
+	for _, l := range []string{"linux", "centos", "ubuntu", "rhel", "red hat", "debian", "suse", "sles", "fedora", "alma", "rocky", "coreos", "photon"} {
+		if strings.Contains(g, l) {
+			return "Linux"
+		}
+	}
+	return "Other"
+}

@@ -1,0 +1,150 @@
+package zstack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"cloudbroker/broker"
+	"cloudbroker/broker/model"
+)
+
+// An api-job is a broker task: its uuid is the task id, it lives as long as the task's record
+// (tasks.retention; ZStack keeps jobs about two days, so 48h matches it), and the caller reads
+// only jobs on providers it sees.
+
+// location is the polling address of a job.
+func (s *Server) location(c *gin.Context, id string) string {
+	base := s.o.PublicURL
+	if base == "" {
+		scheme := "http"
+		if c.Request.TLS != nil || strings.EqualFold(c.GetHeader("X-Forwarded-Proto"), "https") {
+			scheme = "https"
+		}
+		base = scheme + "://" + c.Request.Host
+	}
+	return strings.TrimRight(base, "/") + "/zstack/v1/api-jobs/" + id
+}
+
+// job is GET /zstack/v1/api-jobs/{uuid}: 202 while the job runs, 200 with the API's result,
+// 503 with {"error":{...}} when it failed, 404 once it expired (or for a job the caller cannot
+// see, so no tenant learns another's job ids).
+func (s *Server) job(c *gin.Context) {
+	id := strings.ToLower(c.Param("uuid"))
+	if !broker.IsUUID(id) {
+		fail(c, model.Errorf(model.ErrNotFound, "the job %q has expired or does not exist", shorten(c.Param("uuid"))))
+		return
+	}
+	ctx, caller := c.Request.Context(), callerOf(c)
+	t, err := s.b.Task(ctx, caller, id)
+	if errors.Is(err, model.ErrNotFound) {
+		fail(c, model.Errorf(model.ErrNotFound, "the job %s has expired or does not exist", id))
+		return
+	}
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if !t.State.Done() {
+		c.JSON(http.StatusAccepted, gin.H{"location": s.location(c, id)})
+		return
+	}
+	body, ok := s.outcome(ctx, caller, t)
+	code := http.StatusOK
+	if !ok {
+		code = http.StatusServiceUnavailable
+	}
+	c.JSON(code, body)
+}
+
+// outcome is what a finished job answers: its API's result, or {"error":{...}} and false.
+func (s *Server) outcome(ctx context.Context, caller broker.Caller, t broker.Task) (any, bool) {
+	if t.State == broker.TaskFailed {
+		var err error = t.Err
+		if t.Err == nil {
+			err = errors.New("the job failed for an unknown reason")
+		}
+		return errorBody{Error: toErrorCode(err)}, false
+	}
+	body, err := s.result(ctx, caller, t)
+	if err != nil {
+		return errorBody{Error: toErrorCode(err)}, false
+	}
+	return body, true
+}
+
+// cloneResult is CloneVmInstanceResults.
+type cloneResult struct {
+	NumberOfClonedVM int          `json:"numberOfClonedVm"`
+	Inventories      []cloneEntry `json:"inventories"`
+}
+
+type cloneEntry struct {
+	Inventory *vmInventory `json:"inventory,omitempty"`
+	Error     *errorCode   `json:"error,omitempty"`
+}
+
+// result renders a succeeded task as its API's answer.
+func (s *Server) result(ctx context.Context, caller broker.Caller, t broker.Task) (any, error) {
+	switch t.Spec.Type {
+	case broker.TypeVMClone:
+		res, err := t.CloneResult()
+		if err != nil {
+			return nil, err
+		}
+		out := cloneResult{NumberOfClonedVM: res.Created(), Inventories: []cloneEntry{}}
+		for _, cl := range res.Clones {
+			var e cloneEntry
+			if cl.VM != nil {
+				inv := s.r.vm(*cl.VM)
+				e.Inventory = &inv
+			}
+			if cl.Error != nil {
+				ec := toErrorCode(cl.Error)
+				e.Error = &ec
+			}
+			out.Inventories = append(out.Inventories, e)
+		}
+		return gin.H{"result": out}, nil
+	case broker.TypeVMPower:
+		res, err := t.PowerResult()
+		if err != nil {
+			return nil, err
+		}
+		vm, err := s.b.VM(ctx, caller, t.Spec.VMID)
+		if err != nil { // the VM's row is not readable now: answer with what the job knows
+			vm = model.VM{ID: t.Spec.VMID, Provider: t.Spec.Provider, NativeID: t.Spec.NativeID}
+		}
+		vm.PowerState = res.PowerState // the inventory may not have seen the change yet
+		return gin.H{"inventory": s.r.vm(vm)}, nil
+	case broker.TypeVMISOs:
+		res, err := t.ISOResult()
+		if err != nil {
+			return nil, err
+		}
+		invs := make([]imageInventory, 0, len(res.Images))
+		for _, img := range res.Images {
+			invs = append(invs, s.r.image(img))
+		}
+		return gin.H{"inventories": invs}, nil
+	}
+	// A task another dialect submitted: its result as the broker has it.
+	return gin.H{"result": json.RawMessage(t.Result)}, nil
+}
+
+// RenderJob renders a job for its X-Web-Hook callback: the body a poll would answer and
+// whether the job succeeded; done is false while it runs. A job that expired is an error
+// wrapping model.ErrNotFound.
+func (s *Server) RenderJob(ctx context.Context, id string) (body []byte, success, done bool, err error) {
+	t, err := s.b.Task(ctx, broker.System, id)
+	if err != nil || !t.State.Done() {
+		return nil, false, false, err
+	}
+	out, ok := s.outcome(ctx, broker.System, t)
+	body, err = json.Marshal(out)
+	return body, ok, err == nil, err
+}

@@ -1,0 +1,149 @@
+// Package zstack speaks the ZStack REST dialect (/zstack/v1/...) as the ZStack 2.3.1 manual's
+// "API 规范概述" fixes it (../shared/seeds/zstack-2.3.1-dev-manual-global.txt): sessions from
+// logInByAccount / logInByUser, "Authorization: OAuth <session>", async calls answered 202 with an
+// api-jobs location, X-Job-UUID and X-Web-Hook, the query language, {"error":{...}} errors. The
+// public ZStack Go SDK (terraform-zstack-modules/zstack-sdk-go v1.0.1) works against it unchanged.
+package zstack
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"cloudbroker/adapters"
+	"cloudbroker/broker"
+)
+
+// Account is a tenant that may log in; it and its users see only its providers.
+type Account struct {
+	Name           string
+	PasswordSHA512 string // lowercase hex, as clients send it
+	// Providers limits what the account sees; nil means every provider.
+	Providers []string
+	Users     []User
+}
+
+// User logs in with logInByUser and sees what its account sees.
+type User struct {
+	Name           string
+	PasswordSHA512 string
+}
+
+// SessionStore keeps sessions where every broker replica reads them (queue.Sessions in Redis).
+type SessionStore interface {
+	Put(ctx context.Context, id string, v []byte, ttl time.Duration) error
+	// Get returns an error wrapping model.ErrNotFound for an unknown or expired session.
+	Get(ctx context.Context, id string) ([]byte, error)
+	Delete(ctx context.Context, id string) (bool, error)
+}
+
+// HookRegistry records X-Web-Hook callbacks (queue.Webhooks).
+type HookRegistry interface {
+	// Register records that the job's result goes to url; the job is already submitted.
+	Register(ctx context.Context, jobID, url string) error
+}
+
+// Options configure the dialect.
+type Options struct {
+	Accounts       []Account
+	SessionTimeout time.Duration
+	// Location renders dates; nil means UTC+8, as the ZStack Go SDK reads them.
+	Location *time.Location
+	// PublicURL is the base of api-job locations; empty means the request's scheme and Host.
+	PublicURL string
+	// AllowedHooks are the hosts X-Web-Hook may name ("host", "host:port", "*.domain").
+	AllowedHooks []string
+	MaxBody      int64
+	Sessions     SessionStore
+	// Hooks is nil when callbacks are not delivered: X-Web-Hook is then refused.
+	Hooks HookRegistry
+}
+
+// Server holds the dialect's dependencies.
+type Server struct {
+	b        *broker.Broker
+	o        Options
+	accounts map[string]Account
+	r        renderer
+	allow    hostAllowList
+}
+
+// New returns the dialect's server.
+func New(b *broker.Broker, o Options) *Server {
+	if o.Location == nil {
+		o.Location = time.FixedZone("CST", 8*3600)
+	}
+	if o.SessionTimeout == 0 {
+		o.SessionTimeout = 2 * time.Hour
+	}
+	s := &Server{b: b, o: o, accounts: map[string]Account{}, r: renderer{providers: b.Providers(), loc: o.Location},
+		allow: hostAllowList(o.AllowedHooks)}
+	for _, a := range o.Accounts {
+		s.accounts[a.Name] = a
+	}
+	return s
+}
+
+// Register mounts the dialect's routes on r.
+func (s *Server) Register(r gin.IRouter) {
+	g := r.Group("/zstack/v1")
+	g.PUT("/accounts/login", s.logInByAccount)
+	g.PUT("/accounts/users/login", s.logInByUser)
+	// Knowing a session's uuid is what these two need, as in ZStack (no Authorization).
+	g.DELETE("/accounts/sessions/:uuid", s.logOut)
+	g.GET("/accounts/sessions/:uuid/valid", s.validSession)
+
+	a := g.Group("", s.auth)
+	a.GET("/api-jobs/:uuid", s.job)
+	a.GET("/vm-instances", s.queryVMs)
+	a.GET("/vm-instances/:uuid", s.getVM)
+	a.GET("/vm-instances/:uuid/iso-candidates", s.isoCandidates)
+	a.PUT("/vm-instances/:uuid/actions", s.vmActions)
+}
+
+const callerKey = "zstack.caller"
+
+func callerOf(c *gin.Context) broker.Caller { return c.MustGet(callerKey).(broker.Caller) }
+
+// auth resolves the session of "Authorization: OAuth <uuid>" (or X-Session-Id) to a caller.
+func (s *Server) auth(c *gin.Context) {
+	caller, err := s.callerOfRequest(c.Request)
+	if err != nil {
+		fail(c, err)
+		c.Abort()
+		return
+	}
+	c.Set(callerKey, caller)
+	c.Set("caller", caller.Name) // for the access log
+}
+
+// body reads the request body within the size limit.
+func (s *Server) body(c *gin.Context) ([]byte, bool) {
+	b, err := adapters.ReadBody(c.Writer, c.Request, s.o.MaxBody)
+	if err != nil {
+		fail(c, err)
+		return nil, false
+	}
+	return b, true
+}
+
+// fail answers an error in the dialect's shape.
+func fail(c *gin.Context, err error) {
+	code, _ := status(err)
+	if code == http.StatusInternalServerError {
+		c.Error(err) // logged with the request
+	}
+	c.JSON(code, errorBody{Error: toErrorCode(err)})
+}
+
+// Unrouted answers a request for a path or method the dialect does not have, in its shape.
+func Unrouted(c *gin.Context, code int) {
+	if code == http.StatusMethodNotAllowed {
+		fail(c, fmt.Errorf("method %s is not allowed on %s: %w", c.Request.Method, c.Request.URL.Path, errNoMethod))
+		return
+	}
+	fail(c, fmt.Errorf("no API mapping to %s %s: %w", c.Request.Method, c.Request.URL.Path, errNoRoute))
+}

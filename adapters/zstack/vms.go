@@ -1,0 +1,122 @@
+package zstack
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"cloudbroker/broker"
+	"cloudbroker/broker/inventory"
+)
+
+// notTemplate keeps vCenter templates out of QueryVmInstance: ZStack lists them as images.
+var notTemplate = inventory.Condition{Field: "template", Op: inventory.OpNe, Values: []string{"true"}}
+
+// queryVMs is GET /zstack/v1/vm-instances (QueryVmInstance).
+func (s *Server) queryVMs(c *gin.Context) {
+	q, err := parseQuery(c.Request.URL.Query())
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	s.listVMs(c, q)
+}
+
+// getVM is GET /zstack/v1/vm-instances/{uuid}: as ZStack, a query on that uuid (other query
+// parameters are ignored), answered {"inventories":[...]}, empty for a VM the caller cannot see.
+func (s *Server) getVM(c *gin.Context) {
+	s.listVMs(c, listQuery{Conds: []cond{{Field: "uuid", Op: inventory.OpEq, Value: c.Param("uuid")}}, Limit: defaultLimit})
+}
+
+func (s *Server) listVMs(c *gin.Context, q listQuery) {
+	caller := callerOf(c)
+	if err := checkFields(q, vmPrimitives, "VmInstance"); err != nil {
+		fail(c, err)
+		return
+	}
+	tr := translator{providers: s.b.Providers().Visible(caller), loc: s.o.Location}
+	conds, err := tr.conditions(q.Conds)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	order, err := tr.sort(q.Sort)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	iq := inventory.Query{Conditions: append(conds, notTemplate), Sort: order}
+	switch {
+	case q.GroupBy != "": // every match: the groups are paged, not the VMs
+	case q.Count || q.Limit == 0:
+		iq.Limit = 1 // the total is all that is needed
+	default:
+		iq.Start, iq.Limit = q.Start, q.Limit
+	}
+	res, err := s.b.QueryVMs(c.Request.Context(), caller, iq)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if res.Total == 0 && len(res.Failed) > 0 {
+		// Nothing to show and a provider could not be searched: say so, not an empty success.
+		f := res.Failed[0]
+		fail(c, fmt.Errorf("provider %q could not be searched: %w", f.Provider, f.Err))
+		return
+	}
+	items, total := []any{}, res.Total
+	switch {
+	case q.GroupBy != "":
+		all := make([]map[string]any, len(res.VMs))
+		for i, vm := range res.VMs {
+			all[i] = asMap(s.r.vm(vm))
+		}
+		groups := group(all, q.GroupBy)
+		total = len(groups)
+		for _, m := range page(groups, q.Start, q.Limit) {
+			items = append(items, m)
+		}
+	case !q.Count && q.Limit > 0:
+		for _, vm := range res.VMs {
+			items = append(items, s.r.vm(vm))
+		}
+	}
+	body := listBody(q, items, total)
+	s.reportProviders(body, res)
+	c.JSON(http.StatusOK, body)
+}
+
+// providerFailure names a provider that could not be searched; the answer holds the others'
+// VMs. staleProvider names one whose VMs come from an inventory whose last sync failed.
+type providerFailure struct {
+	Provider string    `json:"provider"`
+	Error    errorCode `json:"error"`
+}
+
+type staleProvider struct {
+	Provider  string `json:"provider"`
+	State     string `json:"state"`
+	LastSync  string `json:"lastSync,omitempty"`
+	LastError string `json:"lastError,omitempty"`
+}
+
+// reportProviders adds failedProviders and staleProviders to a query's answer when there are
+// any: ZStack has no place for a partial answer, and a client reading only inventories and
+// total is not disturbed by two more keys.
+func (s *Server) reportProviders(body map[string]any, res broker.VMQueryResult) {
+	if len(res.Failed) > 0 {
+		out := make([]providerFailure, 0, len(res.Failed))
+		for _, f := range res.Failed {
+			out = append(out, providerFailure{Provider: f.Provider, Error: toErrorCode(f.Err)})
+		}
+		body["failedProviders"] = out
+	}
+	if len(res.Stale) > 0 {
+		out := make([]staleProvider, 0, len(res.Stale))
+		for _, st := range res.Stale {
+			out = append(out, staleProvider{Provider: st.Provider, State: st.State, LastSync: s.r.date(st.LastSync), LastError: st.LastError})
+		}
+		body["staleProviders"] = out
+	}
+}

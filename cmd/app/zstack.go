@@ -1,0 +1,74 @@
+package app
+
+import (
+	"context"
+	"net/url"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"cloudbroker/adapters/metrics"
+	"cloudbroker/adapters/zstack"
+	"cloudbroker/queue"
+)
+
+// zstackDialect is the ZStack dialect's part of a process: its HTTP server, and the webhook
+// service that calls X-Web-Hook URLs back (nil when zstack.webhooks.allowed_hosts is empty,
+// which refuses X-Web-Hook).
+type zstackDialect struct {
+	server *zstack.Server
+	hooks  *queue.Webhooks
+}
+
+// registerZStack builds the dialect from the configuration and mounts its routes.
+func (a *App) registerZStack(r gin.IRouter) {
+	z := a.cfg.ZStack
+	loc, err := time.LoadLocation(z.TimeZone) // validated with the configuration
+	if err != nil {
+		loc = time.FixedZone("CST", 8*3600)
+	}
+	opts := zstack.Options{
+		SessionTimeout: z.SessionTimeout.D(), Location: loc, PublicURL: z.PublicURL,
+		AllowedHooks: z.Webhooks.AllowedHosts, MaxBody: a.cfg.HTTP.MaxBodyBytes,
+		Sessions: queue.NewSessions(a.rdb, "zstack"),
+	}
+	for _, acc := range z.Accounts {
+		za := zstack.Account{Name: acc.Name, PasswordSHA512: acc.PasswordSHA512, Providers: acc.Providers}
+		for _, u := range acc.Users {
+			za.Users = append(za.Users, zstack.User{Name: u.Name, PasswordSHA512: u.PasswordSHA512})
+		}
+		opts.Accounts = append(opts.Accounts, za)
+	}
+	d := &zstackDialect{}
+	if len(z.Webhooks.AllowedHosts) > 0 {
+		w := z.Webhooks
+		d.hooks = queue.NewWebhooks(a.rdb, func(ctx context.Context, id string) (queue.Rendered, bool, error) {
+			body, ok, done, err := d.server.RenderJob(ctx, id)
+			return queue.Rendered{Body: body, Success: ok}, done, err
+		}, queue.WebhookConfig{
+			Retention: a.cfg.Tasks.Retention.D(), MaxRetry: *w.MaxRetry, RetryDelay: w.RetryDelay.D(),
+			MaxDelay: w.MaxDelay.D(), Timeout: w.Timeout.D(), SweepInterval: w.SweepInterval.D(),
+			PollInterval: w.PollInterval.D(), Concurrency: w.Concurrency,
+			Allowed: func(u *url.URL) error { return d.server.AllowHook(u) }, Failed: metrics.WebhookFailed, Logger: a.log,
+		})
+		opts.Hooks = d.hooks
+	}
+	d.server = zstack.New(a.broker, opts)
+	d.server.Register(r)
+	a.zs = d
+}
+
+// startZStack starts the webhook service, if any.
+func (a *App) startZStack() error {
+	if a.zs == nil || a.zs.hooks == nil {
+		return nil
+	}
+	return a.zs.hooks.Start()
+}
+
+// stopZStack stops it, letting running deliveries finish.
+func (a *App) stopZStack() {
+	if a.zs != nil && a.zs.hooks != nil {
+		a.zs.hooks.Stop()
+	}
+}
