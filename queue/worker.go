@@ -171,17 +171,36 @@ func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 func (w *Worker) finish(ctx context.Context, t *asynq.Task, res json.RawMessage, taskErr error) error {
 	out := outcome{OK: taskErr == nil, Data: res, Error: model.NewTaskError(taskErr), FinishedMs: time.Now().UnixMilli()}
 	b, _ := json.Marshal(out)
-	if _, err := t.ResultWriter().Write(b); err != nil {
+	if err := w.writeResult(t, b); err != nil {
 		// Returning the error makes asynq retry the task: a result must not be lost.
 		return fmt.Errorf("writing result: %w", err)
 	}
-	if err := w.rdb.Publish(ctx, doneChannel, t.ResultWriter().TaskID()).Err(); err != nil {
+	if err := w.rdb.Publish(context.WithoutCancel(ctx), doneChannel, t.ResultWriter().TaskID()).Err(); err != nil {
 		w.log.Warn("completion not announced; waiters fall back to polling", "err", err)
 	}
 	if taskErr != nil {
 		return fmt.Errorf("%v: %w", taskErr, asynq.SkipRetry)
 	}
 	return nil
+}
+
+// resultWriteFor bounds how long a finished task keeps trying to record its result.
+const resultWriteFor = 2 * time.Minute
+
+// writeResult records the outcome, retrying while Redis is unreachable: the work is done, and
+// giving up would leave the task active until asynq's lease recovery (a minute or more) runs
+// it again. Once the result is written, asynq's own syncer completes the task even if Redis
+// was away when the handler returned.
+func (w *Worker) writeResult(t *asynq.Task, b []byte) error {
+	deadline := time.Now().Add(resultWriteFor)
+	for delay := 100 * time.Millisecond; ; delay = min(2*delay, 2*time.Second) {
+		_, err := t.ResultWriter().Write(b)
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		w.log.Warn("could not record a finished task's result; retrying", "task", t.ResultWriter().TaskID(), "in", delay, "err", err)
+		time.Sleep(delay)
+	}
 }
 
 // asynqLogger routes asynq's logs into slog.
