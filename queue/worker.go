@@ -171,7 +171,7 @@ func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 func (w *Worker) finish(ctx context.Context, t *asynq.Task, res json.RawMessage, taskErr error) error {
 	out := outcome{OK: taskErr == nil, Data: res, Error: model.NewTaskError(taskErr), FinishedMs: time.Now().UnixMilli()}
 	b, _ := json.Marshal(out)
-	if err := w.writeResult(t, b); err != nil {
+	if err := w.writeResult(ctx, t, b); err != nil {
 		// Returning the error makes asynq retry the task: a result must not be lost.
 		return fmt.Errorf("writing result: %w", err)
 	}
@@ -191,11 +191,12 @@ const resultWriteFor = 2 * time.Minute
 // giving up would leave the task active until asynq's lease recovery (a minute or more) runs
 // it again. Once the result is written, asynq's own syncer completes the task even if Redis
 // was away when the handler returned.
-func (w *Worker) writeResult(t *asynq.Task, b []byte) error {
+// A task whose context ended (shutdown, cancellation) does not retry: asynq runs it again.
+func (w *Worker) writeResult(ctx context.Context, t *asynq.Task, b []byte) error {
 	deadline := time.Now().Add(resultWriteFor)
 	for delay := 100 * time.Millisecond; ; delay = min(2*delay, 2*time.Second) {
 		_, err := t.ResultWriter().Write(b)
-		if err == nil || time.Now().After(deadline) {
+		if err == nil || ctx.Err() != nil || time.Now().After(deadline) {
 			return err
 		}
 		w.log.Warn("could not record a finished task's result; retrying", "task", t.ResultWriter().TaskID(), "in", delay, "err", err)
