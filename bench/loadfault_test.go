@@ -2,6 +2,10 @@ package bench
 
 import (
 	"context"
+	"crypto/sha512"
+	"encoding/hex"
+	"io"
+	"net/http"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -84,6 +88,8 @@ type rig struct {
 	vmids   []string
 	// doneTask is a finished task, for the task/info load.
 	doneTask string
+	// session is a ZStack session of the admin account.
+	session string
 }
 
 func newRig(t *testing.T) *rig {
@@ -102,6 +108,7 @@ http: {write_timeout: 60s, rate_limit: {rps: -1}}
 agents: {heartbeat_interval: 500ms, offline_after: 2s}
 log: {level: warn}
 auth: {tokens: [{name: load, token: load-token-0123456789}]}
+zstack: {accounts: [{name: admin, password: load-zstack-pw}]}
 `, addr, r.red.Addr)))
 	r.c = procs.Client{Base: "http://" + addr, Token: "load-token-0123456789"}
 	r.c.Ready(t, 30*time.Second)
@@ -140,12 +147,35 @@ providers: [{name: vc-%s, driver: vcenter, url: %q, insecure: true, max_concurre
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	for { // measure listings served by the inventory, not the live fallback of the first seconds
+		_, body := r.c.Post(t, "/api/provider/list", nil)
+		if strings.Count(string(body), `"sync_state":"synced"`) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("providers not synced: %s", body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	code, body := r.c.Post(t, "/api/vm/diskinfo", map[string]any{"vmid": r.vmids[0], "mode": 0})
 	var e struct{ TaskID string }
 	if json.Unmarshal(body, &e); code != 200 || e.TaskID == "" {
 		t.Fatalf("seed task: %d %s", code, body)
 	}
 	r.doneTask = e.TaskID
+	sum := sha512.Sum512([]byte("load-zstack-pw"))
+	req, _ := http.NewRequest(http.MethodPut, r.c.Base+"/zstack/v1/accounts/login",
+		strings.NewReader(`{"logInByAccount":{"accountName":"admin","password":"`+hex.EncodeToString(sum[:])+`"}}`))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var login struct{ Inventory struct{ UUID string } }
+	json.NewDecoder(resp.Body).Decode(&login)
+	resp.Body.Close()
+	if r.session = login.Inventory.UUID; r.session == "" {
+		t.Fatalf("zstack login: %d", resp.StatusCode)
+	}
 	return r
 }
 
@@ -172,6 +202,20 @@ func (r *rig) endpoints() []endpoint {
 		{"vcproxy", "POST /api/vm/list (inventory, page of 100)", post("/api/vm/list", func(int) any { return map[string]any{"limit": 100} })},
 		{"vcproxy", "POST /api/vm/diskinfo mode 0 (task via agent)", post("/api/vm/diskinfo", func(i int) any { return map[string]any{"vmid": r.vmids[i%len(r.vmids)], "mode": 0} })},
 		{"vcproxy", "POST /api/task/info (finished task)", post("/api/task/info", func(int) any { return map[string]any{"taskid": r.doneTask} })},
+		{"zstack", "GET /zstack/v1/vm-instances?q=state=Running&limit=50", func(ctx context.Context, _ int) error {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, r.c.Base+"/zstack/v1/vm-instances?q=state=Running&limit=50", nil)
+			req.Header.Set("Authorization", "OAuth "+r.session)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			io.Copy(io.Discard, resp.Body)
+			if resp.StatusCode != 200 {
+				return fmt.Errorf("zstack query: %d", resp.StatusCode)
+			}
+			return nil
+		}},
 		{"didi", "POST /dicloud/i/storage/cimg/list (page of 10)", post("/dicloud/i/storage/cimg/list", func(int) any { return map[string]any{"regionId": "load", "start": 0, "limit": 10} })},
 	}
 }
