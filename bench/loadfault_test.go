@@ -147,6 +147,7 @@ providers: [{name: vc-%s, driver: vcenter, url: %q, insecure: true, max_concurre
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	deadline = time.Now().Add(30 * time.Second)
 	for { // measure listings served by the inventory, not the live fallback of the first seconds
 		_, body := r.c.Post(t, "/api/provider/list", nil)
 		if strings.Count(string(body), `"sync_state":"synced"`) == 2 {
