@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -140,22 +139,8 @@ func (b *Broker) ListImages(ctx context.Context, c Caller, q ListImagesQuery) (I
 }
 
 func (b *Broker) listProviderImages(ctx context.Context, c Caller, p model.Provider) ([]model.Image, error) {
-	t, err := b.submit(ctx, TaskSpec{Type: TypeImageList, Provider: p.Name, ClientID: p.ClientID})
-	if err != nil {
-		return nil, err
-	}
-	t, err = b.Wait(ctx, c, t.ID)
-	if err != nil {
-		return nil, err
-	}
-	if t.State == TaskFailed {
-		return nil, t.Err
-	}
-	var res ImageListResult
-	if err := json.Unmarshal(t.Result, &res); err != nil {
-		return nil, fmt.Errorf("task %s: decoding image list: %w", t.ID, err)
-	}
-	return res.Images, nil
+	res, err := runAndDecode[ImageListResult](ctx, b, c, TaskSpec{Type: TypeImageList, Provider: p.Name, ClientID: p.ClientID})
+	return res.Images, err
 }
 
 func runImageList(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, error) {

@@ -3,8 +3,6 @@ package broker
 import (
 	"cmp"
 	"context"
-	"encoding/json"
-	"fmt"
 	"slices"
 	"sync"
 
@@ -158,22 +156,8 @@ func (b *Broker) listLive(ctx context.Context, c Caller, providers []model.Provi
 }
 
 func (b *Broker) listProvider(ctx context.Context, c Caller, p model.Provider) ([]model.VM, error) {
-	t, err := b.submit(ctx, TaskSpec{Type: TypeVMList, Provider: p.Name, ClientID: p.ClientID})
-	if err != nil {
-		return nil, err
-	}
-	t, err = b.Wait(ctx, c, t.ID)
-	if err != nil {
-		return nil, err
-	}
-	if t.State == TaskFailed {
-		return nil, t.Err
-	}
-	var res VMListResult
-	if err := json.Unmarshal(t.Result, &res); err != nil {
-		return nil, fmt.Errorf("task %s: decoding VM list: %w", t.ID, err)
-	}
-	return res.VMs, nil
+	res, err := runAndDecode[VMListResult](ctx, b, c, TaskSpec{Type: TypeVMList, Provider: p.Name, ClientID: p.ClientID})
+	return res.VMs, err
 }
 
 func runVMList(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, error) {
