@@ -77,14 +77,9 @@ func (b *Broker) Regions(c Caller) []string {
 // is a task on that provider's queue, all run in parallel; a provider that fails is reported in
 // Failed, not dropped silently.
 func (b *Broker) ListImages(ctx context.Context, c Caller, q ListImagesQuery) (ImagePage, error) {
-	if q.Start < 0 {
-		return ImagePage{}, model.Errorf(model.ErrInvalid, "start %d must be >= 0", q.Start)
-	}
-	if q.Limit < 0 || q.Limit > MaxPageSize {
-		return ImagePage{}, model.Errorf(model.ErrInvalid, "limit %d must be between 1 and %d", q.Limit, MaxPageSize)
-	}
-	if q.Limit == 0 {
-		q.Limit = DefaultPageSize
+	var err error
+	if q.Limit, err = pageParams("start", q.Start, q.Limit); err != nil {
+		return ImagePage{}, err
 	}
 	var providers []model.Provider
 	for _, p := range b.providers.Visible(c) {
@@ -129,9 +124,7 @@ func (b *Broker) ListImages(ctx context.Context, c Caller, q ListImagesQuery) (I
 		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Provider, b.Provider), cmp.Compare(a.NativeID, b.NativeID))
 	})
 	page.Total = len(all)
-	lo := min(q.Start, len(all))
-	hi := lo + min(q.Limit, len(all)-lo) // not q.Start+q.Limit: a huge start must not overflow
-	page.Images = all[lo:hi]
+	page.Images = pageOf(all, q.Start, q.Limit)
 	if err := b.attachJobs(ctx, page.Images); err != nil {
 		return ImagePage{}, err
 	}

@@ -44,14 +44,9 @@ type ProviderError struct {
 // ListVMs lists the VMs of every provider the caller sees, each provider as its own task run
 // where that provider's worker is, all in parallel, bounded by the sync timeout.
 func (b *Broker) ListVMs(ctx context.Context, c Caller, q ListVMsQuery) (VMPage, error) {
-	if q.Offset < 0 {
-		return VMPage{}, model.Errorf(model.ErrInvalid, "offset %d must be >= 0", q.Offset)
-	}
-	if q.Limit < 0 || q.Limit > MaxPageSize {
-		return VMPage{}, model.Errorf(model.ErrInvalid, "limit %d must be between 1 and %d", q.Limit, MaxPageSize)
-	}
-	if q.Limit == 0 {
-		q.Limit = DefaultPageSize
+	var err error
+	if q.Limit, err = pageParams("offset", q.Offset, q.Limit); err != nil {
+		return VMPage{}, err
 	}
 	var providers []model.Provider
 	for _, p := range b.providers.Visible(c) {
@@ -87,8 +82,7 @@ func (b *Broker) ListVMs(ctx context.Context, c Caller, q ListVMsQuery) (VMPage,
 		return cmp.Or(cmp.Compare(a.Provider, b.Provider), cmp.Compare(a.Name, b.Name), cmp.Compare(a.NativeID, b.NativeID))
 	})
 	page.Total = len(all)
-	lo := min(q.Offset, len(all))
-	page.VMs = all[lo : lo+min(q.Limit, len(all)-lo)] // no Offset+Limit: it could overflow
+	page.VMs = pageOf(all, q.Offset, q.Limit)
 	return page, nil
 }
 
