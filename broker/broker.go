@@ -89,7 +89,7 @@ func (b *Broker) Task(ctx context.Context, c Caller, id string) (Task, error) {
 	if err != nil {
 		return Task{}, err
 	}
-	if !c.Sees(t.Spec.Provider) {
+	if !c.SeesTask(t.Spec) {
 		// Same answer as for a task that does not exist: no tenant learns another's task ids.
 		return Task{}, model.Errorf(model.ErrNotFound, "task %s not found or expired", id)
 	}

@@ -16,3 +16,12 @@ var System = Caller{Name: "system"}
 func (c Caller) Sees(provider string) bool {
 	return c.Providers == nil || slices.Contains(c.Providers, provider)
 }
+
+// SeesTask reports whether the caller may read a task: one on a provider it sees, or one on no
+// provider that it submitted itself (callers that see every provider read all).
+func (c Caller) SeesTask(spec TaskSpec) bool {
+	if spec.Provider == "" {
+		return c.Providers == nil || spec.Owner == c.Name
+	}
+	return c.Sees(spec.Provider)
+}

@@ -40,6 +40,9 @@ type TaskSpec struct {
 	VMID     string          `json:"vmid,omitempty"`
 	NativeID string          `json:"nativeId,omitempty"`
 	Args     json.RawMessage `json:"args,omitempty"`
+	// Owner is the caller that submitted a task on no provider (a ZStack tag or licence API):
+	// only it and callers that see every provider may read the task.
+	Owner string `json:"owner,omitempty"`
 }
 
 // Task is a submitted TaskSpec and what became of it.

@@ -145,6 +145,14 @@ func (q *Queue) Get(ctx context.Context, id string) (broker.Task, error) {
 		UpdateTime: insert, ExpireTime: insert.Add(q.cfg.Retention),
 	}
 	t.Progress = progressOf(rec)
+	if raw, ok := rec["outcome"]; ok { // recorded finished (record.go): no asynq task
+		var out outcome
+		if err := json.Unmarshal([]byte(raw), &out); err != nil {
+			return broker.Task{}, fmt.Errorf("task %s: corrupt outcome: %w", id, err)
+		}
+		applyOutcome(&t, out)
+		return t, nil
+	}
 	info, err := q.insp.GetTaskInfo(rec["queue"], id)
 	if isCanceled, cerr, at := canceled(rec); isCanceled && (err != nil || len(info.Result) == 0) {
 		// Canceled before it finished: removed from its queue, or its worker is stopping it.
@@ -173,15 +181,7 @@ func applyInfo(t *broker.Task, info *asynq.TaskInfo) {
 	if len(info.Result) > 0 {
 		var out outcome
 		if err := json.Unmarshal(info.Result, &out); err == nil {
-			t.UpdateTime = time.UnixMilli(out.FinishedMs)
-			switch {
-			case out.OK:
-				t.State, t.Result = broker.TaskSucceeded, out.Data
-			case out.Error != nil && out.Error.Kind == "canceled":
-				t.State, t.Err = broker.TaskCanceled, out.Error
-			default:
-				t.State, t.Err = broker.TaskFailed, out.Error
-			}
+			applyOutcome(t, out)
 			return
 		}
 	}

@@ -90,7 +90,7 @@ func (q *Queue) existing(ctx context.Context, id string, spec broker.TaskSpec) (
 // sameSpec reports whether two specs ask for the same work.
 func sameSpec(a, b broker.TaskSpec) bool {
 	return a.Type == b.Type && a.Provider == b.Provider && a.ClientID == b.ClientID &&
-		a.VMID == b.VMID && a.NativeID == b.NativeID && sameJSON(a.Args, b.Args)
+		a.VMID == b.VMID && a.NativeID == b.NativeID && a.Owner == b.Owner && sameJSON(a.Args, b.Args)
 }
 
 func sameJSON(a, b json.RawMessage) bool {

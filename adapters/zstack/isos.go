@@ -1,8 +1,6 @@
 package zstack
 
 import (
-	"net/http"
-	"reflect"
 
 	"github.com/gin-gonic/gin"
 
@@ -15,7 +13,7 @@ import (
 func (s *Server) isoCandidates(c *gin.Context) {
 	q, err := parseQuery(c.Request.URL.Query())
 	if err == nil {
-		err = checkFields(q, imagePrimitives, "Image")
+		err = checkFields(q, imagePrimitives, "Image") // before the listing task, not after
 	}
 	if err != nil {
 		fail(c, err)
@@ -37,27 +35,9 @@ func (s *Server) isoCandidates(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	items := make([]map[string]any, 0, len(res.Images))
+	invs := make([]imageInventory, 0, len(res.Images))
 	for _, img := range res.Images {
-		items = append(items, asMap(s.r.image(img)))
+		invs = append(invs, s.r.image(img))
 	}
-	items, err = filterItems(items, q, imagePaths, "Image")
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	total := len(items)
-	if q.GroupBy != "" {
-		items = group(items, q.GroupBy)
-		total = len(items)
-	}
-	out := []any{}
-	for _, m := range page(items, q.Start, q.Limit) {
-		out = append(out, m)
-	}
-	c.JSON(http.StatusOK, listBody(q, out, total))
+	queryList(c, q, invs, "Image")
 }
-
-// imagePaths are the fields of ImageInventory conditions may name, nested ones included
-// (backupStorageRefs.installPath).
-var imagePaths = fieldPaths(reflect.TypeOf(imageInventory{}), "")

@@ -90,6 +90,9 @@ type cloneEntry struct {
 
 // result renders a succeeded task as its API's answer.
 func (s *Server) result(ctx context.Context, caller broker.Caller, t broker.Task) (any, error) {
+	if isAPIJob(t) {
+		return json.RawMessage(t.Result), nil
+	}
 	switch t.Spec.Type {
 	case broker.TypeVMClone:
 		res, err := t.CloneResult()

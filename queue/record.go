@@ -1,0 +1,77 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"cloudbroker/broker"
+	"cloudbroker/broker/model"
+)
+
+var _ broker.Recorder = (*Queue)(nil)
+
+// Record implements broker.Recorder. The task's record holds its outcome itself ("outcome"
+// field), as asynq holds a worker's: Get reads either. A caller-chosen id is claimed first, as
+// SubmitWithID does, so a retried call finds the first call's task and op runs once.
+func (q *Queue) Record(ctx context.Context, id string, spec broker.TaskSpec, op func(context.Context) (json.RawMessage, error)) (broker.Task, error) {
+	if id == "" {
+		id = NewTaskID()
+	} else if !broker.IsUUID(id) {
+		return broker.Task{}, model.Errorf(model.ErrInvalid, "task id %q must be 32 lowercase hex characters", id)
+	}
+	claimed, err := q.rdb.SetNX(ctx, claimKey(id), claimSubmitting, q.cfg.Retention).Result()
+	if err != nil {
+		return broker.Task{}, redisErr("claim task id", err)
+	}
+	if !claimed {
+		return q.existing(ctx, id, spec)
+	}
+	data, opErr := op(ctx)
+	if errors.Is(opErr, model.ErrInvalid) {
+		q.rdb.Del(context.WithoutCancel(ctx), claimKey(id))
+		return broker.Task{}, opErr
+	}
+	now := time.Now()
+	out := outcome{OK: opErr == nil, Data: data, FinishedMs: now.UnixMilli()}
+	if opErr != nil {
+		out.Error = model.NewTaskError(opErr)
+	}
+	t := broker.Task{
+		ID: id, Spec: spec, Describe: broker.Describe(spec.Type), InsertTime: now, UpdateTime: now,
+		ExpireTime: now.Add(q.cfg.Retention),
+	}
+	applyOutcome(&t, out)
+	payload, _ := json.Marshal(spec)
+	rawOut, _ := json.Marshal(out)
+	// The work is done: from here on the record must be written even if the caller went away.
+	wctx := context.WithoutCancel(ctx)
+	key := recordKey(id)
+	_, err = q.rdb.TxPipelined(wctx, func(p redis.Pipeliner) error {
+		p.HSet(wctx, key, "queue", "", "spec", payload, "insertMs", now.UnixMilli(), "outcome", rawOut)
+		p.PExpireAt(wctx, key, t.ExpireTime)
+		p.SetArgs(wctx, claimKey(id), claimSubmitted, redis.SetArgs{KeepTTL: true, Mode: "XX"})
+		p.Publish(wctx, doneChannel, id)
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return broker.Task{}, redisErr("write finished task", err)
+	}
+	return t, nil
+}
+
+// applyOutcome sets a finished task's state from its outcome.
+func applyOutcome(t *broker.Task, out outcome) {
+	t.UpdateTime = time.UnixMilli(out.FinishedMs)
+	switch {
+	case out.OK:
+		t.State, t.Result = broker.TaskSucceeded, out.Data
+	case out.Error != nil && out.Error.Kind == "canceled":
+		t.State, t.Err = broker.TaskCanceled, out.Error
+	default:
+		t.State, t.Err = broker.TaskFailed, out.Error
+	}
+}
