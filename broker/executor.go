@@ -148,6 +148,7 @@ var operations = map[string]operation{
 	TypeVMPower:    runPower,
 	TypeImageList:  runImageList,
 	TypeVMISOs:     runISOs,
+	TypeHostList:   runHostList,
 }
 
 func (e *Executor) run(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, error) {

@@ -95,6 +95,7 @@ var describe = map[string]string{
 	TypeVMPower:    "虚拟机电源操作",
 	TypeImageList:  "自定义镜像列表",
 	TypeVMISOs:     "虚拟机可加载ISO列表",
+	TypeHostList:   "物理机容量列表",
 }
 
 // Describe returns the human description of a task type.

@@ -1,7 +1,6 @@
 package zstack
 
 import (
-
 	"github.com/gin-gonic/gin"
 
 	"cloudbroker/broker"

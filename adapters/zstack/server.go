@@ -102,6 +102,7 @@ func (s *Server) Register(r gin.IRouter) {
 	a.GET("/vm-instances/:uuid", s.getVM)
 	a.GET("/vm-instances/:uuid/iso-candidates", s.isoCandidates)
 	a.PUT("/vm-instances/:uuid/actions", s.vmActions)
+	a.GET("/hosts/capacities/cpu-memory", s.cpuMemoryCapacity)
 }
 
 const callerKey = "zstack.caller"

@@ -1,0 +1,139 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	"cloudbroker/broker/inventory"
+	"cloudbroker/broker/model"
+	"cloudbroker/drivers"
+)
+
+// TypeHostList lists one provider's hosts with their capacity.
+const TypeHostList = "host:list"
+
+// HostListResult is the Result of a TypeHostList task.
+type HostListResult struct {
+	Hosts []model.Host `json:"hosts"`
+}
+
+// HostCapacity is a host and what the VMs placed on it take of it.
+type HostCapacity struct {
+	model.Host
+	// AllocatedCPUs and AllocatedMemoryBytes sum the vCPUs and memory of the powered-on VMs on
+	// the host: what a scheduler counts as taken, whatever the guests use right now.
+	AllocatedCPUs        int64
+	AllocatedMemoryBytes int64
+}
+
+// HostsResult is the hosts of the providers asked for, and those that could not be listed.
+type HostsResult struct {
+	Hosts  []HostCapacity
+	Failed []ProviderError
+}
+
+// Hosts lists the hosts of the named providers the caller sees (every provider it sees when
+// providers is nil), each provider as a task where its worker is, in parallel. Allocation comes
+// from the inventory (or a live VM listing when the broker keeps none).
+func (b *Broker) Hosts(ctx context.Context, c Caller, providers []string) (HostsResult, error) {
+	var ps []model.Provider
+	for _, p := range b.providers.Visible(c) {
+		if providers == nil || slices.Contains(providers, p.Name) {
+			ps = append(ps, p)
+		}
+	}
+	lists := make([]struct {
+		hosts []model.Host
+		err   error
+	}, len(ps))
+	var wg sync.WaitGroup
+	for i, p := range ps {
+		wg.Go(func() {
+			res, err := runAndDecode[HostListResult](ctx, b, c, TaskSpec{Type: TypeHostList, Provider: p.Name, ClientID: p.ClientID})
+			lists[i].hosts, lists[i].err = res.Hosts, err
+		})
+	}
+	wg.Wait()
+
+	var out HostsResult
+	var listed []string
+	for i, l := range lists {
+		if l.err != nil {
+			out.Failed = append(out.Failed, ProviderError{Provider: ps[i].Name, Err: l.err})
+			continue
+		}
+		listed = append(listed, ps[i].Name)
+		for _, h := range l.hosts {
+			h.Provider = ps[i].Name
+			out.Hosts = append(out.Hosts, HostCapacity{Host: h})
+		}
+	}
+	if len(listed) == 0 {
+		return out, nil
+	}
+	vms, err := b.allVMs(ctx, c, listed)
+	if err != nil {
+		return HostsResult{}, err
+	}
+	at := map[[2]string]int{} // (provider, host native id) → index in out.Hosts
+	for i, h := range out.Hosts {
+		at[[2]string{h.Provider, h.NativeID}] = i
+	}
+	for _, vm := range vms {
+		i, ok := at[[2]string{vm.Provider, vm.HostID}]
+		if !ok || vm.Template || vm.PowerState != model.PoweredOn {
+			continue
+		}
+		out.Hosts[i].AllocatedCPUs += int64(vm.CPUs)
+		out.Hosts[i].AllocatedMemoryBytes += vm.MemoryMB << 20
+	}
+	return out, nil
+}
+
+// allVMs returns every VM of the providers: from the inventory for those it holds synced,
+// listed live for the others (a provider still loading would otherwise look empty).
+func (b *Broker) allVMs(ctx context.Context, c Caller, providers []string) ([]model.VM, error) {
+	var ps []model.Provider
+	for _, name := range providers {
+		if p, ok := b.providers.Get(name); ok {
+			ps = append(ps, p)
+		}
+	}
+	indexed, live, _, err := b.splitBySync(ctx, ps)
+	if err != nil {
+		return nil, err
+	}
+	var out []model.VM
+	if len(indexed) > 0 {
+		res, err := b.index.Query(inventory.Query{Providers: indexed})
+		if err != nil {
+			return nil, err
+		}
+		out = res.VMs
+	}
+	if len(live) > 0 {
+		vms, failed, err := b.listLive(ctx, c, live)
+		if err != nil {
+			return nil, err
+		}
+		if len(failed) > 0 { // hosts listed but VMs not: an allocation of 0 would be a lie
+			return nil, fmt.Errorf("VMs of provider %q could not be listed: %w", failed[0].Provider, failed[0].Err)
+		}
+		out = append(out, vms...)
+	}
+	return out, nil
+}
+
+func runHostList(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, error) {
+	cr, ok := c.(drivers.CapacityReporter)
+	if !ok {
+		return nil, drivers.Unsupported(spec.Provider, "list hosts")
+	}
+	hosts, err := cr.ListHosts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return HostListResult{Hosts: hosts}, nil
+}
