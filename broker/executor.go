@@ -30,6 +30,11 @@ type Executor struct {
 
 	// inv is the shared inventory that watch tasks keep current; nil on workers that keep none.
 	inv InventoryStore
+	// notes records events (notify_exec.go), clones the names of failed clones (gc_clones.go);
+	// sender names this process in notifications. All optional.
+	notes  Notifier
+	clones CloneFailureLog
+	sender string
 	// stopping is closed by Stop, ending long-running tasks (watches) early.
 	stopping chan struct{}
 	stopOnce sync.Once
@@ -124,6 +129,9 @@ func (e *Executor) Execute(ctx context.Context, spec TaskSpec) (json.RawMessage,
 	}
 	c, err := e.Conn(ctx, spec.Provider)
 	if err != nil {
+		if spec.Type == TypeInventoryWatch {
+			e.watchConnFailed(ctx, spec, err) // the provider is unreachable: say so (notify_exec.go)
+		}
 		return nil, err
 	}
 	res, err := e.run(ctx, c, spec)

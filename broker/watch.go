@@ -47,6 +47,10 @@ func (e *Executor) watch(ctx context.Context, c drivers.Conn, spec TaskSpec) (an
 	}
 	s.status = statuses[spec.Provider]
 	s.status.Provider = spec.Provider
+	prev := s.status
+	// A provider whose last watch failed is reconnected once this one has synced (notify_exec.go).
+	s.wasDown = prev.State == SyncError
+	s.up = func(st SyncStatus) { e.watchUp(ctx, st) }
 	if s.status.LastSync.IsZero() {
 		s.status.State = SyncLoading
 		if err := e.inv.SetStatus(ctx, s.status); err != nil {
@@ -83,6 +87,12 @@ func (e *Executor) watch(ctx context.Context, c drivers.Conn, spec TaskSpec) (an
 	if serr := e.inv.SetStatus(context.WithoutCancel(ctx), s.status); serr != nil {
 		e.log.Warn("could not record sync failure", "provider", spec.Provider, "err", serr)
 	}
+	if s.wasDown { // this watch never synced: the provider is still down, as it was
+		prev.State = SyncError
+	} else if s.loaded {
+		prev.State = SyncSynced
+	}
+	e.watchDown(ctx, spec.Provider, prev, s.status, err)
 	e.log.Warn("inventory watch failed; the last inventory stays readable, marked stale", "provider", spec.Provider, "err", err)
 	return nil, err
 }
@@ -94,6 +104,8 @@ type syncer struct {
 	status   SyncStatus
 	seen     map[string]bool // uuids reported since the last (re)start
 	loaded   bool            // a full load completed in this watch
+	wasDown  bool            // the provider's last watch had failed and it has not synced since
+	up       func(SyncStatus)
 	pending  []inventory.Change
 }
 
@@ -143,7 +155,14 @@ func (s *syncer) synced(ctx context.Context) error {
 	s.loaded = true
 	s.status.State, s.status.LastSync, s.status.VMs = SyncSynced, time.Now(), len(s.seen)
 	s.status.FullLoads++
-	return s.inv.SetStatus(ctx, s.status)
+	if err := s.inv.SetStatus(ctx, s.status); err != nil {
+		return err
+	}
+	if s.wasDown && s.up != nil {
+		s.wasDown = false
+		s.up(s.status)
+	}
+	return nil
 }
 
 func (s *syncer) flush(ctx context.Context) error {

@@ -22,6 +22,11 @@ type Config struct {
 	// Providers are the clouds this process knows. The broker needs their names, drivers and
 	// clientids to route; only a process that runs the worker opens them (and needs secrets).
 	Providers []Provider `yaml:"providers"`
+
+	// GC schedules the broker's clean-up jobs (gc.go).
+	GC GC `yaml:"gc"`
+	// Notifications bounds the broker events kept (gc.go).
+	Notifications Notifications `yaml:"notifications"`
 	// Demo marks the embedded demo setup (in-process Redis and simulated vCenter).
 	Demo bool `yaml:"-"`
 }

@@ -89,6 +89,8 @@ func (c *Config) SetDefaults() {
 	def(&c.Tasks.RetryDelay, time.Second)
 	def(&c.Tasks.PollInterval, 20*time.Millisecond)
 	c.ZStack.setDefaults()
+	c.GC.setDefaults()
+	c.Notifications.setDefaults()
 	if c.Tasks.MaxRetry == nil {
 		n := 3
 		c.Tasks.MaxRetry = &n

@@ -22,6 +22,12 @@ type Executor interface {
 	Execute(ctx context.Context, spec broker.TaskSpec) (json.RawMessage, error)
 }
 
+// FinishObserver is an optional Executor capability: it is told each task's final outcome once
+// the outcome is recorded (err nil on success), e.g. to notify failures (broker.Executor).
+type FinishObserver interface {
+	TaskFinished(ctx context.Context, id string, spec broker.TaskSpec, res json.RawMessage, err error)
+}
+
 // WorkerConfig tunes a Worker. Zero fields take the documented defaults.
 type WorkerConfig struct {
 	// Queues to consume. Default ["default"]. An agent consumes only QueueFor(its clientid).
@@ -177,6 +183,11 @@ func (w *Worker) finish(ctx context.Context, t *asynq.Task, res json.RawMessage,
 	}
 	if err := w.rdb.Publish(context.WithoutCancel(ctx), doneChannel, t.ResultWriter().TaskID()).Err(); err != nil {
 		w.log.Warn("completion not announced; waiters fall back to polling", "err", err)
+	}
+	if obs, ok := w.exec.(FinishObserver); ok {
+		var spec broker.TaskSpec
+		_ = json.Unmarshal(t.Payload(), &spec)
+		obs.TaskFinished(context.WithoutCancel(ctx), t.ResultWriter().TaskID(), spec, res, taskErr)
 	}
 	if taskErr != nil {
 		return fmt.Errorf("%v: %w", taskErr, asynq.SkipRetry)

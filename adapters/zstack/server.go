@@ -98,6 +98,14 @@ func (s *Server) Register(r gin.IRouter) {
 
 	a := g.Group("", s.auth)
 	a.GET("/api-jobs/:uuid", s.job)
+	a.GET("/notifications", s.queryNotifications) // notifications.go
+	a.GET("/notifications/:uuid", s.queryNotifications)
+	a.PUT("/notifications/actions", s.notificationActions)
+	a.DELETE("/notifications", s.deleteNotifications)
+	a.GET("/gc-jobs", s.queryGCJobs) // gcjobs.go
+	a.GET("/gc-jobs/:uuid", s.queryGCJobs)
+	a.PUT("/gc-jobs/:uuid/actions", s.gcJobActions)
+	a.DELETE("/gc-jobs/:uuid", s.deleteGCJob)
 	a.GET("/vm-instances", s.queryVMs)
 	a.GET("/vm-instances/:uuid", s.getVM)
 	a.GET("/vm-instances/:uuid/iso-candidates", s.isoCandidates)

@@ -49,7 +49,9 @@ func NewAgent(cfg *config.Config, clientid string, log *slog.Logger) (*Agent, er
 	}
 	a := &Agent{cfg: cfg, clientid: clientid, log: log.With("clientid", clientid)}
 	a.rdb = queue.NewRedis(cfg.Redis)
-	a.exec = broker.NewExecutor(specs, a.log).WithInventory(queue.NewInventory(a.rdb))
+	a.exec = broker.NewExecutor(specs, a.log).WithInventory(queue.NewInventory(a.rdb)).
+		WithNotifier(queue.NewNotifications(a.rdb, cfg.Notifications.Retention.D(), cfg.Notifications.MaxCount, a.log), "agent:"+clientid).
+		WithCloneLog(queue.NewCloneLog(a.rdb, cfg.Tasks.Retention.D()))
 	a.worker = queue.NewWorker(a.rdb, a.exec, queue.WorkerConfig{
 		Queues: []string{queue.QueueFor(clientid)}, Concurrency: cfg.Worker.Concurrency,
 		PollInterval: cfg.Tasks.PollInterval.D(), RetryDelay: cfg.Tasks.RetryDelay.D(),

@@ -50,6 +50,7 @@ type App struct {
 	lastConflicts string // touched only by the followAgents goroutine after Start
 
 	zs *zstackDialect // the ZStack dialect (zstack.go)
+	gc *queue.GC      // clean-up jobs (gc.go)
 }
 
 // New builds the process; nothing listens until Serve.
@@ -81,6 +82,7 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		Tasks: a.queue, Refs: queue.NewRefs(a.rdb), Providers: broker.NewProviders(metas),
 		Agents: queue.NewAgents(a.rdb), AgentOfflineAfter: cfg.Agents.OfflineAfter.D(),
 		SyncTimeout: cfg.Tasks.SyncTimeout.D(), Logger: log,
+		Notifications: notifications(a),
 	}
 	if *cfg.Inventory.Enabled {
 		a.index, a.inv = inventory.NewIndex(), queue.NewInventory(a.rdb)
@@ -88,7 +90,8 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 	}
 	a.broker = broker.New(opts)
 	if *cfg.Worker.Enabled {
-		a.exec = broker.NewExecutor(specs, log)
+		a.exec = broker.NewExecutor(specs, log).WithNotifier(opts.Notifications, "broker").
+			WithCloneLog(queue.NewCloneLog(a.rdb, cfg.Tasks.Retention.D()))
 		if a.inv != nil {
 			a.exec.WithInventory(a.inv)
 		}
@@ -98,6 +101,7 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 			ShutdownTimeout: cfg.Worker.ShutdownTimeout.D(), Logger: log, Observe: metrics.ObserveTask,
 		})
 	}
+	a.buildGC()
 	a.engine = a.routes()
 	return a, nil
 }
@@ -159,6 +163,9 @@ func (a *App) Broker() *broker.Broker { return a.broker }
 func (a *App) Start() error {
 	if err := a.startZStack(); err != nil {
 		return fmt.Errorf("zstack webhooks: %w", err)
+	}
+	if err := a.gc.Start(context.Background()); err != nil {
+		return fmt.Errorf("gc jobs: %w", err)
 	}
 	if a.worker != nil {
 		if err := a.worker.Start(); err != nil {
@@ -259,6 +266,7 @@ func (a *App) refreshAnnounced() {
 	if err != nil {
 		return // Redis is down: keep what we know; readyz reports the outage
 	}
+	a.broker.NoticeOfflineAgents(ctx, agents) // once per agent process, across replicas
 	conflicts := fmt.Sprint(a.broker.Providers().SetAnnounced(agents))
 	if conflicts != "[]" && conflicts != a.lastConflicts { // log a conflict once, not every beat
 		a.log.Warn("provider conflicts", "conflicts", conflicts)
@@ -282,6 +290,7 @@ func (a *App) Close() {
 		a.exec.Close()
 	}
 	a.stopZStack()
+	a.gc.Stop()
 	a.queue.Close()
 	a.rdb.Close()
 	if a.embedded != nil {

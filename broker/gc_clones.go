@@ -1,0 +1,148 @@
+package broker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"cloudbroker/broker/inventory"
+)
+
+// Clone leftovers. A clone that the broker reports as failed or canceled can still leave a VM
+// behind: vCenter's CloneVM_Task goes on after the worker stops waiting for it (a task
+// timeout, a cancellation, a worker that died), and a KVM clone whose worker died between
+// copying a disk and its rollback leaves a volume (and a define that raced a failure leaves a
+// domain). Drivers clean up what they can within the call (KVM deletes the volumes it copied
+// when a later step fails); what happens after the call is nobody's. So the worker logs the
+// name of every clone that ended without a VM, and the clone-leftovers GC job looks for VMs
+// with such a name on that provider: each found is reported (a CloneLeftover notification
+// and the job's result), never deleted: the broker's driver contract has no delete, and a VM
+// of that name may be one a user made on purpose. A later successful clone under the same
+// name removes the name from the log; entries expire with the tasks' retention.
+
+// FailedClone is a clone name that ended without a VM.
+type FailedClone struct {
+	Provider string    `json:"provider"`
+	Name     string    `json:"name"`
+	TaskID   string    `json:"taskId"`
+	At       time.Time `json:"at"`
+}
+
+// CloneFailureLog remembers failed clone names; the queue package keeps it in Redis.
+type CloneFailureLog interface {
+	// LogFailedClones records failures and forgets names that were cloned successfully since
+	// (made: provider + name of clones that exist now).
+	LogFailedClones(ctx context.Context, failed []FailedClone, made []FailedClone) error
+	// FailedClones lists the unexpired entries.
+	FailedClones(ctx context.Context) ([]FailedClone, error)
+}
+
+// WithCloneLog makes the executor log failed clone names into l and returns it.
+func (e *Executor) WithCloneLog(l CloneFailureLog) *Executor {
+	e.clones = l
+	return e
+}
+
+// logFailedClones logs what a finished clone task did not make: every name when the task
+// failed or was canceled, the names without a VM when it succeeded in part.
+func (e *Executor) logFailedClones(ctx context.Context, id string, spec TaskSpec, res json.RawMessage, err error) {
+	if e.clones == nil {
+		return
+	}
+	var req CloneRequest
+	if json.Unmarshal(spec.Args, &req) != nil {
+		return
+	}
+	now := time.Now()
+	var failed, made []FailedClone
+	if err != nil {
+		for _, n := range req.Names {
+			failed = append(failed, FailedClone{Provider: spec.Provider, Name: n, TaskID: id, At: now})
+		}
+	} else {
+		var cr CloneResult
+		if json.Unmarshal(res, &cr) != nil {
+			return
+		}
+		for _, c := range cr.Clones {
+			fc := FailedClone{Provider: spec.Provider, Name: c.Name, TaskID: id, At: now}
+			if c.VM == nil {
+				failed = append(failed, fc)
+			} else {
+				made = append(made, fc)
+			}
+		}
+	}
+	if len(failed)+len(made) == 0 {
+		return
+	}
+	if lerr := e.clones.LogFailedClones(context.WithoutCancel(ctx), failed, made); lerr != nil {
+		e.log.Warn("could not log failed clone names; the clone-leftovers GC job will not look for them", "task", id, "err", lerr)
+	}
+}
+
+// CloneLeftover is a VM found under the name of a failed clone.
+type CloneLeftover struct {
+	FailedClone
+	VMID     string `json:"vmId"`
+	NativeID string `json:"nativeId"`
+}
+
+// FindCloneLeftovers is the clone-leftovers GC job: it looks up every logged failed clone name
+// in the inventory and reports (notification CloneLeftover, once per VM) each VM that has it.
+// It deletes nothing. A provider whose inventory is not synced is skipped this run: its VMs
+// may be out of date. It needs the inventory (inventory.enabled).
+func (b *Broker) FindCloneLeftovers(ctx context.Context, log CloneFailureLog) (string, error) {
+	if b.index == nil || b.inv == nil {
+		return "no inventory is kept (inventory.enabled is false): nothing to look in", nil
+	}
+	failed, err := log.FailedClones(ctx)
+	if err != nil {
+		return "", err
+	}
+	statuses, err := b.inv.Statuses(ctx)
+	if err != nil {
+		return "", err
+	}
+	var found []CloneLeftover
+	skipped := map[string]bool{}
+	for _, f := range failed {
+		if statuses[f.Provider].State != SyncSynced {
+			skipped[f.Provider] = true
+			continue
+		}
+		res, err := b.index.Query(inventory.Query{Providers: []string{f.Provider}, Conditions: []inventory.Condition{
+			{Field: "name", Op: inventory.OpEq, Values: []string{f.Name}},
+		}})
+		if err != nil {
+			return "", err
+		}
+		for _, vm := range res.VMs {
+			found = append(found, CloneLeftover{FailedClone: f, VMID: vm.ID, NativeID: vm.NativeID})
+		}
+	}
+	for _, l := range found {
+		notify(ctx, b.notes, b.log, Notification{
+			Name: NoticeCloneLeftover, Type: NoticeWarning, Sender: "broker",
+			Content:      "vm[uuid:%s] named %s on provider[name:%s] was left by failed clone task[uuid:%s]; it was not deleted",
+			Arguments:    []string{l.VMID, l.Name, l.Provider, l.TaskID},
+			ResourceUUID: l.VMID, ResourceType: ResourceVM, Providers: []string{l.Provider},
+		}, "clone-leftover:"+l.VMID)
+	}
+	parts := []string{fmt.Sprintf("%d failed clone names checked, %d leftover VMs found", len(failed), len(found))}
+	for _, l := range found {
+		parts = append(parts, fmt.Sprintf("%s/%s (vm %s, task %s)", l.Provider, l.Name, l.VMID, l.TaskID))
+	}
+	if len(skipped) > 0 {
+		var ps []string
+		for p := range skipped {
+			ps = append(ps, p)
+		}
+		sort.Strings(ps)
+		parts = append(parts, "skipped (inventory not synced): "+strings.Join(ps, ", "))
+	}
+	return strings.Join(parts, "; "), nil
+}

@@ -1,0 +1,80 @@
+package config
+
+import (
+	"fmt"
+	"time"
+)
+
+// GC configures the broker's periodic clean-up jobs (ZStack's GC jobs: QueryGCJob,
+// TriggerGCJob, DeleteGCJob). Every broker process schedules them; one run per interval
+// happens across all replicas.
+type GC struct {
+	// ExpiredTaskIndexes removes index entries that point to task records that expired or
+	// never were written (job index, pending webhooks, asynq's archive). Default every 1h.
+	ExpiredTaskIndexes GCJob `yaml:"expired_task_indexes"`
+	// CloneLeftovers looks for VMs left behind by failed clones and reports them (it deletes
+	// nothing). Default every 30m.
+	CloneLeftovers GCJob `yaml:"clone_leftovers"`
+}
+
+// GCJob tunes one clean-up job.
+type GCJob struct {
+	// Enabled schedules the job. Default true. A job deleted with DeleteGCJob stays deleted
+	// until a broker process starts with it enabled.
+	Enabled *bool `yaml:"enabled"`
+	// Interval between runs. Minimum 1s.
+	Interval Duration `yaml:"interval"`
+}
+
+// Notifications bounds the kept broker events (ZStack's QueryNotification): both limits apply.
+type Notifications struct {
+	// Retention drops notifications older than this. Default 168h (7 days).
+	Retention Duration `yaml:"retention"`
+	// MaxCount keeps at most this many, dropping the oldest. Default 1000.
+	MaxCount int `yaml:"max_count"`
+}
+
+func (g *GC) setDefaults() {
+	for _, j := range []struct {
+		job *GCJob
+		d   time.Duration
+	}{{&g.ExpiredTaskIndexes, time.Hour}, {&g.CloneLeftovers, 30 * time.Minute}} {
+		if j.job.Enabled == nil {
+			t := true
+			j.job.Enabled = &t
+		}
+		if j.job.Interval == 0 {
+			j.job.Interval = Duration(j.d)
+		}
+	}
+}
+
+func (g *GC) validate() []error {
+	var errs []error
+	for name, j := range map[string]GCJob{"expired_task_indexes": g.ExpiredTaskIndexes, "clone_leftovers": g.CloneLeftovers} {
+		if j.Interval.D() < time.Second {
+			errs = append(errs, fmt.Errorf("config: gc.%s.interval: %s must be at least 1s", name, j.Interval.D()))
+		}
+	}
+	return errs
+}
+
+func (n *Notifications) setDefaults() {
+	if n.Retention == 0 {
+		n.Retention = Duration(7 * 24 * time.Hour)
+	}
+	if n.MaxCount == 0 {
+		n.MaxCount = 1000
+	}
+}
+
+func (n *Notifications) validate() []error {
+	var errs []error
+	if n.Retention.D() < time.Minute {
+		errs = append(errs, fmt.Errorf("config: notifications.retention: %s must be at least 1m", n.Retention.D()))
+	}
+	if n.MaxCount < 1 {
+		errs = append(errs, fmt.Errorf("config: notifications.max_count: %d must be at least 1", n.MaxCount))
+	}
+	return errs
+}

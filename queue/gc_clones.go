@@ -1,0 +1,68 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"cloudbroker/broker"
+)
+
+// CloneLog keeps the names of clones that ended without a VM (broker.CloneFailureLog) in one
+// Redis hash, cb:clonefail: "<provider>\x00<name>" → the latest failure. Entries older than
+// the retention (the tasks' retention: the failed task is readable as long) are dropped when
+// read.
+type CloneLog struct {
+	rdb       redis.UniversalClient
+	retention time.Duration
+}
+
+var _ broker.CloneFailureLog = (*CloneLog)(nil)
+
+const cloneFailKey = "cb:clonefail"
+
+// NewCloneLog returns the log; retention defaults to 24h.
+func NewCloneLog(rdb redis.UniversalClient, retention time.Duration) *CloneLog {
+	if retention <= 0 {
+		retention = 24 * time.Hour
+	}
+	return &CloneLog{rdb: rdb, retention: retention}
+}
+
+func cloneFailField(provider, name string) string { return provider + "\x00" + name }
+
+// LogFailedClones implements broker.CloneFailureLog.
+func (l *CloneLog) LogFailedClones(ctx context.Context, failed, made []broker.FailedClone) error {
+	_, err := l.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for _, m := range made {
+			p.HDel(ctx, cloneFailKey, cloneFailField(m.Provider, m.Name))
+		}
+		for _, f := range failed {
+			b, _ := json.Marshal(f)
+			p.HSet(ctx, cloneFailKey, cloneFailField(f.Provider, f.Name), b)
+		}
+		return nil
+	})
+	return redisErr("log failed clones", err)
+}
+
+// FailedClones implements broker.CloneFailureLog.
+func (l *CloneLog) FailedClones(ctx context.Context) ([]broker.FailedClone, error) {
+	all, err := l.rdb.HGetAll(ctx, cloneFailKey).Result()
+	if err != nil {
+		return nil, redisErr("read failed clones", err)
+	}
+	cutoff := time.Now().Add(-l.retention)
+	var out []broker.FailedClone
+	for field, raw := range all {
+		var f broker.FailedClone
+		if json.Unmarshal([]byte(raw), &f) != nil || f.At.Before(cutoff) {
+			l.rdb.HDel(ctx, cloneFailKey, field)
+			continue
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
