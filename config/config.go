@@ -17,6 +17,7 @@ type Config struct {
 	Agents    Agents    `yaml:"agents"`
 	Inventory Inventory `yaml:"inventory"`
 	ZStack    ZStack    `yaml:"zstack"`
+	License   License   `yaml:"license"`
 	Auth      Auth      `yaml:"auth"`
 	Log       Log       `yaml:"log"`
 	// Providers are the clouds this process knows. The broker needs their names, drivers and
@@ -81,13 +82,15 @@ type Worker struct {
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
 }
 
-// Agents tunes proxy agents' heartbeats (the agent sends them, the broker judges them).
+// Agents tunes proxy agents' heartbeats (the agent sends them, the broker judges them). Broker
+// processes heartbeat the same way as management nodes (ZStack's QueryManagementNode).
 type Agents struct {
-	// HeartbeatInterval is how often an agent announces itself. Default 1s. A killed agent's
-	// successor waits up to 3 intervals for its lock.
+	// HeartbeatInterval is how often an agent (and a broker process) announces itself.
+	// Default 1s. A killed agent's successor waits up to 3 intervals for its lock.
 	HeartbeatInterval Duration `yaml:"heartbeat_interval"`
 	// OfflineAfter is how stale a heartbeat may be before the broker fails the agent's tasks
-	// fast as offline. Default 5s; keep it above 2 intervals.
+	// fast as offline, and before a killed broker process stops being listed as a management
+	// node. Default 5s; keep it above 2 intervals.
 	OfflineAfter Duration `yaml:"offline_after"`
 	// MetricsListen, in an agent's config, serves its Prometheus metrics (task latency) at
 	// http://<addr>/metrics. Empty: none.

@@ -87,6 +87,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.ZStack.validate(names)...)
 	errs = append(errs, c.GC.validate()...)
 	errs = append(errs, c.Notifications.validate()...)
+	errs = append(errs, c.License.validate()...)
 	seen := map[string]bool{}
 	for i, p := range c.Providers {
 		f := fmt.Sprintf("providers[%d]", i)

@@ -60,6 +60,15 @@ type Options struct {
 	Sessions     SessionStore
 	// Hooks is nil when callbacks are not delivered: X-Web-Hook is then refused.
 	Hooks HookRegistry
+	// NodeID is this replica's management node uuid; Nodes lists the running replicas.
+	NodeID string
+	Nodes  broker.NodeRegistry
+	// Version is the build's version (GetVersion).
+	Version string
+	// Licenses is the broker's licence; CanClone reports whether a driver can clone VMs
+	// (GetLicenseCapabilities' clonevm).
+	Licenses *broker.Licenses
+	CanClone func(driver string) bool
 }
 
 // Server holds the dialect's dependencies.
@@ -96,8 +105,19 @@ func (s *Server) Register(r gin.IRouter) {
 	g.DELETE("/accounts/sessions/:uuid", s.logOut)
 	g.GET("/accounts/sessions/:uuid/valid", s.validSession)
 
+	// GetVersion and GetCurrentTime need no session, as in ZStack; their jobs are polled
+	// without one too (nodes.go).
+	g.PUT("/management-nodes/actions", s.optionalAuth, s.managementNodeActions)
+	g.GET("/api-jobs/:uuid", s.optionalAuth, s.job)
+
 	a := g.Group("", s.auth)
-	a.GET("/api-jobs/:uuid", s.job)
+	a.GET("/management-nodes", s.queryManagementNodes)
+	a.GET("/management-nodes/ready", s.isReadyToGo)
+	a.GET("/management-nodes/:uuid", s.queryManagementNodes)
+	a.GET("/licenses", s.getLicenseInfo)
+	a.GET("/licenses/capabilities", s.getLicenseCapabilities)
+	a.PUT("/licenses/actions", s.licenseActions)
+	a.PUT("/licenses/mn/:uuid/actions", s.updateLicense)
 	a.GET("/notifications", s.queryNotifications) // notifications.go
 	a.GET("/notifications/:uuid", s.queryNotifications)
 	a.PUT("/notifications/actions", s.notificationActions)

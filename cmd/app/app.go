@@ -49,8 +49,9 @@ type App struct {
 
 	lastConflicts string // touched only by the followAgents goroutine after Start
 
-	zs *zstackDialect // the ZStack dialect (zstack.go)
-	gc *queue.GC      // clean-up jobs (gc.go)
+	zs   *zstackDialect  // the ZStack dialect (zstack.go)
+	node *nodeMembership // this process as a management node (nodes.go)
+	gc   *queue.GC       // clean-up jobs (gc.go)
 }
 
 // New builds the process; nothing listens until Serve.
@@ -101,6 +102,7 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 			ShutdownTimeout: cfg.Worker.ShutdownTimeout.D(), Logger: log, Observe: metrics.ObserveTask,
 		})
 	}
+	a.node = a.newNodeMembership()
 	a.buildGC()
 	a.engine = a.routes()
 	return a, nil
@@ -164,6 +166,7 @@ func (a *App) Start() error {
 	if err := a.startZStack(); err != nil {
 		return fmt.Errorf("zstack webhooks: %w", err)
 	}
+	a.joinNodes()
 	if err := a.gc.Start(context.Background()); err != nil {
 		return fmt.Errorf("gc jobs: %w", err)
 	}
@@ -211,6 +214,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
+	a.leaveNodes() // no longer a management node from the moment it stops taking requests
 	a.log.Info("shutting down: finishing in-flight requests", "timeout", a.cfg.HTTP.ShutdownTimeout.D())
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.HTTP.ShutdownTimeout.D())
 	defer cancel()
@@ -277,6 +281,7 @@ func (a *App) refreshAnnounced() {
 // Close stops the worker (letting running tasks finish) and releases everything.
 func (a *App) Close() {
 	close(a.stop)
+	a.leaveNodes()
 	if a.bg != nil {
 		a.bg()
 	}

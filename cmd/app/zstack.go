@@ -9,6 +9,7 @@ import (
 
 	"cloudbroker/adapters/metrics"
 	"cloudbroker/adapters/zstack"
+	"cloudbroker/broker"
 	"cloudbroker/queue"
 )
 
@@ -31,7 +32,10 @@ func (a *App) registerZStack(r gin.IRouter) {
 		SessionTimeout: z.SessionTimeout.D(), Location: loc, PublicURL: z.PublicURL,
 		AllowedHooks: z.Webhooks.AllowedHosts, MaxBody: a.cfg.HTTP.MaxBodyBytes,
 		Sessions: queue.NewSessions(a.rdb, "zstack"),
+		NodeID:   a.node.node.UUID, Nodes: a.node.registry, Version: Version, CanClone: driverCanClone,
 	}
+	keys, _ := a.cfg.License.Keys() // validated with the configuration
+	opts.Licenses = broker.NewLicenses(queue.NewLicenses(a.rdb), keys, a.log)
 	for _, acc := range z.Accounts {
 		za := zstack.Account{Name: acc.Name, PasswordSHA512: acc.PasswordSHA512, Providers: acc.Providers}
 		for _, u := range acc.Users {

@@ -1,0 +1,173 @@
+package zstack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"cloudbroker/broker"
+	"cloudbroker/broker/model"
+)
+
+// Management nodes are the running broker replicas (broker.NodeRegistry, heartbeats in Redis).
+
+// managementNodeInventory is ZStack's ManagementNodeInventory.
+type managementNodeInventory struct {
+	UUID      string `json:"uuid"`
+	HostName  string `json:"hostName"`
+	JoinDate  string `json:"joinDate"`
+	HeartBeat string `json:"heartBeat"`
+}
+
+// The management-node actions, by the body key that names them.
+const (
+	actGetVersion     = "getVersion"
+	actGetCurrentTime = "getCurrentTime"
+)
+
+var nodeActionNames = []string{actGetCurrentTime, actGetVersion}
+
+// anonymous is the caller of the APIs ZStack serves without a session (GetVersion,
+// GetCurrentTime: the manual's curl sends no Authorization). It sees no provider; its jobs
+// are readable by any request without a session, which is harmless since they hold only the
+// version and the clock, and their uuids are random.
+var anonymous = broker.Caller{Name: "zstack:<no session>", Providers: []string{}}
+
+// optionalAuth authenticates a request that carries a session and lets one without any
+// through as the anonymous caller.
+func (s *Server) optionalAuth(c *gin.Context) {
+	if c.GetHeader("Authorization") == "" && c.GetHeader("X-Session-Id") == "" {
+		c.Set(callerKey, anonymous)
+		c.Set("caller", anonymous.Name)
+		return
+	}
+	s.auth(c)
+}
+
+// queryManagementNodes is GET /zstack/v1/management-nodes[/{uuid}] (QueryManagementNode): the
+// replicas whose heartbeat is fresh.
+func (s *Server) queryManagementNodes(c *gin.Context) {
+	q, err := parseListQuery(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	nodes, err := s.o.Nodes.Nodes(c.Request.Context())
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	invs := make([]managementNodeInventory, 0, len(nodes))
+	for _, n := range nodes {
+		invs = append(invs, managementNodeInventory{UUID: n.UUID, HostName: n.HostName,
+			JoinDate: s.r.date(n.JoinDate), HeartBeat: s.r.date(n.HeartBeat)})
+	}
+	queryList(c, q, invs, "ManagementNode")
+}
+
+// currentTime is GetCurrentTime's answer; the names are ZStack's ("MillionSeconds" is its
+// spelling of milliseconds).
+type currentTime struct {
+	MillionSeconds int64 `json:"MillionSeconds"`
+	Seconds        int64 `json:"Seconds"`
+}
+
+// managementNodeActions is PUT /zstack/v1/management-nodes/actions: getVersion answers
+// {"version": ...}, getCurrentTime {"currentTime": {...}} (this node's clock, read when the
+// job runs). Both are jobs, as every non-GET API; without a session they run as anonymous.
+func (s *Server) managementNodeActions(c *gin.Context) {
+	raw, ok := s.body(c)
+	if !ok {
+		return
+	}
+	name, _, err := pickAction(raw, nodeActionNames, "management nodes")
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	switch name {
+	case actGetVersion:
+		s.accept(c, "GetVersion", nil, func(context.Context) (any, error) {
+			return gin.H{"version": s.o.Version}, nil
+		})
+	case actGetCurrentTime:
+		s.accept(c, "GetCurrentTime", nil, func(context.Context) (any, error) {
+			now := time.Now()
+			return gin.H{"currentTime": currentTime{MillionSeconds: now.UnixMilli(), Seconds: now.Unix()}}, nil
+		})
+	}
+}
+
+// isReadyToGo is GET /zstack/v1/management-nodes/ready (IsReadyToGo): this node's uuid when it
+// can work (Redis answers, its heartbeat is registered, every provider reachable), else a 503
+// that says what is not ready. managementNodeId, if given, must be this node: readiness is
+// what the node that serves the request sees.
+func (s *Server) isReadyToGo(c *gin.Context) {
+	ctx := c.Request.Context()
+	if id := strings.ToLower(strings.TrimSpace(c.Query("managementNodeId"))); id != "" && id != s.o.NodeID {
+		if !broker.IsUUID(id) {
+			fail(c, model.Errorf(model.ErrInvalid, "invalid query parameter: managementNodeId %q is not a uuid", shorten(id)))
+			return
+		}
+		if _, err := s.o.Nodes.Node(ctx, id); err != nil {
+			fail(c, err)
+			return
+		}
+		fail(c, model.Errorf(model.ErrInvalid, "management node %s is another running replica; IsReadyToGo answers for the node that serves the request (%s): ask %s at its own address", id, s.o.NodeID, id))
+		return
+	}
+	if _, err := s.o.Nodes.Node(ctx, s.o.NodeID); err != nil {
+		switch {
+		case errors.Is(err, model.ErrNotFound):
+			err = model.Errorf(model.ErrUnavailable, "not ready: management node %s has not registered its heartbeat in Redis yet", s.o.NodeID)
+		case errors.Is(err, model.ErrUnavailable):
+			err = fmt.Errorf("not ready: Redis does not answer: %w", err)
+		}
+		fail(c, err)
+		return
+	}
+	if err := s.b.Readiness(ctx); err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"managementNodeId": s.o.NodeID})
+}
+
+// pickAction reads an actions body that names exactly one of known (plus systemTags/userTags,
+// accepted and ignored), returning the action and its parameters. Anything else is a 400 that
+// lists the known actions.
+func pickAction(body []byte, known []string, resource string) (string, json.RawMessage, error) {
+	list := strings.Join(known, ", ")
+	if len(bytes.TrimSpace(body)) == 0 {
+		return "", nil, model.Errorf(model.ErrInvalid, `the body must name one action, as in {"%s":{}}; actions on %s are %s`, known[0], resource, list)
+	}
+	var top map[string]json.RawMessage
+	if err := decodeJSON(body, &top); err != nil {
+		return "", nil, err
+	}
+	var found []string
+	for _, k := range slices.Sorted(maps.Keys(top)) {
+		switch {
+		case slices.Contains(known, k):
+			found = append(found, k)
+		case !slices.Contains(bodyExtras, k):
+			return "", nil, model.Errorf(model.ErrInvalid, "unknown action %q on %s; actions are %s", shorten(k), resource, list)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", nil, model.Errorf(model.ErrInvalid, "the body names no action; actions on %s are %s", resource, list)
+	case 1:
+		return found[0], top[found[0]], nil
+	}
+	return "", nil, model.Errorf(model.ErrInvalid, "the body names %d actions (%s); send one per request", len(found), strings.Join(found, ", "))
+}

@@ -1,0 +1,240 @@
+package zstack_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/terraform-zstack-modules/zstack-sdk-go/pkg/param"
+
+	"cloudbroker/cmd/app"
+	"cloudbroker/config"
+	"cloudbroker/test/harness"
+)
+
+// The broker process is one management node: listed with its uuid, host name and dates, by
+// raw query and by the SDK.
+func TestQueryManagementNode(t *testing.T) {
+	b := startBroker(t, brokerOpts{noWorker: true})
+	admin := login(t, b, "admin", adminPass)
+	self := b.App.NodeID()
+
+	res := call(t, b, http.MethodGet, "/zstack/v1/management-nodes", admin, nil)
+	if res.Code != http.StatusOK {
+		t.Fatalf("QueryManagementNode: %d %s", res.Code, res.Body)
+	}
+	golden(t, "management_nodes", []byte(strings.ReplaceAll(string(res.Body), hostNameOf(t), "HOSTNAME")))
+
+	for _, tc := range []struct {
+		name, path string
+		want       []string
+	}{
+		{"by uuid", "/zstack/v1/management-nodes/" + self, []string{self}},
+		{"q=uuid", "/zstack/v1/management-nodes?q=uuid=" + self, []string{self}},
+		{"unknown uuid", "/zstack/v1/management-nodes/0123456789abcdef0123456789abcdef", nil},
+		{"q=hostName", "/zstack/v1/management-nodes?q=hostName=" + hostNameOf(t), []string{self}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := call(t, b, http.MethodGet, tc.path, admin, nil)
+			var got struct{ Inventories []struct{ UUID string } }
+			res.json(t, &got)
+			var ids []string
+			for _, n := range got.Inventories {
+				ids = append(ids, n.UUID)
+			}
+			if diff := cmp.Diff(tc.want, ids); diff != "" {
+				t.Errorf("%s: %d (-want +got):\n%s", tc.path, res.Code, diff)
+			}
+		})
+	}
+
+	cli := sdkClient(t, b, "admin", adminPass)
+	nodes, err := cli.QueryManagementNode(param.NewQueryParam())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(nodes) != 1 || nodes[0].UUID != self || nodes[0].HostName != hostNameOf(t) ||
+		nodes[0].JoinDate.IsZero() || nodes[0].HeartBeat.Before(nodes[0].JoinDate) {
+		t.Errorf("SDK QueryManagementNode = %+v, want node %s on %s with joinDate <= heartBeat", nodes, self, hostNameOf(t))
+	}
+}
+
+func hostNameOf(t *testing.T) string {
+	h, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// GetVersion works through the SDK (which sends its session) and, as the manual's curl does,
+// without a session: the job is then polled without one too, and cannot see a session's jobs.
+func TestGetVersion(t *testing.T) {
+	b := startBroker(t, brokerOpts{noWorker: true})
+	cli := sdkClient(t, b, "admin", adminPass)
+	v, err := cli.GetVersion()
+	if err != nil {
+		t.Fatalf("SDK GetVersion: %v", err)
+	}
+	if v != app.Version || v == "" {
+		t.Errorf("SDK GetVersion = %q, want %q", v, app.Version)
+	}
+
+	res := call(t, b, http.MethodPut, "/zstack/v1/management-nodes/actions", "", `{"getVersion":{},"systemTags":[],"userTags":[]}`)
+	if res.Code != http.StatusAccepted {
+		t.Fatalf("GetVersion without a session: %d %s", res.Code, res.Body)
+	}
+	var loc struct{ Location string }
+	res.json(t, &loc)
+	got := pollJob(t, b, "", loc.Location)
+	if got.Code != http.StatusOK {
+		t.Fatalf("polling GetVersion without a session: %d %s", got.Code, got.Body)
+	}
+	golden(t, "get_version", []byte(strings.Replace(string(got.Body), `"`+app.Version+`"`, `"VERSION"`, 1)))
+
+	// A job made with a session is not readable without one.
+	admin := login(t, b, "admin", adminPass)
+	res = call(t, b, http.MethodPut, "/zstack/v1/management-nodes/actions", admin, `{"getVersion":{}}`)
+	res.json(t, &loc)
+	if got := pollJob(t, b, "", loc.Location); got.Code != http.StatusNotFound {
+		t.Errorf("a session's job polled without a session: %d %s, want 404", got.Code, got.Body)
+	}
+	if got := pollJob(t, b, admin, loc.Location); got.Code != http.StatusOK {
+		t.Errorf("a session's job polled with it: %d %s", got.Code, got.Body)
+	}
+	// A wrong session is still refused, not taken for no session.
+	if got := call(t, b, http.MethodPut, "/zstack/v1/management-nodes/actions", "0123456789abcdef0123456789abcdef", `{"getVersion":{}}`); got.Code != http.StatusServiceUnavailable {
+		t.Errorf("GetVersion with an unknown session: %d %s, want 503", got.Code, got.Body)
+	}
+}
+
+// GetCurrentTime answers this node's clock in milliseconds and seconds.
+func TestGetCurrentTime(t *testing.T) {
+	b := startBroker(t, brokerOpts{noWorker: true})
+	before := time.Now().UnixMilli()
+	res := call(t, b, http.MethodPut, "/zstack/v1/management-nodes/actions", "", `{"getCurrentTime":{}}`)
+	if res.Code != http.StatusAccepted {
+		t.Fatalf("GetCurrentTime: %d %s", res.Code, res.Body)
+	}
+	var loc struct{ Location string }
+	res.json(t, &loc)
+	got := pollJob(t, b, "", loc.Location)
+	after := time.Now().UnixMilli()
+	var ct struct {
+		CurrentTime struct {
+			MillionSeconds int64
+			Seconds        int64
+		} `json:"currentTime"`
+	}
+	got.json(t, &ct)
+	if ms := ct.CurrentTime.MillionSeconds; ms < before || ms > after || ct.CurrentTime.Seconds != ms/1000 {
+		t.Errorf("currentTime = %+v, want ms in [%d, %d] and seconds = ms/1000", ct.CurrentTime, before, after)
+	}
+	masked := strings.NewReplacer(
+		jsonNumber(ct.CurrentTime.MillionSeconds), `"MS"`, jsonNumber(ct.CurrentTime.Seconds), `"S"`).Replace(string(got.Body))
+	golden(t, "get_current_time", []byte(masked))
+}
+
+func jsonNumber(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// The actions body names exactly one known action.
+func TestManagementNodeActionsRefused(t *testing.T) {
+	b := startBroker(t, brokerOpts{noWorker: true})
+	for _, tc := range []struct{ name, body, want string }{
+		{"unknown", `{"getUptime":{}}`, `unknown action \"getUptime\" on management nodes; actions are getCurrentTime, getVersion`},
+		{"none", `{"systemTags":[]}`, "the body names no action"},
+		{"two", `{"getVersion":{},"getCurrentTime":{}}`, "names 2 actions"},
+		{"empty", ``, `the body must name one action`},
+		{"not JSON", `{`, "malformed JSON body"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := call(t, b, http.MethodPut, "/zstack/v1/management-nodes/actions", "", tc.body)
+			if res.Code != http.StatusBadRequest || !strings.Contains(string(res.Body), tc.want) {
+				t.Errorf("%s: %d %s, want 400 with %q", tc.body, res.Code, res.Body, tc.want)
+			}
+		})
+	}
+	res := call(t, b, http.MethodPut, "/zstack/v1/management-nodes/actions", "", `{"getUptime":{}}`)
+	golden(t, "management_node_action_unknown", res.Body)
+}
+
+// IsReadyToGo answers this node's uuid once every provider's inventory is synced, and a 503
+// naming the provider while one is unreachable.
+func TestIsReadyToGo(t *testing.T) {
+	b := harness.Start(t, harness.Options{Simulators: 2, Proxied: true, Tune: func(c *config.Config) {
+		c.ZStack.Accounts = []config.ZStackAccount{{Name: "admin", PasswordSHA512: config.HashPassword(adminPass)}}
+		for i := range c.Providers {
+			c.Providers[i].Options = map[string]string{"watch_max_wait": "1s"}
+			c.Providers[i].Timeout = config.Duration(2 * time.Second)
+		}
+		c.Inventory.ScheduleInterval = config.Duration(200 * time.Millisecond)
+	}})
+	admin := login(t, b, "admin", adminPass)
+	self := b.App.NodeID()
+	ready := waitReady(t, b, admin, http.StatusOK, "")
+	golden(t, "is_ready_to_go", ready.Body)
+	var r struct{ ManagementNodeID string }
+	ready.json(t, &r)
+	if r.ManagementNodeID != self {
+		t.Errorf("managementNodeId = %s, want this node %s", r.ManagementNodeID, self)
+	}
+
+	for _, tc := range []struct {
+		name, query string
+		code        int
+		want        string
+	}{
+		{"this node", "?managementNodeId=" + self, http.StatusOK, self},
+		{"no such node", "?managementNodeId=0123456789abcdef0123456789abcdef", http.StatusNotFound, "management node 0123456789abcdef0123456789abcdef is not running"},
+		{"not a uuid", "?managementNodeId=node-1", http.StatusBadRequest, `managementNodeId \"node-1\" is not a uuid`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := call(t, b, http.MethodGet, "/zstack/v1/management-nodes/ready"+tc.query, admin, nil)
+			if res.Code != tc.code || !strings.Contains(string(res.Body), tc.want) {
+				t.Errorf("%d %s, want %d with %q", res.Code, res.Body, tc.code, tc.want)
+			}
+		})
+	}
+
+	b.Proxies[0].SetDown(true)
+	down := waitReady(t, b, admin, http.StatusServiceUnavailable, `provider \"vc1\": unreachable`)
+	if strings.Contains(string(down.Body), "vc2") {
+		t.Errorf("not-ready answer names vc2, which is up: %s", down.Body)
+	}
+	golden(t, "is_ready_to_go_provider_down", maskProviderError(down.Body))
+	b.Proxies[0].SetDown(false)
+	waitReady(t, b, admin, http.StatusOK, "")
+}
+
+// maskProviderError keeps the answer's shape and the provider's name, not the driver's words.
+func maskProviderError(body []byte) []byte {
+	var e struct {
+		Error map[string]string `json:"error"`
+	}
+	json.Unmarshal(body, &e)
+	d := e.Error["details"]
+	if i := strings.Index(d, "unreachable: "); i >= 0 {
+		e.Error["details"] = d[:i+len("unreachable: ")] + "DRIVER-ERROR"
+	}
+	out, _ := json.Marshal(e)
+	return out
+}
+
+func waitReady(t *testing.T, b *harness.Broker, session string, code int, want string) response {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		res := call(t, b, http.MethodGet, "/zstack/v1/management-nodes/ready", session, nil)
+		if res.Code == code && strings.Contains(string(res.Body), want) {
+			return res
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("IsReadyToGo never answered %d with %q; last %d %s", code, want, res.Code, res.Body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
