@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"cloudbroker/broker"
 	"cloudbroker/broker/inventory"
 	"cloudbroker/broker/model"
 )
@@ -21,7 +22,8 @@ const (
 	kEnum                      // path holds the broker's value for each of a few ZStack values
 	kProvider                  // a function of the VM's provider (zone, cluster, hypervisor)
 	kConst                     // the same value for every VM
-	kNone                      // no VM has a value (yet): tags, offerings, description
+	kNone                      // no VM has a value (yet): offerings, description
+	kTag                       // the VM's tags of a type (tags_query.go)
 )
 
 type vmField struct {
@@ -31,12 +33,12 @@ type vmField struct {
 	enum  map[string][]string         // kEnum: ZStack value → broker values
 	of    func(model.Provider) string // kProvider
 	value string                      // kConst
+	tag   broker.TagType              // kTag
 }
 
 // vmFields maps each queryable field of VmInstanceInventory, by ZStack's name as q=, sort= and
 // sortBy= use it, to the inventory. It is the one place that knows both vocabularies; a field
-// not here is refused with 400. __systemTag__ and __userTag__ are parsed and matched against
-// the tags VMs have, which is none until the broker keeps tags: "=" matches nothing, "!=" all.
+// not here is refused with 400. __systemTag__ and __userTag__ match the VMs' tags (tags_query.go).
 var vmFields = map[string]vmField{
 	"uuid":                   {path: "id"},
 	"name":                   {path: "name"},
@@ -63,8 +65,8 @@ var vmFields = map[string]vmField{
 	"allVolumes.name":        {path: "disks.label"},
 	"allVolumes.installPath": {path: "disks.fileName"},
 	"allVolumes.format":      {path: "disks.format"},
-	"__systemTag__":          {kind: kNone},
-	"__userTag__":            {kind: kNone},
+	"__systemTag__":          {kind: kTag, tag: broker.TagSystem},
+	"__userTag__":            {kind: kTag, tag: broker.TagUser},
 }
 
 // stateValues are ZStack's VM states and the power states they stand for.
@@ -83,10 +85,12 @@ const absentPath = "\x00absent"
 var never = inventory.Condition{Field: absentPath, Op: inventory.OpNotNull}
 
 // translator turns a parsed query into an inventory query for one caller, whose providers
-// give the provider-derived fields their values.
+// give the provider-derived fields their values and whose tags the tag conditions match
+// (queryTags: nil when the query has no tag condition).
 type translator struct {
 	providers []model.Provider
 	loc       *time.Location
+	tags      tagTexts
 }
 
 func queryableFields() string {
@@ -119,6 +123,9 @@ func (t translator) condition(c cond) (ic inventory.Condition, always bool, err 
 		return inventory.Condition{Field: f.path, Op: c.Op, Values: c.values()}, false, nil
 	case kNone:
 		return inventory.Condition{Field: absentPath, Op: c.Op, Values: c.values()}, false, nil
+	case kTag:
+		ic, always := tagCondition(c, t.tags[f.tag], "id")
+		return ic, always, nil
 	case kScaled, kDate:
 		if isLike {
 			return ic, false, model.Errorf(model.ErrInvalid, "invalid query condition %q: %s cannot be used on %s", c, c.Op, c.Field)
@@ -188,7 +195,7 @@ func (t translator) sort(k *sortKey) ([]inventory.SortKey, error) {
 		return nil, model.Errorf(model.ErrInvalid, "invalid query parameter: cannot sort by unknown field %q; the fields of VmInstance that can be queried are %s", k.Field, queryableFields())
 	}
 	switch f.kind {
-	case kConst, kNone:
+	case kConst, kNone, kTag:
 		return nil, nil
 	case kProvider:
 		return nil, model.Errorf(model.ErrInvalid, "invalid query parameter: cannot sort by %s", k.Field)

@@ -68,8 +68,11 @@ func filterItems(items []map[string]any, q listQuery, paths []string, resource s
 	}
 	ms := make([]matcher, len(q.Conds))
 	for i, c := range q.Conds {
-		if c.Field == "__systemTag__" || c.Field == "__userTag__" {
-			ms[i] = compileMatch(c) // no tags yet: matched against none
+		if _, ok := tagFields[c.Field]; ok {
+			// Tags live on VMs, hosts and images; these lists' items are matched as untagged
+			// (ISO candidates' image tags are not read here yet): an untagged item meets
+			// exactly the negations and "is null", as in ZStack.
+			ms[i] = compileMatch(c)
 			continue
 		}
 		if err := known(c.Field); err != nil {

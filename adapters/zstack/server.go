@@ -69,6 +69,9 @@ type Options struct {
 	// (GetLicenseCapabilities' clonevm).
 	Licenses *broker.Licenses
 	CanClone func(driver string) bool
+	// Tags keeps tags (tags.go); nil means none are kept: the tag APIs are unsupported and tag
+	// conditions match untagged resources.
+	Tags *broker.Tags
 }
 
 // Server holds the dialect's dependencies.
@@ -126,6 +129,14 @@ func (s *Server) Register(r gin.IRouter) {
 	a.GET("/gc-jobs/:uuid", s.queryGCJobs)
 	a.PUT("/gc-jobs/:uuid/actions", s.gcJobActions)
 	a.DELETE("/gc-jobs/:uuid", s.deleteGCJob)
+	a.POST("/system-tags", s.createSystemTag) // tags.go
+	a.GET("/system-tags", s.querySystemTags)
+	a.GET("/system-tags/:uuid", s.querySystemTags)
+	a.PUT("/system-tags/:uuid/actions", s.systemTagActions)
+	a.POST("/user-tags", s.createUserTag)
+	a.GET("/user-tags", s.queryUserTags)
+	a.GET("/user-tags/:uuid", s.queryUserTags)
+	a.DELETE("/tags/:uuid", s.deleteTag)
 	a.GET("/vm-instances", s.queryVMs)
 	a.GET("/vm-instances/:uuid", s.getVM)
 	a.GET("/vm-instances/:uuid/iso-candidates", s.isoCandidates)

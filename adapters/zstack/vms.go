@@ -35,7 +35,12 @@ func (s *Server) listVMs(c *gin.Context, q listQuery) {
 		fail(c, err)
 		return
 	}
-	tr := translator{providers: s.b.Providers().Visible(caller), loc: s.o.Location}
+	tags, err := s.queryTags(c.Request.Context(), caller, q.Conds, broker.TagOnVM) // no read without a tag condition
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	tr := translator{providers: s.b.Providers().Visible(caller), loc: s.o.Location, tags: tags}
 	conds, err := tr.conditions(q.Conds)
 	if err != nil {
 		fail(c, err)

@@ -36,6 +36,7 @@ func (a *App) registerZStack(r gin.IRouter) {
 	}
 	keys, _ := a.cfg.License.Keys() // validated with the configuration
 	opts.Licenses = broker.NewLicenses(queue.NewLicenses(a.rdb), keys, a.log)
+	opts.Tags = broker.NewTags(a.broker, queue.NewTags(a.rdb))
 	for _, acc := range z.Accounts {
 		za := zstack.Account{Name: acc.Name, PasswordSHA512: acc.PasswordSHA512, Providers: acc.Providers}
 		for _, u := range acc.Users {

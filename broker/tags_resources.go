@@ -1,0 +1,96 @@
+package broker
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"cloudbroker/broker/model"
+)
+
+// HostUUID is the id a host is known by: derived from (provider, native id) in a namespace of
+// its own, as the ZStack dialect renders hostUuid.
+func HostUUID(provider, nativeID string) string {
+	sum := sha256.Sum256([]byte("host\x00" + provider + "\x00" + nativeID))
+	return hex.EncodeToString(sum[:16])
+}
+
+// locate finds the provider of a resource the caller sees, for a tag about to be made. How much
+// it costs depends on the kind:
+//   - a VM: the inventory in memory (a live listing for a provider it does not hold);
+//   - a host or an image: one listing task per provider the caller sees (hosts and images are
+//     not kept in an inventory); tags are made rarely, and a tag must not name a resource that
+//     does not exist.
+//
+// An unknown or invisible resource wraps model.ErrInvalid with the same words either way; a
+// provider that could not be searched, when the resource was not found elsewhere, makes the
+// error model.ErrUnavailable instead, since the resource may be there.
+func (t *Tags) locate(ctx context.Context, c Caller, kind TagResource, id string) (string, error) {
+	notFound := model.Errorf(model.ErrInvalid, "resourceUuid %s: no %s with that uuid that you can see", id, kind)
+	switch kind {
+	case TagOnVM:
+		vm, err := t.b.VM(ctx, c, id)
+		switch {
+		case errors.Is(err, model.ErrUnavailable):
+			return "", err
+		case errors.Is(err, model.ErrNotFound):
+			return "", notFound
+		case err != nil:
+			return "", err
+		}
+		return vm.Provider, nil
+	case TagOnHost, TagOnImage:
+		return t.searchProviders(ctx, c, kind, id, notFound)
+	}
+	return "", model.Errorf(model.ErrInvalid, "tags cannot be put on a %q: the resources are %s, %s and %s", kind, TagOnVM, TagOnHost, TagOnImage)
+}
+
+// searchProviders lists the hosts or images of every provider the caller sees, in parallel,
+// and returns the provider of the one with that id. Providers whose driver cannot list them
+// have none.
+func (t *Tags) searchProviders(ctx context.Context, c Caller, kind TagResource, id string, notFound error) (string, error) {
+	ps := t.b.providers.Visible(c)
+	type found struct {
+		ok  bool
+		err error
+	}
+	res := make([]found, len(ps))
+	var wg sync.WaitGroup
+	for i, p := range ps {
+		wg.Go(func() {
+			spec := TaskSpec{Provider: p.Name, ClientID: p.ClientID}
+			if kind == TagOnHost {
+				spec.Type = TypeHostList
+				r, err := runAndDecode[HostListResult](ctx, t.b, c, spec)
+				for _, h := range r.Hosts {
+					res[i].ok = res[i].ok || HostUUID(p.Name, h.NativeID) == id
+				}
+				res[i].err = err
+				return
+			}
+			imgs, err := t.b.listProviderImages(ctx, c, p)
+			for _, img := range imgs {
+				res[i].ok = res[i].ok || ImageUUID(p.Name, img.NativeID) == id
+			}
+			res[i].err = err
+		})
+	}
+	wg.Wait()
+	var failed []string
+	for i, r := range res {
+		switch {
+		case r.ok:
+			return ps[i].Name, nil
+		case r.err != nil && !errors.Is(r.err, model.ErrUnsupported):
+			failed = append(failed, fmt.Sprintf("provider %q could not be listed (%v)", ps[i].Name, r.err))
+		}
+	}
+	if len(failed) > 0 {
+		return "", fmt.Errorf("%s %s not found, and %s: %w", kind, id, strings.Join(failed, "; "), model.ErrUnavailable)
+	}
+	return "", notFound
+}
