@@ -2,6 +2,8 @@ package broker
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"sync"
@@ -10,6 +12,13 @@ import (
 	"cloudbroker/broker/model"
 	"cloudbroker/drivers"
 )
+
+// HostUUID is the id a host is known by: derived from (provider, native id) in a namespace of
+// its own, like VMUUID.
+func HostUUID(provider, nativeID string) string {
+	sum := sha256.Sum256([]byte("host\x00" + provider + "\x00" + nativeID))
+	return hex.EncodeToString(sum[:16])
+}
 
 // TypeHostList lists one provider's hosts with their capacity.
 const TypeHostList = "host:list"

@@ -2,8 +2,6 @@ package broker
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,13 +9,6 @@ import (
 
 	"cloudbroker/broker/model"
 )
-
-// HostUUID is the id a host is known by: derived from (provider, native id) in a namespace of
-// its own, as the ZStack dialect renders hostUuid.
-func HostUUID(provider, nativeID string) string {
-	sum := sha256.Sum256([]byte("host\x00" + provider + "\x00" + nativeID))
-	return hex.EncodeToString(sum[:16])
-}
 
 // locate finds the provider of a resource the caller sees, for a tag about to be made. How much
 // it costs depends on the kind:

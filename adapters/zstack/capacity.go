@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"cloudbroker/broker"
 	"cloudbroker/broker/model"
 )
 
@@ -95,7 +96,7 @@ func (s *Server) cpuMemoryCapacity(c *gin.Context) {
 	seenHosts := map[string]bool{}
 	for _, h := range res.Hosts {
 		p, _ := s.b.Providers().Get(h.Provider)
-		id := nameUUID("host", h.Provider, h.NativeID)
+		id := broker.HostUUID(h.Provider, h.NativeID)
 		seenHosts[id] = true
 		in := sc.all || slices.Contains(sc.hosts, id) || slices.Contains(sc.zones, zoneUUIDOf(p)) || slices.Contains(sc.clusters, clusterUUIDOf(p))
 		if !in || !hostConnected(h.State) {

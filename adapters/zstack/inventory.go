@@ -158,7 +158,7 @@ func (r renderer) vm(vm model.VM) vmInventory {
 		inv.State = "Unknown"
 	}
 	if vm.HostID != "" {
-		inv.HostUUID = nameUUID("host", vm.Provider, vm.HostID)
+		inv.HostUUID = broker.HostUUID(vm.Provider, vm.HostID)
 		inv.LastHostUUID = inv.HostUUID
 	}
 	for i, n := range vm.NICs {
