@@ -59,7 +59,9 @@ func flatten(out map[string][]string, path string, v any) {
 
 // filterItems applies a query's conditions and order to a small rendered list, with the same
 // semantics the inventory applies to VMs.
-func filterItems(items []map[string]any, q listQuery, paths []string, resource string) ([]map[string]any, error) {
+// tags holds the items' tag texts by type and item uuid when the query has tag conditions (nil
+// otherwise, and for lists whose items carry no tags).
+func filterItems(items []map[string]any, q listQuery, paths []string, resource string, tags tagTexts) ([]map[string]any, error) {
 	known := func(f string) error {
 		if !slices.Contains(paths, f) {
 			return model.Errorf(model.ErrInvalid, "invalid query: unknown field %q of %s; its fields are %s", f, resource, strings.Join(paths, ", "))
@@ -69,9 +71,9 @@ func filterItems(items []map[string]any, q listQuery, paths []string, resource s
 	ms := make([]matcher, len(q.Conds))
 	for i, c := range q.Conds {
 		if _, ok := tagFields[c.Field]; ok {
-			// Tags live on VMs, hosts and images; these lists' items are matched as untagged
-			// (ISO candidates' image tags are not read here yet): an untagged item meets
-			// exactly the negations and "is null", as in ZStack.
+			// Matched against the item's tag texts (below), with the list semantics that give
+			// ZStack's: != holds when no tag equals, "is null" when there is no tag. Items of
+			// lists that carry no tags are untagged.
 			ms[i] = compileMatch(c)
 			continue
 		}
@@ -88,6 +90,11 @@ func filterItems(items []map[string]any, q listQuery, paths []string, resource s
 	for _, m := range items {
 		vals := map[string][]string{}
 		flatten(vals, "", m)
+		if id, ok := m["uuid"].(string); ok {
+			for field, typ := range tagFields {
+				vals[field] = tags[typ][id]
+			}
+		}
 		ok := true
 		for i, c := range q.Conds {
 			if !ms[i](vals[c.Field]) {

@@ -38,5 +38,10 @@ func (s *Server) isoCandidates(c *gin.Context) {
 	for _, img := range res.Images {
 		invs = append(invs, s.r.image(img))
 	}
-	queryList(c, q, invs, "Image")
+	tags, err := s.queryTags(ctx, caller, q.Conds, broker.TagOnImage) // no read without a tag condition
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	queryTaggedList(c, q, invs, "Image", tags)
 }

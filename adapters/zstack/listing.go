@@ -14,6 +14,12 @@ import (
 // paging, count, fields and groupBy apply to the rendered inventories with the semantics the
 // inventory applies to VMs. resource names the inventory in errors ("SystemTag").
 func queryList[T any](c *gin.Context, q listQuery, invs []T, resource string) {
+	queryTaggedList(c, q, invs, resource, nil)
+}
+
+// queryTaggedList is queryList over resources that carry tags (images), whose texts tags holds
+// for the query's tag conditions (Server.queryTags).
+func queryTaggedList[T any](c *gin.Context, q listQuery, invs []T, resource string, tags tagTexts) {
 	var zero T
 	if err := checkFields(q, primitiveFields(zero), resource); err != nil {
 		fail(c, err)
@@ -23,7 +29,7 @@ func queryList[T any](c *gin.Context, q listQuery, invs []T, resource string) {
 	for _, inv := range invs {
 		items = append(items, asMap(inv))
 	}
-	items, err := filterItems(items, q, fieldPaths(reflect.TypeOf(zero), ""), resource)
+	items, err := filterItems(items, q, fieldPaths(reflect.TypeOf(zero), ""), resource, tags)
 	if err != nil {
 		fail(c, err)
 		return

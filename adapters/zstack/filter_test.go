@@ -1,0 +1,48 @@
+package zstack
+
+import (
+	"net/url"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"cloudbroker/broker"
+)
+
+// Tag conditions on a small list (ISO candidates) match each item's tags by its uuid, with
+// ZStack's semantics: a negation holds when no tag meets the positive form.
+func TestFilterItemsByTags(t *testing.T) {
+	items := []map[string]any{{"uuid": "a", "name": "a.iso"}, {"uuid": "b", "name": "b.iso"}, {"uuid": "c", "name": "c.iso"}}
+	tags := tagTexts{broker.TagUser: {"a": {"linux", "dvd"}, "b": {"windows"}}}
+	tests := []struct {
+		cond string
+		want []string
+	}{
+		{"__userTag__=linux", []string{"a"}},
+		{"__userTag__!=linux", []string{"b", "c"}},
+		{"__userTag__?=windows,dvd", []string{"a", "b"}},
+		{"__userTag__~=win%", []string{"b"}},
+		{"__userTag__ is null", []string{"c"}},
+		{"__userTag__ not null", []string{"a", "b"}},
+		{"__systemTag__ is null", []string{"a", "b", "c"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.cond, func(t *testing.T) {
+			q, err := parseQuery(url.Values{"q": {tc.cond}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := filterItems(items, q, []string{"name", "uuid"}, "Image", tags)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, m := range got {
+				ids = append(ids, m["uuid"].(string))
+			}
+			if diff := cmp.Diff(tc.want, ids); diff != "" {
+				t.Errorf("matches (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
