@@ -163,7 +163,7 @@ func runClone(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, error) {
 		out := ClonedVM{Name: name}
 		// One clone of n is 100/n of the task: the driver's percent scales into its share.
 		share := func(p int) {
-			ReportProgress(ctx, (100*i+p)/len(req.Names), fmt.Sprintf("cloning %q (%d of %d)", name, i+1, len(req.Names)))
+			ReportSteps(ctx, (100*i+p)/len(req.Names), fmt.Sprintf("cloning %q (%d of %d)", name, i+1, len(req.Names)), i+1, len(req.Names))
 		}
 		share(0)
 		var err error

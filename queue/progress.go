@@ -3,14 +3,22 @@ package queue
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"cloudbroker/broker"
 )
 
-// progressWriter records a running task's progress in its record, where Get reads it. Writes
-// are throttled (a vCenter task reports often) except for a change of step and for 100%.
+var _ broker.ProgressLog = (*Queue)(nil)
+
+// progressWriter records a running task's progress: the last report in its record (field
+// "progress", where Get reads it) and every report in a list next to the record, which expires
+// with it (ProgressHistory). Writes are throttled (a vCenter task reports often) except for a
+// change of step and for 100%.
 type progressWriter struct {
 	q    *Worker
 	id   string
@@ -18,24 +26,62 @@ type progressWriter struct {
 	last broker.Progress
 }
 
-const progressEvery = 200 * time.Millisecond
+const (
+	progressEvery = 200 * time.Millisecond
+	// maxProgressEvents bounds a task's history; past it the oldest reports go. A clone of
+	// the most names a request may have (broker.MaxCloneNames) reports a few per name.
+	maxProgressEvents = 512
+)
+
+// progressKey is the list of a task's progress reports, as JSON, oldest first.
+func progressKey(taskID string) string { return "cb:progress:" + taskID }
+
+// recordProgressScript writes one report, and only while the task's record exists (never
+// recreating a record that expired); the history takes the record's remaining lifetime.
+// KEYS: record, history. ARGV: report JSON, max events.
+var recordProgressScript = redis.NewScript(`
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl == -2 then return 0 end
+redis.call('HSET', KEYS[1], 'progress', ARGV[1])
+if ttl < 0 then return 1 end
+redis.call('RPUSH', KEYS[2], ARGV[1])
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[2]), -1)
+redis.call('PEXPIRE', KEYS[2], ttl)
+return 1
+`)
 
 func (w *Worker) withProgress(ctx context.Context, id string) context.Context {
 	p := &progressWriter{q: w, id: id}
-	return broker.WithProgress(ctx, func(percent int, step string) {
+	return broker.WithProgress(ctx, func(r broker.Progress) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		now := time.Now()
-		if step == p.last.Step && percent != 100 && (percent == p.last.Percent || now.Sub(p.last.At) < progressEvery) {
+		if r.Step == p.last.Step && r.Percent != 100 && (r.Percent == p.last.Percent || now.Sub(p.last.At) < progressEvery) {
 			return
 		}
-		p.last = broker.Progress{Percent: percent, Step: step, At: now}
-		b, _ := json.Marshal(p.last)
-		// XX semantics by hand: never recreate a record that expired.
-		if n, err := w.rdb.Exists(context.WithoutCancel(ctx), recordKey(id)).Result(); err == nil && n == 1 {
-			w.rdb.HSet(context.WithoutCancel(ctx), recordKey(id), "progress", b)
-		}
+		r.At = now
+		p.last = r
+		b, _ := json.Marshal(r)
+		// Best effort: progress is advisory, and a task must not fail because Redis hiccuped.
+		recordProgressScript.Run(context.WithoutCancel(ctx), w.rdb, []string{recordKey(id), progressKey(id)}, b, maxProgressEvents)
 	})
+}
+
+// ProgressHistory implements broker.ProgressLog.
+func (q *Queue) ProgressHistory(ctx context.Context, id string) ([]broker.Progress, error) {
+	raw, err := q.rdb.LRange(ctx, progressKey(id), 0, -1).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, redisErr("read progress", err)
+	}
+	out := make([]broker.Progress, 0, len(raw))
+	for _, r := range raw {
+		var p broker.Progress
+		if err := json.Unmarshal([]byte(r), &p); err != nil {
+			return nil, fmt.Errorf("task %s: corrupt progress report: %w", id, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // progressOf reads the progress field of a record.

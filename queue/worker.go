@@ -142,12 +142,22 @@ func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &spec); err != nil {
 		return w.finish(ctx, t, nil, model.Errorf(model.ErrInvalid, "corrupt task payload: %v", err))
 	}
+	// asynq takes a task whose run was canceled (Queue.Cancel) back as a failed attempt and
+	// retries it: the retry must record the cancellation, not run the task again.
+	if v, err := w.rdb.HMGet(ctx, recordKey(id), "canceledMs", "canceledBy").Result(); err == nil && v[0] != nil {
+		rec := map[string]string{"canceledMs": fmt.Sprint(v[0]), "canceledBy": fmt.Sprint(v[1])}
+		if isCanceled, why, _ := canceled(rec); isCanceled {
+			return w.finish(ctx, t, nil, why)
+		}
+	}
 	start := time.Now()
 	res, err := w.exec.Execute(w.withProgress(ctx, id), spec)
-	if err != nil && errors.Is(ctx.Err(), context.Canceled) && w.wasCanceled(ctx, id) {
-		w.log.Info("task canceled", "task", id, "type", spec.Type)
-		err = model.Errorf(model.ErrCanceled, "task canceled while running: %v", err)
-		return w.finish(context.WithoutCancel(ctx), t, nil, &model.TaskError{Kind: "canceled", Message: err.Error()})
+	if errors.Is(ctx.Err(), context.Canceled) && w.wasCanceled(ctx, id) {
+		// The result cannot be written with this attempt's context, and asynq has already taken
+		// the task back: its retry records the cancellation (above); the record reads canceled
+		// meanwhile.
+		w.log.Info("task canceled", "task", id, "type", spec.Type, "err", err)
+		return ctx.Err()
 	}
 	if errors.Is(err, broker.ErrProviderBusy) {
 		return err // back to the queue shortly, not counted as an attempt (see IsFailure)

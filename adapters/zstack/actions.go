@@ -2,6 +2,7 @@ package zstack
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -89,16 +90,23 @@ func parseAction(body []byte) (vmAction, error) {
 			}
 		}
 	}
+	return parseActionParams(name, name, params)
+}
+
+// parseActionParams reads the parameters of the VM action name (a JSON object; empty or null
+// is none). label names the parameters in errors: the action's key in a VM actions body, the
+// jobData of a long job.
+func parseActionParams(label, name string, params json.RawMessage) (vmAction, error) {
 	if t := bytes.TrimSpace(params); len(t) == 0 || bytes.Equal(t, []byte("null")) {
 		params = json.RawMessage("{}")
 	} else if t[0] != '{' {
-		return vmAction{}, model.Errorf(model.ErrInvalid, "%s must be an object of parameters, got %s", name, shorten(string(t)))
+		return vmAction{}, model.Errorf(model.ErrInvalid, "%s must be an object of parameters, got %s", label, shorten(string(t)))
 	}
 	a := vmAction{Name: name}
 	switch name {
 	case actClone:
 		var p cloneParams
-		if err := decodeParams(name, params, &p); err != nil {
+		if err := decodeParams(label, params, &p); err != nil {
 			return vmAction{}, err
 		}
 		a.Clone = broker.CloneRequest{Names: p.Names, Full: p.Full != nil && *p.Full}
@@ -107,17 +115,17 @@ func parseAction(body []byte) (vmAction, error) {
 			a.Clone.PowerOn = true
 		case "JustCreate", "CreateStopped":
 		default:
-			return vmAction{}, model.Errorf(model.ErrInvalid, "cloneVmInstance: strategy %q is not one of InstantStart, JustCreate, CreateStopped", shorten(p.Strategy))
+			return vmAction{}, model.Errorf(model.ErrInvalid, "%s: strategy %q is not one of InstantStart, JustCreate, CreateStopped", label, shorten(p.Strategy))
 		}
 	case actStart:
 		a.Power = drivers.PowerOn // hostUuid, if given, is the provider's to decide
 	case actStop:
 		var p stopParams
-		if err := decodeParams(name, params, &p); err != nil {
+		if err := decodeParams(label, params, &p); err != nil {
 			return vmAction{}, err
 		}
 		if p.Type != "" && p.Type != "grace" && p.Type != "cold" {
-			return vmAction{}, model.Errorf(model.ErrInvalid, "stopVmInstance: type %q is not grace or cold", shorten(p.Type))
+			return vmAction{}, model.Errorf(model.ErrInvalid, "%s: type %q is not grace or cold", label, shorten(p.Type))
 		}
 		a.Power = drivers.PowerOff
 	case actReboot:
@@ -159,14 +167,7 @@ func (s *Server) vmActions(c *gin.Context) {
 		}
 	}
 	caller, vmid := callerOf(c), strings.ToLower(c.Param("uuid"))
-	var t broker.Task
-	if a.Name == actClone {
-		ctx := broker.WithTaskID(c.Request.Context(), broker.TypeVMClone, jobID)
-		t, err = s.b.SubmitClone(ctx, caller, vmid, a.Clone)
-	} else {
-		ctx := broker.WithTaskID(c.Request.Context(), broker.TypeVMPower, jobID)
-		t, err = s.b.SubmitPower(ctx, caller, vmid, a.Power)
-	}
+	t, err := s.submitVMAction(c.Request.Context(), caller, vmid, a, jobID)
 	if err != nil {
 		fail(c, err)
 		return
@@ -179,4 +180,12 @@ func (s *Server) vmActions(c *gin.Context) {
 		}
 	}
 	c.JSON(http.StatusAccepted, gin.H{"location": s.location(c, t.ID)})
+}
+
+// submitVMAction submits a parsed VM action on vmid as the task jobID ("" for a fresh id).
+func (s *Server) submitVMAction(ctx context.Context, caller broker.Caller, vmid string, a vmAction, jobID string) (broker.Task, error) {
+	if a.Name == actClone {
+		return s.b.SubmitClone(broker.WithTaskID(ctx, broker.TypeVMClone, jobID), caller, vmid, a.Clone)
+	}
+	return s.b.SubmitPower(broker.WithTaskID(ctx, broker.TypeVMPower, jobID), caller, vmid, a.Power)
 }

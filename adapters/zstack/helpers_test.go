@@ -39,13 +39,15 @@ type brokerOpts struct {
 	noWorker bool
 	kvm      []harness.KVMProvider
 	tune     func(*config.Config)
+	// proxied fronts each simulator with a fault proxy (Broker.Proxies), to slow vCenter down.
+	proxied bool
 }
 
 // startBroker starts a harness broker (real redis-server, two govmomi simulators vc1 and vc2)
 // with the ZStack accounts and 127.0.0.1 allowed for webhooks.
 func startBroker(t *testing.T, o brokerOpts) *harness.Broker {
 	t.Helper()
-	return harness.Start(t, harness.Options{Simulators: 2, NoWorker: o.noWorker, KVM: o.kvm, Tune: func(c *config.Config) {
+	return harness.Start(t, harness.Options{Simulators: 2, NoWorker: o.noWorker, KVM: o.kvm, Proxied: o.proxied, Tune: func(c *config.Config) {
 		c.ZStack.Accounts = []config.ZStackAccount{
 			{Name: "admin", PasswordSHA512: config.HashPassword(adminPass)},
 			{Name: "tenant-a", Password: passA, Providers: []string{"vc1"},

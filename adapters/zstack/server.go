@@ -142,6 +142,12 @@ func (s *Server) Register(r gin.IRouter) {
 	a.GET("/vm-instances/:uuid/iso-candidates", s.isoCandidates)
 	a.PUT("/vm-instances/:uuid/actions", s.vmActions)
 	a.GET("/hosts/capacities/cpu-memory", s.cpuMemoryCapacity)
+	a.GET("/task-progresses/:apiId", s.taskProgress) // progress.go
+	a.POST("/longjobs", s.submitLongJob)             // longjobs.go
+	a.GET("/longjobs", s.queryLongJobs)
+	a.GET("/longjobs/:uuid", s.queryLongJobs)
+	a.PUT("/longjobs/:uuid/actions", s.longJobActions)
+	a.DELETE("/longjobs/:uuid", s.deleteLongJob)
 }
 
 const callerKey = "zstack.caller"
