@@ -79,7 +79,8 @@ func status(err error) (int, string) {
 		return http.StatusServiceUnavailable, codeUnimplemented
 	case errors.Is(err, model.ErrTimeout):
 		return http.StatusServiceUnavailable, codeTimeout
-	case errors.Is(err, model.ErrConflict), errors.Is(err, model.ErrUnavailable), errors.Is(err, model.ErrUnauthorized):
+	case errors.Is(err, model.ErrConflict), errors.Is(err, model.ErrUnavailable), errors.Is(err, model.ErrUnauthorized),
+		errors.Is(err, model.ErrCanceled): // a canceled job did not do what it was asked
 		return http.StatusServiceUnavailable, codeOperation
 	default:
 		return http.StatusInternalServerError, codeInternal

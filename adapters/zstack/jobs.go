@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -63,10 +64,10 @@ func (s *Server) job(c *gin.Context) {
 
 // outcome is what a finished job answers: its API's result, or {"error":{...}} and false.
 func (s *Server) outcome(ctx context.Context, caller broker.Caller, t broker.Task) (any, bool) {
-	if t.State == broker.TaskFailed {
+	if t.State == broker.TaskFailed || t.State == broker.TaskCanceled {
 		var err error = t.Err
 		if t.Err == nil {
-			err = errors.New("the job failed for an unknown reason")
+			err = fmt.Errorf("the job ended %s for an unknown reason", t.State)
 		}
 		return errorBody{Error: toErrorCode(err)}, false
 	}

@@ -106,6 +106,10 @@ func TestLongJobs(t *testing.T) {
 	canceled := waitLongJob(t, admin, slow.UUID, param.Canceled, param.Failed, param.Succeeded)
 	t.Logf("a running clone was %s %s after CancelLongJob", canceled.State, time.Since(t0))
 	golden(t, "longjob_canceled_result", []byte(canceled.JobResult))
+	// The clone's own api-job answers the cancellation too, not a decoding error.
+	if r := call(t, b, "GET", "/zstack/v1/api-jobs/"+slow.UUID, login(t, b, "admin", adminPass), nil); r.Code != http.StatusServiceUnavailable || !strings.Contains(string(r.Body), "task canceled by") {
+		t.Errorf("api-job of the canceled clone: %d %s", r.Code, r.Body)
+	}
 	b.Proxies[0].SetDelay(0)
 	// asynq retries a canceled run: the retry must record the cancellation, not clone again.
 	for end := time.Now().Add(time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
