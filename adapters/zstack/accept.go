@@ -24,17 +24,10 @@ const apiTypePrefix = "zstack:"
 // input before it changes anything. request is what the call asked (it makes a repeated
 // X-Job-UUID with another request an error).
 func (s *Server) accept(c *gin.Context, api string, request any, op func(ctx context.Context) (any, error)) {
-	jobID, err := jobUUID(c.GetHeader("X-Job-UUID"))
+	call, err := s.asyncHeaders(c)
 	if err != nil {
 		fail(c, err)
 		return
-	}
-	var hook string
-	if h := c.GetHeader("X-Web-Hook"); h != "" {
-		if hook, err = s.webHook(h); err != nil {
-			fail(c, err)
-			return
-		}
 	}
 	args, err := json.Marshal(struct {
 		Path    string `json:"path"`
@@ -45,20 +38,41 @@ func (s *Server) accept(c *gin.Context, api string, request any, op func(ctx con
 		return
 	}
 	spec := broker.TaskSpec{Type: apiTypePrefix + api, Args: args}
-	ctx := broker.WithTaskID(c.Request.Context(), spec.Type, jobID)
+	ctx := broker.WithTaskID(c.Request.Context(), spec.Type, call.jobID)
 	t, err := s.b.RunNow(ctx, callerOf(c), spec, op)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	if hook != "" {
-		// The job is already done: Register looks at it once at once and delivers it.
-		if err := s.o.Hooks.Register(c.Request.Context(), t.ID, hook); err != nil {
-			fail(c, fmt.Errorf("job %s was accepted but its X-Web-Hook could not be recorded: %w", t.ID, err))
+	s.accepted(c, call, t.ID) // the job is already done: the hook's registration delivers it
+}
+
+// asyncCall is what the headers of an asynchronous call ask: the job's id (X-Job-UUID; ""
+// for a fresh one) and where its result goes (X-Web-Hook; "" for nowhere).
+type asyncCall struct{ jobID, hook string }
+
+func (s *Server) asyncHeaders(c *gin.Context) (asyncCall, error) {
+	var call asyncCall
+	var err error
+	if call.jobID, err = jobUUID(c.GetHeader("X-Job-UUID")); err != nil {
+		return call, err
+	}
+	if h := c.GetHeader("X-Web-Hook"); h != "" {
+		call.hook, err = s.webHook(h)
+	}
+	return call, err
+}
+
+// accepted records the call's hook for job id and answers 202 with the job's location. It runs
+// after the submit: a refused call must not replace the hook of the job it collided with.
+func (s *Server) accepted(c *gin.Context, call asyncCall, id string) {
+	if call.hook != "" {
+		if err := s.o.Hooks.Register(c.Request.Context(), id, call.hook); err != nil {
+			fail(c, fmt.Errorf("job %s was accepted but its X-Web-Hook could not be recorded: %w", id, err))
 			return
 		}
 	}
-	c.JSON(http.StatusAccepted, gin.H{"location": s.location(c, t.ID)})
+	c.JSON(http.StatusAccepted, gin.H{"location": s.location(c, id)})
 }
 
 // isAPIJob reports whether a task is an accept job, whose result is its answer verbatim.

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"maps"
-	"net/http"
 	"slices"
 	"strings"
 
@@ -154,32 +152,18 @@ func (s *Server) vmActions(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	jobID, err := jobUUID(c.GetHeader("X-Job-UUID"))
+	call, err := s.asyncHeaders(c)
 	if err != nil {
 		fail(c, err)
 		return
-	}
-	var hook string
-	if h := c.GetHeader("X-Web-Hook"); h != "" {
-		if hook, err = s.webHook(h); err != nil {
-			fail(c, err)
-			return
-		}
 	}
 	caller, vmid := callerOf(c), strings.ToLower(c.Param("uuid"))
-	t, err := s.submitVMAction(c.Request.Context(), caller, vmid, a, jobID)
+	t, err := s.submitVMAction(c.Request.Context(), caller, vmid, a, call.jobID)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	if hook != "" {
-		// After the submit: a refused call must not replace the hook of the job it collided with.
-		if err := s.o.Hooks.Register(c.Request.Context(), t.ID, hook); err != nil {
-			fail(c, fmt.Errorf("job %s was accepted but its X-Web-Hook could not be recorded: %w", t.ID, err))
-			return
-		}
-	}
-	c.JSON(http.StatusAccepted, gin.H{"location": s.location(c, t.ID)})
+	s.accepted(c, call, t.ID)
 }
 
 // submitVMAction submits a parsed VM action on vmid as the task jobID ("" for a fresh id).
