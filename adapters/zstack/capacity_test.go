@@ -79,6 +79,9 @@ func TestCpuMemoryCapacity(t *testing.T) {
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("capacity (-want +got):\n%s", diff)
 			}
+			if tc.name == "all" {
+				golden(t, "capacity_all", r.Body)
+			}
 		})
 	}
 
@@ -115,5 +118,32 @@ func TestCpuMemoryCapacityErrors(t *testing.T) {
 				golden(t, tc.golden, r.Body)
 			}
 		})
+	}
+}
+
+// A provider whose hosts cannot be listed is named, not summed as zero; with every provider
+// down the answer is the error.
+func TestCpuMemoryCapacityProviderDown(t *testing.T) {
+	b := startBroker(t, brokerOpts{proxied: true})
+	admin := login(t, b, "admin", adminPass)
+	vc1 := govctest.HostCapacity(t, b.Sims[0].URL().String())
+	b.Proxies[1].SetDown(true)
+	var got struct {
+		capacityReply
+		FailedProviders []struct {
+			Provider string `json:"provider"`
+			Error    struct {
+				Code string `json:"code"`
+			} `json:"error"`
+		} `json:"failedProviders"`
+	}
+	r := call(t, b, "GET", "/zstack/v1/hosts/capacities/cpu-memory?all=true", admin, nil)
+	r.json(t, &got)
+	if r.Code != http.StatusOK || got.TotalCPU != vc1.CPUs || len(got.FailedProviders) != 1 || got.FailedProviders[0].Provider != "vc2" || got.FailedProviders[0].Error.Code != "SYS.1006" {
+		t.Errorf("vc2 down: %d %s; want vc1's %d cores and vc2 under failedProviders", r.Code, r.Body, vc1.CPUs)
+	}
+	b.Proxies[0].SetDown(true)
+	if r := call(t, b, "GET", "/zstack/v1/hosts/capacities/cpu-memory?all=true", admin, nil); r.Code != http.StatusServiceUnavailable {
+		t.Errorf("every provider down: %d %s, want 503", r.Code, r.Body)
 	}
 }
