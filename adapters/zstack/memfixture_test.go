@@ -97,7 +97,9 @@ var memProviders = []model.Provider{
 	{Name: "kvm1", Driver: "kvm", Region: "r2"},
 }
 
-func newMemBroker(t testing.TB, vms []model.VM, stale map[string]string) *memBroker {
+// newMemBroker serves vms; tune may add to the dialect's options (a tag store) once the
+// broker exists.
+func newMemBroker(t testing.TB, vms []model.VM, stale map[string]string, tune ...func(*broker.Broker, *zstack.Options)) *memBroker {
 	t.Helper()
 	ix := inventory.NewIndex()
 	for i := range vms {
@@ -109,13 +111,17 @@ func newMemBroker(t testing.TB, vms []model.VM, stale map[string]string) *memBro
 		names = append(names, p.Name)
 	}
 	b := broker.New(broker.Options{Tasks: noTasks{}, Providers: broker.NewProviders(memProviders), Index: ix, Inventory: syncedStore{names, stale}})
-	srv := zstack.New(b, zstack.Options{
+	opts := zstack.Options{
 		Sessions: &memSessions{m: map[string][]byte{}}, MaxBody: 1 << 20, Location: time.UTC,
 		Accounts: []zstack.Account{
 			{Name: "admin", PasswordSHA512: config.HashPassword(adminPass)},
 			{Name: "kvm-only", PasswordSHA512: config.HashPassword(passA), Providers: []string{"kvm1"}},
 		},
-	})
+	}
+	for _, f := range tune {
+		f(b, &opts)
+	}
+	srv := zstack.New(b, opts)
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	srv.Register(r)
