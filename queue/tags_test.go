@@ -123,3 +123,24 @@ func TestTagsRedisDown(t *testing.T) {
 		t.Errorf("Get: %v, want ErrUnavailable", err)
 	}
 }
+
+// BenchmarkTagsAll: what a query's tag condition reads, by the number of stored tags.
+func BenchmarkTagsAll(b *testing.B) {
+	for _, n := range []int{100, 1000, 10000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			store := queue.NewTags(redistest.Start(b).Client(b))
+			ctx := context.Background()
+			for i := range n {
+				if err := store.Create(ctx, tag(queue.NewTaskID(), queue.NewTaskID(), fmt.Sprintf("t-%d", i), broker.TagUser)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for b.Loop() {
+				all, err := store.All(ctx)
+				if err != nil || len(all) != n {
+					b.Fatalf("%d tags, %v", len(all), err)
+				}
+			}
+		})
+	}
+}
