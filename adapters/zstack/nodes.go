@@ -39,8 +39,9 @@ var nodeActionNames = []string{actGetCurrentTime, actGetVersion}
 // anonymous is the caller of the APIs ZStack serves without a session (GetVersion,
 // GetCurrentTime: the manual's curl sends no Authorization). It sees no provider; its jobs
 // are readable by any request without a session, which is harmless since they hold only the
-// version and the clock, and their uuids are random.
-var anonymous = broker.Caller{Name: "zstack:<no session>", Providers: []string{}}
+// version and the clock, and their uuids are random. Its name is outside the "zstack:<account>"
+// names sessions give, so no account's job (an account may be called anything) is ever its.
+var anonymous = broker.Caller{Name: "zstack-anonymous", Providers: []string{}}
 
 // optionalAuth authenticates a request that carries a session and lets one without any
 // through as the anonymous caller.
