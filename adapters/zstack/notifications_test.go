@@ -193,3 +193,23 @@ func maskNotification(t *testing.T, b *harness.Broker, session string, n notific
 	out, _ := json.Marshal(body)
 	return out
 }
+
+// The acceptance case as the issue words it: the simulated vCenter itself stops (its server
+// closes, no proxy in between) and a ProviderDisconnected notification names it.
+func TestNotificationWhenASimulatedVCenterStops(t *testing.T) {
+	b := harness.Start(t, harness.Options{Simulators: 1, Tune: func(c *config.Config) {
+		c.ZStack.Accounts = []config.ZStackAccount{{Name: "admin", PasswordSHA512: config.HashPassword(adminPass)}}
+		for i := range c.Providers {
+			c.Providers[i].Options = map[string]string{"watch_max_wait": "1s"}
+			c.Providers[i].Timeout = config.Duration(2 * time.Second)
+		}
+		c.Inventory.ScheduleInterval = config.Duration(200 * time.Millisecond)
+	}})
+	admin := login(t, b, "admin", adminPass)
+	uuidOf(t, b, 0, "DC0_H0_VM0") // the provider is synced
+	b.Sims[0].Close()
+	n := waitNotification(t, b, admin, "ProviderDisconnected")
+	if n.Type != "Warning" || !strings.Contains(n.Arguments, `"vc1"`) || !strings.Contains(n.Arguments, "connection refused") || n.Status != "Unread" {
+		t.Errorf("notification of a stopped vCenter: %+v", n)
+	}
+}
