@@ -4,9 +4,9 @@ import (
 	"cmp"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 
+	"cloudbroker/broker/inventory"
 	"cloudbroker/broker/model"
 )
 
@@ -31,30 +31,6 @@ func fieldPaths(t reflect.Type, prefix string) []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// flatten collects a JSON value's leaves by path; a list contributes every element's.
-func flatten(out map[string][]string, path string, v any) {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			p := k
-			if path != "" {
-				p = path + "." + k
-			}
-			flatten(out, p, e)
-		}
-	case []any:
-		for _, e := range x {
-			flatten(out, path, e)
-		}
-	case string:
-		out[path] = append(out[path], x)
-	case bool:
-		out[path] = append(out[path], strconv.FormatBool(x))
-	case float64:
-		out[path] = append(out[path], strconv.FormatFloat(x, 'f', -1, 64))
-	}
 }
 
 // filterItems applies a query's conditions and order to a small rendered list, with the same
@@ -89,7 +65,7 @@ func filterItems(items []map[string]any, q listQuery, paths []string, resource s
 	var rows []row
 	for _, m := range items {
 		vals := map[string][]string{}
-		flatten(vals, "", m)
+		inventory.Leaves(m, func(path, text string) { vals[path] = append(vals[path], text) })
 		if id, ok := m["uuid"].(string); ok {
 			for field, typ := range tagFields {
 				vals[field] = tags[typ][id]

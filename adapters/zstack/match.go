@@ -2,7 +2,6 @@ package zstack
 
 import (
 	"cmp"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,7 +33,7 @@ func compileMatch(c cond) matcher {
 		}
 		return m
 	case inventory.OpLike, inventory.OpNotLike:
-		re := likeRegexp(c.Value)
+		re := inventory.LikePattern(c.Value)
 		m := anyOf(re.MatchString)
 		if c.Op == inventory.OpNotLike {
 			return not(m)
@@ -99,22 +98,4 @@ func compareValues(a, b string) int {
 		return 1
 	}
 	return strings.Compare(a, b)
-}
-
-// likeRegexp turns a SQL LIKE pattern (% any run, _ one character) into an anchored regexp.
-func likeRegexp(p string) *regexp.Regexp {
-	var b strings.Builder
-	b.WriteString("^")
-	for _, r := range p {
-		switch r {
-		case '%':
-			b.WriteString(".*")
-		case '_':
-			b.WriteString(".")
-		default:
-			b.WriteString(regexp.QuoteMeta(string(r)))
-		}
-	}
-	b.WriteString("$")
-	return regexp.MustCompile(b.String())
 }

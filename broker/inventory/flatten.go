@@ -53,7 +53,7 @@ func flatten(vm *model.VM) fields {
 	var v any
 	json.Unmarshal(b, &v)
 	out := fields{}
-	walk(out, "", v)
+	Leaves(v, func(path, text string) { out[path] = append(out[path], newValue(text)) })
 	// createdAt is RFC 3339 in JSON; make it comparable as unix milliseconds.
 	if !vm.CreatedAt.IsZero() {
 		out["createdAt"] = []value{newValue(strconv.FormatInt(vm.CreatedAt.UnixMilli(), 10))}
@@ -61,7 +61,12 @@ func flatten(vm *model.VM) fields {
 	return out
 }
 
-func walk(out fields, path string, v any) {
+// Leaves calls fn with the path and text of every leaf of a decoded JSON value (maps by key,
+// dotted; a list contributes every element's under its own path; numbers as plain decimals):
+// how the index sees a VM, and how a dialect filtering a small list sees its items.
+func Leaves(v any, fn func(path, text string)) { leaves("", v, fn) }
+
+func leaves(path string, v any, fn func(path, text string)) {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, e := range x {
@@ -69,17 +74,17 @@ func walk(out fields, path string, v any) {
 			if path != "" {
 				p = path + "." + k
 			}
-			walk(out, p, e)
+			leaves(p, e, fn)
 		}
 	case []any:
 		for _, e := range x {
-			walk(out, path, e)
+			leaves(path, e, fn)
 		}
 	case string:
-		out[path] = append(out[path], newValue(x))
+		fn(path, x)
 	case bool:
-		out[path] = append(out[path], newValue(strconv.FormatBool(x)))
+		fn(path, strconv.FormatBool(x))
 	case float64:
-		out[path] = append(out[path], newValue(strconv.FormatFloat(x, 'f', -1, 64)))
+		fn(path, strconv.FormatFloat(x, 'f', -1, 64))
 	}
 }

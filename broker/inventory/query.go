@@ -99,7 +99,7 @@ func compile(c Condition, field func(string) int) (matcher, error) {
 		if err := need(1); err != nil {
 			return nil, err
 		}
-		re := likePattern(c.Values[0])
+		re := LikePattern(c.Values[0])
 		like := anyOf(func(v value) bool { return re.MatchString(v.s) })
 		if c.Op == OpLike {
 			return like, nil
@@ -154,8 +154,8 @@ func compare(a, b value) int {
 	return strings.Compare(a.s, b.s)
 }
 
-// likePattern turns a SQL LIKE pattern (% any run, _ one character) into an anchored regexp.
-func likePattern(p string) *regexp.Regexp {
+// LikePattern turns a SQL LIKE pattern (% any run, _ one character) into an anchored regexp.
+func LikePattern(p string) *regexp.Regexp {
 	var b strings.Builder
 	b.WriteString("^")
 	for _, r := range p {
