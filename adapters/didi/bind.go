@@ -3,9 +3,9 @@ package didi
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 
+	"cloudbroker/adapters"
 	"cloudbroker/broker/model"
 )
 
@@ -38,20 +38,12 @@ func decode(body []byte, v any) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("malformed JSON body: %s: %w", describeJSONError(err), errBadCall)
+		return fmt.Errorf("malformed JSON body: %s: %w", adapters.DescribeJSONError(err), errBadCall)
 	}
 	if dec.More() {
 		return fmt.Errorf("malformed JSON body: trailing data after the object: %w", errBadCall)
 	}
 	return nil
-}
-
-func describeJSONError(err error) string {
-	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &typeErr) {
-		return fmt.Sprintf("field %q must be %s, got %s", typeErr.Field, typeErr.Type, typeErr.Value)
-	}
-	return err.Error()
 }
 
 // validate reports the first problem, in the words of the request's fields.

@@ -2,11 +2,10 @@ package vcproxy
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
+	"cloudbroker/adapters"
 	"cloudbroker/broker/model"
 )
 
@@ -56,22 +55,7 @@ func decode(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(v); err != nil {
-		return model.Errorf(model.ErrInvalid, "malformed JSON body: %v", describeJSONError(err))
-	}
-	if dec.More() {
-		return model.Errorf(model.ErrInvalid, "malformed JSON body: trailing data after the object")
-	}
-	return nil
-}
-
-func describeJSONError(err error) string {
-	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &typeErr) {
-		return fmt.Sprintf("field %q must be %s, got %s", typeErr.Field, typeErr.Type, typeErr.Value)
-	}
-	return err.Error()
+	return adapters.DecodeJSON(body, v)
 }
 
 const maxIDLen = 32 // the sample's maximum length for vmid and clientid

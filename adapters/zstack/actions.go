@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"cloudbroker/adapters"
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
 	"cloudbroker/drivers"
@@ -134,7 +135,7 @@ func parseActionParams(label, name string, params json.RawMessage) (vmAction, er
 
 func decodeParams(action string, raw json.RawMessage, v any) error {
 	if err := json.Unmarshal(raw, v); err != nil {
-		return model.Errorf(model.ErrInvalid, "%s: %s", action, describeJSONError(err))
+		return model.Errorf(model.ErrInvalid, "%s: %s", action, adapters.DescribeJSONError(err))
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"cloudbroker/adapters"
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
 )
@@ -135,7 +136,7 @@ func parseSubmitLongJob(body []byte) (longJobRequest, error) {
 	}
 	var p submitLongJobParams
 	if err := json.Unmarshal(top["params"], &p); err != nil {
-		return longJobRequest{}, model.Errorf(model.ErrInvalid, "params: %s", describeJSONError(err))
+		return longJobRequest{}, model.Errorf(model.ErrInvalid, "params: %s", adapters.DescribeJSONError(err))
 	}
 	// A fully qualified message name (org.zstack.header.vm.APIStartVmInstanceMsg) is the same job.
 	name := p.JobName[strings.LastIndex(p.JobName, ".")+1:]
@@ -152,7 +153,7 @@ func parseSubmitLongJob(body []byte) (longJobRequest, error) {
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(data, &fields); err != nil {
-		return longJobRequest{}, model.Errorf(model.ErrInvalid, "jobData must hold a JSON object: %s", describeJSONError(err))
+		return longJobRequest{}, model.Errorf(model.ErrInvalid, "jobData must hold a JSON object: %s", adapters.DescribeJSONError(err))
 	}
 	var vmid string
 	if raw, ok := fields[kind.vmField]; !ok || json.Unmarshal(raw, &vmid) != nil || strings.TrimSpace(vmid) == "" {

@@ -1,7 +1,6 @@
 package zstack
 
 import (
-	"bytes"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -13,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"cloudbroker/adapters"
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
 )
@@ -62,24 +62,7 @@ func userUUID(account, user string) string { return nameUUID("user", account, us
 func newUUID() string { return strings.ReplaceAll(uuid.NewString(), "-", "") }
 
 // decodeJSON parses a body into v; an error wraps model.ErrInvalid.
-func decodeJSON(body []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(v); err != nil {
-		return model.Errorf(model.ErrInvalid, "malformed JSON body: %v", describeJSONError(err))
-	}
-	if dec.More() {
-		return model.Errorf(model.ErrInvalid, "malformed JSON body: trailing data after the object")
-	}
-	return nil
-}
-
-func describeJSONError(err error) string {
-	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &typeErr) {
-		return fmt.Sprintf("field %q must be %s, got %s", typeErr.Field, typeErr.Type, typeErr.Value)
-	}
-	return err.Error()
-}
+func decodeJSON(body []byte, v any) error { return adapters.DecodeJSON(body, v) }
 
 // passwordMatches compares sha512 hex digests in constant time.
 func passwordMatches(want, got string) bool {

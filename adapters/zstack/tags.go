@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"cloudbroker/adapters"
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
 )
@@ -96,7 +97,7 @@ func parseCreateTag(body []byte, typ broker.TagType) (broker.TagSpec, error) {
 	}
 	var p createTagParams
 	if err := json.Unmarshal(raw, &p); err != nil {
-		return broker.TagSpec{}, model.Errorf(model.ErrInvalid, "params: %s", describeJSONError(err))
+		return broker.TagSpec{}, model.Errorf(model.ErrInvalid, "params: %s", adapters.DescribeJSONError(err))
 	}
 	res, ok := tagResources[p.ResourceType]
 	switch {
@@ -228,7 +229,7 @@ func (s *Server) systemTagActions(c *gin.Context) {
 		Tag string `json:"tag"`
 	}
 	if err := json.Unmarshal(raw, &p); err != nil {
-		fail(c, model.Errorf(model.ErrInvalid, "updateSystemTag: %s", describeJSONError(err)))
+		fail(c, model.Errorf(model.ErrInvalid, "updateSystemTag: %s", adapters.DescribeJSONError(err)))
 		return
 	}
 	id := c.Param("uuid")
@@ -283,7 +284,7 @@ func (s *Server) deleteTag(c *gin.Context) {
 			}
 		}
 		if err := json.Unmarshal(body, &p); err != nil {
-			fail(c, model.Errorf(model.ErrInvalid, "deleteMode: %s", describeJSONError(err)))
+			fail(c, model.Errorf(model.ErrInvalid, "deleteMode: %s", adapters.DescribeJSONError(err)))
 			return
 		}
 		if p.DeleteMode != "" {
