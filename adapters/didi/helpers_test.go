@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -94,43 +93,8 @@ func (r response) list(t *testing.T) listData {
 // value is sent as JSON, a string or []byte as is.
 func call(t *testing.T, b *harness.Broker, method, path, token string, body any, header ...string) response {
 	t.Helper()
-	var r io.Reader
-	switch v := body.(type) {
-	case nil:
-	case string:
-		r = bytes.NewReader([]byte(v))
-	case []byte:
-		r = bytes.NewReader(v)
-	default:
-		buf, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = bytes.NewReader(buf)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, b.URL+path, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{resp.StatusCode, resp.Header, out}
+	code, h, out := b.Request(t, method, path, body, append(harness.Bearer(token), header...)...)
+	return response{code, h, out}
 }
 
 func list(t *testing.T, b *harness.Broker, body any) listData {

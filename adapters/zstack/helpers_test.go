@@ -1,13 +1,10 @@
 package zstack_test
 
 import (
-	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"flag"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -93,38 +90,15 @@ func (r response) json(t testing.TB, v any) {
 	}
 }
 
-// call sends a raw request; session "" sends no Authorization.
+// call sends a raw request (see harness.Broker.Request); session "" sends no Authorization.
 func call(t *testing.T, b *harness.Broker, method, path, session string, body any, headers ...string) response {
 	t.Helper()
-	var r io.Reader
-	switch v := body.(type) {
-	case nil:
-	case string:
-		r = bytes.NewReader([]byte(v))
-	default:
-		buf, _ := json.Marshal(v)
-		r = bytes.NewReader(buf)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, b.URL+path, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
+	var auth []string
 	if session != "" {
-		req.Header.Set("Authorization", "OAuth "+session)
+		auth = []string{"Authorization", "OAuth " + session}
 	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return response{Code: resp.StatusCode, Header: resp.Header, Body: out}
+	code, h, out := b.Request(t, method, path, body, append(auth, headers...)...)
+	return response{Code: code, Header: h, Body: out}
 }
 
 // login logs in over raw HTTP and returns the session uuid.

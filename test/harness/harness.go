@@ -153,6 +153,26 @@ func (b *Broker) Post(t testing.TB, path, token string, body any) (int, []byte) 
 // Do sends a request with a bearer token (none if token is "").
 func (b *Broker) Do(t testing.TB, method, path, token string, body any) (int, []byte) {
 	t.Helper()
+	code, _, out := b.Request(t, method, path, body, Bearer(token)...)
+	return code, out
+}
+
+// Bearer is the header pair that authorizes a request with token, for Request; none if token
+// is "".
+func Bearer(token string) []string {
+	if token == "" {
+		return nil
+	}
+	return []string{"Authorization", "Bearer " + token}
+}
+
+// Request sends a request to the broker and returns the answer's status, header and whole body.
+// A nil body sends none, a string or []byte is sent as is, any other value as its JSON. The
+// request says Content-Type: application/json, then sets header's name/value pairs in order (a
+// pair can replace that Content-Type; an odd last name is ignored). It gives up after a minute,
+// and fails the test if the request cannot be built, sent or its answer read.
+func (b *Broker) Request(t testing.TB, method, path string, body any, header ...string) (int, http.Header, []byte) {
+	t.Helper()
 	var r io.Reader
 	switch v := body.(type) {
 	case nil:
@@ -174,8 +194,8 @@ func (b *Broker) Do(t testing.TB, method, path, token string, body any) (int, []
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -186,5 +206,5 @@ func (b *Broker) Do(t testing.TB, method, path, token string, body any) (int, []
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp.StatusCode, out
+	return resp.StatusCode, resp.Header, out
 }
