@@ -4,10 +4,7 @@ package test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -99,26 +96,6 @@ func resolvable(t *testing.T, b *harness.Broker, vm model.VM) {
 	}
 }
 
-// govcPower asks govc, an independent client, for a VM's power state on a simulator.
-func govcPower(t *testing.T, url, vm string) string {
-	t.Helper()
-	cmd := exec.Command(govctest.Path(t), "vm.info", "-json", vm)
-	cmd.Env = append(os.Environ(), "GOVC_URL="+url, "GOVC_INSECURE=1")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("govc vm.info %s: %v", vm, err)
-	}
-	var info struct {
-		VirtualMachines []struct {
-			Runtime struct{ PowerState string } `json:"runtime"`
-		} `json:"virtualMachines"`
-	}
-	if err := json.Unmarshal(out, &info); err != nil || len(info.VirtualMachines) != 1 {
-		t.Fatalf("govc vm.info %s: %v\n%s", vm, err, out)
-	}
-	return info.VirtualMachines[0].Runtime.PowerState
-}
-
 // Clone two names of which one is taken, then drive the new VM's power through the broker,
 // with govc as the independent witness.
 func TestCloneAndPowerOnSimulator(t *testing.T) {
@@ -146,7 +123,7 @@ func TestCloneAndPowerOnSimulator(t *testing.T) {
 	if native, err := b.Sims[0].VMID(ctx(t), "cb-clone-1"); err != nil || native != vm.NativeID {
 		t.Errorf("simulator has cb-clone-1 as %q (%v), result says %q", native, err, vm.NativeID)
 	}
-	if got := govcPower(t, url, "cb-clone-1"); got != "poweredOff" {
+	if got := govctest.PowerState(t, url, "cb-clone-1"); got != "poweredOff" {
 		t.Errorf("govc: cb-clone-1 is %s, want poweredOff", got)
 	}
 
@@ -170,14 +147,14 @@ func TestCloneAndPowerOnSimulator(t *testing.T) {
 		if r := power(t, br, vm.ID, step.op); r.PowerState != step.want {
 			t.Errorf("%s: result says %s, want %s", step.op, r.PowerState, step.want)
 		}
-		if got := govcPower(t, url, "cb-clone-1"); got != string(step.want) {
+		if got := govctest.PowerState(t, url, "cb-clone-1"); got != string(step.want) {
 			t.Errorf("after %s govc says %s, want %s", step.op, got, step.want)
 		}
 	}
 
 	// A clone started on creation.
 	on := clone(t, br, src, broker.CloneRequest{Names: []string{"cb-clone-on"}, PowerOn: true})
-	if c := on.Clones[0]; c.VM == nil || c.VM.PowerState != model.PoweredOn || govcPower(t, url, "cb-clone-on") != "poweredOn" {
+	if c := on.Clones[0]; c.VM == nil || c.VM.PowerState != model.PoweredOn || govctest.PowerState(t, url, "cb-clone-on") != "poweredOn" {
 		t.Errorf("PowerOn clone = %+v, want it running", c)
 	}
 

@@ -1,10 +1,7 @@
 package zstack_test
 
 import (
-	"encoding/json"
 	"net/url"
-	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -157,7 +154,7 @@ func TestSDKCloneAndPower(t *testing.T) {
 		}
 	}
 	clone := res.Inventories[0].Inventory.UUID
-	if got := govcPower(t, b.Sims[0].URL().String(), "sdk-clone-1"); got != "poweredOff" {
+	if got := govctest.PowerState(t, b.Sims[0].URL().String(), "sdk-clone-1"); got != "poweredOff" {
 		t.Errorf("govc: clone is %s, want poweredOff (JustCreate)", got)
 	}
 
@@ -166,14 +163,14 @@ func TestSDKCloneAndPower(t *testing.T) {
 	if err != nil || vm.State != "Running" || vm.UUID != clone {
 		t.Fatalf("StartVmInstance(clone) = %+v, %v", vm, err)
 	}
-	if got := govcPower(t, b.Sims[0].URL().String(), "sdk-clone-1"); got != "poweredOn" {
+	if got := govctest.PowerState(t, b.Sims[0].URL().String(), "sdk-clone-1"); got != "poweredOn" {
 		t.Errorf("govc: clone is %s after start, want poweredOn", got)
 	}
 	vm, err = cli.StopVmInstance(clone, param.StopVmInstanceParam{StopVmInstance: param.StopVmInstanceDetailParam{Type: param.Cold}})
 	if err != nil || vm.State != "Stopped" {
 		t.Fatalf("StopVmInstance = %+v, %v", vm, err)
 	}
-	if got := govcPower(t, b.Sims[0].URL().String(), "sdk-clone-1"); got != "poweredOff" {
+	if got := govctest.PowerState(t, b.Sims[0].URL().String(), "sdk-clone-1"); got != "poweredOff" {
 		t.Errorf("govc: clone is %s after stop, want poweredOff", got)
 	}
 	if vm, err = cli.RebootVmInstance(src); err != nil || vm.State != "Running" {
@@ -201,24 +198,4 @@ func sdkUser(t *testing.T, b *harness.Broker, account, user, password string) *c
 	}
 	t.Cleanup(func() { cli.Logout() })
 	return cli
-}
-
-// govcPower asks govc for a VM's power state on a simulator.
-func govcPower(t *testing.T, url, vm string) string {
-	t.Helper()
-	cmd := exec.Command(govctest.Path(t), "vm.info", "-json", vm)
-	cmd.Env = append(os.Environ(), "GOVC_URL="+url, "GOVC_INSECURE=1")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("govc vm.info %s: %v", vm, err)
-	}
-	var info struct {
-		VirtualMachines []struct {
-			Runtime struct{ PowerState string } `json:"runtime"`
-		} `json:"virtualMachines"`
-	}
-	if err := json.Unmarshal(out, &info); err != nil || len(info.VirtualMachines) != 1 {
-		t.Fatalf("govc vm.info %s: %v\n%s", vm, err, out)
-	}
-	return info.VirtualMachines[0].Runtime.PowerState
 }

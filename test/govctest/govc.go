@@ -76,3 +76,24 @@ func Disks(t testing.TB, url, vm string) []Disk {
 	}
 	return res.Devices
 }
+
+// PowerState returns the power state govc reports for the VM named vm on the vCenter at url:
+// poweredOn, poweredOff or suspended. It fails the test unless govc finds exactly one such VM.
+func PowerState(t testing.TB, url, vm string) string {
+	t.Helper()
+	cmd := exec.Command(Path(t), "vm.info", "-json", vm)
+	cmd.Env = append(os.Environ(), "GOVC_URL="+url, "GOVC_INSECURE=1")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("govc vm.info %s: %v", vm, err)
+	}
+	var info struct {
+		VirtualMachines []struct {
+			Runtime struct{ PowerState string } `json:"runtime"`
+		} `json:"virtualMachines"`
+	}
+	if err := json.Unmarshal(out, &info); err != nil || len(info.VirtualMachines) != 1 {
+		t.Fatalf("govc vm.info %s: %v\n%s", vm, err, out)
+	}
+	return info.VirtualMachines[0].Runtime.PowerState
+}
