@@ -13,6 +13,7 @@ import (
 
 	"cloudbroker/broker/model"
 	"cloudbroker/drivers"
+	"cloudbroker/drivers/drivertest"
 	"cloudbroker/drivers/kvm"
 	"cloudbroker/drivers/kvm/kvmtest"
 )
@@ -21,95 +22,11 @@ import (
 // re-list tests use a 200ms interval, so this only guards against hangs.
 const eventBound = 15 * time.Second
 
-// watchRec runs Watch in a goroutine and records what it emits.
-type watchRec struct {
-	mu      sync.Mutex
-	events  []drivers.VMEvent
-	more    chan struct{}
-	cancel  context.CancelFunc
-	stopped chan struct{}
-	err     error // Watch's result, once stopped is closed
-}
-
-func startWatch(t *testing.T, w drivers.Watcher) *watchRec {
+// startWatch records what w.Watch emits (see drivertest.Recorder), waiting up to eventBound
+// for each event.
+func startWatch(t *testing.T, w drivers.Watcher) *drivertest.Recorder {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &watchRec{more: make(chan struct{}, 1), cancel: cancel, stopped: make(chan struct{})}
-	go func() {
-		defer close(r.stopped)
-		r.err = w.Watch(ctx, func(ev drivers.VMEvent) error {
-			r.mu.Lock()
-			r.events = append(r.events, ev)
-			r.mu.Unlock()
-			select {
-			case r.more <- struct{}{}:
-			default:
-			}
-			return nil
-		})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-r.stopped:
-		case <-time.After(10 * time.Second):
-			t.Error("Watch did not return within 10s of cancel")
-		}
-	})
-	return r
-}
-
-// next returns the first event at index >= from that matches, failing the test after
-// eventBound or if Watch returns first.
-func (r *watchRec) next(t *testing.T, from int, what string, match func(drivers.VMEvent) bool) (drivers.VMEvent, int) {
-	t.Helper()
-	deadline := time.After(eventBound)
-	for {
-		r.mu.Lock()
-		for i := from; i < len(r.events); i++ {
-			if match(r.events[i]) {
-				ev := r.events[i]
-				r.mu.Unlock()
-				return ev, i
-			}
-		}
-		from = len(r.events)
-		r.mu.Unlock()
-		select {
-		case <-r.more:
-		case <-r.stopped:
-			t.Fatalf("Watch returned before %s: %v", what, r.err)
-		case <-deadline:
-			t.Fatalf("no %s within %v", what, eventBound)
-		}
-	}
-}
-
-// synced waits for the next VMSynced at or after from; it returns the events from from up to
-// it and its index.
-func (r *watchRec) synced(t *testing.T, from int) ([]drivers.VMEvent, int) {
-	t.Helper()
-	_, i := r.next(t, from, "VMSynced", func(ev drivers.VMEvent) bool { return ev.Kind == drivers.VMSynced })
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]drivers.VMEvent(nil), r.events[from:i]...), i
-}
-
-func (r *watchRec) wait(t *testing.T, bound time.Duration) error {
-	t.Helper()
-	select {
-	case <-r.stopped:
-		return r.err
-	case <-time.After(bound):
-		t.Fatalf("Watch still running after %v", bound)
-		return nil
-	}
-}
-
-func (r *watchRec) since(from int) []drivers.VMEvent {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]drivers.VMEvent(nil), r.events[from:]...)
+	return drivertest.StartWatch(t, w, eventBound)
 }
 
 func upsertOf(id string, ok func(model.VM) bool) func(drivers.VMEvent) bool {
@@ -169,7 +86,7 @@ func TestWatchNodeEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := startWatch(t, c)
-	load, from := r.synced(t, 0)
+	load, from := r.Synced(t, 0)
 	if diff := cmp.Diff(want, loaded(t, load)); diff != "" {
 		t.Errorf("first load differs from ListVMs (-ListVMs +Watch):\n%s", diff)
 	}
@@ -202,15 +119,15 @@ func TestWatchNodeEvents(t *testing.T) {
 				t.Fatalf("%s: %v", s.what, err)
 			}
 		}
-		_, from = r.next(t, from, s.what, s.match)
+		_, from = r.Next(t, from, s.what, s.match)
 		from++
 	}
-	for _, ev := range r.since(0) {
+	for _, ev := range r.Since(0) {
 		if ev.Kind == drivers.VMSynced && (ev.NativeID != "" || ev.VM.NativeID != "") {
 			t.Errorf("VMSynced carries data: %+v", ev)
 		}
 	}
-	if n := countKind(r.since(0), drivers.VMSynced); n != 1 {
+	if n := countKind(r.Since(0), drivers.VMSynced); n != 1 {
 		t.Errorf("%d VMSynced with re-lists off, want the first load's 1", n)
 	}
 }
@@ -236,7 +153,7 @@ func TestWatchResyncCatchesMissedEvents(t *testing.T) {
 		return true
 	})
 	r := startWatch(t, c)
-	_, from := r.synced(t, 0)
+	_, from := r.Synced(t, 0)
 
 	lv := rawNode(t, c)
 	id := uuid.NewString()
@@ -259,15 +176,15 @@ func TestWatchResyncCatchesMissedEvents(t *testing.T) {
 				t.Fatalf("%s: %v", s.what, err)
 			}
 		}
-		_, from = r.next(t, from, s.what, s.match)
-		_, from = r.next(t, from, "VMSynced after "+s.what, func(ev drivers.VMEvent) bool { return ev.Kind == drivers.VMSynced })
+		_, from = r.Next(t, from, s.what, s.match)
+		_, from = r.Next(t, from, "VMSynced after "+s.what, func(ev drivers.VMEvent) bool { return ev.Kind == drivers.VMSynced })
 		from++
 	}
 	if _, ok := dropped.Load(id); !ok {
 		t.Error("the daemon sent no event for the new domain; the test proves nothing about missed events")
 	}
 	// Re-lists report changes only: db-1 never changed, so only the first load upserted it.
-	if n := countUpserts(r.since(0), db1UUID); n != 1 {
+	if n := countUpserts(r.Since(0), db1UUID); n != 1 {
 		t.Errorf("db-1 (unchanged) upserted %d times, want once", n)
 	}
 }
@@ -289,12 +206,12 @@ func TestWatchConnectionDrop(t *testing.T) {
 	p := startProxy(t, kvm.DefaultSocket)
 	c := openVia(t, p, 10*time.Second)
 	r := startWatch(t, c)
-	first, _ := r.synced(t, 0)
+	first, _ := r.Synced(t, 0)
 	p.drop()
-	if err := r.wait(t, 5*time.Second); !errors.Is(err, model.ErrUnavailable) {
+	if err := r.Wait(t, 5*time.Second); !errors.Is(err, model.ErrUnavailable) {
 		t.Fatalf("Watch after the connection dropped returned %v, want one wrapping model.ErrUnavailable", err)
 	}
-	again, _ := startWatch(t, c).synced(t, 0)
+	again, _ := startWatch(t, c).Synced(t, 0)
 	if diff := cmp.Diff(loaded(t, first), loaded(t, again)); diff != "" {
 		t.Errorf("the restarted watch loaded something else (-first +restart):\n%s", diff)
 	}
@@ -308,10 +225,10 @@ func TestWatchConnectionDrop(t *testing.T) {
 func TestWatchCancel(t *testing.T) {
 	c := openNode(t)
 	r := startWatch(t, c)
-	r.synced(t, 0)
+	r.Synced(t, 0)
 	start := time.Now()
-	r.cancel()
-	if err := r.wait(t, 5*time.Second); !errors.Is(err, context.Canceled) {
+	r.Cancel()
+	if err := r.Wait(t, 5*time.Second); !errors.Is(err, context.Canceled) {
 		t.Errorf("Watch after cancel returned %v, want context.Canceled", err)
 	}
 	if d := time.Since(start); d > time.Second {
@@ -322,9 +239,9 @@ func TestWatchCancel(t *testing.T) {
 	}
 
 	r = startWatch(t, c)
-	r.synced(t, 0)
+	r.Synced(t, 0)
 	c.Close()
-	if err := r.wait(t, 5*time.Second); !errors.Is(err, model.ErrUnavailable) {
+	if err := r.Wait(t, 5*time.Second); !errors.Is(err, model.ErrUnavailable) {
 		t.Errorf("Watch after Close returned %v, want ErrUnavailable", err)
 	}
 }
@@ -348,7 +265,7 @@ func TestWatchSystemDaemon(t *testing.T) {
 	}
 	t.Cleanup(func() { c.Close() })
 	r := startWatch(t, c.(drivers.Watcher))
-	_, from := r.synced(t, 0)
+	_, from := r.Synced(t, 0)
 
 	g := kvmtest.NewGuest(t) // defined with virsh
 	steps := []struct {
@@ -365,7 +282,7 @@ func TestWatchSystemDaemon(t *testing.T) {
 		if s.virsh != nil {
 			kvmtest.Virsh(t, s.virsh...)
 		}
-		_, from = r.next(t, from, s.what, s.match)
+		_, from = r.Next(t, from, s.what, s.match)
 		from++
 	}
 }

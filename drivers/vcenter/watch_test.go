@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 
 	"cloudbroker/broker/model"
 	"cloudbroker/drivers"
+	"cloudbroker/drivers/drivertest"
 	"cloudbroker/drivers/vcenter"
 	"cloudbroker/drivers/vcenter/vcsim"
 )
@@ -23,90 +23,11 @@ import (
 // its 20 ms update tick, so this only guards against hangs.
 const eventBound = 15 * time.Second
 
-// watchRec runs Watch in a goroutine and records what it emits.
-type watchRec struct {
-	mu      sync.Mutex
-	events  []drivers.VMEvent
-	more    chan struct{}
-	cancel  context.CancelFunc
-	stopped chan struct{}
-	err     error // Watch's result, once stopped is closed
-}
-
-func startWatch(t testing.TB, c *vcenter.Conn) *watchRec {
+// startWatch records what w.Watch emits (see drivertest.Recorder), waiting up to eventBound
+// for each event.
+func startWatch(t testing.TB, c *vcenter.Conn) *drivertest.Recorder {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &watchRec{more: make(chan struct{}, 1), cancel: cancel, stopped: make(chan struct{})}
-	go func() {
-		defer close(r.stopped)
-		r.err = c.Watch(ctx, func(ev drivers.VMEvent) error {
-			r.mu.Lock()
-			r.events = append(r.events, ev)
-			r.mu.Unlock()
-			select {
-			case r.more <- struct{}{}:
-			default:
-			}
-			return nil
-		})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-r.stopped:
-		case <-time.After(10 * time.Second):
-			t.Error("Watch did not return within 10s of cancel")
-		}
-	})
-	return r
-}
-
-// next returns the first event at index >= from that matches, failing the test after
-// eventBound or if Watch returns first.
-func (r *watchRec) next(t testing.TB, from int, what string, match func(drivers.VMEvent) bool) (drivers.VMEvent, int) {
-	t.Helper()
-	deadline := time.After(eventBound)
-	for {
-		r.mu.Lock()
-		for i := from; i < len(r.events); i++ {
-			if match(r.events[i]) {
-				ev := r.events[i]
-				r.mu.Unlock()
-				return ev, i
-			}
-		}
-		from = len(r.events)
-		r.mu.Unlock()
-		select {
-		case <-r.more:
-		case <-r.stopped:
-			t.Fatalf("Watch returned before %s: %v", what, r.err)
-		case <-deadline:
-			t.Fatalf("no %s within %v", what, eventBound)
-		}
-	}
-}
-
-// synced waits for the next VMSynced at or after from and returns the events before it, from
-// from on, and its index.
-func (r *watchRec) synced(t testing.TB, from int) ([]drivers.VMEvent, int) {
-	t.Helper()
-	_, i := r.next(t, from, "VMSynced", isKind(drivers.VMSynced))
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]drivers.VMEvent(nil), r.events[from:i]...), i
-}
-
-// wait waits for Watch to return and gives its error.
-func (r *watchRec) wait(t testing.TB, bound time.Duration) error {
-	t.Helper()
-	select {
-	case <-r.stopped:
-		return r.err
-	case <-time.After(bound):
-		t.Fatalf("Watch still running after %v", bound)
-		return nil
-	}
+	return drivertest.StartWatch(t, c, eventBound)
 }
 
 func isKind(k drivers.VMEventKind) func(drivers.VMEvent) bool {
@@ -149,7 +70,7 @@ func TestWatchFirstLoadIsListVMs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	load, _ := startWatch(t, c).synced(t, 0)
+	load, _ := startWatch(t, c).Synced(t, 0)
 	if diff := cmp.Diff(want, upserted(t, load)); diff != "" {
 		t.Errorf("first load differs from ListVMs (-ListVMs +Watch):\n%s", diff)
 	}
@@ -162,7 +83,7 @@ func TestWatchSimulatorChanges(t *testing.T) {
 	sim := startSim(t)
 	c := openConn(t, sim)
 	r := startWatch(t, c)
-	_, from := r.synced(t, 0)
+	_, from := r.Synced(t, 0)
 
 	ctx := testContext(t)
 	gc := govmomiClient(t, sim)
@@ -195,7 +116,7 @@ func TestWatchSimulatorChanges(t *testing.T) {
 			}
 		}
 		var ev drivers.VMEvent
-		ev, from = r.next(t, from, what, upsertOf(id, match))
+		ev, from = r.Next(t, from, what, upsertOf(id, match))
 		from++
 		if ev.VM.Provider != "test" || len(ev.VM.Disks) == 0 || len(ev.VM.NICs) == 0 {
 			t.Errorf("%s: upsert %+v lacks provider, disks or NICs", what, ev.VM)
@@ -215,13 +136,11 @@ func TestWatchSimulatorChanges(t *testing.T) {
 	if err != nil {
 		t.Fatalf("destroy: %v", err)
 	}
-	_, from = r.next(t, from, "delete of the destroyed VM", deleteOf(id))
+	_, from = r.Next(t, from, "delete of the destroyed VM", deleteOf(id))
 
 	// Other VMs were not reported as changed: the simulator re-announces every VM in a view
 	// when the view's membership changes, and Watch drops updates that change nothing.
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, ev := range r.events[from:] {
+	for _, ev := range r.Since(from) {
 		if ev.NativeID != id {
 			t.Errorf("unexpected event after the delete: %s %s", ev.Kind, ev.NativeID)
 		}
@@ -240,12 +159,12 @@ func TestWatchSessionDrop(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = c.Close() })
 	r := startWatch(t, c)
-	first, _ := r.synced(t, 0)
+	first, _ := r.Synced(t, 0)
 	if n, err := sim.DropSessions(testContext(t)); err != nil || n != 1 {
 		t.Fatalf("DropSessions = %d, %v; want the driver's one session", n, err)
 	}
 	start := time.Now()
-	err = r.wait(t, 15*time.Second)
+	err = r.Wait(t, 15*time.Second)
 	if !errors.Is(err, model.ErrUnavailable) {
 		t.Fatalf("Watch after the session drop returned %v, want one wrapping model.ErrUnavailable", err)
 	}
@@ -255,7 +174,7 @@ func TestWatchSessionDrop(t *testing.T) {
 	if n, err := sim.DropSessions(testContext(t)); err != nil || n != 1 {
 		t.Fatalf("second DropSessions = %d, %v; want the driver's re-established session", n, err)
 	}
-	again, _ := startWatch(t, c).synced(t, 0)
+	again, _ := startWatch(t, c).Synced(t, 0)
 	if diff := cmp.Diff(upserted(t, first), upserted(t, again)); diff != "" {
 		t.Errorf("the restarted watch loaded something else (-first +restart):\n%s", diff)
 	}
@@ -270,7 +189,7 @@ func TestWatchDatacenter(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
-	load, _ := startWatch(t, c).synced(t, 0)
+	load, _ := startWatch(t, c).Synced(t, 0)
 	vms := upserted(t, load)
 	if len(vms) != 4 {
 		t.Errorf("watch of DC1 loaded %d VMs, want its 4", len(vms))
@@ -299,7 +218,7 @@ func TestWatchPagedLoad(t *testing.T) {
 	if len(want) != 254 {
 		t.Fatalf("ListVMs: %d VMs, want 254", len(want))
 	}
-	load, _ := startWatch(t, c).synced(t, 0)
+	load, _ := startWatch(t, c).Synced(t, 0)
 	if diff := cmp.Diff(want, upserted(t, load)); diff != "" {
 		t.Errorf("paged first load differs from ListVMs (-ListVMs +Watch):\n%s", diff)
 	}
@@ -316,11 +235,11 @@ func TestWatchCancel(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = c.Close() })
 	r := startWatch(t, c)
-	r.synced(t, 0)
+	r.Synced(t, 0)
 	time.Sleep(100 * time.Millisecond) // let the next long poll start; not an assertion
 	start := time.Now()
-	r.cancel()
-	if err := r.wait(t, 5*time.Second); !errors.Is(err, context.Canceled) {
+	r.Cancel()
+	if err := r.Wait(t, 5*time.Second); !errors.Is(err, context.Canceled) {
 		t.Errorf("Watch after cancel returned %v, want context.Canceled", err)
 	}
 	if d := time.Since(start); d > 2*time.Second {
@@ -330,7 +249,7 @@ func TestWatchCancel(t *testing.T) {
 	if _, err := c.ListVMs(testContext(t)); err != nil {
 		t.Fatalf("ListVMs after a cancelled watch: %v", err)
 	}
-	load, _ := startWatch(t, c).synced(t, 0)
+	load, _ := startWatch(t, c).Synced(t, 0)
 	if len(load) != 4 {
 		t.Errorf("second watch loaded %d VMs, want 4", len(load))
 	}
