@@ -2,8 +2,6 @@ package didi_test
 
 import (
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -45,12 +43,9 @@ const imagesNode = `<node>
 // provider's region: regionId selects the provider.
 func TestImagesFromVCenterAndKVMByRegion(t *testing.T) {
 	kvmtest.RequireDaemon(t)
-	node := filepath.Join(t.TempDir(), "node.xml")
-	if err := os.WriteFile(node, []byte(imagesNode), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	node := kvmtest.NodeURI(t, imagesNode)
 	b := harness.Start(t, harness.Options{
-		KVM: []harness.KVMProvider{{Name: "kvm1", URI: "test://" + node, Options: map[string]string{"images_pool": "images"}}},
+		KVM: []harness.KVMProvider{{Name: "kvm1", URI: node, Options: map[string]string{"images_pool": "images"}}},
 		Tune: func(c *config.Config) {
 			seedRegion(c)
 			for i := range c.Providers {

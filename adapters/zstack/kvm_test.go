@@ -2,8 +2,6 @@ package zstack_test
 
 import (
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -60,11 +58,8 @@ const kvmNode = `<node>
 // On KVM, the candidates are the ISO volumes of the host's pools, and the VM is a KVM one.
 func TestKVMISOCandidatesAndQuery(t *testing.T) {
 	kvmtest.RequireDaemon(t)
-	node := filepath.Join(t.TempDir(), "node.xml")
-	if err := os.WriteFile(node, []byte(kvmNode), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	b := startBroker(t, brokerOpts{kvm: []harness.KVMProvider{{Name: "kvm1", URI: "test://" + node}}})
+	node := kvmtest.NodeURI(t, kvmNode)
+	b := startBroker(t, brokerOpts{kvm: []harness.KVMProvider{{Name: "kvm1", URI: node}}})
 	s := login(t, b, "admin", adminPass)
 	res := call(t, b, http.MethodGet, "/zstack/v1/vm-instances?q=hypervisorType=KVM", s, nil)
 	var l vmList

@@ -2,13 +2,12 @@ package kvm_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"cloudbroker/drivers"
 	"cloudbroker/drivers/kvm"
+	"cloudbroker/drivers/kvm/kvmtest"
 )
 
 // The fixture host for libvirt's test driver. libvirtd loads the node file per connection, so
@@ -169,11 +168,7 @@ const nodeXML = `<node>
 // nodeURI writes the fixture node file into a fresh temp dir and returns its test:/// URI.
 func nodeURI(t *testing.T) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "node.xml")
-	if err := os.WriteFile(p, []byte(nodeXML), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return "test://" + p
+	return kvmtest.NodeURI(t, nodeXML)
 }
 
 // openNode opens a connection to a private copy of the fixture host, closed at cleanup.
