@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,11 +24,12 @@ import (
 //
 // Every broker process runs an asynq.Scheduler with one "@every <interval>" entry per enabled
 // job, and a small asynq server on the "gc" queue (as webhooks have theirs), so a broker with
-// no worker still runs them. Each scheduled enqueue carries a task id stamped with the
-// interval's wall-clock period ("gc:<name>:<unix time / interval>"), kept (asynq Retention)
-// for an interval: however many replicas fire within one period, the first enqueue wins and
-// the others conflict, so a job runs at most once per period across replicas.
-// A trigger (TriggerGCJob) enqueues an extra run under a fresh id.
+// no worker still runs them. Every replica's scheduler enqueues a run each interval; a
+// scheduled run first claims the interval's wall-clock period in Redis (SET NX on
+// cb:gc:period:<name>:<unix time / interval>, kept an interval), and a run that finds the
+// period claimed does nothing: however many replicas fire within one period, the job runs
+// once. A trigger (TriggerGCJob) enqueues an extra run, under an id marked as a trigger, that
+// claims nothing.
 //
 // Each job's state is a Redis hash, cb:gc:job:<name>: the ZStack inventory fields plus the
 // last run's result. DELETE marks it Deleted: every process's sync loop then unregisters
@@ -125,14 +127,6 @@ func NewGC(rdb redis.UniversalClient, jobs []GCJobSpec, cfg GCConfig) *GC {
 	}
 	g.sched = asynq.NewSchedulerFromRedisClient(rdb, &asynq.SchedulerOpts{
 		Logger: asynqLogger{cfg.Logger}, LogLevel: asynq.ErrorLevel,
-		// Stamp the entry's task id with the current period. asynq passes the entry's own
-		// option slice (v0.26.0), whose first element is the id (see register).
-		PreEnqueueFunc: func(t *asynq.Task, opts []asynq.Option) {
-			name := t.Type()[len(gcTypePrefix):]
-			if j, ok := g.jobs[name]; ok && len(opts) > 0 {
-				opts[0] = asynq.TaskID(periodID(name, j.Interval, time.Now()))
-			}
-		},
 	})
 	g.srv = asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency: 1, Queues: map[string]int{GCQueue: 1},
@@ -142,10 +136,13 @@ func NewGC(rdb redis.UniversalClient, jobs []GCJobSpec, cfg GCConfig) *GC {
 	return g
 }
 
-// periodID is the task id of a job's scheduled run in the period that holds now.
-func periodID(name string, interval time.Duration, now time.Time) string {
-	return gcTypePrefix + name + ":" + strconv.FormatInt(now.UnixNano()/int64(interval), 10)
+// periodKey is the claim of a job's scheduled run in the period that holds now.
+func periodKey(name string, interval time.Duration, now time.Time) string {
+	return "cb:gc:period:" + name + ":" + strconv.FormatInt(now.UnixNano()/int64(interval), 10)
 }
+
+// triggerMark is in the task id of a triggered (not scheduled) run.
+const triggerMark = ":trigger:"
 
 // Start records every configured job (enabling the enabled ones, a deleted one included),
 // registers the enabled ones, and starts the runner and the sync loop.
@@ -230,8 +227,7 @@ func (g *GC) sync(ctx context.Context) {
 		switch {
 		case state == GCEnabled && j.Enabled && !registered:
 			id, err = g.sched.Register(fmt.Sprintf("@every %s", j.Interval), asynq.NewTask(gcTypePrefix+name, nil),
-				asynq.TaskID(""), // replaced by the period's id before each enqueue
-				asynq.Queue(GCQueue), asynq.MaxRetry(0), asynq.Timeout(g.cfg.Timeout), asynq.Retention(j.Interval))
+				asynq.Queue(GCQueue), asynq.MaxRetry(0), asynq.Timeout(g.cfg.Timeout))
 			if err == nil {
 				g.entries[name] = id
 			} else {
@@ -258,6 +254,12 @@ func (g *GC) handle(ctx context.Context, t *asynq.Task) error {
 	state, err := g.rdb.HGet(ctx, key, "state").Result()
 	if err != nil || state != GCEnabled {
 		return nil // deleted (or disabled) since it was enqueued
+	}
+	if id, _ := asynq.GetTaskID(ctx); !strings.Contains(id, triggerMark) {
+		claimed, err := g.rdb.SetNX(ctx, periodKey(name, j.Interval, time.Now()), g.cfg.Node, j.Interval).Result()
+		if err != nil || !claimed {
+			return nil // another replica runs this period's (or Redis is away: the next period will)
+		}
 	}
 	start := time.Now()
 	g.rdb.HSet(ctx, key, "status", GCProcessing, "lastOpMs", start.UnixMilli(), "node", g.cfg.Node)
@@ -345,7 +347,7 @@ func (g *GC) TriggerGCJob(ctx context.Context, uuid string) error {
 	if state != GCEnabled {
 		return model.Errorf(model.ErrConflict, "gc job %s (%s) is %s: enable it in the configuration (gc.%s.enabled) first", uuid, name, state, name)
 	}
-	_, err = g.client.EnqueueContext(ctx, asynq.NewTask(gcTypePrefix+name, nil), asynq.TaskID(gcTypePrefix+name+":trigger:"+NewTaskID()),
+	_, err = g.client.EnqueueContext(ctx, asynq.NewTask(gcTypePrefix+name, nil), asynq.TaskID(gcTypePrefix+name+triggerMark+NewTaskID()),
 		asynq.Queue(GCQueue), asynq.MaxRetry(0), asynq.Timeout(g.cfg.Timeout), asynq.Retention(time.Hour))
 	return redisErr("trigger gc job", err)
 }
