@@ -2,8 +2,6 @@ package broker
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"sync"
@@ -15,10 +13,7 @@ import (
 
 // HostUUID is the id a host is known by: derived from (provider, native id) in a namespace of
 // its own, like VMUUID.
-func HostUUID(provider, nativeID string) string {
-	sum := sha256.Sum256([]byte("host\x00" + provider + "\x00" + nativeID))
-	return hex.EncodeToString(sum[:16])
-}
+func HostUUID(provider, nativeID string) string { return DerivedUUID("host", provider, nativeID) }
 
 // TypeHostList lists one provider's hosts with their capacity.
 const TypeHostList = "host:list"

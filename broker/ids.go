@@ -2,18 +2,31 @@ package broker
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"regexp"
+	"strings"
 )
 
-// VMUUID is the broker's id for a provider's VM: 32 hex characters (ZStack style), derived from
-// (provider, native id) so that every replica computes the same id with no coordination, and
-// equal MoRefs on two vCenters (vm-42 and vm-42) never collide.
-func VMUUID(provider, nativeID string) string {
-	sum := sha256.Sum256([]byte(provider + "\x00" + nativeID))
+// DerivedUUID is a stable id (32 hex characters, ZStack style) derived from parts joined by
+// NUL: every replica computes the same one with no coordination. Ids of different kinds that
+// could share parts start with the kind ("image", "host").
+func DerivedUUID(parts ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	return hex.EncodeToString(sum[:16])
 }
+
+// NewUUID returns a fresh id: 32 random hex characters (tasks, tags, notifications, nodes).
+func NewUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// VMUUID is the broker's id for a provider's VM, derived from (provider, native id) so that
+// equal MoRefs on two vCenters (vm-42 and vm-42) never collide.
+func VMUUID(provider, nativeID string) string { return DerivedUUID(provider, nativeID) }
 
 var uuidPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
 

@@ -3,8 +3,6 @@ package broker
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"sync"
@@ -16,10 +14,7 @@ import (
 // ImageUUID is the broker's id for a provider's image, derived like VMUUID but in its own
 // namespace: a vCenter template is both a VM (vm-42) and an image, and the two ids must not be
 // mistaken for each other by an endpoint that resolves one kind only.
-func ImageUUID(provider, nativeID string) string {
-	sum := sha256.Sum256([]byte("image\x00" + provider + "\x00" + nativeID))
-	return hex.EncodeToString(sum[:16])
-}
+func ImageUUID(provider, nativeID string) string { return DerivedUUID("image", provider, nativeID) }
 
 // TypeImageList lists one provider's images (templates, image volumes, catalog entries).
 const TypeImageList = "image:list"

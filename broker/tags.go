@@ -3,8 +3,6 @@ package broker
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -140,7 +138,7 @@ func (t *Tags) Create(ctx context.Context, c Caller, spec TagSpec) (Tag, error) 
 	}
 	now := t.now()
 	tag := Tag{
-		UUID: newTagUUID(), Type: spec.Type, Resource: spec.Resource, ResourceUUID: spec.ResourceUUID,
+		UUID: NewUUID(), Type: spec.Type, Resource: spec.Resource, ResourceUUID: spec.ResourceUUID,
 		Text: spec.Text, Provider: provider, Owner: c.Name, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := t.store.Create(ctx, tag); err != nil {
@@ -224,12 +222,6 @@ func (t *Tags) Delete(ctx context.Context, c Caller, uuid string) error {
 	}
 	_, err := t.store.Delete(ctx, uuid)
 	return err
-}
-
-func newTagUUID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 func shortID(s string) string {

@@ -2,8 +2,6 @@ package queue
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -81,11 +79,7 @@ func (q *Queue) Ping(ctx context.Context) error {
 }
 
 // NewTaskID returns 32 random hex characters, the shape of the vcproxy sample's TaskID.
-func NewTaskID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
+func NewTaskID() string { return broker.NewUUID() }
 
 // Submit writes the task's record, then enqueues it, under a fresh id.
 func (q *Queue) Submit(ctx context.Context, spec broker.TaskSpec) (broker.Task, error) {

@@ -3,8 +3,6 @@
 package didi
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -56,9 +54,7 @@ func requestID(c *gin.Context) string {
 	if id := c.GetString(requestIDKey); id != "" {
 		return id
 	}
-	var b [16]byte
-	rand.Read(b[:])
-	id := hex.EncodeToString(b[:])
+	id := broker.NewUUID()
 	c.Set(requestIDKey, id)
 	c.Header("X-Request-Id", id)
 	return id

@@ -1,8 +1,6 @@
 package zstack
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"net"
 	"strings"
 	"time"
@@ -113,8 +111,7 @@ func hypervisorOf(p model.Provider) string {
 // nameUUID derives a stable 32-hex id for something the broker has no uuid of its own for
 // (zones, clusters, hosts, NICs, volumes), in a namespace per kind.
 func nameUUID(kind string, parts ...string) string {
-	sum := sha256.Sum256([]byte(kind + "\x00" + strings.Join(parts, "\x00")))
-	return hex.EncodeToString(sum[:16])
+	return broker.DerivedUUID(append([]string{kind}, parts...)...)
 }
 
 // A provider is a ZStack cluster; its region (else the provider itself) is the zone.

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"cloudbroker/broker"
 	"cloudbroker/queue"
 )
@@ -24,7 +22,7 @@ type nodeMembership struct {
 
 func (a *App) newNodeMembership() *nodeMembership {
 	return &nodeMembership{
-		node:     broker.ManagementNode{UUID: strings.ReplaceAll(uuid.NewString(), "-", ""), HostName: hostName(a.cfg.Listen)},
+		node:     broker.ManagementNode{UUID: broker.NewUUID(), HostName: hostName(a.cfg.Listen)},
 		registry: queue.NewNodes(a.rdb, a.cfg.Agents.OfflineAfter.D()),
 	}
 }
