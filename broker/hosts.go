@@ -54,10 +54,7 @@ func (b *Broker) Hosts(ctx context.Context, c Caller, providers []string) (Hosts
 	}, len(ps))
 	var wg sync.WaitGroup
 	for i, p := range ps {
-		wg.Go(func() {
-			res, err := runAndDecode[HostListResult](ctx, b, c, TaskSpec{Type: TypeHostList, Provider: p.Name, ClientID: p.ClientID})
-			lists[i].hosts, lists[i].err = res.Hosts, err
-		})
+		wg.Go(func() { lists[i].hosts, lists[i].err = b.listProviderHosts(ctx, c, p) })
 	}
 	wg.Wait()
 
@@ -128,6 +125,11 @@ func (b *Broker) allVMs(ctx context.Context, c Caller, providers []string) ([]mo
 		out = append(out, vms...)
 	}
 	return out, nil
+}
+
+func (b *Broker) listProviderHosts(ctx context.Context, c Caller, p model.Provider) ([]model.Host, error) {
+	res, err := runAndDecode[HostListResult](ctx, b, c, TaskSpec{Type: TypeHostList, Provider: p.Name, ClientID: p.ClientID})
+	return res.Hosts, err
 }
 
 func runHostList(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, error) {

@@ -21,11 +21,12 @@ func (e *Executor) WithNotifier(n Notifier, sender string) *Executor {
 }
 
 // watchDown records that a provider's watch failed. Only the change from a working inventory
-// to a failed one is an event: the retries of a watch that keeps failing add nothing. A
+// to a failed one is an event (wasDown: it had failed before and not synced since): the
+// retries of a watch that keeps failing add nothing. A
 // failure to reach the provider (transient kinds, see Retryable) is a disconnection; any other
 // failure (refused credentials, an inventory write failing) is a failed sync.
-func (e *Executor) watchDown(ctx context.Context, provider string, prev, now SyncStatus, err error) {
-	if prev.State == SyncError {
+func (e *Executor) watchDown(ctx context.Context, provider string, wasDown bool, now SyncStatus, err error) {
+	if wasDown {
 		return
 	}
 	n := Notification{
@@ -69,7 +70,7 @@ func (e *Executor) watchConnFailed(ctx context.Context, spec TaskSpec, err error
 		e.log.Warn("could not record sync failure", "provider", spec.Provider, "err", serr)
 		return
 	}
-	e.watchDown(wctx, spec.Provider, prev, now, err)
+	e.watchDown(wctx, spec.Provider, prev.State == SyncError, now, err)
 }
 
 // TaskFinished is told each task's final outcome by the worker, once the outcome is recorded
@@ -79,11 +80,7 @@ func (e *Executor) watchConnFailed(ctx context.Context, spec TaskSpec, err error
 // (gc_clones.go). The notification is keyed by the task id, so a worker that records the same
 // outcome twice (its first write was lost) notifies once.
 func (e *Executor) TaskFinished(ctx context.Context, id string, spec TaskSpec, res json.RawMessage, err error) {
-	canceled := errors.Is(err, model.ErrCanceled)
-	var te *model.TaskError
-	if errors.As(err, &te) && te.Kind == "canceled" {
-		canceled = true
-	}
+	canceled := errors.Is(err, model.ErrCanceled) // a TaskError of kind "canceled" unwraps to it
 	if spec.Type == TypeVMClone {
 		e.logFailedClones(ctx, id, spec, res, err)
 	}

@@ -53,11 +53,9 @@ func (t *Tags) searchProviders(ctx context.Context, c Caller, kind TagResource, 
 	var wg sync.WaitGroup
 	for i, p := range ps {
 		wg.Go(func() {
-			spec := TaskSpec{Provider: p.Name, ClientID: p.ClientID}
 			if kind == TagOnHost {
-				spec.Type = TypeHostList
-				r, err := runAndDecode[HostListResult](ctx, t.b, c, spec)
-				for _, h := range r.Hosts {
+				hosts, err := t.b.listProviderHosts(ctx, c, p)
+				for _, h := range hosts {
 					res[i].ok = res[i].ok || HostUUID(p.Name, h.NativeID) == id
 				}
 				res[i].err = err

@@ -47,10 +47,9 @@ func (e *Executor) watch(ctx context.Context, c drivers.Conn, spec TaskSpec) (an
 	}
 	s.status = statuses[spec.Provider]
 	s.status.Provider = spec.Provider
-	prev := s.status
 	// A provider whose last watch failed is reconnected once this one has synced (notify_exec.go).
-	s.wasDown = prev.State == SyncError
-	s.up = func(st SyncStatus) { e.watchUp(ctx, st) }
+	s.wasDown = s.status.State == SyncError
+	s.up = e.watchUp
 	if s.status.LastSync.IsZero() {
 		s.status.State = SyncLoading
 		if err := e.inv.SetStatus(ctx, s.status); err != nil {
@@ -87,12 +86,7 @@ func (e *Executor) watch(ctx context.Context, c drivers.Conn, spec TaskSpec) (an
 	if serr := e.inv.SetStatus(context.WithoutCancel(ctx), s.status); serr != nil {
 		e.log.Warn("could not record sync failure", "provider", spec.Provider, "err", serr)
 	}
-	if s.wasDown { // this watch never synced: the provider is still down, as it was
-		prev.State = SyncError
-	} else if s.loaded {
-		prev.State = SyncSynced
-	}
-	e.watchDown(ctx, spec.Provider, prev, s.status, err)
+	e.watchDown(ctx, spec.Provider, s.wasDown, s.status, err) // still down since its last failure: no new event
 	e.log.Warn("inventory watch failed; the last inventory stays readable, marked stale", "provider", spec.Provider, "err", err)
 	return nil, err
 }
@@ -105,7 +99,7 @@ type syncer struct {
 	seen     map[string]bool // uuids reported since the last (re)start
 	loaded   bool            // a full load completed in this watch
 	wasDown  bool            // the provider's last watch had failed and it has not synced since
-	up       func(SyncStatus)
+	up       func(context.Context, SyncStatus)
 	pending  []inventory.Change
 }
 
@@ -160,7 +154,7 @@ func (s *syncer) synced(ctx context.Context) error {
 	}
 	if s.wasDown && s.up != nil {
 		s.wasDown = false
-		s.up(s.status)
+		s.up(ctx, s.status)
 	}
 	return nil
 }
