@@ -57,8 +57,13 @@ func canceled(rec map[string]string) (bool, *model.TaskError, time.Time) {
 	return true, &model.TaskError{Kind: "canceled", Message: fmt.Sprintf("task canceled by %s", rec["canceledBy"])}, time.UnixMilli(ms)
 }
 
-// wasCanceled tells a worker whose task context ended whether that was a cancellation.
-func (w *Worker) wasCanceled(ctx context.Context, id string) bool {
-	n, err := w.rdb.HExists(context.WithoutCancel(ctx), recordKey(id), "canceledMs").Result()
-	return err == nil && n
+// cancellation tells a worker whether its task's record says the task was canceled, and why:
+// before an attempt runs (asynq retries a canceled run) and when its context ended.
+func (w *Worker) cancellation(ctx context.Context, id string) (*model.TaskError, bool) {
+	v, err := w.rdb.HMGet(context.WithoutCancel(ctx), recordKey(id), "canceledMs", "canceledBy").Result()
+	if err != nil || v[0] == nil {
+		return nil, false
+	}
+	isCanceled, why, _ := canceled(map[string]string{"canceledMs": fmt.Sprint(v[0]), "canceledBy": fmt.Sprint(v[1])})
+	return why, isCanceled
 }

@@ -140,24 +140,23 @@ func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 	id := t.ResultWriter().TaskID()
 	var spec broker.TaskSpec
 	if err := json.Unmarshal(t.Payload(), &spec); err != nil {
-		return w.finish(ctx, t, nil, model.Errorf(model.ErrInvalid, "corrupt task payload: %v", err))
+		return w.finish(ctx, t, spec, nil, model.Errorf(model.ErrInvalid, "corrupt task payload: %v", err))
 	}
 	// asynq takes a task whose run was canceled (Queue.Cancel) back as a failed attempt and
 	// retries it: the retry must record the cancellation, not run the task again.
-	if v, err := w.rdb.HMGet(ctx, recordKey(id), "canceledMs", "canceledBy").Result(); err == nil && v[0] != nil {
-		rec := map[string]string{"canceledMs": fmt.Sprint(v[0]), "canceledBy": fmt.Sprint(v[1])}
-		if isCanceled, why, _ := canceled(rec); isCanceled {
-			return w.finish(ctx, t, nil, why)
-		}
+	if why, ok := w.cancellation(ctx, id); ok {
+		return w.finish(ctx, t, spec, nil, why)
 	}
 	start := time.Now()
 	res, err := w.exec.Execute(w.withProgress(ctx, id), spec)
-	if errors.Is(ctx.Err(), context.Canceled) && w.wasCanceled(ctx, id) {
-		// The result cannot be written with this attempt's context, and asynq has already taken
-		// the task back: its retry records the cancellation (above); the record reads canceled
-		// meanwhile.
-		w.log.Info("task canceled", "task", id, "type", spec.Type, "err", err)
-		return ctx.Err()
+	if errors.Is(ctx.Err(), context.Canceled) {
+		if _, ok := w.cancellation(ctx, id); ok {
+			// The result cannot be written with this attempt's context, and asynq has already
+			// taken the task back: its retry records the cancellation (above); the record reads
+			// canceled meanwhile.
+			w.log.Info("task canceled", "task", id, "type", spec.Type, "err", err)
+			return ctx.Err()
+		}
 	}
 	if errors.Is(err, broker.ErrProviderBusy) {
 		return err // back to the queue shortly, not counted as an attempt (see IsFailure)
@@ -179,12 +178,12 @@ func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 	w.observe(spec.Type, outcome, time.Since(start))
 	w.log.Info("task done", "task", id, "type", spec.Type, "provider", spec.Provider, "ok", err == nil,
 		"ms", time.Since(start).Milliseconds(), "err", err)
-	return w.finish(ctx, t, res, err)
+	return w.finish(ctx, t, spec, res, err)
 }
 
 // finish writes the task's outcome and announces it. A failed task is also handed back to
 // asynq as SkipRetry, so it is archived (visible as failed in asynq's tools) rather than retried.
-func (w *Worker) finish(ctx context.Context, t *asynq.Task, res json.RawMessage, taskErr error) error {
+func (w *Worker) finish(ctx context.Context, t *asynq.Task, spec broker.TaskSpec, res json.RawMessage, taskErr error) error {
 	out := outcome{OK: taskErr == nil, Data: res, Error: model.NewTaskError(taskErr), FinishedMs: time.Now().UnixMilli()}
 	b, _ := json.Marshal(out)
 	if err := w.writeResult(ctx, t, b); err != nil {
@@ -195,8 +194,6 @@ func (w *Worker) finish(ctx context.Context, t *asynq.Task, res json.RawMessage,
 		w.log.Warn("completion not announced; waiters fall back to polling", "err", err)
 	}
 	if obs, ok := w.exec.(FinishObserver); ok {
-		var spec broker.TaskSpec
-		_ = json.Unmarshal(t.Payload(), &spec)
 		obs.TaskFinished(context.WithoutCancel(ctx), t.ResultWriter().TaskID(), spec, res, taskErr)
 	}
 	if taskErr != nil {
