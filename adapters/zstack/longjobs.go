@@ -269,20 +269,9 @@ func (s *Server) longJobActions(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var top map[string]json.RawMessage
-	if err := decodeJSON(raw, &top); err != nil {
+	if _, _, err := pickAction(raw, []string{"cancelLongJob"}, "long jobs"); err != nil {
 		fail(c, err)
 		return
-	}
-	if _, ok := top["cancelLongJob"]; !ok {
-		fail(c, model.Errorf(model.ErrInvalid, `the body must name the action: {"cancelLongJob":{}}`))
-		return
-	}
-	for _, k := range slices.Sorted(maps.Keys(top)) {
-		if k != "cancelLongJob" && !slices.Contains(bodyExtras, k) {
-			fail(c, model.Errorf(model.ErrInvalid, "unexpected key %q next to cancelLongJob", shorten(k)))
-			return
-		}
 	}
 	id := strings.ToLower(c.Param("uuid"))
 	caller := callerOf(c)
