@@ -35,19 +35,15 @@ func (s *Server) location(c *gin.Context, id string) string {
 // 503 with {"error":{...}} when it failed, 404 once it expired (or for a job the caller cannot
 // see, so no tenant learns another's job ids).
 func (s *Server) job(c *gin.Context) {
-	id := strings.ToLower(c.Param("uuid"))
-	if !broker.IsUUID(id) {
-		fail(c, model.Errorf(model.ErrNotFound, "the job %q has expired or does not exist", shorten(c.Param("uuid"))))
+	id, err := jobID(c, "uuid")
+	if err != nil {
+		fail(c, err)
 		return
 	}
 	ctx, caller := c.Request.Context(), callerOf(c)
 	t, err := s.b.Task(ctx, caller, id)
-	if errors.Is(err, model.ErrNotFound) {
-		fail(c, model.Errorf(model.ErrNotFound, "the job %s has expired or does not exist", id))
-		return
-	}
 	if err != nil {
-		fail(c, err)
+		fail(c, jobError(id, err))
 		return
 	}
 	if !t.State.Done() {
@@ -60,6 +56,25 @@ func (s *Server) job(c *gin.Context) {
 		code = http.StatusServiceUnavailable
 	}
 	c.JSON(code, body)
+}
+
+// jobID reads a job's uuid from the path parameter; a malformed one names no job, so it is
+// answered as one that expired.
+func jobID(c *gin.Context, param string) (string, error) {
+	id := strings.ToLower(c.Param(param))
+	if !broker.IsUUID(id) {
+		return "", model.Errorf(model.ErrNotFound, "the job %q has expired or does not exist", shorten(c.Param(param)))
+	}
+	return id, nil
+}
+
+// jobError words a job the caller cannot read (expired, never was, another tenant's) as
+// api-jobs does; other errors pass unchanged.
+func jobError(id string, err error) error {
+	if errors.Is(err, model.ErrNotFound) {
+		return model.Errorf(model.ErrNotFound, "the job %s has expired or does not exist", id)
+	}
+	return err
 }
 
 // outcome is what a finished job answers: its API's result, or {"error":{...}} and false.

@@ -2,7 +2,6 @@ package zstack
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -92,18 +91,14 @@ func (s *Server) taskProgress(c *gin.Context) {
 		}
 		all = b
 	}
-	id := strings.ToLower(c.Param("apiId"))
-	if !broker.IsUUID(id) {
-		fail(c, model.Errorf(model.ErrNotFound, "the job %q has expired or does not exist", shorten(c.Param("apiId"))))
+	id, err := jobID(c, "apiId")
+	if err != nil {
+		fail(c, err)
 		return
 	}
 	t, events, err := s.b.TaskProgress(c.Request.Context(), callerOf(c), id)
-	if errors.Is(err, model.ErrNotFound) {
-		fail(c, model.Errorf(model.ErrNotFound, "the job %s has expired or does not exist", id))
-		return
-	}
 	if err != nil {
-		fail(c, err)
+		fail(c, jobError(id, err))
 		return
 	}
 	if !all && len(events) > 1 {
