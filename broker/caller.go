@@ -1,6 +1,10 @@
 package broker
 
-import "slices"
+import (
+	"slices"
+
+	"cloudbroker/broker/model"
+)
 
 // Caller is who makes a request, as the dialect's authentication established it.
 type Caller struct {
@@ -24,4 +28,14 @@ func (c Caller) SeesTask(spec TaskSpec) bool {
 		return c.Providers == nil || spec.Owner == c.Name
 	}
 	return c.Sees(spec.Provider)
+}
+
+// RequireAll refuses (model.ErrUnauthorized) a caller limited to some providers the action,
+// which concerns the whole broker rather than a tenant's part of it (the licence, clean-up
+// jobs).
+func (c Caller) RequireAll(action string) error {
+	if c.Providers != nil {
+		return model.Errorf(model.ErrUnauthorized, "%s may not %s: only a caller that sees every provider may", c.Name, action)
+	}
+	return nil
 }

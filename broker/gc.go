@@ -2,7 +2,6 @@ package broker
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"cloudbroker/broker/model"
@@ -58,19 +57,11 @@ func (b *Broker) GCJobs(ctx context.Context, _ Caller) ([]GCJob, error) {
 	return g.GCJobs(ctx)
 }
 
-// mayManageGC refuses callers limited to some providers: a clean-up job works across all.
-func mayManageGC(c Caller, what string) error {
-	if c.Providers != nil {
-		return fmt.Errorf("%s: %s sees only some providers; only a caller that sees every provider may manage clean-up jobs: %w", what, c.Name, model.ErrUnauthorized)
-	}
-	return nil
-}
-
 // TriggerGCJob runs a clean-up job now.
 func (b *Broker) TriggerGCJob(ctx context.Context, c Caller, uuid string) error {
 	g, err := b.gcService()
 	if err == nil {
-		err = mayManageGC(c, "trigger gc job "+uuid)
+		err = c.RequireAll("trigger gc job " + uuid)
 	}
 	if err != nil {
 		return err
@@ -82,7 +73,7 @@ func (b *Broker) TriggerGCJob(ctx context.Context, c Caller, uuid string) error 
 func (b *Broker) DeleteGCJob(ctx context.Context, c Caller, uuid string) error {
 	g, err := b.gcService()
 	if err == nil {
-		err = mayManageGC(c, "delete gc job "+uuid)
+		err = c.RequireAll("delete gc job " + uuid)
 	}
 	if err != nil {
 		return err

@@ -124,7 +124,7 @@ func (s *Server) licenseActions(c *gin.Context) {
 	}
 	caller := callerOf(c)
 	s.accept(c, "ReloadLicense", p, func(ctx context.Context) (any, error) {
-		if err := mayChangeLicense(caller); err != nil {
+		if err := caller.RequireAll("change the broker's licence"); err != nil {
 			return nil, err
 		}
 		for _, id := range p.ManagementNodeUUIDs {
@@ -169,7 +169,7 @@ func (s *Server) updateLicense(c *gin.Context) {
 		License            string `json:"license"`
 	}{node, p.License}
 	s.accept(c, "UpdateLicense", request, func(ctx context.Context) (any, error) {
-		if err := mayChangeLicense(caller); err != nil {
+		if err := caller.RequireAll("change the broker's licence"); err != nil {
 			return nil, err
 		}
 		if err := s.liveNode(ctx, node, "managementNodeUuid"); err != nil {
@@ -203,13 +203,4 @@ func (s *Server) liveNode(ctx context.Context, id, field string) error {
 		return model.Errorf(model.ErrInvalid, "%s: %v", field, err)
 	}
 	return err
-}
-
-// mayChangeLicense lets only callers that see every provider change the licence: it is the
-// whole broker's, not a tenant's.
-func mayChangeLicense(c broker.Caller) error {
-	if c.Providers != nil {
-		return model.Errorf(model.ErrUnauthorized, "%s may not change the broker's licence: only an account that sees every provider may", c.Name)
-	}
-	return nil
 }
