@@ -90,9 +90,9 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		opts.Index, opts.Inventory = a.index, a.inv
 	}
 	a.broker = broker.New(opts)
+	clones := queue.NewCloneLog(a.rdb, cfg.Tasks.Retention.D()) // written by the worker, read by the GC job
 	if *cfg.Worker.Enabled {
-		a.exec = broker.NewExecutor(specs, log).WithNotifier(opts.Notifications, "broker").
-			WithCloneLog(queue.NewCloneLog(a.rdb, cfg.Tasks.Retention.D()))
+		a.exec = broker.NewExecutor(specs, log).WithNotifier(opts.Notifications, "broker").WithCloneLog(clones)
 		if a.inv != nil {
 			a.exec.WithInventory(a.inv)
 		}
@@ -103,7 +103,7 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		})
 	}
 	a.node = a.newNodeMembership()
-	a.buildGC()
+	a.buildGC(clones)
 	a.engine = a.routes()
 	return a, nil
 }

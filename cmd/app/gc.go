@@ -15,20 +15,15 @@ func notifications(a *App) *queue.Notifications {
 }
 
 // buildGC defines the clean-up jobs and gives them to the broker; Start schedules them.
-func (a *App) buildGC() {
+func (a *App) buildGC(clones *queue.CloneLog) {
 	g := a.cfg.GC
-	clones := queue.NewCloneLog(a.rdb, a.cfg.Tasks.Retention.D())
 	jobs := []queue.GCJobSpec{
 		{Name: "expired-task-indexes", Interval: g.ExpiredTaskIndexes.Interval.D(), Enabled: *g.ExpiredTaskIndexes.Enabled,
 			Run: a.queue.CleanTaskIndexes},
 		{Name: "clone-leftovers", Interval: g.CloneLeftovers.Interval.D(), Enabled: *g.CloneLeftovers.Enabled,
 			Run: func(ctx context.Context) (string, error) { return a.broker.FindCloneLeftovers(ctx, clones) }},
 	}
-	node := ""
-	if n, ok := any(a).(interface{ NodeID() string }); ok { // management nodes (nodes.go), set up before buildGC
-		node = n.NodeID()
-	}
-	a.gc = queue.NewGC(a.rdb, jobs, queue.GCConfig{PollInterval: max(a.cfg.Tasks.PollInterval.D(), 50*time.Millisecond), Node: node, Logger: a.log})
+	a.gc = queue.NewGC(a.rdb, jobs, queue.GCConfig{PollInterval: max(a.cfg.Tasks.PollInterval.D(), 50*time.Millisecond), Node: a.NodeID(), Logger: a.log})
 	a.broker.WithGC(a.gc)
 }
 
