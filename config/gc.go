@@ -51,9 +51,12 @@ func (g *GC) setDefaults() {
 
 func (g *GC) validate() []error {
 	var errs []error
-	for name, j := range map[string]GCJob{"expired_task_indexes": g.ExpiredTaskIndexes, "clone_leftovers": g.CloneLeftovers} {
-		if j.Interval.D() < time.Second {
-			errs = append(errs, fmt.Errorf("config: gc.%s.interval: %s must be at least 1s", name, j.Interval.D()))
+	for _, j := range []struct {
+		name string
+		job  GCJob
+	}{{"expired_task_indexes", g.ExpiredTaskIndexes}, {"clone_leftovers", g.CloneLeftovers}} { // in file order, not a map's
+		if j.job.Interval.D() < time.Second {
+			errs = append(errs, fmt.Errorf("config: gc.%s.interval: %s must be at least 1s", j.name, j.job.Interval.D()))
 		}
 	}
 	return errs
