@@ -91,7 +91,7 @@ worker: {enabled: false}
 tasks: {sync_timeout: 60s}
 http: {write_timeout: 90s, rate_limit: {rps: -1}}
 log: {level: warn}
-auth: {tokens: [{name: bench, token: bench-token-0123456789}]}
+auth: {tokens: [{name: bench, token: bench-token-0123456789, all_providers: true}]}
 `, addr, red.Addr)))
 	pids["broker"] = []int{broker.PID()}
 	c := procs.Client{Base: "http://" + addr, Token: "bench-token-0123456789"}

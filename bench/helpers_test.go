@@ -8,7 +8,7 @@ import (
 	"cloudbroker/test/harness"
 )
 
-var adminCaller = broker.Caller{Name: "admin"}
+var adminCaller = broker.Caller{Name: "admin", AllProviders: true}
 
 func listVMID(b testing.TB, br *harness.Broker, name string) string {
 	code, body := br.Post(b, "/api/vm/list", harness.AdminToken, map[string]any{"limit": 1000})

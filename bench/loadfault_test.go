@@ -107,7 +107,7 @@ tasks: {sync_timeout: 30s, retry_delay: 200ms, max_retry: 5}
 http: {write_timeout: 60s, rate_limit: {rps: -1}}
 agents: {heartbeat_interval: 500ms, offline_after: 2s}
 log: {level: warn}
-auth: {tokens: [{name: load, token: load-token-0123456789}]}
+auth: {tokens: [{name: load, token: load-token-0123456789, all_providers: true}]}
 zstack: {accounts: [{name: admin, password: load-zstack-pw}]}
 `, addr, r.red.Addr)))
 	r.c = procs.Client{Base: "http://" + addr, Token: "load-token-0123456789"}

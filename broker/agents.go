@@ -61,7 +61,7 @@ func (b *Broker) Agents(ctx context.Context, c Caller) ([]Agent, error) {
 	}
 	var out []Agent
 	for _, a := range all {
-		if c.Providers == nil || slices.ContainsFunc(a.Providers, func(p model.Provider) bool { return c.Sees(p.Name) }) {
+		if c.AllProviders || slices.ContainsFunc(a.Providers, func(p model.Provider) bool { return c.Sees(p.Name) }) {
 			out = append(out, a)
 		}
 	}

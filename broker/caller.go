@@ -6,26 +6,29 @@ import (
 	"cloudbroker/broker/model"
 )
 
-// Caller is who makes a request, as the dialect's authentication established it.
+// Caller is who makes a request, as the dialect's authentication established it. It fails
+// closed: the zero Caller sees nothing, and seeing every provider is the explicit AllProviders.
 type Caller struct {
 	Name string
-	// Providers limits what the caller sees; nil means every provider.
-	Providers []string
+	// AllProviders lets the caller see every provider, present and future (operators, the
+	// broker itself). Without it the caller sees exactly Providers.
+	AllProviders bool
+	Providers    []string
 }
 
 // System is the broker itself (start-up refreshes): it sees everything.
-var System = Caller{Name: "system"}
+var System = Caller{Name: "system", AllProviders: true}
 
 // Sees reports whether the caller may see the provider's resources and tasks.
 func (c Caller) Sees(provider string) bool {
-	return c.Providers == nil || slices.Contains(c.Providers, provider)
+	return c.AllProviders || slices.Contains(c.Providers, provider)
 }
 
 // SeesTask reports whether the caller may read a task: one on a provider it sees, or one on no
 // provider that it submitted itself (callers that see every provider read all).
 func (c Caller) SeesTask(spec TaskSpec) bool {
 	if spec.Provider == "" {
-		return c.Providers == nil || spec.Owner == c.Name
+		return c.AllProviders || (c.Name != "" && spec.Owner == c.Name)
 	}
 	return c.Sees(spec.Provider)
 }
@@ -34,7 +37,7 @@ func (c Caller) SeesTask(spec TaskSpec) bool {
 // which concerns the whole broker rather than a tenant's part of it (the licence, clean-up
 // jobs).
 func (c Caller) RequireAll(action string) error {
-	if c.Providers != nil {
+	if !c.AllProviders {
 		return model.Errorf(model.ErrUnauthorized, "%s may not %s: only a caller that sees every provider may", c.Name, action)
 	}
 	return nil

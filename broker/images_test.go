@@ -62,7 +62,7 @@ func TestListImages(t *testing.T) {
 	template(t, b.Sims[0], "tpl-b", "ubuntu64Guest")
 	template(t, b.Sims[1], "tpl-a", "centos7_64Guest")
 	template(t, b.Sims[1], "tpl-c", "debian10_64Guest")
-	admin := broker.Caller{Name: "admin"}
+	admin := broker.Caller{Name: "admin", AllProviders: true}
 	tenant := broker.Caller{Name: "tenant", Providers: []string{"vc1"}}
 
 	bjA := row{"tpl-a", "vc1", "bj", []string{"bj01"}, "CentOS"}

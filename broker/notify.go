@@ -110,7 +110,7 @@ func notify(ctx context.Context, n Notifier, log interface {
 
 // SeesNotification reports whether the caller may see a notification.
 func (c Caller) SeesNotification(n Notification) bool {
-	if c.Providers == nil {
+	if c.AllProviders {
 		return true
 	}
 	return slices.ContainsFunc(n.Providers, c.Sees)

@@ -138,12 +138,17 @@ type Auth struct {
 }
 
 // Token grants a caller access. Env BROKER_TOKEN adds a token named "env" that sees everything.
+// A token must say what it sees: its providers, or all_providers (never both, never neither).
 type Token struct {
+	// Name is the caller's name: unique among tokens, it owns the tasks the token submits.
 	Name  string `yaml:"name"`
 	Token string `yaml:"token"`
-	// Providers limits what the token sees; empty means every provider.
+	// Providers are what the token sees.
 	Providers []string `yaml:"providers"`
-	// Admin grants the operator pages (the asynq queue UI at /admin/queues/).
+	// AllProviders lets the token see every provider, present and future.
+	AllProviders bool `yaml:"all_providers"`
+	// Admin grants the operator pages (the asynq queue UI at /admin/queues/, which shows every
+	// tenant's tasks): only with all_providers.
 	Admin bool `yaml:"admin"`
 	// Rate overrides http.rate_limit for this token.
 	Rate *RateLimit `yaml:"rate"`

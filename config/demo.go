@@ -20,10 +20,10 @@ func Demo(simURL string, getenv func(string) string) *Config {
 	if len(c.Auth.Tokens) == 0 {
 		var b [16]byte
 		rand.Read(b[:])
-		c.Auth.Tokens = []Token{{Name: "demo", Token: hex.EncodeToString(b[:]), Admin: true}}
+		c.Auth.Tokens = []Token{{Name: "demo", Token: hex.EncodeToString(b[:]), AllProviders: true, Admin: true}}
 	}
 	// The ZStack dialect's demo login: account "admin", the API token as its password.
-	c.ZStack.Accounts = []ZStackAccount{{Name: "admin", Password: c.Auth.Tokens[0].Token}}
+	c.ZStack.Accounts = []ZStackAccount{{Name: "admin", Password: c.Auth.Tokens[0].Token, AllProviders: true}}
 	c.SetDefaults()
 	return c
 }

@@ -63,7 +63,7 @@ func (c *Config) ApplyEnv(getenv func(string) string) {
 			}
 		}
 		if !replaced {
-			c.Auth.Tokens = append(c.Auth.Tokens, Token{Name: "env", Token: tok, Admin: true})
+			c.Auth.Tokens = append(c.Auth.Tokens, Token{Name: "env", Token: tok, AllProviders: true, Admin: true})
 		}
 	}
 	for i := range c.Providers {

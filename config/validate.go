@@ -59,11 +59,18 @@ func (c *Config) Validate() error {
 	if !slices.Contains([]string{"text", "json"}, c.Log.Format) {
 		bad("log.format", "%q is not one of text, json", c.Log.Format)
 	}
-	tokens := map[string]string{}
+	tokens, tokenNames := map[string]string{}, map[string]bool{}
 	for i, t := range c.Auth.Tokens {
 		f := fmt.Sprintf("auth.tokens[%d]", i)
 		if t.Name == "" {
 			bad(f+".name", "required")
+		} else if tokenNames[t.Name] {
+			bad(f+".name", "duplicate token name %q: a name owns the tasks its token submits", t.Name)
+		}
+		tokenNames[t.Name] = true
+		scopeProblem(bad, f, len(t.Providers), t.AllProviders)
+		if t.Admin && !t.AllProviders {
+			bad(f+".admin", "token %q: the queue UI shows every tenant's tasks, so admin needs all_providers: true", t.Name)
 		}
 		if len(t.Token) < 16 {
 			bad(f+".token", "token %q must be at least 16 characters", t.Name)
@@ -109,4 +116,15 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// scopeProblem reports a caller (token, account) that does not say exactly what it sees: an
+// empty provider list once meant "everything", so a list emptied by mistake widened a tenant.
+func scopeProblem(bad func(field, format string, args ...any), f string, providers int, all bool) {
+	switch {
+	case providers == 0 && !all:
+		bad(f+".providers", "lists no providers: name the providers it sees, or set all_providers: true")
+	case providers > 0 && all:
+		bad(f+".all_providers", "set providers or all_providers, not both")
+	}
 }

@@ -34,9 +34,11 @@ type ZStackAccount struct {
 	Name           string `yaml:"name"`
 	PasswordSHA512 string `yaml:"password_sha512"`
 	Password       string `yaml:"password"`
-	// Providers limits what the account and its users see; empty means every provider.
-	Providers []string     `yaml:"providers"`
-	Users     []ZStackUser `yaml:"users"`
+	// Providers are what the account and its users see.
+	Providers []string `yaml:"providers"`
+	// AllProviders lets the account see every provider (never with providers; one is needed).
+	AllProviders bool         `yaml:"all_providers"`
+	Users        []ZStackUser `yaml:"users"`
 }
 
 // ZStackUser is a user of an account; it sees what its account sees.
@@ -155,6 +157,7 @@ func (z *ZStack) validate(providers map[string]bool) []error {
 		}
 		accounts[a.Name] = true
 		password(f, a.Password, a.PasswordSHA512)
+		scopeProblem(bad, f, len(a.Providers), a.AllProviders)
 		for _, p := range a.Providers {
 			if !providers[p] {
 				bad(f+".providers", "unknown provider %q", p)

@@ -11,7 +11,7 @@ func TestZStackConfig(t *testing.T) {
 zstack:
   accounts:
     - {name: a, password: secret, providers: [vc1], users: [{name: u, password: other}]}
-    - {name: b, password_sha512: "`+strings.ToUpper(HashPassword("x"))+`"}
+    - {name: b, all_providers: true, password_sha512: "`+strings.ToUpper(HashPassword("x"))+`"}
   webhooks: {allowed_hosts: [hooks.example.com, "127.0.0.1:9000", "*.msp.example", "[::1]:80"]}
 `), func(string) string { return "" })
 	if err != nil {
@@ -29,13 +29,16 @@ zstack:
 	}
 
 	for _, tc := range []struct{ yaml, mention string }{
-		{"zstack: {accounts: [{name: a, password: x, password_sha512: " + HashPassword("x") + "}]}", "zstack.accounts[0]: set password or password_sha512, not both"},
+		{"zstack: {accounts: [{name: a, all_providers: true, password: x, password_sha512: " + HashPassword("x") + "}]}", "zstack.accounts[0]: set password or password_sha512, not both"},
 		{"zstack: {accounts: [{name: a}]}", "zstack.accounts[0]: password_sha512 (or password) is required"},
 		{"zstack: {accounts: [{name: a, password_sha512: abc}]}", "zstack.accounts[0].password_sha512: must be 128 hex"},
 		{"zstack: {accounts: [{name: a, password: x}, {name: a, password: y}]}", `duplicate account "a"`},
 		{"zstack: {accounts: [{name: a, password: x, providers: [nope]}]}", `zstack.accounts[0].providers: unknown provider "nope"`},
 		{"zstack: {accounts: [{name: a, password: x, users: [{name: u}]}]}", "zstack.accounts[0].users[0]: password_sha512 (or password) is required"},
 		{"zstack: {accounts: [{name: 'bad name', password: x}]}", "zstack.accounts[0].name"},
+		{"zstack: {accounts: [{name: a, password: x}]}", "zstack.accounts[0].providers: lists no providers: name the providers it sees, or set all_providers: true"},
+		{"zstack: {accounts: [{name: a, password: x, providers: []}]}", "zstack.accounts[0].providers: lists no providers"},
+		{"zstack: {accounts: [{name: a, password: x, providers: [vc1], all_providers: true}]}", "zstack.accounts[0].all_providers: set providers or all_providers, not both"},
 		{"zstack: {time_zone: Mars/Olympus}", "zstack.time_zone"},
 		{"zstack: {public_url: ftp://x}", "zstack.public_url"},
 		{"zstack: {webhooks: {allowed_hosts: ['http://x/']}}", "zstack.webhooks.allowed_hosts[0]"},

@@ -46,7 +46,7 @@ func startBroker(t *testing.T, o brokerOpts) *harness.Broker {
 	t.Helper()
 	return harness.Start(t, harness.Options{Simulators: 2, NoWorker: o.noWorker, KVM: o.kvm, Proxied: o.proxied, Tune: func(c *config.Config) {
 		c.ZStack.Accounts = []config.ZStackAccount{
-			{Name: "admin", PasswordSHA512: config.HashPassword(adminPass)},
+			{Name: "admin", PasswordSHA512: config.HashPassword(adminPass), AllProviders: true},
 			{Name: "tenant-a", Password: passA, Providers: []string{"vc1"},
 				Users: []config.ZStackUser{{Name: "alice", Password: passAlice}}},
 			{Name: "tenant-b", Password: passB, Providers: []string{"vc2"}},

@@ -236,7 +236,7 @@ func TestLicenseUpdateRefused(t *testing.T) {
 // GetLicenseCapabilities follows the drivers configured; a licence can turn one off.
 func TestLicenseCapabilities(t *testing.T) {
 	iss := newIssuer(t)
-	onlyAdmin := []config.ZStackAccount{{Name: "admin", PasswordSHA512: config.HashPassword(adminPass)}}
+	onlyAdmin := []config.ZStackAccount{{Name: "admin", PasswordSHA512: config.HashPassword(adminPass), AllProviders: true}}
 	for _, tc := range []struct {
 		name      string
 		providers []config.Provider // nil: the harness's vCenter simulators

@@ -114,7 +114,7 @@ func newMemBroker(t testing.TB, vms []model.VM, stale map[string]string, tune ..
 	opts := zstack.Options{
 		Sessions: &memSessions{m: map[string][]byte{}}, MaxBody: 1 << 20, Location: time.UTC,
 		Accounts: []zstack.Account{
-			{Name: "admin", PasswordSHA512: config.HashPassword(adminPass)},
+			{Name: "admin", PasswordSHA512: config.HashPassword(adminPass), AllProviders: true},
 			{Name: "kvm-only", PasswordSHA512: config.HashPassword(passA), Providers: []string{"kvm1"}},
 		},
 	}

@@ -41,7 +41,7 @@ var nodeActionNames = []string{actGetCurrentTime, actGetVersion}
 // are readable by any request without a session, which is harmless since they hold only the
 // version and the clock, and their uuids are random. Its name is outside the "zstack:<account>"
 // names sessions give, so no account's job (an account may be called anything) is ever its.
-var anonymous = broker.Caller{Name: "zstack-anonymous", Providers: []string{}}
+var anonymous = broker.Caller{Name: "zstack-anonymous"}
 
 // optionalAuth authenticates a request that carries a session and lets one without any
 // through as the anonymous caller.

@@ -166,7 +166,7 @@ func TestManagementNodeActionsRefused(t *testing.T) {
 // naming the provider while one is unreachable.
 func TestIsReadyToGo(t *testing.T) {
 	b := harness.Start(t, harness.Options{Simulators: 2, Proxied: true, Tune: func(c *config.Config) {
-		c.ZStack.Accounts = []config.ZStackAccount{{Name: "admin", PasswordSHA512: config.HashPassword(adminPass)}}
+		c.ZStack.Accounts = []config.ZStackAccount{{Name: "admin", PasswordSHA512: config.HashPassword(adminPass), AllProviders: true}}
 		for i := range c.Providers {
 			c.Providers[i].Options = map[string]string{"watch_max_wait": "1s"}
 			c.Providers[i].Timeout = config.Duration(2 * time.Second)

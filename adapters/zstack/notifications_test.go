@@ -54,7 +54,7 @@ func waitNotification(t *testing.T, b *harness.Broker, session, name string) not
 func TestNotificationsFollowAProviderOutage(t *testing.T) {
 	b := harness.Start(t, harness.Options{Simulators: 2, Proxied: true, Tune: func(c *config.Config) {
 		c.ZStack.Accounts = []config.ZStackAccount{
-			{Name: "admin", PasswordSHA512: config.HashPassword(adminPass)},
+			{Name: "admin", PasswordSHA512: config.HashPassword(adminPass), AllProviders: true},
 			{Name: "tenant-b", Password: passB, Providers: []string{"vc2"}},
 		}
 		for i := range c.Providers {
@@ -198,7 +198,7 @@ func maskNotification(t *testing.T, b *harness.Broker, session string, n notific
 // closes, no proxy in between) and a ProviderDisconnected notification names it.
 func TestNotificationWhenASimulatedVCenterStops(t *testing.T) {
 	b := harness.Start(t, harness.Options{Simulators: 1, Tune: func(c *config.Config) {
-		c.ZStack.Accounts = []config.ZStackAccount{{Name: "admin", PasswordSHA512: config.HashPassword(adminPass)}}
+		c.ZStack.Accounts = []config.ZStackAccount{{Name: "admin", PasswordSHA512: config.HashPassword(adminPass), AllProviders: true}}
 		for i := range c.Providers {
 			c.Providers[i].Options = map[string]string{"watch_max_wait": "1s"}
 			c.Providers[i].Timeout = config.Duration(2 * time.Second)

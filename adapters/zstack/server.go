@@ -21,8 +21,9 @@ import (
 type Account struct {
 	Name           string
 	PasswordSHA512 string // lowercase hex, as clients send it
-	// Providers limits what the account sees; nil means every provider.
-	Providers []string
+	// AllProviders lets the account see every provider; otherwise it sees exactly Providers.
+	AllProviders bool
+	Providers    []string
 	Users     []User
 }
 

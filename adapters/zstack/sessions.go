@@ -228,9 +228,5 @@ func (s *Server) callerOfRequest(r *http.Request) (broker.Caller, error) {
 		}
 		name += "/" + sess.User
 	}
-	var providers []string
-	if len(a.Providers) > 0 {
-		providers = a.Providers
-	}
-	return broker.Caller{Name: name, Providers: providers}, nil
+	return broker.Caller{Name: name, AllProviders: a.AllProviders, Providers: a.Providers}, nil
 }

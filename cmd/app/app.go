@@ -118,11 +118,7 @@ func DriverConfig(p config.Provider) drivers.Config {
 func Tokens(cfg *config.Config) adapters.Tokens {
 	var ts adapters.Tokens
 	for _, t := range cfg.Auth.Tokens {
-		var providers []string
-		if len(t.Providers) > 0 {
-			providers = t.Providers
-		}
-		ts = append(ts, adapters.Token{Token: t.Token, Caller: broker.Caller{Name: t.Name, Providers: providers}})
+		ts = append(ts, adapters.Token{Token: t.Token, Caller: broker.Caller{Name: t.Name, AllProviders: t.AllProviders, Providers: t.Providers}})
 	}
 	return ts
 }

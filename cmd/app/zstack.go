@@ -38,7 +38,7 @@ func (a *App) registerZStack(r gin.IRouter) {
 	opts.Licenses = broker.NewLicenses(queue.NewLicenses(a.rdb), keys, a.log)
 	opts.Tags = broker.NewTags(a.broker, queue.NewTags(a.rdb))
 	for _, acc := range z.Accounts {
-		za := zstack.Account{Name: acc.Name, PasswordSHA512: acc.PasswordSHA512, Providers: acc.Providers}
+		za := zstack.Account{Name: acc.Name, PasswordSHA512: acc.PasswordSHA512, AllProviders: acc.AllProviders, Providers: acc.Providers}
 		for _, u := range acc.Users {
 			za.Users = append(za.Users, zstack.User{Name: u.Name, PasswordSHA512: u.PasswordSHA512})
 		}

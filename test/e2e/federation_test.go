@@ -43,7 +43,7 @@ listen: %s
 redis: {addr: %q, password: %q}
 tasks: {retry_delay: 100ms, poll_interval: 10ms, sync_timeout: 20s}
 agents: {heartbeat_interval: 500ms, offline_after: 2s}
-auth: {tokens: [{name: ops, token: %s}]}
+auth: {tokens: [{name: ops, token: %s, all_providers: true}]}
 `, addr, f.redis.Addr, redisPassword, token)))
 	f.c = procs.Client{Base: "http://" + addr, Token: token}
 	f.c.Ready(t, 30*time.Second)

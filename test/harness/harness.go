@@ -95,7 +95,7 @@ func Start(t testing.TB, o Options) *Broker {
 	}
 	cfg.Providers = append(cfg.Providers, kvmProviders(o.KVM)...)
 	cfg.Auth.Tokens = []config.Token{
-		{Name: "admin", Token: AdminToken, Admin: true},
+		{Name: "admin", Token: AdminToken, AllProviders: true, Admin: true},
 		{Name: "tenant", Token: TenantToken, Providers: []string{providerName(0)}},
 	}
 	cfg.Tasks.RetryDelay = config.Duration(10 * time.Millisecond)
