@@ -24,7 +24,7 @@ type Account struct {
 	// AllProviders lets the account see every provider; otherwise it sees exactly Providers.
 	AllProviders bool
 	Providers    []string
-	Users     []User
+	Users        []User
 }
 
 // User logs in with logInByUser and sees what its account sees.
