@@ -39,7 +39,18 @@ type RateLimitError struct {
 }
 
 func (e *RateLimitError) Error() string {
-	return fmt.Sprintf("rate limit of %q exceeded: retry after %s", e.Caller, e.RetryAfter.Round(time.Millisecond))
+	if e.Caller == "login" {
+		return fmt.Sprintf("too many login attempts: retry after %s", e.RetryAfterRounded())
+	}
+	return fmt.Sprintf("rate limit of %q exceeded: retry after %s", e.Caller, e.RetryAfterRounded())
+}
+
+// RetryAfterRounded is the wait as the message says it: whole seconds past a second.
+func (e *RateLimitError) RetryAfterRounded() time.Duration {
+	if e.RetryAfter >= time.Second {
+		return e.RetryAfter.Round(time.Second)
+	}
+	return e.RetryAfter.Round(time.Millisecond)
 }
 
 func (e *RateLimitError) Unwrap() error { return model.ErrRateLimited }

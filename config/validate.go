@@ -91,6 +91,8 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	c.Auth.LoginThrottle.validate(bad)
+	validateTrustedProxies(c.HTTP.TrustedProxies, bad)
 	errs = append(errs, c.ZStack.validate(names)...)
 	errs = append(errs, c.GC.validate()...)
 	errs = append(errs, c.Notifications.validate()...)

@@ -43,17 +43,6 @@ var nodeActionNames = []string{actGetCurrentTime, actGetVersion}
 // names sessions give, so no account's job (an account may be called anything) is ever its.
 var anonymous = broker.Caller{Name: "zstack-anonymous"}
 
-// optionalAuth authenticates a request that carries a session and lets one without any
-// through as the anonymous caller.
-func (s *Server) optionalAuth(c *gin.Context) {
-	if c.GetHeader("Authorization") == "" && c.GetHeader("X-Session-Id") == "" {
-		c.Set(callerKey, anonymous)
-		c.Set("caller", anonymous.Name)
-		return
-	}
-	s.auth(c)
-}
-
 // queryManagementNodes is GET /zstack/v1/management-nodes[/{uuid}] (QueryManagementNode): the
 // replicas whose heartbeat is fresh.
 func (s *Server) queryManagementNodes(c *gin.Context) {

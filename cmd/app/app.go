@@ -127,16 +127,22 @@ func (a *App) routes() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	// Client addresses (the login throttle, anonymous rate limits) come from the peer, or
+	// from X-Forwarded-For only when a configured proxy sent it.
+	if err := r.SetTrustedProxies(a.cfg.HTTP.TrustedProxies); err != nil {
+		a.log.Error("http.trusted_proxies", "err", err) // validated with the configuration
+	}
 	r.NoRoute(func(c *gin.Context) { unrouted(c, http.StatusNotFound) })
 	r.NoMethod(func(c *gin.Context) { unrouted(c, http.StatusMethodNotAllowed) })
-	r.Use(gin.Recovery(), metrics.Middleware(), accessLog(a.log))
+	r.Use(adapters.RequestIDs(), gin.Recovery(), metrics.Middleware(), accessLog(a.log))
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", a.ready)
 	a.limiter = Limiter(a.cfg)
-	vcproxy.New(a.broker, Tokens(a.cfg), a.cfg.HTTP.MaxBodyBytes).WithLimiter(a.limiter).Register(r)
+	edge := &adapters.Edge{Limiter: a.limiter}
+	vcproxy.New(a.broker, Tokens(a.cfg), a.cfg.HTTP.MaxBodyBytes).Register(r, edge)
 	a.mountOps(r)
-	didi.New(a.broker, Tokens(a.cfg), a.cfg.HTTP.MaxBodyBytes).Register(r)
-	a.registerZStack(r)
+	didi.New(a.broker, Tokens(a.cfg), a.cfg.HTTP.MaxBodyBytes).Register(r, edge)
+	a.registerZStack(r, edge)
 	return r
 }
 

@@ -13,16 +13,28 @@ import (
 
 	"cloudbroker/adapters"
 	"cloudbroker/adapters/metrics"
+	"cloudbroker/adapters/zstack"
 	"cloudbroker/config"
 	"cloudbroker/queue"
 )
 
-// Limiter builds the per-token rate limiter from the configuration.
+// Limiter builds the per-caller rate limiter from the configuration: tokens by name, ZStack
+// accounts and each of their users by the caller names their sessions get.
 func Limiter(cfg *config.Config) *adapters.Limiter {
 	per := map[string]adapters.Rate{}
 	for _, t := range cfg.Auth.Tokens {
 		if t.Rate != nil {
 			per[t.Name] = adapters.Rate{RPS: t.Rate.RPS, Burst: t.Rate.Burst}
+		}
+	}
+	for _, acc := range cfg.ZStack.Accounts {
+		if acc.Rate == nil {
+			continue
+		}
+		r := adapters.Rate{RPS: acc.Rate.RPS, Burst: acc.Rate.Burst}
+		per[zstack.CallerName(acc.Name, "")] = r
+		for _, u := range acc.Users {
+			per[zstack.CallerName(acc.Name, u.Name)] = r
 		}
 	}
 	return adapters.NewLimiter(adapters.Rate{RPS: cfg.HTTP.RateLimit.RPS, Burst: cfg.HTTP.RateLimit.Burst}, per)
