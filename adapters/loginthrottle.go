@@ -12,7 +12,7 @@ import (
 )
 
 // AttemptPolicy is how login attempts are throttled: FreeAttempts in a row go through at once;
-// each attempt after them makes the next wait BaseDelay, doubled per attempt up to MaxDelay.
+// then each next attempt waits, BaseDelay first, doubled per attempt up to MaxDelay.
 // A success forgets the count; so does Window without an attempt.
 type AttemptPolicy struct {
 	FreeAttempts int

@@ -8,8 +8,9 @@ import (
 
 // LoginThrottle slows password guessing on the login APIs, per account and per client
 // address, across every replica (the counts live in Redis): FreeAttempts logins in a row are
-// answered at once; after them each attempt makes the next wait BaseDelay, doubled per attempt
-// up to MaxDelay, answered with the dialect's rate-limit error and Retry-After. A successful
+// answered at once; then each next attempt must wait, BaseDelay first, doubled per attempt up
+// to MaxDelay; one that comes too early is answered with the dialect's rate-limit error and
+// Retry-After and does not count. A successful
 // login forgets the count, and so does Window without any attempt.
 type LoginThrottle struct {
 	// FreeAttempts before delays begin. Default 5; negative disables the throttle.

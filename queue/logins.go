@@ -28,7 +28,7 @@ func loginKey(k string) string {
 }
 
 // attemptScript: a key still waiting gets its remaining wait and no count; otherwise the attempt
-// is counted and, past the free ones, sets the wait for the next. ARGV: now ms, free, base ms,
+// is counted and, from the last free one on, sets the wait for the next. ARGV: now ms, free, base ms,
 // max ms, window ms.
 var attemptScript = redis.NewScript(`
 local now = tonumber(ARGV[1])
@@ -37,8 +37,8 @@ if untl > now then return untl - now end
 local n = redis.call('HINCRBY', KEYS[1], 'n', 1)
 local ttl = tonumber(ARGV[5])
 local free = tonumber(ARGV[2])
-if n > free then
-  local d = tonumber(ARGV[3]) * 2 ^ math.min(n - free - 1, 40)
+if n >= free then
+  local d = tonumber(ARGV[3]) * 2 ^ math.min(n - free, 40)
   if d > tonumber(ARGV[4]) then d = tonumber(ARGV[4]) end
   redis.call('HSET', KEYS[1], 'until', now + d)
   ttl = ttl + d
