@@ -27,8 +27,12 @@ func PublicMessage(err error) string {
 	if err == nil {
 		return ""
 	}
-	return addressPattern.ReplaceAllString(err.Error(), hidden)
+	return PublicText(err.Error())
 }
+
+// PublicText is an error text kept as a string (a provider's last sync error, a
+// notification's), as a caller may read it.
+func PublicText(s string) string { return addressPattern.ReplaceAllString(s, hidden) }
 
 // ErrorWriter writes an error in one dialect's shape: it chooses the status and the vendor
 // code from err (its one status mapping) and puts message, the public text, in the body.

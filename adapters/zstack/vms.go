@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"cloudbroker/adapters"
 	"cloudbroker/broker"
 	"cloudbroker/broker/inventory"
 )
@@ -120,7 +121,7 @@ func (s *Server) reportProviders(body map[string]any, res broker.VMQueryResult) 
 	if len(res.Stale) > 0 {
 		out := make([]staleProvider, 0, len(res.Stale))
 		for _, st := range res.Stale {
-			out = append(out, staleProvider{Provider: st.Provider, State: st.State, LastSync: s.r.date(st.LastSync), LastError: st.LastError})
+			out = append(out, staleProvider{Provider: st.Provider, State: st.State, LastSync: s.r.date(st.LastSync), LastError: adapters.PublicText(st.LastError)})
 		}
 		body["staleProviders"] = out
 	}
