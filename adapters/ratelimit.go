@@ -75,6 +75,9 @@ func (l *Limiter) Allow(caller string) error {
 	l.mu.Lock()
 	b, ok := l.buckets[caller]
 	if !ok {
+		if len(l.buckets) >= sweepAt {
+			l.sweep()
+		}
 		b = rate.NewLimiter(rate.Limit(r.RPS), max(r.Burst, 1))
 		l.buckets[caller] = b
 	}
@@ -85,4 +88,18 @@ func (l *Limiter) Allow(caller string) error {
 		return &RateLimitError{Caller: caller, RetryAfter: d}
 	}
 	return nil
+}
+
+// sweepAt bounds the buckets kept: anonymous callers get one per client address, so the map
+// could otherwise grow with every address that ever called.
+const sweepAt = 10000
+
+// sweep drops the buckets that are full again: forgetting them changes no caller's allowance.
+// l.mu is held.
+func (l *Limiter) sweep() {
+	for k, b := range l.buckets {
+		if b.Tokens() >= float64(b.Burst()) {
+			delete(l.buckets, k)
+		}
+	}
 }
