@@ -37,10 +37,10 @@ const (
 var nodeActionNames = []string{actGetCurrentTime, actGetVersion}
 
 // anonymous is the caller of the APIs ZStack serves without a session (GetVersion,
-// GetCurrentTime: the manual's curl sends no Authorization). It sees no provider; its jobs
-// are readable by any request without a session, which is harmless since they hold only the
-// version and the clock, and their uuids are random. Its name is outside the "zstack:<account>"
-// names sessions give, so no account's job (an account may be called anything) is ever its.
+// GetCurrentTime: the manual's curl sends no Authorization). It sees no provider and owns no
+// job: without a session these APIs answer at once and write nothing to Redis, so anonymous
+// calls cost no storage and no session-less poll of api-jobs ever finds anything. Its name is
+// outside the "zstack:<account>" names sessions give, so it is never mistaken for an account.
 var anonymous = broker.Caller{Name: "zstack-anonymous"}
 
 // optionalAuth authenticates a request that carries a session and lets one without any
@@ -53,6 +53,9 @@ func (s *Server) optionalAuth(c *gin.Context) {
 	}
 	s.auth(c)
 }
+
+// isAnonymous reports whether the request came without a session (optionalAuth).
+func isAnonymous(c *gin.Context) bool { return callerOf(c).Name == anonymous.Name }
 
 // queryManagementNodes is GET /zstack/v1/management-nodes[/{uuid}] (QueryManagementNode): the
 // replicas whose heartbeat is fresh.
@@ -83,8 +86,10 @@ type currentTime struct {
 }
 
 // managementNodeActions is PUT /zstack/v1/management-nodes/actions: getVersion answers
-// {"version": ...}, getCurrentTime {"currentTime": {...}} (this node's clock, read when the
-// job runs). Both are jobs, as every non-GET API; without a session they run as anonymous.
+// {"version": ...}, getCurrentTime {"currentTime": {...}} (this node's clock). With a session
+// both are jobs, as every non-GET API (202, then the result from api-jobs). Without one they
+// answer 200 with the result at once and keep nothing (see anonymous); the ZStack SDK reads
+// that answer as it reads a finished job's, since it only polls when the body has a location.
 func (s *Server) managementNodeActions(c *gin.Context) {
 	raw, ok := s.body(c)
 	if !ok {
@@ -95,17 +100,42 @@ func (s *Server) managementNodeActions(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	var api string
+	var op func(context.Context) (any, error)
 	switch name {
 	case actGetVersion:
-		s.accept(c, "GetVersion", nil, func(context.Context) (any, error) {
+		api, op = "GetVersion", func(context.Context) (any, error) {
 			return gin.H{"version": s.o.Version}, nil
-		})
+		}
 	case actGetCurrentTime:
-		s.accept(c, "GetCurrentTime", nil, func(context.Context) (any, error) {
+		api, op = "GetCurrentTime", func(context.Context) (any, error) {
 			now := time.Now()
 			return gin.H{"currentTime": currentTime{MillionSeconds: now.UnixMilli(), Seconds: now.Unix()}}, nil
-		})
+		}
 	}
+	if isAnonymous(c) {
+		s.answerNow(c, api, op)
+		return
+	}
+	s.accept(c, api, nil, op)
+}
+
+// answerNow runs a session-less API and answers its result with 200. The job headers need a
+// job, which only a session keeps, so they are refused rather than ignored: a caller that
+// waits for its X-Web-Hook would otherwise wait forever.
+func (s *Server) answerNow(c *gin.Context, api string, op func(context.Context) (any, error)) {
+	for _, h := range []string{"X-Web-Hook", "X-Job-UUID"} {
+		if c.GetHeader(h) != "" {
+			fail(c, model.Errorf(model.ErrInvalid, "%s needs a session: without one, %s answers at once (200) and keeps no job; log in (PUT /zstack/v1/accounts/login) and send the session to use %s", h, api, h))
+			return
+		}
+	}
+	body, err := op(c.Request.Context())
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, body)
 }
 
 // isReadyToGo is GET /zstack/v1/management-nodes/ready (IsReadyToGo): this node's uuid when it

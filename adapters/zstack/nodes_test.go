@@ -1,6 +1,7 @@
 package zstack_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -71,8 +72,9 @@ func hostNameOf(t *testing.T) string {
 	return h
 }
 
-// GetVersion works through the SDK (which sends its session) and, as the manual's curl does,
-// without a session: the job is then polled without one too, and cannot see a session's jobs.
+// GetVersion works through the SDK (which sends its session: a job, as every API) and, as the
+// manual's curl does, without a session: then it answers 200 with the version at once, keeps
+// no job, and api-jobs without a session finds nothing, not even a session's job.
 func TestGetVersion(t *testing.T) {
 	b := startBroker(t, brokerOpts{noWorker: true})
 	cli := sdkClient(t, b, "admin", adminPass)
@@ -85,20 +87,18 @@ func TestGetVersion(t *testing.T) {
 	}
 
 	res := call(t, b, http.MethodPut, "/zstack/v1/management-nodes/actions", "", `{"getVersion":{},"systemTags":[],"userTags":[]}`)
-	if res.Code != http.StatusAccepted {
-		t.Fatalf("GetVersion without a session: %d %s", res.Code, res.Body)
+	if res.Code != http.StatusOK {
+		t.Fatalf("GetVersion without a session: %d %s, want 200", res.Code, res.Body)
 	}
-	var loc struct{ Location string }
-	res.json(t, &loc)
-	got := pollJob(t, b, "", loc.Location)
-	if got.Code != http.StatusOK {
-		t.Fatalf("polling GetVersion without a session: %d %s", got.Code, got.Body)
-	}
-	golden(t, "get_version", []byte(strings.Replace(string(got.Body), `"`+app.Version+`"`, `"VERSION"`, 1)))
+	golden(t, "get_version", []byte(strings.Replace(string(res.Body), `"`+app.Version+`"`, `"VERSION"`, 1)))
 
 	// A job made with a session is not readable without one.
 	admin := login(t, b, "admin", adminPass)
 	res = call(t, b, http.MethodPut, "/zstack/v1/management-nodes/actions", admin, `{"getVersion":{}}`)
+	if res.Code != http.StatusAccepted {
+		t.Fatalf("GetVersion with a session: %d %s, want 202", res.Code, res.Body)
+	}
+	var loc struct{ Location string }
 	res.json(t, &loc)
 	if got := pollJob(t, b, "", loc.Location); got.Code != http.StatusNotFound {
 		t.Errorf("a session's job polled without a session: %d %s, want 404", got.Code, got.Body)
@@ -112,31 +112,94 @@ func TestGetVersion(t *testing.T) {
 	}
 }
 
-// GetCurrentTime answers this node's clock in milliseconds and seconds.
+// GetCurrentTime answers this node's clock in milliseconds and seconds, at once without a
+// session and through the job with one.
 func TestGetCurrentTime(t *testing.T) {
 	b := startBroker(t, brokerOpts{noWorker: true})
-	before := time.Now().UnixMilli()
-	res := call(t, b, http.MethodPut, "/zstack/v1/management-nodes/actions", "", `{"getCurrentTime":{}}`)
-	if res.Code != http.StatusAccepted {
-		t.Fatalf("GetCurrentTime: %d %s", res.Code, res.Body)
+	admin := login(t, b, "admin", adminPass)
+	for _, tc := range []struct{ name, session string }{{"no session", ""}, {"session", admin}} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := time.Now().UnixMilli()
+			got := call(t, b, http.MethodPut, "/zstack/v1/management-nodes/actions", tc.session, `{"getCurrentTime":{}}`)
+			if tc.session != "" {
+				if got.Code != http.StatusAccepted {
+					t.Fatalf("GetCurrentTime: %d %s, want 202", got.Code, got.Body)
+				}
+				var loc struct{ Location string }
+				got.json(t, &loc)
+				got = pollJob(t, b, tc.session, loc.Location)
+			}
+			after := time.Now().UnixMilli()
+			if got.Code != http.StatusOK {
+				t.Fatalf("GetCurrentTime: %d %s", got.Code, got.Body)
+			}
+			var ct struct {
+				CurrentTime struct {
+					MillionSeconds int64
+					Seconds        int64
+				} `json:"currentTime"`
+			}
+			got.json(t, &ct)
+			if ms := ct.CurrentTime.MillionSeconds; ms < before || ms > after || ct.CurrentTime.Seconds != ms/1000 {
+				t.Errorf("currentTime = %+v, want ms in [%d, %d] and seconds = ms/1000", ct.CurrentTime, before, after)
+			}
+			masked := strings.NewReplacer(
+				jsonNumber(ct.CurrentTime.MillionSeconds), `"MS"`, jsonNumber(ct.CurrentTime.Seconds), `"S"`).Replace(string(got.Body))
+			golden(t, "get_current_time", []byte(masked))
+		})
 	}
-	var loc struct{ Location string }
-	res.json(t, &loc)
-	got := pollJob(t, b, "", loc.Location)
-	after := time.Now().UnixMilli()
-	var ct struct {
-		CurrentTime struct {
-			MillionSeconds int64
-			Seconds        int64
-		} `json:"currentTime"`
+}
+
+// Session-less calls store nothing: a thousand GetVersion and GetCurrentTime calls leave the
+// Redis key count as it was, and the job headers, which need a stored job, are refused.
+func TestAnonymousStoresNothing(t *testing.T) {
+	b := startBroker(t, brokerOpts{noWorker: true})
+	rdb := b.Redis.Client(t)
+	ctx := context.Background()
+	// Let start-up writes (heartbeats, gc jobs, inventory) settle: they rewrite keys, not add.
+	time.Sleep(500 * time.Millisecond)
+	before, err := rdb.DBSize(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
 	}
-	got.json(t, &ct)
-	if ms := ct.CurrentTime.MillionSeconds; ms < before || ms > after || ct.CurrentTime.Seconds != ms/1000 {
-		t.Errorf("currentTime = %+v, want ms in [%d, %d] and seconds = ms/1000", ct.CurrentTime, before, after)
+	for i := range 1000 {
+		body := `{"getVersion":{}}`
+		if i%2 == 1 {
+			body = `{"getCurrentTime":{}}`
+		}
+		if res := call(t, b, http.MethodPut, "/zstack/v1/management-nodes/actions", "", body); res.Code != http.StatusOK {
+			t.Fatalf("call %d: %d %s, want 200", i, res.Code, res.Body)
+		}
 	}
-	masked := strings.NewReplacer(
-		jsonNumber(ct.CurrentTime.MillionSeconds), `"MS"`, jsonNumber(ct.CurrentTime.Seconds), `"S"`).Replace(string(got.Body))
-	golden(t, "get_current_time", []byte(masked))
+	after, err := rdb.DBSize(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after != before {
+		keys, _ := rdb.Keys(ctx, "*").Result()
+		t.Errorf("Redis keys: %d before 1,000 anonymous calls, %d after, want no change; keys now: %v", before, after, keys)
+	}
+
+	for _, h := range []string{"X-Web-Hook", "X-Job-UUID"} {
+		t.Run(h, func(t *testing.T) {
+			val := "http://127.0.0.1:1/hook"
+			if h == "X-Job-UUID" {
+				val = "0123456789abcdef0123456789abcdef"
+			}
+			res := call(t, b, http.MethodPut, "/zstack/v1/management-nodes/actions", "", `{"getVersion":{}}`, h, val)
+			want := h + ` needs a session`
+			if res.Code != http.StatusBadRequest || !strings.Contains(string(res.Body), want) || !strings.Contains(string(res.Body), "SYS.1007") {
+				t.Errorf("%d %s, want 400 SYS.1007 with %q", res.Code, res.Body, want)
+			}
+			// The poll of the chosen id finds nothing, with or without a session.
+			admin := login(t, b, "admin", adminPass)
+			for _, session := range []string{"", admin} {
+				if got := call(t, b, http.MethodGet, "/zstack/v1/api-jobs/0123456789abcdef0123456789abcdef", session, nil); got.Code != http.StatusNotFound {
+					t.Errorf("poll (session %q): %d %s, want 404", session, got.Code, got.Body)
+				}
+			}
+		})
+	}
 }
 
 func jsonNumber(n int64) string { b, _ := json.Marshal(n); return string(b) }
