@@ -139,8 +139,9 @@ func (s *Server) answerNow(c *gin.Context, api string, op func(context.Context) 
 }
 
 // isReadyToGo is GET /zstack/v1/management-nodes/ready (IsReadyToGo): this node's uuid when it
-// can work (Redis answers, its heartbeat is registered, every provider reachable), else a 503
-// that says what is not ready. managementNodeId, if given, must be this node: readiness is
+// can do the caller's work (Redis answers, its heartbeat is registered, every provider the
+// caller sees reachable), else a 503 that says what is not ready; other tenants' providers
+// neither count nor appear. managementNodeId, if given, must be this node: readiness is
 // what the node that serves the request sees.
 func (s *Server) isReadyToGo(c *gin.Context) {
 	ctx := c.Request.Context()
@@ -166,7 +167,7 @@ func (s *Server) isReadyToGo(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	if err := s.b.Readiness(ctx); err != nil {
+	if err := s.b.Readiness(ctx, callerOf(c)); err != nil {
 		fail(c, err)
 		return
 	}

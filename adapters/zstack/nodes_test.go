@@ -226,10 +226,12 @@ func TestManagementNodeActionsRefused(t *testing.T) {
 }
 
 // IsReadyToGo answers this node's uuid once every provider's inventory is synced, and a 503
-// naming the provider while one is unreachable.
+// naming the provider while one is unreachable, to the callers that see that provider only.
 func TestIsReadyToGo(t *testing.T) {
 	b := harness.Start(t, harness.Options{Simulators: 2, Proxied: true, Tune: func(c *config.Config) {
-		c.ZStack.Accounts = []config.ZStackAccount{{Name: "admin", PasswordSHA512: config.HashPassword(adminPass), AllProviders: true}}
+		c.ZStack.Accounts = []config.ZStackAccount{{Name: "admin", PasswordSHA512: config.HashPassword(adminPass), AllProviders: true},
+			{Name: "tenant-a", Password: passA, Providers: []string{"vc1"}},
+			{Name: "tenant-b", Password: passB, Providers: []string{"vc2"}}}
 		for i := range c.Providers {
 			c.Providers[i].Options = map[string]string{"watch_max_wait": "1s"}
 			c.Providers[i].Timeout = config.Duration(2 * time.Second)
@@ -269,6 +271,17 @@ func TestIsReadyToGo(t *testing.T) {
 		t.Errorf("not-ready answer names vc2, which is up: %s", down.Body)
 	}
 	golden(t, "is_ready_to_go_provider_down", maskProviderError(down.Body))
+	// Readiness is per caller: vc1's outage is tenant-a's, and tenant-b neither waits for it
+	// nor reads its name.
+	tenantA, tenantB := login(t, b, "tenant-a", passA), login(t, b, "tenant-b", passB)
+	if got := call(t, b, http.MethodGet, "/zstack/v1/management-nodes/ready", tenantA, nil); got.Code != http.StatusServiceUnavailable ||
+		!strings.Contains(string(got.Body), `provider \"vc1\"`) || strings.Contains(string(got.Body), "vc2") {
+		t.Errorf("tenant-a while vc1 is down: %d %s, want 503 naming vc1 only", got.Code, got.Body)
+	}
+	if got := call(t, b, http.MethodGet, "/zstack/v1/management-nodes/ready", tenantB, nil); got.Code != http.StatusOK ||
+		strings.Contains(string(got.Body), "vc1") {
+		t.Errorf("tenant-b while vc1 is down: %d %s, want 200 without vc1", got.Code, got.Body)
+	}
 	b.Proxies[0].SetDown(false)
 	waitReady(t, b, admin, http.StatusOK, "")
 }
