@@ -24,7 +24,6 @@ func (c *counter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proc
 	return func(ctx context.Context, cmds []redis.Cmder) error { c.n.Add(int64(len(cmds))); return next(ctx, cmds) }
 }
 
-
 // Scrapes within the cache interval read the queue stats from Redis once: the first scrape
 // costs the read, the next ones none, and they all show the same depths.
 func TestScrapesShareOneStatsRead(t *testing.T) {
