@@ -4,12 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/terraform-zstack-modules/zstack-sdk-go/pkg/client"
 	"github.com/terraform-zstack-modules/zstack-sdk-go/pkg/param"
 
 	"cloudbroker/cmd/app"
@@ -109,6 +115,36 @@ func TestGetVersion(t *testing.T) {
 	// A wrong session is still refused, not taken for no session.
 	if got := call(t, b, http.MethodPut, "/zstack/v1/management-nodes/actions", "0123456789abcdef0123456789abcdef", `{"getVersion":{}}`); got.Code != http.StatusServiceUnavailable {
 		t.Errorf("GetVersion with an unknown session: %d %s, want 503", got.Code, got.Body)
+	}
+}
+
+// The SDK reads the session-less answer (200 with the result, no location) as it reads a
+// finished job: its GetVersion, sent through a proxy that drops the session headers (the SDK
+// always sends one), gets the version.
+func TestGetVersionSDKWithoutSession(t *testing.T) {
+	b := startBroker(t, brokerOpts{noWorker: true})
+	var stripped atomic.Int64
+	proxy := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.Out.URL = r.In.URL // a forward proxy: the request names its target
+		if r.Out.Header.Get("Authorization") != "" {
+			stripped.Add(1)
+		}
+		r.Out.Header.Del("Authorization")
+		r.Out.Header.Del("X-Session-Id")
+	}})
+	t.Cleanup(proxy.Close)
+	proxyURL, _ := url.Parse(proxy.URL)
+	u, _ := url.Parse(b.URL)
+	port, _ := strconv.Atoi(u.Port())
+	cli := client.NewZSClient(client.NewZSConfig(u.Hostname(), port, "zstack").LoginAccount("admin", adminPass).
+		RetryInterval(1).RetryTimes(2).ProxyFunc(func(*http.Request) (*url.URL, error) { return proxyURL, nil }))
+	cli.LoadSession("0123456789abcdef0123456789abcdef") // any: the proxy drops it
+	v, err := cli.GetVersion()
+	if err != nil {
+		t.Fatalf("SDK GetVersion without a session: %v", err)
+	}
+	if v != app.Version || stripped.Load() != 1 {
+		t.Errorf("SDK GetVersion = %q after %d session-less requests, want %q after 1", v, stripped.Load(), app.Version)
 	}
 }
 
