@@ -119,3 +119,38 @@ func TestBrokerRecordsScoped(t *testing.T) {
 		})
 	}
 }
+
+// Notifications about a shared agent reach both tenants and name only the agent; one about
+// tenant-b's own agent reaches tenant-a not at all.
+func TestAgentNotificationsScoped(t *testing.T) {
+	b := startBroker(t, brokerOpts{noWorker: true})
+	long := time.Now().Add(-time.Hour)
+	b.App.Broker().NoticeOfflineAgents(context.Background(), []broker.Agent{
+		{ClientID: "agent-shared", Instance: "i1", LastSeen: long, Providers: []model.Provider{{Name: "vc1"}, {Name: "vc2"}}},
+		{ClientID: "agent-b", Instance: "i2", LastSeen: long, Providers: []model.Provider{{Name: "vc2"}}},
+	})
+	for _, tc := range []struct {
+		account, pass string
+		want          []string
+	}{
+		{"admin", adminPass, []string{"agent-b", "agent-shared"}},
+		{"tenant-a", passA, []string{"agent-shared"}},
+		{"tenant-b", passB, []string{"agent-b", "agent-shared"}},
+	} {
+		t.Run(tc.account, func(t *testing.T) {
+			res := call(t, b, http.MethodGet, "/zstack/v1/notifications?q=name=AgentOffline&sortBy=resourceUuid&sortDirection=asc", login(t, b, tc.account, tc.pass), nil)
+			var out struct{ Inventories []struct{ ResourceUUID string } }
+			res.json(t, &out)
+			var got []string
+			for _, n := range out.Inventories {
+				got = append(got, n.ResourceUUID)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("AgentOffline notifications (-want +got):\n%s", diff)
+			}
+			if tc.account == "tenant-a" && (strings.Contains(string(res.Body), "agent-b") || strings.Contains(string(res.Body), "vc2")) {
+				t.Errorf("tenant-a's notifications name tenant-b's agent or provider: %s", res.Body)
+			}
+		})
+	}
+}
