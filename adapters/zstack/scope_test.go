@@ -139,7 +139,9 @@ func TestAgentNotificationsScoped(t *testing.T) {
 	} {
 		t.Run(tc.account, func(t *testing.T) {
 			res := call(t, b, http.MethodGet, "/zstack/v1/notifications?q=name=AgentOffline&sortBy=resourceUuid&sortDirection=asc", login(t, b, tc.account, tc.pass), nil)
-			var out struct{ Inventories []struct{ ResourceUUID string } }
+			var out struct {
+				Inventories []struct{ ResourceUUID string }
+			}
 			res.json(t, &out)
 			var got []string
 			for _, n := range out.Inventories {
