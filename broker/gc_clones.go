@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"cloudbroker/broker/inventory"
@@ -94,35 +92,42 @@ type CloneLeftover struct {
 // FindCloneLeftovers is the clone-leftovers GC job: it looks up every logged failed clone name
 // in the inventory and reports (notification CloneLeftover, once per VM) each VM that has it.
 // It deletes nothing. A provider whose inventory is not synced is skipped this run: its VMs
-// may be out of date. It needs the inventory (inventory.enabled).
-func (b *Broker) FindCloneLeftovers(ctx context.Context, log CloneFailureLog) (string, error) {
+// may be out of date. It needs the inventory (inventory.enabled). The report is per provider
+// (GCReport), so a tenant reading the job's result sees only its own providers' findings.
+func (b *Broker) FindCloneLeftovers(ctx context.Context, log CloneFailureLog) (GCReport, error) {
 	if b.index == nil || b.inv == nil {
-		return "no inventory is kept (inventory.enabled is false): nothing to look in", nil
+		return GCReport{Summary: "no inventory is kept (inventory.enabled is false): nothing to look in"}, nil
 	}
 	failed, err := log.FailedClones(ctx)
 	if err != nil {
-		return "", err
+		return GCReport{}, err
 	}
 	statuses, err := b.inv.Statuses(ctx)
 	if err != nil {
-		return "", err
+		return GCReport{}, err
 	}
+	report := GCReport{CheckedWhat: "failed clone names checked", FoundWhat: "leftover VMs found"}
 	var found []CloneLeftover
-	skipped := map[string]bool{}
 	for _, f := range failed {
+		pr := report.Providers[f.Provider]
+		pr.Checked++
 		if statuses[f.Provider].State != SyncSynced {
-			skipped[f.Provider] = true
+			pr.Skipped = "inventory not synced"
+			report.SetProvider(f.Provider, pr)
 			continue
 		}
 		res, err := b.index.Query(inventory.Query{Providers: []string{f.Provider}, Conditions: []inventory.Condition{
 			{Field: "name", Op: inventory.OpEq, Values: []string{f.Name}},
 		}})
 		if err != nil {
-			return "", err
+			return GCReport{}, err
 		}
 		for _, vm := range res.VMs {
-			found = append(found, CloneLeftover{FailedClone: f, VMID: vm.ID, NativeID: vm.NativeID})
+			l := CloneLeftover{FailedClone: f, VMID: vm.ID, NativeID: vm.NativeID}
+			found = append(found, l)
+			pr.Found = append(pr.Found, fmt.Sprintf("%s (vm %s, task %s)", l.Name, l.VMID, l.TaskID))
 		}
+		report.SetProvider(f.Provider, pr)
 	}
 	for _, l := range found {
 		notify(ctx, b.notes, b.log, Notification{
@@ -132,17 +137,5 @@ func (b *Broker) FindCloneLeftovers(ctx context.Context, log CloneFailureLog) (s
 			ResourceUUID: l.VMID, ResourceType: ResourceVM, Providers: []string{l.Provider},
 		}, "clone-leftover:"+l.VMID)
 	}
-	parts := []string{fmt.Sprintf("%d failed clone names checked, %d leftover VMs found", len(failed), len(found))}
-	for _, l := range found {
-		parts = append(parts, fmt.Sprintf("%s/%s (vm %s, task %s)", l.Provider, l.Name, l.VMID, l.TaskID))
-	}
-	if len(skipped) > 0 {
-		var ps []string
-		for p := range skipped {
-			ps = append(ps, p)
-		}
-		sort.Strings(ps)
-		parts = append(parts, "skipped (inventory not synced): "+strings.Join(ps, ", "))
-	}
-	return strings.Join(parts, "; "), nil
+	return report, nil
 }

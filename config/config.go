@@ -119,6 +119,13 @@ type HTTP struct {
 	WriteTimeout Duration `yaml:"write_timeout"`
 	// ShutdownTimeout lets in-flight requests finish on SIGTERM. Default 40s.
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+	// MetricsToken, if set, is the Bearer token /metrics requires (401 without it). Default "":
+	// /metrics is open, as Prometheus scrapes it. At least 16 characters.
+	MetricsToken string `yaml:"metrics_token"`
+	// PublicOrigin is the broker's address as browsers reach it (scheme://host[:port]), when
+	// a proxy in front gives it another Host: the queue UI accepts writes whose Origin (or
+	// Referer) is the request's own Host or this. Default "": the request's own Host only.
+	PublicOrigin string `yaml:"public_origin"`
 	// RateLimit is each caller's default rate (a token on every dialect, a ZStack account or
 	// user, the anonymous callers of one address); a token's or account's own rate overrides it.
 	// Buckets are per replica: N replicas admit up to N times the rate.

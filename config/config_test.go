@@ -58,6 +58,9 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"provider without driver", `redis: {addr: "a:1"}` + "\nproviders: [{name: p, url: x}]", "providers[0].driver: required"},
 		{"duplicate provider", `redis: {addr: "a:1"}` + "\nproviders: [{name: p, driver: kvm, url: x}, {name: p, driver: kvm, url: y}]", `duplicate provider "p"`},
 		{"bad log level", `redis: {addr: "a:1"}` + "\nlog: {level: loud}", "log.level"},
+		{"short metrics token", `redis: {addr: "a:1"}` + "\nhttp: {metrics_token: short}", "http.metrics_token: must be at least 16 characters"},
+		{"public origin with a path", `redis: {addr: "a:1"}` + "\nhttp: {public_origin: https://broker.example/ui}", `http.public_origin: "https://broker.example/ui" is not an origin`},
+		{"public origin without scheme", `redis: {addr: "a:1"}` + "\nhttp: {public_origin: broker.example}", `http.public_origin: "broker.example" is not an origin`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse([]byte(tc.yaml), env(nil))

@@ -53,6 +53,7 @@ func (c *Config) Validate() error {
 	if c.HTTP.MaxBodyBytes < 0 {
 		bad("http.max_body_bytes", "must be > 0")
 	}
+	validateOps(c, bad)
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		bad("log.level", "%q is not one of debug, info, warn, error", c.Log.Level)
 	}
