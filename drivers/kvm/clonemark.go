@@ -1,6 +1,9 @@
 package kvm
 
-import "encoding/xml"
+import (
+	"encoding/xml"
+	"strings"
+)
 
 // A clone's mark (drivers.CloneSpec.Mark) is an element of the domain's <metadata>, in the
 // broker's own namespace, in the XML the clone is defined with: the domain never exists
@@ -31,7 +34,7 @@ func cloneMarkOf(x domainXML) string {
 func setCloneMark(dom *node, mark string) {
 	meta := dom.elem("metadata")
 	if meta != nil {
-		meta.remove(func(n *node) bool { return n.start.Name.Local == cloneMarkElem })
+		meta.remove(isCloneMark)
 	}
 	if mark == "" {
 		return
@@ -47,4 +50,15 @@ func setCloneMark(dom *node, mark string) {
 			{Name: xml.Name{Local: "task"}, Value: mark},
 		},
 	}})
+}
+
+// isCloneMark reports whether a metadata element is a mark, whatever prefix libvirt gave it
+// when it wrote the XML back: it declares the broker's namespace.
+func isCloneMark(n *node) bool {
+	for _, a := range n.start.Attr {
+		if (a.Name.Local == "xmlns" || strings.HasPrefix(a.Name.Local, "xmlns:")) && a.Value == cloneMarkNS {
+			return true
+		}
+	}
+	return false
 }

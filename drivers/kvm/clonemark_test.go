@@ -7,7 +7,7 @@ import "testing"
 func TestCloneMarkXML(t *testing.T) {
 	const srcMarked = `<domain type='test'><name>src</name><metadata>
   <libosinfo:libosinfo xmlns:libosinfo="http://libosinfo.org/xmlns/libvirt/domain/1.0"><libosinfo:os id="http://debian.org/debian/12"/></libosinfo:libosinfo>
-  <cloudbroker:clone xmlns:cloudbroker="` + cloneMarkNS + `" task="source-task"/>
+  <cb:clone xmlns:cb="` + cloneMarkNS + `" task="source-task"/>
   <other:clone xmlns:other="urn:other" task="not-ours"/>
 </metadata><devices/></domain>`
 	const srcBare = `<domain type='test'><name>src</name><devices/></domain>`
