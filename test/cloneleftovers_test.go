@@ -100,7 +100,11 @@ func runCloneLeftovers(t *testing.T, b *harness.Broker) string {
 	if j.LastError != "" {
 		t.Fatalf("clone-leftovers failed: %s", j.LastError)
 	}
-	return j.LastResult
+	report, ok := broker.DecodeGCReport(j.LastResult)
+	if !ok {
+		t.Fatalf("clone-leftovers result is not a report: %s", j.LastResult)
+	}
+	return report.Text(broker.System)
 }
 
 func waitFor(t *testing.T, what string, ok func() bool) {
