@@ -17,7 +17,28 @@ const (
 
 // Like is a checked SQL LIKE pattern: % matches any run of characters (newlines too), _ one
 // character; everything else matches itself. There is no escape character, as in ZStack.
-type Like struct{ p string }
+type Like struct {
+	p string
+	// min is the fewest bytes a matching value has: a value shorter than that is refused
+	// without a scan (a long pattern against short names costs nothing).
+	min int
+}
+
+func newLike(p string) Like {
+	l := Like{p: p}
+	for i := 0; i < len(p); {
+		r, w := utf8.DecodeRuneInString(p[i:])
+		switch {
+		case r == '%':
+		case r == '_', r == utf8.RuneError: // one character, or one invalid byte, at least
+			l.min++
+		default:
+			l.min += w
+		}
+		i += w
+	}
+	return l
+}
 
 // ParseLike checks a pattern against the bounds; an error wraps model.ErrInvalid and names
 // the bound.
@@ -34,12 +55,15 @@ func ParseLike(p string) (Like, error) {
 	if n > MaxLikeWildcards {
 		return Like{}, model.Errorf(model.ErrInvalid, "~= pattern has %d wildcards (%% and _); the limit is %d", n, MaxLikeWildcards)
 	}
-	return Like{p}, nil
+	return newLike(p), nil
 }
 
 // Match reports whether the whole of s matches. Characters are compared as runes, so _ is one
 // character of a multi-byte one; invalid UTF-8 bytes count one character each.
 func (l Like) Match(s string) bool {
+	if len(s) < l.min {
+		return false
+	}
 	p := l.p
 	pi, si := 0, 0
 	// star is the pattern position after the last % seen, and starS the value position it
@@ -59,6 +83,13 @@ func (l Like) Match(s string) bool {
 				pi, si = pi+1, si+w
 				continue
 			default:
+				if p[pi] < utf8.RuneSelf && s[si] < utf8.RuneSelf { // ASCII: no decoding
+					if p[pi] == s[si] {
+						pi, si = pi+1, si+1
+						continue
+					}
+					break
+				}
 				pr, pw := utf8.DecodeRuneInString(p[pi:])
 				sr, sw := utf8.DecodeRuneInString(s[si:])
 				if pr == sr {
