@@ -1,6 +1,8 @@
 package zstack
 
 import (
+	"errors"
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -86,7 +88,7 @@ func parseParams(raw string) (url.Values, error) {
 func unescapeParam(s string) (string, error) {
 	if !strings.ContainsAny(s, "%+") {
 		if !utf8.ValidString(s) {
-			return "", model.Errorf(model.ErrInvalid, "not valid UTF-8")
+			return "", errors.New("not valid UTF-8")
 		}
 		return s, nil
 	}
@@ -95,7 +97,7 @@ func unescapeParam(s string) (string, error) {
 		switch s[i] {
 		case '%':
 			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
-				return "", model.Errorf(model.ErrInvalid,
+				return "", fmt.Errorf(
 					"malformed percent-escape %q at byte %d: %% must be followed by two hexadecimal digits; send a literal %% (also the ~= wildcard) as %%25",
 					s[i:min(i+3, len(s))], i)
 			}
@@ -108,7 +110,7 @@ func unescapeParam(s string) (string, error) {
 		}
 	}
 	if !utf8.Valid(b) {
-		return "", model.Errorf(model.ErrInvalid, "not valid UTF-8 once decoded")
+		return "", errors.New("not valid UTF-8 once decoded")
 	}
 	return string(b), nil
 }
