@@ -2,10 +2,13 @@ package zstack
 
 import (
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/gin-gonic/gin"
 	"github.com/google/go-cmp/cmp"
 
 	"cloudbroker/broker/model"
@@ -74,4 +77,32 @@ func FuzzParseParams(f *testing.F) {
 			t.Fatalf("parseParams(%q) (-url.ParseQuery +parseParams):\n%s", raw, diff)
 		}
 	})
+}
+
+// StrictQuery refuses a request whose query string does not decode before its handler runs,
+// and lets the others through with their parameters decoded once.
+func TestStrictQuery(t *testing.T) {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.GET("/x", StrictQuery, func(c *gin.Context) {
+		v, err := requestParams(c)
+		if err != nil {
+			t.Errorf("requestParams after StrictQuery: %v", err)
+		}
+		c.String(http.StatusOK, v.Get("a"))
+	})
+	for _, tc := range []struct {
+		target string
+		code   int
+		body   string
+	}{
+		{"/x?a=%25", http.StatusOK, "%"},
+		{"/x?a=%", http.StatusBadRequest, `invalid query parameter \"a\": malformed percent-escape`},
+	} {
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, httptest.NewRequest(http.MethodGet, tc.target, nil))
+		if w.Code != tc.code || !strings.Contains(w.Body.String(), tc.body) {
+			t.Errorf("GET %s: %d %s; want %d with %q", tc.target, w.Code, w.Body, tc.code, tc.body)
+		}
+	}
 }
