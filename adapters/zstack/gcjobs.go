@@ -83,6 +83,10 @@ func (s *Server) gcJobActions(c *gin.Context) {
 // deleteGCJob is DELETE /zstack/v1/gc-jobs/{uuid} (DeleteGCJob): every replica stops
 // scheduling the job → {}.
 func (s *Server) deleteGCJob(c *gin.Context) {
+	if _, err := deleteModeParam(c); err != nil {
+		fail(c, err)
+		return
+	}
 	id, caller := c.Param("uuid"), callerOf(c)
 	s.accept(c, "DeleteGCJob", gin.H{"uuid": id}, func(ctx context.Context) (any, error) {
 		return empty{}, s.b.DeleteGCJob(ctx, caller, id)

@@ -136,7 +136,15 @@ func (s *Server) deleteNotifications(c *gin.Context) {
 	if len(strings.TrimSpace(string(raw))) > 0 {
 		err = decodeJSON(raw, &req)
 	}
-	for _, v := range c.QueryArray("uuids") {
+	params, perr := requestParams(c)
+	if perr == nil {
+		_, perr = deleteModeParam(c)
+	}
+	if perr != nil {
+		fail(c, perr)
+		return
+	}
+	for _, v := range params["uuids"] {
 		for _, id := range strings.Split(v, ",") {
 			if id = strings.TrimSpace(id); id != "" {
 				req.UUIDs = append(req.UUIDs, id)

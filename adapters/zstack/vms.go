@@ -16,7 +16,7 @@ var notTemplate = inventory.Condition{Field: "template", Op: inventory.OpNe, Val
 
 // queryVMs is GET /zstack/v1/vm-instances (QueryVmInstance).
 func (s *Server) queryVMs(c *gin.Context) {
-	q, err := parseQuery(c.Request.URL.Query())
+	q, err := parseRequestQuery(c)
 	if err != nil {
 		fail(c, err)
 		return
@@ -27,7 +27,12 @@ func (s *Server) queryVMs(c *gin.Context) {
 // getVM is GET /zstack/v1/vm-instances/{uuid}: as ZStack, a query on that uuid (other query
 // parameters are ignored), answered {"inventories":[...]}, empty for a VM the caller cannot see.
 func (s *Server) getVM(c *gin.Context) {
-	s.listVMs(c, listQuery{Conds: []cond{{Field: "uuid", Op: inventory.OpEq, Value: c.Param("uuid")}}, Limit: defaultLimit})
+	q, err := parseListQuery(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	s.listVMs(c, q)
 }
 
 func (s *Server) listVMs(c *gin.Context, q listQuery) {
