@@ -1,7 +1,9 @@
 package adapters
 
 import (
+	"context"
 	"errors"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -30,6 +32,8 @@ var ErrNoCredentials = errors.New("no credentials")
 type Edge struct {
 	// Limiter limits each caller's request rate; nil means unlimited.
 	Limiter *Limiter
+	// RequestTimeout is every request's deadline (queries stop at it); 0 means none.
+	RequestTimeout time.Duration
 }
 
 // Guard authenticates a request, limits its caller's rate and hands the caller to the handler
@@ -64,8 +68,16 @@ func (e *Edge) GuardOptional(d Dialect, anon broker.Caller) gin.HandlerFunc {
 	}
 }
 
-// admit takes one request from the bucket and, if it is allowed, records the caller. label
-// names the caller in the refusal metric (bounded: never a client address).
+// Open is the edge of a route that takes no credentials (a login, a session check): the
+// session-less callers of one client address share a rate bucket, and the query string must
+// decode. A login's own throttle is LoginThrottle.
+func (e *Edge) Open(d Dialect) gin.HandlerFunc {
+	return func(c *gin.Context) { e.admit(c, d, broker.Caller{}, "open@"+c.ClientIP(), "open") }
+}
+
+// admit takes one request from the bucket and, if it is allowed, records the caller, checks
+// the query string and sets the request's deadline. label names the caller in the refusal
+// metric (bounded: never a client address).
 func (e *Edge) admit(c *gin.Context, d Dialect, caller broker.Caller, bucket, label string) {
 	c.Set(callerKey, caller)
 	c.Set(CallerNameKey, caller.Name)
@@ -73,6 +85,18 @@ func (e *Edge) admit(c *gin.Context, d Dialect, caller broker.Caller, bucket, la
 		metrics.RateLimited(d.Name(), label)
 		Fail(c, d, err)
 		c.Abort()
+		return
+	}
+	if _, err := Query(c); err != nil {
+		Fail(c, d, err)
+		c.Abort()
+		return
+	}
+	if e.RequestTimeout > 0 {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), e.RequestTimeout)
+		defer cancel()
+		c.Request = c.Request.WithContext(ctx)
+		c.Next() // the handlers run under the deadline; cancel frees it when they return
 	}
 }
 

@@ -169,3 +169,22 @@ func TestLoginThrottlePerAddressAcrossReplicas(t *testing.T) {
 		t.Errorf("login throttle per address (-want +got):\n%s", diff)
 	}
 }
+
+const adminPassword = "admin-password"
+
+// zstackAdmin adds a see-all ZStack account.
+func zstackAdmin(c *config.Config) {
+	c.ZStack.Accounts = []config.ZStackAccount{{Name: "admin", Password: adminPassword, AllProviders: true}}
+}
+
+// zstackSession logs the admin account in and returns its Authorization header.
+func zstackSession(t *testing.T, b *harness.Broker) []string {
+	t.Helper()
+	code, _, out := b.Request(t, http.MethodPut, "/zstack/v1/accounts/login", zstackLogin("admin", adminPassword))
+	if code != 200 {
+		t.Fatalf("login: %d %s", code, out)
+	}
+	var s struct{ Inventory struct{ UUID string } }
+	json.Unmarshal(out, &s)
+	return []string{"Authorization", "OAuth " + s.Inventory.UUID}
+}

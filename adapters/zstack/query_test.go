@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"cloudbroker/adapters"
 	"cloudbroker/broker/inventory"
 	"cloudbroker/broker/model"
 )
@@ -90,9 +91,9 @@ func TestParseQuery(t *testing.T) {
 		{"groupBy=state", listQuery{Limit: 1000, GroupBy: "state"}},
 		{"systemTags=x&filterName=y", listQuery{Limit: 1000}},
 	} {
-		v, err := parseParams(tc.in)
+		v, err := adapters.ParseQuery(tc.in)
 		if err != nil {
-			t.Fatalf("parseParams(%q): %v", tc.in, err)
+			t.Fatalf("adapters.ParseQuery(%q): %v", tc.in, err)
 		}
 		got, err := parseQuery(v)
 		if err != nil {
@@ -124,9 +125,9 @@ func TestParseQuery(t *testing.T) {
 		{"sort=a&sort=b", "'sort' is given 2 times"},
 		{"groupBy=a&groupBy=b", "'groupBy' is given 2 times"},
 	} {
-		v, err := parseParams(tc.in)
+		v, err := adapters.ParseQuery(tc.in)
 		if err != nil {
-			t.Fatalf("parseParams(%q): %v", tc.in, err)
+			t.Fatalf("adapters.ParseQuery(%q): %v", tc.in, err)
 		}
 		_, err = parseQuery(v)
 		if err == nil || !errors.Is(err, model.ErrInvalid) || !strings.Contains(err.Error(), tc.mention) {
@@ -204,10 +205,10 @@ func FuzzParseQuery(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		v, err := parseParams(raw)
+		v, err := adapters.ParseQuery(raw)
 		if err != nil {
 			if !errors.Is(err, model.ErrInvalid) {
-				t.Fatalf("parseParams(%q): %v is not an invalid-request error", raw, err)
+				t.Fatalf("adapters.ParseQuery(%q): %v is not an invalid-request error", raw, err)
 			}
 			return
 		}

@@ -107,11 +107,12 @@ var _ adapters.Dialect = (*Server)(nil)
 // Register mounts the dialect's routes on r behind the edge.
 func (s *Server) Register(r gin.IRouter, edge *adapters.Edge) {
 	g := r.Group("/zstack/v1")
-	g.PUT("/accounts/login", s.logInByAccount)
-	g.PUT("/accounts/users/login", s.logInByUser)
+	open := edge.Open(s)
+	g.PUT("/accounts/login", open, s.logInByAccount)
+	g.PUT("/accounts/users/login", open, s.logInByUser)
 	// Knowing a session's uuid is what these two need, as in ZStack (no Authorization).
-	g.DELETE("/accounts/sessions/:uuid", s.logOut)
-	g.GET("/accounts/sessions/:uuid/valid", s.validSession)
+	g.DELETE("/accounts/sessions/:uuid", open, s.logOut)
+	g.GET("/accounts/sessions/:uuid/valid", open, s.validSession)
 
 	// GetVersion and GetCurrentTime need no session, as in ZStack; their jobs are polled
 	// without one too (nodes.go).

@@ -138,7 +138,8 @@ func (a *App) routes() *gin.Engine {
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", a.ready)
 	a.limiter = Limiter(a.cfg)
-	edge := &adapters.Edge{Limiter: a.limiter}
+	// Every request's deadline is the write timeout: its answer could not be sent after it.
+	edge := &adapters.Edge{Limiter: a.limiter, RequestTimeout: a.cfg.HTTP.WriteTimeout.D()}
 	vcproxy.New(a.broker, Tokens(a.cfg), a.cfg.HTTP.MaxBodyBytes).Register(r, edge)
 	a.mountOps(r)
 	didi.New(a.broker, Tokens(a.cfg), a.cfg.HTTP.MaxBodyBytes).Register(r, edge)
