@@ -19,14 +19,13 @@ const (
 	passAlice = "alice-password"
 )
 
-// limitedBroker has a default rate of 3 requests and no refill worth waiting for, tenant-a's
-// ZStack sessions 2, and a login throttle of 3 free attempts; the admin token is unlimited for
-// the test's own reads.
+// limitedBroker gives the tenant token 3 requests and no refill worth waiting for, tenant-a's
+// ZStack sessions 2, and a login throttle of 3 free attempts; everyone else (the admin token
+// for the test's own reads, session-less callers) has the default rate.
 func limitedBroker(t *testing.T, o harness.Options) *harness.Broker {
 	tune := o.Tune
 	o.Tune = func(c *config.Config) {
-		c.HTTP.RateLimit = config.RateLimit{RPS: 0.001, Burst: 3}
-		c.Auth.Tokens[0].Rate = &config.RateLimit{RPS: -1}
+		c.Auth.Tokens[1].Rate = &config.RateLimit{RPS: 0.001, Burst: 3} // harness.TenantToken
 		c.Auth.LoginThrottle = config.LoginThrottle{FreeAttempts: 3, BaseDelay: config.Duration(20 * time.Second), MaxDelay: config.Duration(time.Minute)}
 		c.ZStack.Accounts = []config.ZStackAccount{
 			{Name: "tenant-a", Password: passA, Providers: []string{"vc1"}, Rate: &config.RateLimit{RPS: 0.001, Burst: 2},

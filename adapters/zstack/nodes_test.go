@@ -189,8 +189,12 @@ func TestGetCurrentTime(t *testing.T) {
 // Session-less calls store nothing: a thousand GetVersion and GetCurrentTime calls leave the
 // Redis key count as it was, and the job headers, which need a stored job, are refused.
 func TestAnonymousStoresNothing(t *testing.T) {
-	// No inventory: its watches would add task keys while the calls run, whatever they do.
-	b := startBroker(t, brokerOpts{noWorker: true, tune: func(c *config.Config) { c.Inventory.Enabled = new(false) }})
+	// No inventory: its watches would add task keys while the calls run, whatever they do. No
+	// rate limit: the calls come faster than a session-less address may send them.
+	b := startBroker(t, brokerOpts{noWorker: true, tune: func(c *config.Config) {
+		c.Inventory.Enabled = new(false)
+		c.HTTP.RateLimit.RPS = -1
+	}})
 	rdb := b.Redis.Client(t)
 	ctx := context.Background()
 	// Let start-up writes (heartbeats, gc jobs, inventory) settle: they rewrite keys, not add.
