@@ -4,34 +4,15 @@ import (
 	"bytes"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"cloudbroker/test/harness"
 )
 
-// syncBuffer is a log sink several goroutines write to.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
-
 // With Redis gone, every dialect says the backend is unavailable without naming where it is;
 // the log has the address, on the line of the request's id.
 func TestErrorsHideInternalAddresses(t *testing.T) {
-	var log syncBuffer
+	var log harness.LogBuffer
 	b := harness.Start(t, harness.Options{Log: &log})
 	addr := b.Config.Redis.Addr
 	b.Redis.Stop()
