@@ -151,7 +151,8 @@ func (a *App) ready(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
 	if err := a.queue.Ping(ctx); err != nil {
-		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "redis": err.Error()})
+		c.Error(err) // the log has the address; /readyz is open to anyone
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "redis": adapters.PublicMessage(err)})
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready", "redis": "ok"})
