@@ -23,6 +23,7 @@ func TestErrorsHideInternalAddresses(t *testing.T) {
 	}{
 		{http.MethodPost, "/api/task/info", map[string]any{"taskid": strings.Repeat("a", 32)}, harness.Bearer(harness.AdminToken)},
 		{http.MethodPut, "/zstack/v1/accounts/login", zstackLogin("admin", "x"), nil},
+		{http.MethodGet, "/readyz", nil, nil},
 		{http.MethodGet, "/zstack/v1/vm-instances", nil, []string{"Authorization", "OAuth " + strings.Repeat("b", 32)}},
 	} {
 		code, h, body := b.Request(t, r.method, r.path, r.body, r.header...)
