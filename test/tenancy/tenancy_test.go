@@ -51,6 +51,9 @@ func TestTenancy(t *testing.T) {
 			start := time.Now()
 			defer func() { t.Logf("%s", time.Since(start).Round(time.Millisecond)) }()
 			for _, a := range c.attempts(t, w) {
+				if a.name == "" {
+					a.name = "A"
+				}
 				t.Run(a.name, func(t *testing.T) {
 					start := time.Now()
 					defer func() {
