@@ -1,5 +1,7 @@
-// Package adapters holds what the dialect adapters share: bearer-token authentication and
-// bounded request bodies. Each dialect lives in its own sub-package.
+// Package adapters is the edge every dialect's routes pass through (edge.go: request ids,
+// authentication, the caller's scope, rate limits, login throttling, public error texts) and
+// what the dialects share besides: bearer tokens and bounded request bodies. Each dialect lives
+// in its own sub-package and supplies only how to read its credentials and write its errors.
 package adapters
 
 import (
@@ -26,7 +28,7 @@ type Tokens []Token
 func (ts Tokens) Bearer(r *http.Request) (broker.Caller, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return broker.Caller{}, model.Errorf(model.ErrUnauthorized, "missing Authorization: Bearer <token> header")
+		return broker.Caller{}, NoCredentials(model.ErrUnauthorized, "missing Authorization: Bearer <token> header")
 	}
 	scheme, tok, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {

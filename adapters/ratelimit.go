@@ -39,7 +39,18 @@ type RateLimitError struct {
 }
 
 func (e *RateLimitError) Error() string {
-	return fmt.Sprintf("rate limit of %q exceeded: retry after %s", e.Caller, e.RetryAfter.Round(time.Millisecond))
+	if e.Caller == "login" {
+		return fmt.Sprintf("too many login attempts: retry after %s", e.RetryAfterRounded())
+	}
+	return fmt.Sprintf("rate limit of %q exceeded: retry after %s", e.Caller, e.RetryAfterRounded())
+}
+
+// RetryAfterRounded is the wait as the message says it: whole seconds past a second.
+func (e *RateLimitError) RetryAfterRounded() time.Duration {
+	if e.RetryAfter >= time.Second {
+		return e.RetryAfter.Round(time.Second)
+	}
+	return e.RetryAfter.Round(time.Millisecond)
 }
 
 func (e *RateLimitError) Unwrap() error { return model.ErrRateLimited }
@@ -64,6 +75,9 @@ func (l *Limiter) Allow(caller string) error {
 	l.mu.Lock()
 	b, ok := l.buckets[caller]
 	if !ok {
+		if len(l.buckets) >= sweepAt {
+			l.sweep()
+		}
 		b = rate.NewLimiter(rate.Limit(r.RPS), max(r.Burst, 1))
 		l.buckets[caller] = b
 	}
@@ -74,4 +88,18 @@ func (l *Limiter) Allow(caller string) error {
 		return &RateLimitError{Caller: caller, RetryAfter: d}
 	}
 	return nil
+}
+
+// sweepAt bounds the buckets kept: anonymous callers get one per client address, so the map
+// could otherwise grow with every address that ever called.
+const sweepAt = 10000
+
+// sweep drops the buckets that are full again: forgetting them changes no caller's allowance.
+// l.mu is held.
+func (l *Limiter) sweep() {
+	for k, b := range l.buckets {
+		if b.Tokens() >= float64(b.Burst()) {
+			delete(l.buckets, k)
+		}
+	}
 }

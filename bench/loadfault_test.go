@@ -108,7 +108,7 @@ http: {write_timeout: 60s, rate_limit: {rps: -1}}
 agents: {heartbeat_interval: 500ms, offline_after: 2s}
 log: {level: warn}
 auth: {tokens: [{name: load, token: load-token-0123456789, all_providers: true}]}
-zstack: {accounts: [{name: admin, password: load-zstack-pw}]}
+zstack: {accounts: [{name: admin, password: load-zstack-pw, all_providers: true}]}
 `, addr, r.red.Addr)))
 	r.c = procs.Client{Base: "http://" + addr, Token: "load-token-0123456789"}
 	r.c.Ready(t, 30*time.Second)

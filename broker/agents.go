@@ -53,7 +53,8 @@ type AgentRegistry interface {
 }
 
 // Agents lists the agents that serve at least one provider the caller sees (all for callers
-// without a provider scope), sorted by clientid.
+// that see every provider), sorted by clientid. An agent shared by several tenants lists only
+// the providers the caller sees: the others are not its to know.
 func (b *Broker) Agents(ctx context.Context, c Caller) ([]Agent, error) {
 	all, err := b.agents.Agents(ctx)
 	if err != nil {
@@ -61,7 +62,8 @@ func (b *Broker) Agents(ctx context.Context, c Caller) ([]Agent, error) {
 	}
 	var out []Agent
 	for _, a := range all {
-		if c.AllProviders || slices.ContainsFunc(a.Providers, func(p model.Provider) bool { return c.Sees(p.Name) }) {
+		a.Providers = slices.DeleteFunc(slices.Clone(a.Providers), func(p model.Provider) bool { return !c.Sees(p.Name) })
+		if len(a.Providers) > 0 || c.AllProviders {
 			out = append(out, a)
 		}
 	}

@@ -171,7 +171,7 @@ func runClone(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, error) {
 			err = model.Errorf(model.ErrTimeout, "clone %q not attempted: the task ran out of time (%v)", name, cerr)
 		} else {
 			var vm model.VM
-			vm, err = cl.Clone(ctx, spec.NativeID, drivers.CloneSpec{Name: name, Full: req.Full, PowerOn: req.PowerOn, Progress: share})
+			vm, err = cl.Clone(ctx, spec.NativeID, drivers.CloneSpec{Name: name, Full: req.Full, PowerOn: req.PowerOn, Progress: share, Mark: RunningTask(ctx)})
 			switch {
 			case vm.NativeID != "": // made, maybe with an error (it did not start)
 				vm.Provider, vm.ID = spec.Provider, VMUUID(spec.Provider, vm.NativeID)
@@ -188,6 +188,21 @@ func runClone(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, error) {
 		return nil, noClone(spec, req.Names, errs)
 	}
 	return res, nil
+}
+
+type runningTaskKey struct{}
+
+// WithRunningTask returns ctx for running task id. The worker sets it so that what a task
+// creates can carry the task's id: a clone is marked with it (drivers.CloneSpec.Mark), which is
+// how the clone-leftovers job tells a failed task's VM from one that was there before.
+func WithRunningTask(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, runningTaskKey{}, id)
+}
+
+// RunningTask is the id of the task ctx runs, "" outside a worker.
+func RunningTask(ctx context.Context) string {
+	id, _ := ctx.Value(runningTaskKey{}).(string)
+	return id
 }
 
 // noClone is the error of a clone task that made nothing: the single name's error as it is, or

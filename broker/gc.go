@@ -48,13 +48,30 @@ func (b *Broker) gcService() (GCService, error) {
 	return b.gc, nil
 }
 
-// GCJobs lists the clean-up jobs. Every caller may read them: they name no tenant's resources.
-func (b *Broker) GCJobs(ctx context.Context, _ Caller) ([]GCJob, error) {
+// GCJobs lists the clean-up jobs. Every caller may read them, but a run's result and error
+// may name tenants' resources, so each caller reads only its part (see GCReport): a result
+// that is not a GCReport, and the text of a failed run, are for callers that see every
+// provider only.
+func (b *Broker) GCJobs(ctx context.Context, c Caller) ([]GCJob, error) {
 	g, err := b.gcService()
 	if err != nil {
 		return nil, err
 	}
-	return g.GCJobs(ctx)
+	jobs, err := g.GCJobs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i, j := range jobs {
+		if r, ok := DecodeGCReport(j.LastResult); ok {
+			jobs[i].LastResult = r.Text(c)
+		} else if !c.AllProviders {
+			jobs[i].LastResult = ""
+		}
+		if j.LastError != "" && !c.AllProviders {
+			jobs[i].LastError = "the last run failed; an operator can read why"
+		}
+	}
+	return jobs, nil
 }
 
 // TriggerGCJob runs a clean-up job now.

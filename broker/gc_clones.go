@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"cloudbroker/broker/inventory"
@@ -17,11 +15,13 @@ import (
 // copying a disk and its rollback leaves a volume (and a define that raced a failure leaves a
 // domain). Drivers clean up what they can within the call (KVM deletes the volumes it copied
 // when a later step fails); what happens after the call is nobody's. So the worker logs the
-// name of every clone that ended without a VM, and the clone-leftovers GC job looks for VMs
-// with such a name on that provider: each found is reported (a CloneLeftover notification
-// and the job's result), never deleted: the broker's driver contract has no delete, and a VM
-// of that name may be one a user made on purpose. A later successful clone under the same
-// name removes the name from the log; entries expire with the tasks' retention.
+// name of every clone that ended without a VM, with its task, and the clone-leftovers GC job
+// looks for VMs with such a name on that provider whose clone mark names that task: the driver
+// marks every VM a clone creates with the task's id, in the call that creates it
+// (drivers.CloneSpec.Mark), so a VM reported is one the failed task provably made, never one
+// that had the name before (a clone to an existing name fails and leaves nothing). Each found
+// is reported (a CloneLeftover notification and the job's result), never deleted: the
+// broker's driver contract has no delete. Entries expire with the tasks' retention.
 
 // FailedClone is a clone name that ended without a VM.
 type FailedClone struct {
@@ -33,8 +33,9 @@ type FailedClone struct {
 
 // CloneFailureLog remembers failed clone names; the queue package keeps it in Redis.
 type CloneFailureLog interface {
-	// LogFailedClones records failures and forgets names that were cloned successfully since
-	// (made: provider + name of clones that exist now).
+	// LogFailedClones records failures, one entry per provider, name and task (a later failure
+	// under the same name keeps an earlier task's entry), and forgets the entries of clones
+	// that the same task did make (made).
 	LogFailedClones(ctx context.Context, failed []FailedClone, made []FailedClone) error
 	// FailedClones lists the unexpired entries.
 	FailedClones(ctx context.Context) ([]FailedClone, error)
@@ -84,7 +85,7 @@ func (e *Executor) logFailedClones(ctx context.Context, id string, spec TaskSpec
 	}
 }
 
-// CloneLeftover is a VM found under the name of a failed clone.
+// CloneLeftover is a VM a failed clone made: it has the clone's name and the task's mark.
 type CloneLeftover struct {
 	FailedClone
 	VMID     string `json:"vmId"`
@@ -92,37 +93,48 @@ type CloneLeftover struct {
 }
 
 // FindCloneLeftovers is the clone-leftovers GC job: it looks up every logged failed clone name
-// in the inventory and reports (notification CloneLeftover, once per VM) each VM that has it.
+// in the inventory and reports (notification CloneLeftover, once per VM) each VM that has it
+// and is marked as made by the failed task.
 // It deletes nothing. A provider whose inventory is not synced is skipped this run: its VMs
-// may be out of date. It needs the inventory (inventory.enabled).
-func (b *Broker) FindCloneLeftovers(ctx context.Context, log CloneFailureLog) (string, error) {
+// may be out of date. It needs the inventory (inventory.enabled). The report is per provider
+// (GCReport), so a tenant reading the job's result sees only its own providers' findings.
+func (b *Broker) FindCloneLeftovers(ctx context.Context, log CloneFailureLog) (GCReport, error) {
 	if b.index == nil || b.inv == nil {
-		return "no inventory is kept (inventory.enabled is false): nothing to look in", nil
+		return GCReport{Summary: "no inventory is kept (inventory.enabled is false): nothing to look in"}, nil
 	}
 	failed, err := log.FailedClones(ctx)
 	if err != nil {
-		return "", err
+		return GCReport{}, err
 	}
 	statuses, err := b.inv.Statuses(ctx)
 	if err != nil {
-		return "", err
+		return GCReport{}, err
 	}
+	report := GCReport{CheckedWhat: "failed clone names checked", FoundWhat: "leftover VMs found"}
 	var found []CloneLeftover
-	skipped := map[string]bool{}
 	for _, f := range failed {
+		pr := report.Providers[f.Provider]
+		pr.Checked++
 		if statuses[f.Provider].State != SyncSynced {
-			skipped[f.Provider] = true
+			pr.Skipped = "inventory not synced"
+			report.SetProvider(f.Provider, pr)
 			continue
 		}
 		res, err := b.index.Query(inventory.Query{Providers: []string{f.Provider}, Conditions: []inventory.Condition{
 			{Field: "name", Op: inventory.OpEq, Values: []string{f.Name}},
 		}})
 		if err != nil {
-			return "", err
+			return GCReport{}, err
 		}
 		for _, vm := range res.VMs {
-			found = append(found, CloneLeftover{FailedClone: f, VMID: vm.ID, NativeID: vm.NativeID})
+			if vm.CloneMark == "" || vm.CloneMark != f.TaskID { // not made by the failed task
+				continue
+			}
+			l := CloneLeftover{FailedClone: f, VMID: vm.ID, NativeID: vm.NativeID}
+			found = append(found, l)
+			pr.Found = append(pr.Found, fmt.Sprintf("%s (vm %s, task %s)", l.Name, l.VMID, l.TaskID))
 		}
+		report.SetProvider(f.Provider, pr)
 	}
 	for _, l := range found {
 		notify(ctx, b.notes, b.log, Notification{
@@ -132,17 +144,5 @@ func (b *Broker) FindCloneLeftovers(ctx context.Context, log CloneFailureLog) (s
 			ResourceUUID: l.VMID, ResourceType: ResourceVM, Providers: []string{l.Provider},
 		}, "clone-leftover:"+l.VMID)
 	}
-	parts := []string{fmt.Sprintf("%d failed clone names checked, %d leftover VMs found", len(failed), len(found))}
-	for _, l := range found {
-		parts = append(parts, fmt.Sprintf("%s/%s (vm %s, task %s)", l.Provider, l.Name, l.VMID, l.TaskID))
-	}
-	if len(skipped) > 0 {
-		var ps []string
-		for p := range skipped {
-			ps = append(ps, p)
-		}
-		sort.Strings(ps)
-		parts = append(parts, "skipped (inventory not synced): "+strings.Join(ps, ", "))
-	}
-	return strings.Join(parts, "; "), nil
+	return report, nil
 }

@@ -30,14 +30,16 @@ type NodeRegistry interface {
 	Node(ctx context.Context, uuid string) (ManagementNode, error)
 }
 
-// Readiness reports whether this replica can do its work: every provider reachable, as the
-// inventory sync (or the agent's heartbeat, for a provider an agent runs) last saw it. It
-// returns nil when ready, otherwise an error wrapping model.ErrUnavailable that names every
-// provider that is not ready and why. Without an inventory the broker keeps no record of a
-// provider's reachability, so only the agents are checked. Redis is checked by the caller
-// (reading the node registry needs it).
-func (b *Broker) Readiness(ctx context.Context) error {
-	statuses, err := b.ProviderStatuses(ctx, System)
+// Readiness reports whether this replica can do the caller's work: every provider the caller
+// sees reachable, as the inventory sync (or the agent's heartbeat, for a provider an agent
+// runs) last saw it. It returns nil when ready, otherwise an error wrapping
+// model.ErrUnavailable that names every such provider that is not ready and why. Providers
+// the caller does not see neither count nor appear: another tenant's outage is not this
+// caller's, and its name and agent are not this caller's to read. Without an inventory the
+// broker keeps no record of a provider's reachability, so only the agents are checked. Redis
+// is checked by the adapter (reading the node registry needs it).
+func (b *Broker) Readiness(ctx context.Context, c Caller) error {
+	statuses, err := b.ProviderStatuses(ctx, c)
 	if err != nil {
 		return err
 	}

@@ -19,8 +19,10 @@ type chosenID struct {
 }
 
 // WithTaskID returns ctx asking that the task of taskType submitted under it take id. Submitting
-// twice with the same id and the same spec returns the first task; with another spec it fails
-// with an error wrapping model.ErrInvalid.
+// twice with the same id and the same spec returns the first task (a retry); an id that names
+// any other task (another spec, another caller, any queue or state, even one whose record
+// expired) fails with an error wrapping model.ErrInvalid that says nothing of that task, and
+// leaves it as it was.
 func WithTaskID(ctx context.Context, taskType, id string) context.Context {
 	return context.WithValue(ctx, taskIDKey{}, chosenID{id: id, taskType: taskType})
 }
@@ -29,7 +31,8 @@ func WithTaskID(ctx context.Context, taskType, id string) context.Context {
 // under a caller-chosen id, idempotently.
 type IDSubmitter interface {
 	// SubmitWithID enqueues spec as task id, or returns the task already submitted under id
-	// when its spec is the same; a different spec is an error wrapping model.ErrInvalid.
+	// when its spec is the same; an id naming any other task is an error wrapping
+	// model.ErrInvalid, and changes nothing.
 	SubmitWithID(ctx context.Context, id string, spec TaskSpec) (Task, error)
 }
 

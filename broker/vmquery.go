@@ -23,7 +23,8 @@ type VMQueryResult struct {
 // of the providers the caller sees; q.Providers narrows that further. Providers the inventory
 // serves are searched in memory; the others (no inventory, or not loaded yet) are listed live,
 // and their VMs are searched together with the inventory's matches so that one sort and one
-// page cover both. A malformed condition is an error wrapping model.ErrInvalid.
+// page cover both. A malformed condition is an error wrapping model.ErrInvalid; a search still
+// running when ctx is done stops with one wrapping model.ErrTimeout.
 func (b *Broker) QueryVMs(ctx context.Context, c Caller, q inventory.Query) (VMQueryResult, error) {
 	var providers []model.Provider
 	for _, p := range b.providers.Visible(c) {
@@ -37,12 +38,12 @@ func (b *Broker) QueryVMs(ctx context.Context, c Caller, q inventory.Query) (VMQ
 	}
 	res := VMQueryResult{Stale: stale}
 	if len(live) == 0 && b.index == nil { // no provider to search
-		_, err := inventory.NewIndex().Query(q)
+		_, err := inventory.NewIndex().QueryContext(ctx, q)
 		return res, err
 	}
 	if len(live) == 0 {
 		q.Providers = append([]string{}, indexed...) // never nil: nil would mean every provider
-		r, err := b.index.Query(q)
+		r, err := b.index.QueryContext(ctx, q)
 		if err != nil {
 			return VMQueryResult{}, err
 		}
@@ -50,7 +51,7 @@ func (b *Broker) QueryVMs(ctx context.Context, c Caller, q inventory.Query) (VMQ
 		return res, nil
 	}
 	// Check the conditions before listing anything: a malformed query costs no cloud calls.
-	if _, err := inventory.NewIndex().Query(inventory.Query{Conditions: q.Conditions, Sort: q.Sort, Start: q.Start}); err != nil {
+	if _, err := inventory.NewIndex().QueryContext(ctx, inventory.Query{Conditions: q.Conditions, Sort: q.Sort, Start: q.Start}); err != nil {
 		return VMQueryResult{}, err
 	}
 	all, failed, err := b.listLive(ctx, c, live)
@@ -59,7 +60,7 @@ func (b *Broker) QueryVMs(ctx context.Context, c Caller, q inventory.Query) (VMQ
 	}
 	res.Failed = failed
 	if len(indexed) > 0 {
-		r, err := b.index.Query(inventory.Query{Providers: indexed, Conditions: q.Conditions})
+		r, err := b.index.QueryContext(ctx, inventory.Query{Providers: indexed, Conditions: q.Conditions})
 		if err != nil {
 			return VMQueryResult{}, err
 		}
@@ -68,7 +69,7 @@ func (b *Broker) QueryVMs(ctx context.Context, c Caller, q inventory.Query) (VMQ
 	scratch := inventory.NewIndex()
 	scratch.Reset(all)
 	q.Providers = nil
-	r, err := scratch.Query(q)
+	r, err := scratch.QueryContext(ctx, q)
 	if err != nil {
 		return VMQueryResult{}, err
 	}

@@ -119,12 +119,26 @@ type HTTP struct {
 	WriteTimeout Duration `yaml:"write_timeout"`
 	// ShutdownTimeout lets in-flight requests finish on SIGTERM. Default 40s.
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
-	// RateLimit is each token's default rate; a token's own rate overrides it.
+	// MetricsToken, if set, is the Bearer token /metrics requires (401 without it). Default "":
+	// /metrics is open, as Prometheus scrapes it. At least 16 characters.
+	MetricsToken string `yaml:"metrics_token"`
+	// PublicOrigin is the broker's address as browsers reach it (scheme://host[:port]), when
+	// a proxy in front gives it another Host: the queue UI accepts writes whose Origin (or
+	// Referer) is the request's own Host or this. Default "": the request's own Host only.
+	PublicOrigin string `yaml:"public_origin"`
+	// RateLimit is each caller's default rate (a token on every dialect, a ZStack account or
+	// user, the anonymous callers of one address); a token's or account's own rate overrides it.
+	// Buckets are per replica: N replicas admit up to N times the rate.
 	RateLimit RateLimit `yaml:"rate_limit"`
+	// TrustedProxies are the addresses (or CIDR prefixes) of reverse proxies whose
+	// X-Forwarded-For names the client; the login throttle and anonymous rate limits count
+	// per client address. Default none: the client is the connection's peer, which a caller
+	// cannot forge.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
-// RateLimit is a token bucket per API token. Over it, a request gets the dialect's 429 with
-// Retry-After.
+// RateLimit is a token bucket per caller. Over it, a request gets the dialect's rate-limit
+// error (vcproxy 429, DiDi 429 errno 3, ZStack 503 SYS.1006) with Retry-After.
 type RateLimit struct {
 	// RPS is the sustained requests per second. Default 200; negative disables the limit.
 	RPS float64 `yaml:"rps"`
@@ -132,9 +146,10 @@ type RateLimit struct {
 	Burst int `yaml:"burst"`
 }
 
-// Auth lists API tokens.
+// Auth lists API tokens and throttles logins.
 type Auth struct {
-	Tokens []Token `yaml:"tokens"`
+	Tokens        []Token       `yaml:"tokens"`
+	LoginThrottle LoginThrottle `yaml:"login_throttle"`
 }
 
 // Token grants a caller access. Env BROKER_TOKEN adds a token named "env" that sees everything.

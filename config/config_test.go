@@ -51,11 +51,16 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"token without scope", `redis: {addr: "a:1"}` + "\nauth: {tokens: [{name: a, token: 0123456789abcdefgh}]}", "auth.tokens[0].providers: lists no providers: name the providers it sees, or set all_providers: true"},
 		{"token with empty providers", `redis: {addr: "a:1"}` + "\nauth: {tokens: [{name: a, token: 0123456789abcdefgh, providers: []}]}", "auth.tokens[0].providers: lists no providers"},
 		{"token with both scopes", `redis: {addr: "a:1"}` + "\nproviders: [{name: vc, driver: vcenter, url: https://vc/sdk}]\nauth: {tokens: [{name: a, token: 0123456789abcdefgh, providers: [vc], all_providers: true}]}", "auth.tokens[0].all_providers: set providers or all_providers, not both"},
+		{"token named like a session", `redis: {addr: "a:1"}` + "\nauth: {tokens: [{name: 'zstack:tenant-b', token: 0123456789abcdefgh, all_providers: true}]}", `auth.tokens[0].name: "zstack:tenant-b" must match`},
+		{"token named like the broker", `redis: {addr: "a:1"}` + "\nauth: {tokens: [{name: system, token: 0123456789abcdefgh, all_providers: true}]}", `auth.tokens[0].name: "system" must match`},
 		{"duplicate token names", `redis: {addr: "a:1"}` + "\nauth: {tokens: [{name: a, token: 0123456789abcdefgh, all_providers: true}, {name: a, token: 0123456789abcdefgX, all_providers: true}]}", `auth.tokens[1].name: duplicate token name "a"`},
 		{"scoped admin", `redis: {addr: "a:1"}` + "\nproviders: [{name: vc, driver: vcenter, url: https://vc/sdk}]\nauth: {tokens: [{name: a, token: 0123456789abcdefgh, providers: [vc], admin: true}]}", "auth.tokens[0].admin: token \"a\": the queue UI shows every tenant's tasks"},
 		{"provider without driver", `redis: {addr: "a:1"}` + "\nproviders: [{name: p, url: x}]", "providers[0].driver: required"},
 		{"duplicate provider", `redis: {addr: "a:1"}` + "\nproviders: [{name: p, driver: kvm, url: x}, {name: p, driver: kvm, url: y}]", `duplicate provider "p"`},
 		{"bad log level", `redis: {addr: "a:1"}` + "\nlog: {level: loud}", "log.level"},
+		{"short metrics token", `redis: {addr: "a:1"}` + "\nhttp: {metrics_token: short}", "http.metrics_token: must be at least 16 characters"},
+		{"public origin with a path", `redis: {addr: "a:1"}` + "\nhttp: {public_origin: https://broker.example/ui}", `http.public_origin: "https://broker.example/ui" is not an origin`},
+		{"public origin without scheme", `redis: {addr: "a:1"}` + "\nhttp: {public_origin: broker.example}", `http.public_origin: "broker.example" is not an origin`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse([]byte(tc.yaml), env(nil))

@@ -89,6 +89,7 @@ func (c *Config) SetDefaults() {
 	def(&c.Tasks.RetryDelay, time.Second)
 	def(&c.Tasks.PollInterval, 20*time.Millisecond)
 	c.ZStack.setDefaults()
+	c.Auth.LoginThrottle.setDefaults()
 	c.GC.setDefaults()
 	c.Notifications.setDefaults()
 	if c.Tasks.MaxRetry == nil {

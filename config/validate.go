@@ -53,6 +53,7 @@ func (c *Config) Validate() error {
 	if c.HTTP.MaxBodyBytes < 0 {
 		bad("http.max_body_bytes", "must be > 0")
 	}
+	validateOps(c, bad)
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		bad("log.level", "%q is not one of debug, info, warn, error", c.Log.Level)
 	}
@@ -64,6 +65,10 @@ func (c *Config) Validate() error {
 		f := fmt.Sprintf("auth.tokens[%d]", i)
 		if t.Name == "" {
 			bad(f+".name", "required")
+		} else if !namePattern.MatchString(t.Name) || slices.Contains(reservedCallerNames, t.Name) {
+			// A name owns tasks: one shaped like another kind of caller's ("zstack:<account>",
+			// the broker's own) would read that caller's tasks.
+			bad(f+".name", "%q must match %s and not be one of %v", t.Name, namePattern, reservedCallerNames)
 		} else if tokenNames[t.Name] {
 			bad(f+".name", "duplicate token name %q: a name owns the tasks its token submits", t.Name)
 		}
@@ -91,6 +96,8 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	c.Auth.LoginThrottle.validate(bad)
+	validateTrustedProxies(c.HTTP.TrustedProxies, bad)
 	errs = append(errs, c.ZStack.validate(names)...)
 	errs = append(errs, c.GC.validate()...)
 	errs = append(errs, c.Notifications.validate()...)
@@ -128,3 +135,7 @@ func scopeProblem(bad func(field, format string, args ...any), f string, provide
 		bad(f+".all_providers", "set providers or all_providers, not both")
 	}
 }
+
+// reservedCallerNames are the callers the broker makes itself (broker.System, the ZStack
+// dialect's session-less caller): no token may take their names.
+var reservedCallerNames = []string{"system", "zstack-anonymous"}

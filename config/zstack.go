@@ -39,6 +39,9 @@ type ZStackAccount struct {
 	// AllProviders lets the account see every provider (never with providers; one is needed).
 	AllProviders bool         `yaml:"all_providers"`
 	Users        []ZStackUser `yaml:"users"`
+	// Rate overrides http.rate_limit for the account's sessions; each user has a bucket of
+	// its own at the same rate.
+	Rate *RateLimit `yaml:"rate"`
 }
 
 // ZStackUser is a user of an account; it sees what its account sees.

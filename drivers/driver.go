@@ -74,6 +74,12 @@ type CloneSpec struct {
 	PowerOn bool
 	// Progress, if set, receives percent-complete updates while the clone runs.
 	Progress func(percent int)
+	// Mark, if set, is stored on the new VM by the same provider call that creates it (not
+	// after), and read back into model.VM.CloneMark by every listing: the broker passes the
+	// task id, so a VM found later under a failed clone's name is known to be that task's
+	// leftover and not a VM that was there before. A VM cloned from a marked one gets Mark,
+	// never its source's mark.
+	Mark string
 }
 
 // Cloner clones a VM and returns the new one.

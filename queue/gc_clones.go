@@ -11,9 +11,10 @@ import (
 )
 
 // CloneLog keeps the names of clones that ended without a VM (broker.CloneFailureLog) in one
-// Redis hash, cb:clonefail: "<provider>\x00<name>" → the latest failure. Entries older than
-// the retention (the tasks' retention: the failed task is readable as long) are dropped when
-// read.
+// Redis hash, cb:clonefail: "<provider>\x00<name>\x00<task>" → the failure. One entry per task,
+// so a second failure under a name (say, because the first one's leftover has it) does not hide
+// the first. Entries older than the retention (the tasks' retention: the failed task is
+// readable as long) are dropped when read.
 type CloneLog struct {
 	rdb       redis.UniversalClient
 	retention time.Duration
@@ -31,17 +32,19 @@ func NewCloneLog(rdb redis.UniversalClient, retention time.Duration) *CloneLog {
 	return &CloneLog{rdb: rdb, retention: retention}
 }
 
-func cloneFailField(provider, name string) string { return provider + "\x00" + name }
+func cloneFailField(f broker.FailedClone) string {
+	return f.Provider + "\x00" + f.Name + "\x00" + f.TaskID
+}
 
 // LogFailedClones implements broker.CloneFailureLog.
 func (l *CloneLog) LogFailedClones(ctx context.Context, failed, made []broker.FailedClone) error {
 	_, err := l.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		for _, m := range made {
-			p.HDel(ctx, cloneFailKey, cloneFailField(m.Provider, m.Name))
+			p.HDel(ctx, cloneFailKey, cloneFailField(m))
 		}
 		for _, f := range failed {
 			b, _ := json.Marshal(f)
-			p.HSet(ctx, cloneFailKey, cloneFailField(f.Provider, f.Name), b)
+			p.HSet(ctx, cloneFailKey, cloneFailField(f), b)
 		}
 		return nil
 	})

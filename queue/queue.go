@@ -81,16 +81,30 @@ func (q *Queue) Ping(ctx context.Context) error {
 // NewTaskID returns 32 random hex characters, the shape of the vcproxy sample's TaskID.
 func NewTaskID() string { return broker.NewUUID() }
 
-// Submit writes the task's record, then enqueues it, under a fresh id.
+// Submit writes the task's record, then enqueues it, under a fresh id it claims first (every
+// id is owned, taskclaim.go).
 func (q *Queue) Submit(ctx context.Context, spec broker.TaskSpec) (broker.Task, error) {
-	return q.submitAs(ctx, NewTaskID(), spec)
+	for range 3 { // another task under 128 random bits: only if someone chose them first
+		id := NewTaskID()
+		cl, err := q.claimID(ctx, id, spec, false)
+		switch {
+		case errors.Is(err, model.ErrInvalid) || (err == nil && cl.existing != nil):
+			continue
+		case err != nil:
+			return broker.Task{}, err
+		}
+		return q.submitAs(ctx, id, spec, cl.c)
+	}
+	return broker.Task{}, model.Errorf(model.ErrUnavailable, "no free task id found; retry")
 }
 
-// submitAs writes the task's record, then enqueues it. The record goes first so a task a worker
-// finishes at once is already readable; a failed enqueue removes the record again.
-func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec) (broker.Task, error) {
+// submitAs writes the record of the task whose id this call claimed (cl), then enqueues it.
+// The record goes first so a task a worker finishes at once is already readable; a failed
+// enqueue removes the record again and frees the id: both are this call's own.
+func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, cl claim) (broker.Task, error) {
 	payload, err := json.Marshal(spec)
 	if err != nil {
+		q.releaseClaim(ctx, id, cl)
 		return broker.Task{}, err
 	}
 	now := time.Now()
@@ -107,6 +121,7 @@ func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec) (
 		return nil
 	})
 	if err != nil {
+		q.releaseClaim(ctx, id, cl)
 		return broker.Task{}, redisErr("write task record", err)
 	}
 	_, err = q.client.EnqueueContext(ctx, asynq.NewTask(spec.Type, payload),
@@ -114,8 +129,13 @@ func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec) (
 		asynq.Timeout(q.cfg.Timeout), asynq.Retention(q.cfg.Retention))
 	if err != nil {
 		q.rdb.Del(context.WithoutCancel(ctx), key)
+		q.releaseClaim(ctx, id, cl)
+		if errors.Is(err, asynq.ErrTaskIDConflict) { // asynq kept an older task under the id
+			return broker.Task{}, errIDInUse(id)
+		}
 		return broker.Task{}, redisErr("enqueue", err)
 	}
+	q.markSubmitted(ctx, id, cl)
 	return t, nil
 }
 

@@ -15,24 +15,26 @@ import (
 var _ broker.Recorder = (*Queue)(nil)
 
 // Record implements broker.Recorder. The task's record holds its outcome itself ("outcome"
-// field), as asynq holds a worker's: Get reads either. A caller-chosen id is claimed first, as
-// SubmitWithID does, so a retried call finds the first call's task and op runs once.
+// field), as asynq holds a worker's: Get reads either. The id (chosen or fresh) is claimed
+// first, as SubmitWithID does, so a retried call finds the first call's task and op runs once,
+// and an id naming any other task is refused before op runs.
 func (q *Queue) Record(ctx context.Context, id string, spec broker.TaskSpec, op func(context.Context) (json.RawMessage, error)) (broker.Task, error) {
-	if id == "" {
+	chosen := id != ""
+	if !chosen {
 		id = NewTaskID()
 	} else if !broker.IsUUID(id) {
 		return broker.Task{}, model.Errorf(model.ErrInvalid, "task id %q must be 32 lowercase hex characters", id)
 	}
-	claimed, err := q.rdb.SetNX(ctx, claimKey(id), claimSubmitting, q.cfg.Retention).Result()
+	cl, err := q.claimID(ctx, id, spec, chosen)
 	if err != nil {
-		return broker.Task{}, redisErr("claim task id", err)
+		return broker.Task{}, err
 	}
-	if !claimed {
-		return q.existing(ctx, id, spec)
+	if cl.existing != nil {
+		return *cl.existing, nil
 	}
 	data, opErr := op(ctx)
 	if errors.Is(opErr, model.ErrInvalid) {
-		q.rdb.Del(context.WithoutCancel(ctx), claimKey(id))
+		q.releaseClaim(ctx, id, cl.c)
 		return broker.Task{}, opErr
 	}
 	now := time.Now()
@@ -50,10 +52,12 @@ func (q *Queue) Record(ctx context.Context, id string, spec broker.TaskSpec, op 
 	// The work is done: from here on the record must be written even if the caller went away.
 	wctx := context.WithoutCancel(ctx)
 	key := recordKey(id)
+	done := cl.c
+	done.state = claimSubmitted
 	_, err = q.rdb.TxPipelined(wctx, func(p redis.Pipeliner) error {
 		p.HSet(wctx, key, "queue", "", "spec", payload, "insertMs", now.UnixMilli(), "outcome", rawOut)
 		p.PExpireAt(wctx, key, t.ExpireTime)
-		p.SetArgs(wctx, claimKey(id), claimSubmitted, redis.SetArgs{KeepTTL: true, Mode: "XX"})
+		p.Eval(wctx, casClaimSrc, []string{claimKey(id)}, cl.c.String(), done.String())
 		p.Publish(wctx, doneChannel, id)
 		return nil
 	})

@@ -148,7 +148,7 @@ func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 		return w.finish(ctx, t, spec, nil, why)
 	}
 	start := time.Now()
-	res, err := w.exec.Execute(w.withProgress(ctx, id), spec)
+	res, err := w.exec.Execute(broker.WithRunningTask(w.withProgress(ctx, id), id), spec)
 	if errors.Is(ctx.Err(), context.Canceled) {
 		if _, ok := w.cancellation(ctx, id); ok {
 			// The result cannot be written with this attempt's context, and asynq has already

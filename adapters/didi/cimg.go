@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"cloudbroker/adapters"
 	"cloudbroker/broker"
 )
 
@@ -125,7 +126,7 @@ func (s *Server) toCimgList(p broker.ImagePage) cimgList {
 	}
 	for _, f := range p.Failed {
 		_, errno := status(f.Err)
-		out.FailedProviders = append(out.FailedProviders, providerFailure{Provider: f.Provider, Errno: errno, Errmsg: f.Err.Error()})
+		out.FailedProviders = append(out.FailedProviders, providerFailure{Provider: f.Provider, Errno: errno, Errmsg: adapters.PublicMessage(f.Err)})
 	}
 	return out
 }

@@ -74,8 +74,10 @@ func status(err error) (int, int) {
 		return http.StatusNotFound, ErrnoRegion
 	case errors.Is(err, model.ErrNotFound):
 		return http.StatusNotFound, ErrnoInvalid
-	case errors.Is(err, model.ErrConflict):
+	case errors.Is(err, model.ErrConflict), errors.Is(err, model.ErrCanceled):
 		return http.StatusConflict, ErrnoInvalid
+	case errors.Is(err, model.ErrRateLimited): // "服务开小差，休息一会再试试": try again later
+		return http.StatusTooManyRequests, ErrnoRetry
 	case errors.Is(err, model.ErrUnsupported):
 		return http.StatusNotImplemented, ErrnoBadCall
 	case errors.Is(err, model.ErrUnavailable):

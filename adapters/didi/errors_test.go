@@ -69,7 +69,7 @@ func TestErrors(t *testing.T) {
 // One requestId per request: a sane X-Request-Id from the caller is used as is, anything else
 // is replaced; the id is the same in the body, the header and the access log line.
 func TestRequestID(t *testing.T) {
-	var logs syncBuffer
+	var logs harness.LogBuffer
 	b := harness.Start(t, harness.Options{Tune: seedRegion, Log: &logs})
 	for _, tc := range []struct {
 		name, sent string

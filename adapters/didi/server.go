@@ -18,47 +18,35 @@ type Server struct {
 	maxBody int64
 }
 
+var _ adapters.Dialect = (*Server)(nil)
+
 // New returns the dialect's server. maxBody bounds request bodies.
 func New(b *broker.Broker, tokens adapters.Tokens, maxBody int64) *Server {
 	return &Server{b: b, tokens: tokens, maxBody: maxBody}
 }
 
-// Register mounts the dialect's routes on r.
-func (s *Server) Register(r gin.IRouter) {
-	g := r.Group("/dicloud", s.auth)
+// Register mounts the dialect's routes on r behind the edge.
+func (s *Server) Register(r gin.IRouter, edge *adapters.Edge) {
+	g := r.Group("/dicloud", edge.Guard(s))
 	g.POST("/i/storage/cimg/list", s.cimgList)
 }
 
-const callerKey = "didi.caller"
+// Name implements adapters.Dialect.
+func (s *Server) Name() string { return "didi" }
 
-func (s *Server) auth(c *gin.Context) {
-	caller, err := s.tokens.Bearer(c.Request)
-	if err != nil {
-		fail(c, err)
-		c.Abort()
-		return
-	}
-	c.Set(callerKey, caller)
-	c.Set("caller", caller.Name) // for the access log
+// Authenticate implements adapters.Dialect: "Authorization: Bearer <token>", as DiDi's own.
+func (s *Server) Authenticate(c *gin.Context) (broker.Caller, error) {
+	return s.tokens.Bearer(c.Request)
 }
 
-func callerOf(c *gin.Context) broker.Caller { return c.MustGet(callerKey).(broker.Caller) }
+// WriteError implements adapters.Dialect.
+func (s *Server) WriteError(c *gin.Context, err error, msg string) { writeError(c, err, msg) }
 
-// requestIDKey is where the access log (cmd/app/log.go) keeps the request's id: the answer's
-// requestId is that id, so the body, the X-Request-Id header and the log line agree.
-const requestIDKey = "requestId"
+func callerOf(c *gin.Context) broker.Caller { return adapters.CallerOf(c) }
 
-// requestID returns the request's id, making one only when no access log ran before the
-// handler (a Server mounted on a bare engine).
-func requestID(c *gin.Context) string {
-	if id := c.GetString(requestIDKey); id != "" {
-		return id
-	}
-	id := broker.NewUUID()
-	c.Set(requestIDKey, id)
-	c.Header("X-Request-Id", id)
-	return id
-}
+// requestID is the request's id (the edge's): the answer's requestId, the X-Request-Id header
+// and the log line agree.
+func requestID(c *gin.Context) string { return adapters.RequestID(c) }
 
 // bind reads and decodes the body, answering the dialect's error itself when it cannot.
 func (s *Server) bind(c *gin.Context, v any) bool {
@@ -73,13 +61,16 @@ func (s *Server) bind(c *gin.Context, v any) bool {
 	return true
 }
 
-// fail answers an error in the dialect's shape.
-func fail(c *gin.Context, err error) {
+// fail answers an error in the dialect's shape, through the edge's one error path.
+func fail(c *gin.Context, err error) { adapters.Fail(c, errorWriter{}, err) }
+
+type errorWriter struct{}
+
+func (errorWriter) WriteError(c *gin.Context, err error, msg string) { writeError(c, err, msg) }
+
+func writeError(c *gin.Context, err error, msg string) {
 	code, errno := status(err)
-	if code >= http.StatusInternalServerError {
-		c.Error(err) // logged with the request
-	}
-	c.JSON(code, errorBody{Errno: errno, Errmsg: err.Error(), RequestID: requestID(c)})
+	c.JSON(code, errorBody{Errno: errno, Errmsg: msg, RequestID: requestID(c)})
 }
 
 // Unrouted answers a request for a path or method the dialect does not have, in its shape.

@@ -37,8 +37,8 @@ var (
 	})
 	rateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "cloudbroker_rate_limited_total",
-		Help: "Requests refused by a token's rate limit, by caller.",
-	}, []string{"caller"})
+		Help: "Requests refused by a rate limit or the login throttle, by dialect and caller (\"login\" for login attempts, \"<name>\" of the anonymous caller).",
+	}, []string{"dialect", "caller"})
 )
 
 func init() {
@@ -54,8 +54,9 @@ func ObserveTask(taskType, outcome string, d time.Duration) {
 // WebhookFailed counts a failed webhook delivery attempt.
 func WebhookFailed() { webhookFailures.Inc() }
 
-// RateLimited counts a refused request.
-func RateLimited(caller string) { rateLimited.WithLabelValues(caller).Inc() }
+// RateLimited counts a refused request. caller must come from the configuration (a token,
+// an account), never from the request, so the series stay few.
+func RateLimited(dialect, caller string) { rateLimited.WithLabelValues(dialect, caller).Inc() }
 
 // dialectOf names the dialect a path belongs to.
 func dialectOf(path string) string {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"cloudbroker/adapters"
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
 )
@@ -89,7 +90,7 @@ func toEnvelope(t broker.Task) envelope {
 		e.Content.Task.TaskErrcode, e.Content.Task.TaskErrmsg = "200", "success"
 	case broker.TaskFailed, broker.TaskCanceled:
 		_, e.Content.Task.TaskErrcode = status(t.Err)
-		e.Content.Task.TaskErrmsg = t.Err.Error()
+		e.Content.Task.TaskErrmsg = adapters.PublicMessage(t.Err)
 	case broker.TaskRetrying:
 		e.Content.Task.TaskErrcode = "202"
 		e.Content.Task.TaskErrmsg = fmt.Sprintf("retrying after %d failed attempt(s): %s", t.Retried, t.LastError)

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/gin-gonic/gin"
+
 	"cloudbroker/broker/model"
 )
 
@@ -45,4 +47,12 @@ func status(err error) (int, string) {
 		code = http.StatusInternalServerError
 	}
 	return code, strconv.Itoa(code)
+}
+
+// timedOut writes a sync request's timeout with the taskid to poll in data.
+type timedOut struct{ taskID string }
+
+func (t timedOut) WriteError(c *gin.Context, err error, msg string) {
+	code, errcode := status(err)
+	c.JSON(code, errorBody{Errcode: errcode, Errmsg: msg, Data: gin.H{"taskid": t.taskID}})
 }

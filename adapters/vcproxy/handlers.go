@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"cloudbroker/adapters"
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
 )
@@ -73,8 +74,7 @@ func (s *Server) vmList(c *gin.Context) {
 func (s *Server) waitAndRender(c *gin.Context, caller broker.Caller, id string) {
 	t, err := s.b.Wait(c.Request.Context(), caller, id)
 	if errors.Is(err, model.ErrTimeout) {
-		code, errcode := status(err)
-		c.JSON(code, errorBody{Errcode: errcode, Errmsg: err.Error(), Data: gin.H{"taskid": id}})
+		adapters.Fail(c, timedOut{id}, err)
 		return
 	}
 	if err != nil {

@@ -3,6 +3,8 @@ package vcproxy
 import (
 	"net/http"
 
+	"cloudbroker/adapters"
+
 	"github.com/gin-gonic/gin"
 )
 
@@ -39,7 +41,7 @@ func (s *Server) providerList(c *gin.Context) {
 			it.Zones = []string{}
 		}
 		if st := p.Sync; st != nil {
-			it.SyncState, it.Stale, it.LastError, it.VMs, it.FullLoads = st.State, st.Stale(), st.LastError, st.VMs, st.FullLoads
+			it.SyncState, it.Stale, it.LastError, it.VMs, it.FullLoads = st.State, st.Stale(), adapters.PublicText(st.LastError), st.VMs, st.FullLoads
 			if !st.LastSync.IsZero() {
 				it.LastSync = st.LastSync.Unix()
 			}

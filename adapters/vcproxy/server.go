@@ -3,7 +3,6 @@
 package vcproxy
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 
@@ -18,23 +17,18 @@ type Server struct {
 	b       *broker.Broker
 	tokens  adapters.Tokens
 	maxBody int64
-	limiter *adapters.Limiter
 }
 
-// WithLimiter limits each token's request rate.
-func (s *Server) WithLimiter(l *adapters.Limiter) *Server {
-	s.limiter = l
-	return s
-}
+var _ adapters.Dialect = (*Server)(nil)
 
 // New returns the dialect's server. maxBody bounds request bodies.
 func New(b *broker.Broker, tokens adapters.Tokens, maxBody int64) *Server {
 	return &Server{b: b, tokens: tokens, maxBody: maxBody}
 }
 
-// Register mounts the dialect's routes on r.
-func (s *Server) Register(r gin.IRouter) {
-	g := r.Group("/api", s.auth)
+// Register mounts the dialect's routes on r behind the edge.
+func (s *Server) Register(r gin.IRouter, edge *adapters.Edge) {
+	g := r.Group("/api", edge.Guard(s))
 	g.POST("/vm/diskinfo", s.diskInfo)
 	g.POST("/vm/list", s.vmList)
 	g.POST("/task/info", s.taskInfo)
@@ -43,24 +37,21 @@ func (s *Server) Register(r gin.IRouter) {
 	g.POST("/provider/list", s.providerList)
 }
 
-const callerKey = "vcproxy.caller"
+// Name implements adapters.Dialect.
+func (s *Server) Name() string { return "vcproxy" }
 
-func (s *Server) auth(c *gin.Context) {
-	caller, err := s.tokens.Bearer(c.Request)
-	if err != nil {
-		s.fail(c, err)
-		c.Abort()
-		return
-	}
-	c.Set(callerKey, caller)
-	c.Set("caller", caller.Name) // for the access log
-	if err := s.limiter.Allow(caller.Name); err != nil {
-		s.fail(c, err)
-		c.Abort()
-	}
+// Authenticate implements adapters.Dialect: "Authorization: Bearer <token>".
+func (s *Server) Authenticate(c *gin.Context) (broker.Caller, error) {
+	return s.tokens.Bearer(c.Request)
 }
 
-func callerOf(c *gin.Context) broker.Caller { return c.MustGet(callerKey).(broker.Caller) }
+// WriteError implements adapters.Dialect.
+func (s *Server) WriteError(c *gin.Context, err error, msg string) {
+	code, errcode := status(err)
+	c.JSON(code, errorBody{Errcode: errcode, Errmsg: msg})
+}
+
+func callerOf(c *gin.Context) broker.Caller { return adapters.CallerOf(c) }
 
 // bind reads and decodes the body, answering the dialect's error itself when it cannot.
 func (s *Server) bind(c *gin.Context, v any) bool {
@@ -75,18 +66,8 @@ func (s *Server) bind(c *gin.Context, v any) bool {
 	return true
 }
 
-// fail answers an error in the dialect's shape.
-func (s *Server) fail(c *gin.Context, err error) {
-	code, errcode := status(err)
-	var limited *adapters.RateLimitError
-	if errors.As(err, &limited) {
-		c.Header("Retry-After", limited.RetryAfterSeconds())
-	}
-	if code == http.StatusInternalServerError {
-		c.Error(err) // logged with the request
-	}
-	c.JSON(code, errorBody{Errcode: errcode, Errmsg: err.Error()})
-}
+// fail answers an error in the dialect's shape, through the edge's one error path.
+func (s *Server) fail(c *gin.Context, err error) { adapters.Fail(c, s, err) }
 
 // Unrouted answers a request for a path or method the dialect does not have, in its shape.
 func Unrouted(c *gin.Context, code int) {

@@ -1,6 +1,7 @@
 package vcproxy
 
 import (
+	"cloudbroker/adapters"
 	"cloudbroker/broker"
 )
 
@@ -49,7 +50,7 @@ func toVMList(p broker.VMPage, req vmListRequest, providers *broker.Providers) v
 	}
 	for _, f := range p.Failed {
 		_, code := status(f.Err)
-		out.FailedProviders = append(out.FailedProviders, providerFailure{Provider: f.Provider, Errcode: code, Errmsg: f.Err.Error()})
+		out.FailedProviders = append(out.FailedProviders, providerFailure{Provider: f.Provider, Errcode: code, Errmsg: adapters.PublicMessage(f.Err)})
 	}
 	for _, st := range p.Stale {
 		out.StaleProviders = append(out.StaleProviders, staleProvider{Provider: st.Provider, State: st.State,

@@ -31,25 +31,37 @@ type capacityScope struct {
 }
 
 // parseCapacityScope reads zoneUuids, clusterUuids, hostUuids (repeated, or comma-separated)
-// and all. Without all=true one of the lists is required, as the manual says.
+// and all, from parameters decoded by parseParams. Without all=true one of the lists is
+// required, as the manual says. A uuid that is not one (32 hexadecimal digits) is refused,
+// naming its parameter.
 func parseCapacityScope(q map[string][]string) (capacityScope, error) {
 	var sc capacityScope
-	list := func(name string) []string {
-		var out []string
+	list := func(name string, dst *[]string) error {
 		for _, v := range q[name] {
 			for _, id := range strings.Split(v, ",") {
 				if id = strings.ToLower(strings.TrimSpace(id)); id != "" {
-					out = append(out, id)
+					if !broker.IsUUID(id) {
+						return model.Errorf(model.ErrInvalid, "invalid query parameter: %s: %q is not a uuid (32 hexadecimal digits)", name, shorten(id))
+					}
+					*dst = append(*dst, id)
 				}
 			}
 		}
-		return out
+		return nil
 	}
-	sc.zones, sc.clusters, sc.hosts = list("zoneUuids"), list("clusterUuids"), list("hostUuids")
-	if v := q["all"]; len(v) > 0 {
-		b, err := strconv.ParseBool(v[len(v)-1])
+	for _, err := range []error{list("zoneUuids", &sc.zones), list("clusterUuids", &sc.clusters), list("hostUuids", &sc.hosts)} {
 		if err != nil {
-			return sc, model.Errorf(model.ErrInvalid, "invalid query parameter: all must be true or false, got %q", shorten(v[len(v)-1]))
+			return sc, err
+		}
+	}
+	all, err := single(q, "all")
+	if err != nil {
+		return sc, err
+	}
+	if all != "" {
+		b, err := strconv.ParseBool(all)
+		if err != nil {
+			return sc, model.Errorf(model.ErrInvalid, "invalid query parameter: all must be true or false, got %q", shorten(all))
 		}
 		sc.all = b
 	}
@@ -65,7 +77,12 @@ func parseCapacityScope(q map[string][]string) (capacityScope, error) {
 // powered-on VMs on each host are given, never below zero. A uuid the caller sees no zone,
 // cluster or host for is refused, naming it, rather than summed as zero.
 func (s *Server) cpuMemoryCapacity(c *gin.Context) {
-	sc, err := parseCapacityScope(c.Request.URL.Query())
+	v, err := requestParams(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	sc, err := parseCapacityScope(v)
 	if err != nil {
 		fail(c, err)
 		return

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"cloudbroker/adapters"
 	"cloudbroker/broker/model"
 )
 
@@ -80,15 +81,18 @@ func status(err error) (int, string) {
 	case errors.Is(err, model.ErrTimeout):
 		return http.StatusServiceUnavailable, codeTimeout
 	case errors.Is(err, model.ErrConflict), errors.Is(err, model.ErrUnavailable), errors.Is(err, model.ErrUnauthorized),
-		errors.Is(err, model.ErrCanceled): // a canceled job did not do what it was asked
+		errors.Is(err, model.ErrCanceled),    // a canceled job did not do what it was asked
+		errors.Is(err, model.ErrRateLimited): // the manual has no 429; 503 with Retry-After says "later"
 		return http.StatusServiceUnavailable, codeOperation
 	default:
 		return http.StatusInternalServerError, codeInternal
 	}
 }
 
-// toErrorCode renders an error as ZStack's ErrorCode.
-func toErrorCode(err error) errorCode {
+// toErrorCode renders an error as ZStack's ErrorCode, with the text a caller may read.
+func toErrorCode(err error) errorCode { return errorCodeWith(err, adapters.PublicMessage(err)) }
+
+func errorCodeWith(err error, details string) errorCode {
 	_, code := status(err)
-	return errorCode{Code: code, Description: descriptions[code], Details: err.Error()}
+	return errorCode{Code: code, Description: descriptions[code], Details: details}
 }

@@ -7,7 +7,8 @@ import (
 )
 
 // GC jobs are the broker's periodic clean-up jobs (queue/gc.go): expired-task-indexes and
-// clone-leftovers. Every account may query them (they name no tenant's resources); only an
+// clone-leftovers. Every account may query them, reading only its part of a run's result (the
+// clone-leftovers findings on its providers; broker.GCReport) and not why a run failed; only an
 // account that sees every provider may trigger or delete one: another gets the dialect's
 // answer for a refused operation, 503 SYS.1006 (errors.go maps model.ErrUnauthorized so).
 // A deleted job is no longer listed and its uuid is not found (404), as in ZStack; a broker
@@ -82,6 +83,10 @@ func (s *Server) gcJobActions(c *gin.Context) {
 // deleteGCJob is DELETE /zstack/v1/gc-jobs/{uuid} (DeleteGCJob): every replica stops
 // scheduling the job → {}.
 func (s *Server) deleteGCJob(c *gin.Context) {
+	if _, err := deleteModeParam(c); err != nil {
+		fail(c, err)
+		return
+	}
 	id, caller := c.Param("uuid"), callerOf(c)
 	s.accept(c, "DeleteGCJob", gin.H{"uuid": id}, func(ctx context.Context) (any, error) {
 		return empty{}, s.b.DeleteGCJob(ctx, caller, id)

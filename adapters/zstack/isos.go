@@ -10,7 +10,7 @@ import (
 // (GetCandidateIsoForAttachingVm): a sync API, so the listing task is waited for (up to
 // tasks.sync_timeout). The query language applies to the list, on ImageInventory's fields.
 func (s *Server) isoCandidates(c *gin.Context) {
-	q, err := parseQuery(c.Request.URL.Query())
+	q, err := parseRequestQuery(c)
 	if err == nil {
 		err = checkFields(q, imagePrimitives, "Image") // before the listing task, not after
 	}

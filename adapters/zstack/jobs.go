@@ -33,11 +33,16 @@ func (s *Server) location(c *gin.Context, id string) string {
 
 // job is GET /zstack/v1/api-jobs/{uuid}: 202 while the job runs, 200 with the API's result,
 // 503 with {"error":{...}} when it failed, 404 once it expired (or for a job the caller cannot
-// see, so no tenant learns another's job ids).
+// see, so no tenant learns another's job ids). Without a session it is always 404 and reads
+// nothing: session-less APIs keep no job (nodes.go), so there is nothing such a poll may read.
 func (s *Server) job(c *gin.Context) {
 	id, err := jobID(c, "uuid")
 	if err != nil {
 		fail(c, err)
+		return
+	}
+	if isAnonymous(c) {
+		fail(c, jobError(id, model.ErrNotFound))
 		return
 	}
 	ctx, caller := c.Request.Context(), callerOf(c)

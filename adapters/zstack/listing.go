@@ -47,10 +47,24 @@ func queryTaggedList[T any](c *gin.Context, q listQuery, invs []T, resource stri
 }
 
 // parseListQuery parses a query API's parameters; GET .../{uuid} is a query on that uuid, as in
-// ZStack (other parameters ignored).
+// ZStack (other parameters ignored, once they decode).
 func parseListQuery(c *gin.Context) (listQuery, error) {
+	v, err := requestParams(c)
+	if err != nil {
+		return listQuery{}, err
+	}
 	if id := c.Param("uuid"); id != "" {
 		return listQuery{Conds: []cond{{Field: "uuid", Op: inventory.OpEq, Value: id}}, Limit: defaultLimit}, nil
 	}
-	return parseQuery(c.Request.URL.Query())
+	return parseQuery(v)
+}
+
+// parseRequestQuery parses the query API's parameters of a request whose path {uuid} names
+// something else (a VM's ISO candidates).
+func parseRequestQuery(c *gin.Context) (listQuery, error) {
+	v, err := requestParams(c)
+	if err != nil {
+		return listQuery{}, err
+	}
+	return parseQuery(v)
 }

@@ -287,6 +287,10 @@ func (s *Server) longJobActions(c *gin.Context) {
 // forgotten (its task's record stays until it expires, for its api-job). A job still waiting or
 // running is refused, not canceled on the way: CancelLongJob first.
 func (s *Server) deleteLongJob(c *gin.Context) {
+	if _, err := deleteModeParam(c); err != nil {
+		fail(c, err)
+		return
+	}
 	id := strings.ToLower(c.Param("uuid"))
 	caller := callerOf(c)
 	s.accept(c, "DeleteLongJob", gin.H{"uuid": id}, func(ctx context.Context) (any, error) {

@@ -33,8 +33,12 @@ func compileMatch(c cond) matcher {
 		}
 		return m
 	case inventory.OpLike, inventory.OpNotLike:
-		re := inventory.LikePattern(c.Value)
-		m := anyOf(re.MatchString)
+		// parseCondition checked the pattern's bounds: every cond reaching here passed them.
+		l, err := inventory.ParseLike(c.Value)
+		if err != nil {
+			return func([]string) bool { return false }
+		}
+		m := anyOf(l.Match)
 		if c.Op == inventory.OpNotLike {
 			return not(m)
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"cloudbroker/adapters"
 	"cloudbroker/adapters/zstack"
 	"cloudbroker/broker"
 	"cloudbroker/broker/inventory"
@@ -124,7 +125,7 @@ func newMemBroker(t testing.TB, vms []model.VM, stale map[string]string, tune ..
 	srv := zstack.New(b, opts)
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	srv.Register(r)
+	srv.Register(r, &adapters.Edge{})
 	r.NoRoute(func(c *gin.Context) { zstack.Unrouted(c, http.StatusNotFound) })
 	return &memBroker{handler: r}
 }

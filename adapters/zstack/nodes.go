@@ -37,22 +37,14 @@ const (
 var nodeActionNames = []string{actGetCurrentTime, actGetVersion}
 
 // anonymous is the caller of the APIs ZStack serves without a session (GetVersion,
-// GetCurrentTime: the manual's curl sends no Authorization). It sees no provider; its jobs
-// are readable by any request without a session, which is harmless since they hold only the
-// version and the clock, and their uuids are random. Its name is outside the "zstack:<account>"
-// names sessions give, so no account's job (an account may be called anything) is ever its.
+// GetCurrentTime: the manual's curl sends no Authorization). It sees no provider and owns no
+// job: without a session these APIs answer at once and write nothing to Redis, so anonymous
+// calls cost no storage and no session-less poll of api-jobs ever finds anything. Its name is
+// outside the "zstack:<account>" names sessions give, so it is never mistaken for an account.
 var anonymous = broker.Caller{Name: "zstack-anonymous"}
 
-// optionalAuth authenticates a request that carries a session and lets one without any
-// through as the anonymous caller.
-func (s *Server) optionalAuth(c *gin.Context) {
-	if c.GetHeader("Authorization") == "" && c.GetHeader("X-Session-Id") == "" {
-		c.Set(callerKey, anonymous)
-		c.Set("caller", anonymous.Name)
-		return
-	}
-	s.auth(c)
-}
+// isAnonymous reports whether the request came without a session (the edge's GuardOptional).
+func isAnonymous(c *gin.Context) bool { return callerOf(c).Name == anonymous.Name }
 
 // queryManagementNodes is GET /zstack/v1/management-nodes[/{uuid}] (QueryManagementNode): the
 // replicas whose heartbeat is fresh.
@@ -83,8 +75,10 @@ type currentTime struct {
 }
 
 // managementNodeActions is PUT /zstack/v1/management-nodes/actions: getVersion answers
-// {"version": ...}, getCurrentTime {"currentTime": {...}} (this node's clock, read when the
-// job runs). Both are jobs, as every non-GET API; without a session they run as anonymous.
+// {"version": ...}, getCurrentTime {"currentTime": {...}} (this node's clock). With a session
+// both are jobs, as every non-GET API (202, then the result from api-jobs). Without one they
+// answer 200 with the result at once and keep nothing (see anonymous); the ZStack SDK reads
+// that answer as it reads a finished job's, since it only polls when the body has a location.
 func (s *Server) managementNodeActions(c *gin.Context) {
 	raw, ok := s.body(c)
 	if !ok {
@@ -95,22 +89,48 @@ func (s *Server) managementNodeActions(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	var api string
+	var op func(context.Context) (any, error)
 	switch name {
 	case actGetVersion:
-		s.accept(c, "GetVersion", nil, func(context.Context) (any, error) {
+		api, op = "GetVersion", func(context.Context) (any, error) {
 			return gin.H{"version": s.o.Version}, nil
-		})
+		}
 	case actGetCurrentTime:
-		s.accept(c, "GetCurrentTime", nil, func(context.Context) (any, error) {
+		api, op = "GetCurrentTime", func(context.Context) (any, error) {
 			now := time.Now()
 			return gin.H{"currentTime": currentTime{MillionSeconds: now.UnixMilli(), Seconds: now.Unix()}}, nil
-		})
+		}
 	}
+	if isAnonymous(c) {
+		s.answerNow(c, api, op)
+		return
+	}
+	s.accept(c, api, nil, op)
+}
+
+// answerNow runs a session-less API and answers its result with 200. The job headers need a
+// job, which only a session keeps, so they are refused rather than ignored: a caller that
+// waits for its X-Web-Hook would otherwise wait forever.
+func (s *Server) answerNow(c *gin.Context, api string, op func(context.Context) (any, error)) {
+	for _, h := range []string{"X-Web-Hook", "X-Job-UUID"} {
+		if c.GetHeader(h) != "" {
+			fail(c, model.Errorf(model.ErrInvalid, "%s needs a session: without one, %s answers at once (200) and keeps no job; log in (PUT /zstack/v1/accounts/login) and send the session to use %s", h, api, h))
+			return
+		}
+	}
+	body, err := op(c.Request.Context())
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, body)
 }
 
 // isReadyToGo is GET /zstack/v1/management-nodes/ready (IsReadyToGo): this node's uuid when it
-// can work (Redis answers, its heartbeat is registered, every provider reachable), else a 503
-// that says what is not ready. managementNodeId, if given, must be this node: readiness is
+// can do the caller's work (Redis answers, its heartbeat is registered, every provider the
+// caller sees reachable), else a 503 that says what is not ready; other tenants' providers
+// neither count nor appear. managementNodeId, if given, must be this node: readiness is
 // what the node that serves the request sees.
 func (s *Server) isReadyToGo(c *gin.Context) {
 	ctx := c.Request.Context()
@@ -136,7 +156,7 @@ func (s *Server) isReadyToGo(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	if err := s.b.Readiness(ctx); err != nil {
+	if err := s.b.Readiness(ctx, callerOf(c)); err != nil {
 		fail(c, err)
 		return
 	}

@@ -1,14 +1,21 @@
 package zstack_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/terraform-zstack-modules/zstack-sdk-go/pkg/client"
 	"github.com/terraform-zstack-modules/zstack-sdk-go/pkg/param"
 
 	"cloudbroker/cmd/app"
@@ -71,8 +78,9 @@ func hostNameOf(t *testing.T) string {
 	return h
 }
 
-// GetVersion works through the SDK (which sends its session) and, as the manual's curl does,
-// without a session: the job is then polled without one too, and cannot see a session's jobs.
+// GetVersion works through the SDK (which sends its session: a job, as every API) and, as the
+// manual's curl does, without a session: then it answers 200 with the version at once, keeps
+// no job, and api-jobs without a session finds nothing, not even a session's job.
 func TestGetVersion(t *testing.T) {
 	b := startBroker(t, brokerOpts{noWorker: true})
 	cli := sdkClient(t, b, "admin", adminPass)
@@ -85,20 +93,18 @@ func TestGetVersion(t *testing.T) {
 	}
 
 	res := call(t, b, http.MethodPut, "/zstack/v1/management-nodes/actions", "", `{"getVersion":{},"systemTags":[],"userTags":[]}`)
-	if res.Code != http.StatusAccepted {
-		t.Fatalf("GetVersion without a session: %d %s", res.Code, res.Body)
+	if res.Code != http.StatusOK {
+		t.Fatalf("GetVersion without a session: %d %s, want 200", res.Code, res.Body)
 	}
-	var loc struct{ Location string }
-	res.json(t, &loc)
-	got := pollJob(t, b, "", loc.Location)
-	if got.Code != http.StatusOK {
-		t.Fatalf("polling GetVersion without a session: %d %s", got.Code, got.Body)
-	}
-	golden(t, "get_version", []byte(strings.Replace(string(got.Body), `"`+app.Version+`"`, `"VERSION"`, 1)))
+	golden(t, "get_version", []byte(strings.Replace(string(res.Body), `"`+app.Version+`"`, `"VERSION"`, 1)))
 
 	// A job made with a session is not readable without one.
 	admin := login(t, b, "admin", adminPass)
 	res = call(t, b, http.MethodPut, "/zstack/v1/management-nodes/actions", admin, `{"getVersion":{}}`)
+	if res.Code != http.StatusAccepted {
+		t.Fatalf("GetVersion with a session: %d %s, want 202", res.Code, res.Body)
+	}
+	var loc struct{ Location string }
 	res.json(t, &loc)
 	if got := pollJob(t, b, "", loc.Location); got.Code != http.StatusNotFound {
 		t.Errorf("a session's job polled without a session: %d %s, want 404", got.Code, got.Body)
@@ -112,31 +118,129 @@ func TestGetVersion(t *testing.T) {
 	}
 }
 
-// GetCurrentTime answers this node's clock in milliseconds and seconds.
+// The SDK reads the session-less answer (200 with the result, no location) as it reads a
+// finished job: its GetVersion, sent through a proxy that drops the session headers (the SDK
+// always sends one), gets the version.
+func TestGetVersionSDKWithoutSession(t *testing.T) {
+	b := startBroker(t, brokerOpts{noWorker: true})
+	var stripped atomic.Int64
+	proxy := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.Out.URL = r.In.URL // a forward proxy: the request names its target
+		if r.Out.Header.Get("Authorization") != "" {
+			stripped.Add(1)
+		}
+		r.Out.Header.Del("Authorization")
+		r.Out.Header.Del("X-Session-Id")
+	}})
+	t.Cleanup(proxy.Close)
+	proxyURL, _ := url.Parse(proxy.URL)
+	u, _ := url.Parse(b.URL)
+	port, _ := strconv.Atoi(u.Port())
+	cli := client.NewZSClient(client.NewZSConfig(u.Hostname(), port, "zstack").LoginAccount("admin", adminPass).
+		RetryInterval(1).RetryTimes(2).ProxyFunc(func(*http.Request) (*url.URL, error) { return proxyURL, nil }))
+	cli.LoadSession("0123456789abcdef0123456789abcdef") // any: the proxy drops it
+	v, err := cli.GetVersion()
+	if err != nil {
+		t.Fatalf("SDK GetVersion without a session: %v", err)
+	}
+	if v != app.Version || stripped.Load() != 1 {
+		t.Errorf("SDK GetVersion = %q after %d session-less requests, want %q after 1", v, stripped.Load(), app.Version)
+	}
+}
+
+// GetCurrentTime answers this node's clock in milliseconds and seconds, at once without a
+// session and through the job with one.
 func TestGetCurrentTime(t *testing.T) {
 	b := startBroker(t, brokerOpts{noWorker: true})
-	before := time.Now().UnixMilli()
-	res := call(t, b, http.MethodPut, "/zstack/v1/management-nodes/actions", "", `{"getCurrentTime":{}}`)
-	if res.Code != http.StatusAccepted {
-		t.Fatalf("GetCurrentTime: %d %s", res.Code, res.Body)
+	admin := login(t, b, "admin", adminPass)
+	for _, tc := range []struct{ name, session string }{{"no session", ""}, {"session", admin}} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := time.Now().UnixMilli()
+			got := call(t, b, http.MethodPut, "/zstack/v1/management-nodes/actions", tc.session, `{"getCurrentTime":{}}`)
+			if tc.session != "" {
+				if got.Code != http.StatusAccepted {
+					t.Fatalf("GetCurrentTime: %d %s, want 202", got.Code, got.Body)
+				}
+				var loc struct{ Location string }
+				got.json(t, &loc)
+				got = pollJob(t, b, tc.session, loc.Location)
+			}
+			after := time.Now().UnixMilli()
+			if got.Code != http.StatusOK {
+				t.Fatalf("GetCurrentTime: %d %s", got.Code, got.Body)
+			}
+			var ct struct {
+				CurrentTime struct {
+					MillionSeconds int64
+					Seconds        int64
+				} `json:"currentTime"`
+			}
+			got.json(t, &ct)
+			if ms := ct.CurrentTime.MillionSeconds; ms < before || ms > after || ct.CurrentTime.Seconds != ms/1000 {
+				t.Errorf("currentTime = %+v, want ms in [%d, %d] and seconds = ms/1000", ct.CurrentTime, before, after)
+			}
+			masked := strings.NewReplacer(
+				jsonNumber(ct.CurrentTime.MillionSeconds), `"MS"`, jsonNumber(ct.CurrentTime.Seconds), `"S"`).Replace(string(got.Body))
+			golden(t, "get_current_time", []byte(masked))
+		})
 	}
-	var loc struct{ Location string }
-	res.json(t, &loc)
-	got := pollJob(t, b, "", loc.Location)
-	after := time.Now().UnixMilli()
-	var ct struct {
-		CurrentTime struct {
-			MillionSeconds int64
-			Seconds        int64
-		} `json:"currentTime"`
+}
+
+// Session-less calls store nothing: a thousand GetVersion and GetCurrentTime calls leave the
+// Redis key count as it was, and the job headers, which need a stored job, are refused.
+func TestAnonymousStoresNothing(t *testing.T) {
+	// No inventory: its watches would add task keys while the calls run, whatever they do. No
+	// rate limit: the calls come faster than a session-less address may send them.
+	b := startBroker(t, brokerOpts{noWorker: true, tune: func(c *config.Config) {
+		c.Inventory.Enabled = new(false)
+		c.HTTP.RateLimit.RPS = -1
+	}})
+	rdb := b.Redis.Client(t)
+	ctx := context.Background()
+	// Let start-up writes (heartbeats, gc jobs, inventory) settle: they rewrite keys, not add.
+	time.Sleep(500 * time.Millisecond)
+	before, err := rdb.DBSize(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
 	}
-	got.json(t, &ct)
-	if ms := ct.CurrentTime.MillionSeconds; ms < before || ms > after || ct.CurrentTime.Seconds != ms/1000 {
-		t.Errorf("currentTime = %+v, want ms in [%d, %d] and seconds = ms/1000", ct.CurrentTime, before, after)
+	for i := range 1000 {
+		body := `{"getVersion":{}}`
+		if i%2 == 1 {
+			body = `{"getCurrentTime":{}}`
+		}
+		if res := call(t, b, http.MethodPut, "/zstack/v1/management-nodes/actions", "", body); res.Code != http.StatusOK {
+			t.Fatalf("call %d: %d %s, want 200", i, res.Code, res.Body)
+		}
 	}
-	masked := strings.NewReplacer(
-		jsonNumber(ct.CurrentTime.MillionSeconds), `"MS"`, jsonNumber(ct.CurrentTime.Seconds), `"S"`).Replace(string(got.Body))
-	golden(t, "get_current_time", []byte(masked))
+	after, err := rdb.DBSize(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after != before {
+		keys, _ := rdb.Keys(ctx, "*").Result()
+		t.Errorf("Redis keys: %d before 1,000 anonymous calls, %d after, want no change; keys now: %v", before, after, keys)
+	}
+
+	for _, h := range []string{"X-Web-Hook", "X-Job-UUID"} {
+		t.Run(h, func(t *testing.T) {
+			val := "http://127.0.0.1:1/hook"
+			if h == "X-Job-UUID" {
+				val = "0123456789abcdef0123456789abcdef"
+			}
+			res := call(t, b, http.MethodPut, "/zstack/v1/management-nodes/actions", "", `{"getVersion":{}}`, h, val)
+			want := h + ` needs a session`
+			if res.Code != http.StatusBadRequest || !strings.Contains(string(res.Body), want) || !strings.Contains(string(res.Body), "SYS.1007") {
+				t.Errorf("%d %s, want 400 SYS.1007 with %q", res.Code, res.Body, want)
+			}
+			// The poll of the chosen id finds nothing, with or without a session.
+			admin := login(t, b, "admin", adminPass)
+			for _, session := range []string{"", admin} {
+				if got := call(t, b, http.MethodGet, "/zstack/v1/api-jobs/0123456789abcdef0123456789abcdef", session, nil); got.Code != http.StatusNotFound {
+					t.Errorf("poll (session %q): %d %s, want 404", session, got.Code, got.Body)
+				}
+			}
+		})
+	}
 }
 
 func jsonNumber(n int64) string { b, _ := json.Marshal(n); return string(b) }
@@ -163,10 +267,12 @@ func TestManagementNodeActionsRefused(t *testing.T) {
 }
 
 // IsReadyToGo answers this node's uuid once every provider's inventory is synced, and a 503
-// naming the provider while one is unreachable.
+// naming the provider while one is unreachable, to the callers that see that provider only.
 func TestIsReadyToGo(t *testing.T) {
 	b := harness.Start(t, harness.Options{Simulators: 2, Proxied: true, Tune: func(c *config.Config) {
-		c.ZStack.Accounts = []config.ZStackAccount{{Name: "admin", PasswordSHA512: config.HashPassword(adminPass), AllProviders: true}}
+		c.ZStack.Accounts = []config.ZStackAccount{{Name: "admin", PasswordSHA512: config.HashPassword(adminPass), AllProviders: true},
+			{Name: "tenant-a", Password: passA, Providers: []string{"vc1"}},
+			{Name: "tenant-b", Password: passB, Providers: []string{"vc2"}}}
 		for i := range c.Providers {
 			c.Providers[i].Options = map[string]string{"watch_max_wait": "1s"}
 			c.Providers[i].Timeout = config.Duration(2 * time.Second)
@@ -206,6 +312,17 @@ func TestIsReadyToGo(t *testing.T) {
 		t.Errorf("not-ready answer names vc2, which is up: %s", down.Body)
 	}
 	golden(t, "is_ready_to_go_provider_down", maskProviderError(down.Body))
+	// Readiness is per caller: vc1's outage is tenant-a's, and tenant-b neither waits for it
+	// nor reads its name.
+	tenantA, tenantB := login(t, b, "tenant-a", passA), login(t, b, "tenant-b", passB)
+	if got := call(t, b, http.MethodGet, "/zstack/v1/management-nodes/ready", tenantA, nil); got.Code != http.StatusServiceUnavailable ||
+		!strings.Contains(string(got.Body), `provider \"vc1\"`) || strings.Contains(string(got.Body), "vc2") {
+		t.Errorf("tenant-a while vc1 is down: %d %s, want 503 naming vc1 only", got.Code, got.Body)
+	}
+	if got := call(t, b, http.MethodGet, "/zstack/v1/management-nodes/ready", tenantB, nil); got.Code != http.StatusOK ||
+		strings.Contains(string(got.Body), "vc1") {
+		t.Errorf("tenant-b while vc1 is down: %d %s, want 200 without vc1", got.Code, got.Body)
+	}
 	b.Proxies[0].SetDown(false)
 	waitReady(t, b, admin, http.StatusOK, "")
 }

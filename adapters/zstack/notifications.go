@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"cloudbroker/adapters"
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
 )
@@ -56,10 +57,11 @@ func notificationResource(n broker.Notification) (string, string) {
 }
 
 func (r renderer) notification(n broker.Notification) notificationInventory {
+	// Contents and arguments quote errors (a provider's, a task's): no address reaches a caller.
 	args, _ := json.Marshal(n.Arguments)
 	id, typ := notificationResource(n)
 	return notificationInventory{
-		UUID: n.UUID, Name: n.Name, Content: n.Content, Arguments: string(args), Sender: n.Sender,
+		UUID: n.UUID, Name: n.Name, Content: adapters.PublicText(n.Content), Arguments: adapters.PublicText(string(args)), Sender: n.Sender,
 		Status: n.Status, ResourceUUID: id, ResourceType: typ, Type: n.Type, Time: n.Time.UnixMilli(),
 		CreateDate: r.date(n.Time), LastOpDate: r.date(n.LastOpDate),
 	}
@@ -134,7 +136,15 @@ func (s *Server) deleteNotifications(c *gin.Context) {
 	if len(strings.TrimSpace(string(raw))) > 0 {
 		err = decodeJSON(raw, &req)
 	}
-	for _, v := range c.QueryArray("uuids") {
+	params, perr := requestParams(c)
+	if perr == nil {
+		_, perr = deleteModeParam(c)
+	}
+	if perr != nil {
+		fail(c, perr)
+		return
+	}
+	for _, v := range params["uuids"] {
 		for _, id := range strings.Split(v, ",") {
 			if id = strings.TrimSpace(id); id != "" {
 				req.UUIDs = append(req.UUIDs, id)

@@ -83,7 +83,12 @@ func taskName(spec broker.TaskSpec) string {
 // for api-jobs.
 func (s *Server) taskProgress(c *gin.Context) {
 	all := false
-	if v := c.QueryArray("all"); len(v) > 0 {
+	params, err := requestParams(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if v := params["all"]; len(v) > 0 {
 		b, err := strconv.ParseBool(v[len(v)-1])
 		if err != nil {
 			fail(c, model.Errorf(model.ErrInvalid, "invalid query parameter: all must be true or false, got %q", shorten(v[len(v)-1])))

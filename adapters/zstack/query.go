@@ -68,7 +68,7 @@ func parseCondition(s string) (cond, error) {
 	}
 	field, rest := s[:i], s[i:]
 	bad := func(format string, args ...any) (cond, error) {
-		return cond{}, model.Errorf(model.ErrInvalid, "invalid query condition %q: %s", s, fmt.Sprintf(format, args...))
+		return cond{}, model.Errorf(model.ErrInvalid, "invalid query condition %q: %s", shorten(s), fmt.Sprintf(format, args...))
 	}
 	if field == "" {
 		return bad("it must start with a field name (letters, digits, _ and .), as in name=vm1")
@@ -86,7 +86,15 @@ func parseCondition(s string) (cond, error) {
 	}
 	for _, op := range valueOps {
 		if strings.HasPrefix(rest, string(op)) {
-			return cond{Field: field, Op: op, Value: rest[len(op):]}, nil
+			c := cond{Field: field, Op: op, Value: rest[len(op):]}
+			if op == inventory.OpLike || op == inventory.OpNotLike {
+				// Bounded here, before anything is read: a caller's pattern costs a bounded
+				// amount to match (inventory.ParseLike).
+				if _, err := inventory.ParseLike(c.Value); err != nil {
+					return cond{}, fmt.Errorf("invalid query condition %q: %w", shorten(s), err)
+				}
+			}
+			return c, nil
 		}
 	}
 	trimmed := strings.TrimLeft(rest, " ")
@@ -135,8 +143,9 @@ type listQuery struct {
 	GroupBy        string
 }
 
-// parseQuery reads a query API's parameters. Parameters it does not know (systemTags,
-// userTags, filterName ...) are ignored, as ZStack ignores them.
+// parseQuery reads a query API's parameters, decoded by parseParams. Parameters it does not
+// know (systemTags, userTags, filterName ...) are ignored, as ZStack ignores them; every one
+// it knows is checked, and a bad one is an error wrapping model.ErrInvalid that names it.
 func parseQuery(v url.Values) (listQuery, error) {
 	q := listQuery{Limit: defaultLimit}
 	bad := func(format string, args ...any) (listQuery, error) {
@@ -147,13 +156,21 @@ func parseQuery(v url.Values) (listQuery, error) {
 		for _, s := range v[name] {
 			c, err := parseCondition(s)
 			if err != nil {
-				return listQuery{}, err
+				return listQuery{}, fmt.Errorf("query parameter '%s': %w", name, err)
 			}
 			q.Conds = append(q.Conds, c)
 		}
 	}
+	one := map[string]string{}
+	for _, name := range []string{"limit", "start", "count", "replyWithCount", "sort", "sortBy", "sortDirection", "groupBy"} {
+		s, err := single(v, name)
+		if err != nil {
+			return listQuery{}, err
+		}
+		one[name] = s
+	}
 	intParam := func(name string, dst *int) error {
-		s := v.Get(name)
+		s := one[name]
 		if s == "" {
 			return nil
 		}
@@ -168,7 +185,7 @@ func parseQuery(v url.Values) (listQuery, error) {
 		return nil
 	}
 	boolParam := func(name string, dst *bool) error {
-		s := v.Get(name)
+		s := one[name]
 		if s == "" {
 			return nil
 		}
@@ -190,11 +207,11 @@ func parseQuery(v url.Values) (listQuery, error) {
 			return listQuery{}, err
 		}
 	}
-	if s, ok := v["sort"]; ok {
-		if v.Get("sortBy") != "" {
+	if _, ok := v["sort"]; ok {
+		if one["sortBy"] != "" {
 			return bad("give either 'sort' or 'sortBy', not both")
 		}
-		k := sortKey{Field: strings.TrimSpace(s[0])}
+		k := sortKey{Field: strings.TrimSpace(one["sort"])}
 		switch {
 		case strings.HasPrefix(k.Field, "+"):
 			k.Field = k.Field[1:]
@@ -206,17 +223,17 @@ func parseQuery(v url.Values) (listQuery, error) {
 		}
 		q.Sort = &k
 	}
-	if by := strings.TrimSpace(v.Get("sortBy")); by != "" {
+	if by := strings.TrimSpace(one["sortBy"]); by != "" {
 		k := sortKey{Field: by}
-		switch strings.ToLower(strings.TrimSpace(v.Get("sortDirection"))) {
+		switch strings.ToLower(strings.TrimSpace(one["sortDirection"])) {
 		case "", "asc":
 		case "desc":
 			k.Desc = true
 		default:
-			return bad("'sortDirection' must be asc or desc, got %q", shorten(v.Get("sortDirection")))
+			return bad("'sortDirection' must be asc or desc, got %q", shorten(one["sortDirection"]))
 		}
 		q.Sort = &k
-	} else if v.Get("sortDirection") != "" && q.Sort == nil {
+	} else if one["sortDirection"] != "" && q.Sort == nil {
 		return bad("'sortDirection' goes with 'sortBy'")
 	}
 	if fs, ok := v["fields"]; ok {
@@ -232,7 +249,7 @@ func parseQuery(v url.Values) (listQuery, error) {
 		}
 	}
 	if _, ok := v["groupBy"]; ok {
-		if q.GroupBy = strings.TrimSpace(v.Get("groupBy")); q.GroupBy == "" {
+		if q.GroupBy = strings.TrimSpace(one["groupBy"]); q.GroupBy == "" {
 			return bad("'groupBy' needs a field name")
 		}
 	}

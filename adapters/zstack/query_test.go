@@ -3,12 +3,12 @@ package zstack
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"cloudbroker/adapters"
 	"cloudbroker/broker/inventory"
 	"cloudbroker/broker/model"
 )
@@ -91,7 +91,10 @@ func TestParseQuery(t *testing.T) {
 		{"groupBy=state", listQuery{Limit: 1000, GroupBy: "state"}},
 		{"systemTags=x&filterName=y", listQuery{Limit: 1000}},
 	} {
-		v, _ := url.ParseQuery(tc.in)
+		v, err := adapters.ParseQuery(tc.in)
+		if err != nil {
+			t.Fatalf("adapters.ParseQuery(%q): %v", tc.in, err)
+		}
 		got, err := parseQuery(v)
 		if err != nil {
 			t.Errorf("parseQuery(%q): %v", tc.in, err)
@@ -114,9 +117,19 @@ func TestParseQuery(t *testing.T) {
 		{"fields=,", "'fields' contains zero field"},
 		{"groupBy=", "'groupBy' needs a field name"},
 		{"q=name", `no operator after field "name"`},
+		{"q=name", `query parameter 'q'`},
+		{"condition=x~=" + strings.Repeat("a", 257), `query parameter 'condition'`},
+		{"q=x~=" + strings.Repeat("a", 257), "the limit is 256 bytes"},
+		{"q=x!~=" + strings.Repeat("%25", 17), "the limit is 16"},
+		{"limit=1&limit=2", "'limit' is given 2 times"},
+		{"sort=a&sort=b", "'sort' is given 2 times"},
+		{"groupBy=a&groupBy=b", "'groupBy' is given 2 times"},
 	} {
-		v, _ := url.ParseQuery(tc.in)
-		_, err := parseQuery(v)
+		v, err := adapters.ParseQuery(tc.in)
+		if err != nil {
+			t.Fatalf("adapters.ParseQuery(%q): %v", tc.in, err)
+		}
+		_, err = parseQuery(v)
 		if err == nil || !errors.Is(err, model.ErrInvalid) || !strings.Contains(err.Error(), tc.mention) {
 			t.Errorf("parseQuery(%q) = %v; want an invalid-request error mentioning %q", tc.in, err, tc.mention)
 		}
@@ -192,9 +205,12 @@ func FuzzParseQuery(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		v, err := url.ParseQuery(raw)
+		v, err := adapters.ParseQuery(raw)
 		if err != nil {
-			return // net/http would have answered 400 before the handler
+			if !errors.Is(err, model.ErrInvalid) {
+				t.Fatalf("adapters.ParseQuery(%q): %v is not an invalid-request error", raw, err)
+			}
+			return
 		}
 		q, err := parseQuery(v)
 		if err != nil {

@@ -73,6 +73,8 @@ type Options struct {
 	// Tags keeps tags (tags.go); nil means none are kept: the tag APIs are unsupported and tag
 	// conditions match untagged resources.
 	Tags *broker.Tags
+	// Logins throttles password guessing on the login APIs; nil means no throttle.
+	Logins *adapters.LoginThrottle
 }
 
 // Server holds the dialect's dependencies.
@@ -100,21 +102,24 @@ func New(b *broker.Broker, o Options) *Server {
 	return s
 }
 
-// Register mounts the dialect's routes on r.
-func (s *Server) Register(r gin.IRouter) {
+var _ adapters.Dialect = (*Server)(nil)
+
+// Register mounts the dialect's routes on r behind the edge.
+func (s *Server) Register(r gin.IRouter, edge *adapters.Edge) {
 	g := r.Group("/zstack/v1")
-	g.PUT("/accounts/login", s.logInByAccount)
-	g.PUT("/accounts/users/login", s.logInByUser)
+	open := edge.Open(s)
+	g.PUT("/accounts/login", open, s.logInByAccount)
+	g.PUT("/accounts/users/login", open, s.logInByUser)
 	// Knowing a session's uuid is what these two need, as in ZStack (no Authorization).
-	g.DELETE("/accounts/sessions/:uuid", s.logOut)
-	g.GET("/accounts/sessions/:uuid/valid", s.validSession)
+	g.DELETE("/accounts/sessions/:uuid", open, s.logOut)
+	g.GET("/accounts/sessions/:uuid/valid", open, s.validSession)
 
 	// GetVersion and GetCurrentTime need no session, as in ZStack; their jobs are polled
 	// without one too (nodes.go).
-	g.PUT("/management-nodes/actions", s.optionalAuth, s.managementNodeActions)
-	g.GET("/api-jobs/:uuid", s.optionalAuth, s.job)
+	g.PUT("/management-nodes/actions", edge.GuardOptional(s, anonymous), s.managementNodeActions)
+	g.GET("/api-jobs/:uuid", edge.GuardOptional(s, anonymous), s.job)
 
-	a := g.Group("", s.auth)
+	a := g.Group("", edge.Guard(s))
 	a.GET("/management-nodes", s.queryManagementNodes)
 	a.GET("/management-nodes/ready", s.isReadyToGo)
 	a.GET("/management-nodes/:uuid", s.queryManagementNodes)
@@ -151,21 +156,19 @@ func (s *Server) Register(r gin.IRouter) {
 	a.DELETE("/longjobs/:uuid", s.deleteLongJob)
 }
 
-const callerKey = "zstack.caller"
+func callerOf(c *gin.Context) broker.Caller { return adapters.CallerOf(c) }
 
-func callerOf(c *gin.Context) broker.Caller { return c.MustGet(callerKey).(broker.Caller) }
+// Name implements adapters.Dialect.
+func (s *Server) Name() string { return "zstack" }
 
-// auth resolves the session of "Authorization: OAuth <uuid>" (or X-Session-Id) to a caller.
-func (s *Server) auth(c *gin.Context) {
-	caller, err := s.callerOfRequest(c.Request)
-	if err != nil {
-		fail(c, err)
-		c.Abort()
-		return
-	}
-	c.Set(callerKey, caller)
-	c.Set("caller", caller.Name) // for the access log
+// Authenticate implements adapters.Dialect: the session of "Authorization: OAuth <uuid>" (or
+// X-Session-Id), as its account is configured now.
+func (s *Server) Authenticate(c *gin.Context) (broker.Caller, error) {
+	return s.callerOfRequest(c.Request)
 }
+
+// WriteError implements adapters.Dialect.
+func (s *Server) WriteError(c *gin.Context, err error, msg string) { writeError(c, err, msg) }
 
 // body reads the request body within the size limit.
 func (s *Server) body(c *gin.Context) ([]byte, bool) {
@@ -177,13 +180,16 @@ func (s *Server) body(c *gin.Context) ([]byte, bool) {
 	return b, true
 }
 
-// fail answers an error in the dialect's shape.
-func fail(c *gin.Context, err error) {
+// fail answers an error in the dialect's shape, through the edge's one error path.
+func fail(c *gin.Context, err error) { adapters.Fail(c, errorWriter{}, err) }
+
+type errorWriter struct{}
+
+func (errorWriter) WriteError(c *gin.Context, err error, msg string) { writeError(c, err, msg) }
+
+func writeError(c *gin.Context, err error, msg string) {
 	code, _ := status(err)
-	if code == http.StatusInternalServerError {
-		c.Error(err) // logged with the request
-	}
-	c.JSON(code, errorBody{Error: toErrorCode(err)})
+	c.JSON(code, errorBody{Error: errorCodeWith(err, msg)})
 }
 
 // Unrouted answers a request for a path or method the dialect does not have, in its shape.

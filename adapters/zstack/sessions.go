@@ -85,9 +85,15 @@ func (s *Server) logInByAccount(c *gin.Context) {
 		return
 	}
 	a, known := s.accounts[b.LogInByAccount.AccountName]
-	// Compare even for an unknown account, so timing does not tell which names exist.
-	if !passwordMatches(a.PasswordSHA512, b.LogInByAccount.Password) || !known {
-		fail(c, errLogin)
+	err := s.o.Logins.Try(c, s, b.LogInByAccount.AccountName, func() error {
+		// Compare even for an unknown account, so timing does not tell which names exist.
+		if !passwordMatches(a.PasswordSHA512, b.LogInByAccount.Password) || !known {
+			return errLogin
+		}
+		return nil
+	})
+	if err != nil {
+		fail(c, err)
 		return
 	}
 	s.startSession(c, session{Account: a.Name, AccountUUID: accountUUID(a.Name), UserUUID: accountUUID(a.Name)})
@@ -123,8 +129,18 @@ func (s *Server) logInByUser(c *gin.Context) {
 			u = x
 		}
 	}
-	if !passwordMatches(u.PasswordSHA512, in.Password) || !known || u.Name == "" {
-		fail(c, errLogin)
+	who := a.Name // the account's own name, however it was named, so its users share one count
+	if !known {
+		who = in.AccountName + "|" + in.AccountUUID
+	}
+	err := s.o.Logins.Try(c, s, who+"/"+in.UserName, func() error {
+		if !passwordMatches(u.PasswordSHA512, in.Password) || !known || u.Name == "" {
+			return errLogin
+		}
+		return nil
+	})
+	if err != nil {
+		fail(c, err)
 		return
 	}
 	s.startSession(c, session{Account: a.Name, User: u.Name, AccountUUID: accountUUID(a.Name), UserUUID: userUUID(a.Name, u.Name)})
@@ -178,7 +194,7 @@ func sessionID(r *http.Request) (string, error) {
 	if id := strings.TrimSpace(r.Header.Get("X-Session-Id")); id != "" {
 		return strings.ToLower(id), nil
 	}
-	return "", model.Errorf(model.ErrInvalid, "missing header 'Authorization' (\"OAuth <session uuid>\" from PUT /zstack/v1/accounts/login)")
+	return "", adapters.NoCredentials(model.ErrInvalid, "missing header 'Authorization' (\"OAuth <session uuid>\" from PUT /zstack/v1/accounts/login)")
 }
 
 // session reads a live session.
@@ -217,7 +233,7 @@ func (s *Server) callerOfRequest(r *http.Request) (broker.Caller, error) {
 	if !ok {
 		return broker.Caller{}, fmt.Errorf("session %s: account %q no longer exists: %w", id, sess.Account, errSession)
 	}
-	name := "zstack:" + a.Name
+	name := CallerName(a.Name, sess.User)
 	if sess.User != "" {
 		found := false
 		for _, u := range a.Users {
@@ -226,7 +242,15 @@ func (s *Server) callerOfRequest(r *http.Request) (broker.Caller, error) {
 		if !found {
 			return broker.Caller{}, fmt.Errorf("session %s: user %q of account %q no longer exists: %w", id, sess.User, a.Name, errSession)
 		}
-		name += "/" + sess.User
 	}
 	return broker.Caller{Name: name, AllProviders: a.AllProviders, Providers: a.Providers}, nil
+}
+
+// CallerName is the caller name of an account's sessions ("zstack:<account>") or of one of its
+// users' ("zstack:<account>/<user>"): tasks are owned, and rates counted, by it.
+func CallerName(account, user string) string {
+	if user == "" {
+		return "zstack:" + account
+	}
+	return "zstack:" + account + "/" + user
 }

@@ -267,7 +267,11 @@ func (s *Server) deleteTag(c *gin.Context) {
 	if !ok {
 		return
 	}
-	mode := c.Query("deleteMode")
+	mode, err := deleteModeParam(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
 	if strings.TrimSpace(string(body)) != "" {
 		var p struct {
 			DeleteMode string `json:"deleteMode"`

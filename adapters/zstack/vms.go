@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"cloudbroker/adapters"
 	"cloudbroker/broker"
 	"cloudbroker/broker/inventory"
 )
@@ -15,7 +16,7 @@ var notTemplate = inventory.Condition{Field: "template", Op: inventory.OpNe, Val
 
 // queryVMs is GET /zstack/v1/vm-instances (QueryVmInstance).
 func (s *Server) queryVMs(c *gin.Context) {
-	q, err := parseQuery(c.Request.URL.Query())
+	q, err := parseRequestQuery(c)
 	if err != nil {
 		fail(c, err)
 		return
@@ -26,7 +27,12 @@ func (s *Server) queryVMs(c *gin.Context) {
 // getVM is GET /zstack/v1/vm-instances/{uuid}: as ZStack, a query on that uuid (other query
 // parameters are ignored), answered {"inventories":[...]}, empty for a VM the caller cannot see.
 func (s *Server) getVM(c *gin.Context) {
-	s.listVMs(c, listQuery{Conds: []cond{{Field: "uuid", Op: inventory.OpEq, Value: c.Param("uuid")}}, Limit: defaultLimit})
+	q, err := parseListQuery(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	s.listVMs(c, q)
 }
 
 func (s *Server) listVMs(c *gin.Context, q listQuery) {
@@ -120,7 +126,7 @@ func (s *Server) reportProviders(body map[string]any, res broker.VMQueryResult) 
 	if len(res.Stale) > 0 {
 		out := make([]staleProvider, 0, len(res.Stale))
 		for _, st := range res.Stale {
-			out = append(out, staleProvider{Provider: st.Provider, State: st.State, LastSync: s.r.date(st.LastSync), LastError: st.LastError})
+			out = append(out, staleProvider{Provider: st.Provider, State: st.State, LastSync: s.r.date(st.LastSync), LastError: adapters.PublicText(st.LastError)})
 		}
 		body["staleProviders"] = out
 	}

@@ -3,7 +3,6 @@ package inventory
 import (
 	"cmp"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -99,8 +98,11 @@ func compile(c Condition, field func(string) int) (matcher, error) {
 		if err := need(1); err != nil {
 			return nil, err
 		}
-		re := LikePattern(c.Values[0])
-		like := anyOf(func(v value) bool { return re.MatchString(v.s) })
+		l, err := ParseLike(c.Values[0])
+		if err != nil {
+			return nil, err
+		}
+		like := anyOf(func(v value) bool { return l.Match(v.s) })
 		if c.Op == OpLike {
 			return like, nil
 		}
@@ -152,24 +154,6 @@ func compare(a, b value) int {
 		return 1
 	}
 	return strings.Compare(a.s, b.s)
-}
-
-// LikePattern turns a SQL LIKE pattern (% any run, _ one character) into an anchored regexp.
-func LikePattern(p string) *regexp.Regexp {
-	var b strings.Builder
-	b.WriteString("^")
-	for _, r := range p {
-		switch r {
-		case '%':
-			b.WriteString(".*")
-		case '_':
-			b.WriteString(".")
-		default:
-			b.WriteString(regexp.QuoteMeta(string(r)))
-		}
-	}
-	b.WriteString("$")
-	return regexp.MustCompile(b.String())
 }
 
 var defaultSort = []SortKey{{Field: "provider"}, {Field: "name"}, {Field: "id"}}

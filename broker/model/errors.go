@@ -48,6 +48,16 @@ var kinds = []struct {
 	{"unavailable", ErrUnavailable},
 }
 
+// Kinds are every sentinel, in KindOf's order: a dialect's status mapping must give each a
+// status of its own (its tests range over them).
+func Kinds() []error {
+	out := make([]error, len(kinds))
+	for i, k := range kinds {
+		out[i] = k.err
+	}
+	return out
+}
+
 func sentinel(kind string) error {
 	for _, k := range kinds {
 		if k.name == kind {

@@ -31,6 +31,9 @@ type VM struct {
 	NICs       []NIC      `json:"nics,omitempty"`
 	Disks      []Disk     `json:"disks,omitempty"`
 	CreatedAt  time.Time  `json:"createdAt,omitzero"`
+	// CloneMark is the mark the broker set on the VM when a clone created it
+	// (drivers.CloneSpec.Mark: the clone task's id); empty for any VM the broker did not clone.
+	CloneMark string `json:"cloneMark,omitempty"`
 }
 
 // NIC is a VM's network interface.

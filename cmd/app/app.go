@@ -127,16 +127,23 @@ func (a *App) routes() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	// Client addresses (the login throttle, anonymous rate limits) come from the peer, or
+	// from X-Forwarded-For only when a configured proxy sent it.
+	if err := r.SetTrustedProxies(a.cfg.HTTP.TrustedProxies); err != nil {
+		a.log.Error("http.trusted_proxies", "err", err) // validated with the configuration
+	}
 	r.NoRoute(func(c *gin.Context) { unrouted(c, http.StatusNotFound) })
 	r.NoMethod(func(c *gin.Context) { unrouted(c, http.StatusMethodNotAllowed) })
-	r.Use(gin.Recovery(), metrics.Middleware(), accessLog(a.log))
+	r.Use(adapters.RequestIDs(), gin.Recovery(), metrics.Middleware(), accessLog(a.log))
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", a.ready)
 	a.limiter = Limiter(a.cfg)
-	vcproxy.New(a.broker, Tokens(a.cfg), a.cfg.HTTP.MaxBodyBytes).WithLimiter(a.limiter).Register(r)
+	// Every request's deadline is the write timeout: its answer could not be sent after it.
+	edge := &adapters.Edge{Limiter: a.limiter, RequestTimeout: a.cfg.HTTP.WriteTimeout.D()}
+	vcproxy.New(a.broker, Tokens(a.cfg), a.cfg.HTTP.MaxBodyBytes).Register(r, edge)
 	a.mountOps(r)
-	didi.New(a.broker, Tokens(a.cfg), a.cfg.HTTP.MaxBodyBytes).Register(r)
-	a.registerZStack(r)
+	didi.New(a.broker, Tokens(a.cfg), a.cfg.HTTP.MaxBodyBytes).Register(r, edge)
+	a.registerZStack(r, edge)
 	return r
 }
 
@@ -144,7 +151,8 @@ func (a *App) ready(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
 	if err := a.queue.Ping(ctx); err != nil {
-		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "redis": err.Error()})
+		c.Error(err) // the log has the address; /readyz is open to anyone
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "redis": adapters.PublicMessage(err)})
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready", "redis": "ok"})

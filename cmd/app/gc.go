@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"cloudbroker/broker"
 	"cloudbroker/queue"
 )
 
@@ -18,10 +19,18 @@ func notifications(a *App) *queue.Notifications {
 func (a *App) buildGC(clones *queue.CloneLog) {
 	g := a.cfg.GC
 	jobs := []queue.GCJobSpec{
+		// Its result counts entries over the whole broker and names none: every caller reads it.
 		{Name: "expired-task-indexes", Interval: g.ExpiredTaskIndexes.Interval.D(), Enabled: *g.ExpiredTaskIndexes.Enabled,
-			Run: a.queue.CleanTaskIndexes},
+			Run: func(ctx context.Context) (string, error) {
+				res, err := a.queue.CleanTaskIndexes(ctx)
+				return broker.GCReport{Summary: res}.Encode(), err
+			}},
+		// Its result names providers, VMs and tasks: stored per provider, read per caller.
 		{Name: "clone-leftovers", Interval: g.CloneLeftovers.Interval.D(), Enabled: *g.CloneLeftovers.Enabled,
-			Run: func(ctx context.Context) (string, error) { return a.broker.FindCloneLeftovers(ctx, clones) }},
+			Run: func(ctx context.Context) (string, error) {
+				r, err := a.broker.FindCloneLeftovers(ctx, clones)
+				return r.Encode(), err
+			}},
 	}
 	a.gc = queue.NewGC(a.rdb, jobs, queue.GCConfig{PollInterval: max(a.cfg.Tasks.PollInterval.D(), 50*time.Millisecond), Node: a.NodeID(), Logger: a.log})
 	a.broker.WithGC(a.gc)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"cloudbroker/adapters"
 	"cloudbroker/adapters/metrics"
 	"cloudbroker/adapters/zstack"
 	"cloudbroker/broker"
@@ -22,7 +23,7 @@ type zstackDialect struct {
 }
 
 // registerZStack builds the dialect from the configuration and mounts its routes.
-func (a *App) registerZStack(r gin.IRouter) {
+func (a *App) registerZStack(r gin.IRouter, edge *adapters.Edge) {
 	z := a.cfg.ZStack
 	loc, err := time.LoadLocation(z.TimeZone) // validated with the configuration
 	if err != nil {
@@ -37,6 +38,10 @@ func (a *App) registerZStack(r gin.IRouter) {
 	keys, _ := a.cfg.License.Keys() // validated with the configuration
 	opts.Licenses = broker.NewLicenses(queue.NewLicenses(a.rdb), keys, a.log)
 	opts.Tags = broker.NewTags(a.broker, queue.NewTags(a.rdb))
+	if lt := a.cfg.Auth.LoginThrottle; lt.Enabled() {
+		opts.Logins = &adapters.LoginThrottle{Store: queue.NewLogins(a.rdb), Policy: adapters.AttemptPolicy{
+			FreeAttempts: lt.FreeAttempts, BaseDelay: lt.BaseDelay.D(), MaxDelay: lt.MaxDelay.D(), Window: lt.Window.D()}}
+	}
 	for _, acc := range z.Accounts {
 		za := zstack.Account{Name: acc.Name, PasswordSHA512: acc.PasswordSHA512, AllProviders: acc.AllProviders, Providers: acc.Providers}
 		for _, u := range acc.Users {
@@ -59,7 +64,7 @@ func (a *App) registerZStack(r gin.IRouter) {
 		opts.Hooks = d.hooks
 	}
 	d.server = zstack.New(a.broker, opts)
-	d.server.Register(r)
+	d.server.Register(r, edge)
 	a.zs = d
 }
 

@@ -254,13 +254,15 @@ func testClone(ctx context.Context, t *testing.T, f Fixture) {
 	c := f.Open(t)
 	cl := c.(drivers.Cloner)
 	name := "drivertest-clone-" + time.Now().Format("150405.000")
-	vm, err := cl.Clone(ctx, f.VM, drivers.CloneSpec{Name: name, Full: true})
+	const mark = "0123456789abcdef0123456789abcdef"
+	vm, err := cl.Clone(ctx, f.VM, drivers.CloneSpec{Name: name, Full: true, Mark: mark})
 	if err != nil {
 		t.Fatalf("Clone: %v", err)
 	}
-	if vm.Name != name || vm.NativeID == "" || vm.NativeID == f.VM {
-		t.Errorf("clone = %+v, want a new VM named %q", vm, name)
+	if vm.Name != name || vm.NativeID == "" || vm.NativeID == f.VM || vm.CloneMark != mark {
+		t.Errorf("clone = %+v, want a new VM named %q marked %q", vm, name, mark)
 	}
+	testCloneMark(ctx, t, c, cl, f.VM, vm, mark)
 	if dl, ok := c.(drivers.DiskLister); ok {
 		src, err := dl.ListDisks(ctx, f.VM)
 		if err != nil {
@@ -281,6 +283,45 @@ func testClone(ctx context.Context, t *testing.T, f Fixture) {
 	}
 	if _, err := cl.Clone(ctx, "no-such-vm-0000", drivers.CloneSpec{Name: name + "-x"}); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("Clone(unknown) error = %v, want model.ErrNotFound", err)
+	}
+}
+
+// testCloneMark: listings show a clone's mark (CloneSpec.Mark) and no other VM's; a clone of
+// the marked clone carries its own mark or none, never its source's; a clone to a name that
+// exists fails and leaves that VM's mark as it was (the clone-leftovers job relies on all three).
+func testCloneMark(ctx context.Context, t *testing.T, c drivers.Conn, cl drivers.Cloner, src string, marked model.VM, mark string) {
+	t.Helper()
+	lister, ok := c.(drivers.VMLister)
+	if !ok {
+		return
+	}
+	marks := func() map[string]string {
+		vms, err := lister.ListVMs(ctx)
+		if err != nil {
+			t.Fatalf("ListVMs: %v", err)
+		}
+		out := map[string]string{}
+		for _, v := range vms {
+			out[v.NativeID] = v.CloneMark
+		}
+		return out
+	}
+	before := marks()
+	if before[marked.NativeID] != mark || before[src] != "" {
+		t.Errorf("ListVMs marks: clone %q, source %q; want %q and none", before[marked.NativeID], before[src], mark)
+	}
+	again, err := cl.Clone(ctx, marked.NativeID, drivers.CloneSpec{Name: marked.Name + "-2"})
+	if err != nil {
+		t.Fatalf("Clone(clone): %v", err)
+	}
+	if again.CloneMark != "" {
+		t.Errorf("clone of a marked VM, without a mark, is marked %q: a clone must not inherit its source's mark", again.CloneMark)
+	}
+	if _, err := cl.Clone(ctx, src, drivers.CloneSpec{Name: marked.Name, Mark: "fedcba9876543210fedcba9876543210"}); err == nil {
+		t.Errorf("Clone to the existing name %q succeeded, want an error", marked.Name)
+	}
+	if got := marks()[marked.NativeID]; got != mark {
+		t.Errorf("after a clone to its name failed, the existing VM is marked %q, want %q", got, mark)
 	}
 }
 

@@ -16,7 +16,8 @@ import (
 // with the new name, no UUID (libvirt makes one), fresh 52:54:00 MAC addresses and its own
 // NVRAM. Full=false copies only the first (root) disk and leaves data disks out of the clone:
 // sharing them would let two guests write one disk. Every disk cloned must be a storage volume.
-// On failure the volumes already copied are deleted.
+// On failure the volumes already copied are deleted. spec.Mark goes into the domain's
+// metadata (clonemark.go).
 //
 // A running QEMU guest holds a write lock on its images, so cloning it fails with
 // model.ErrConflict: stop it first (libvirt's test driver has no such lock).
@@ -93,6 +94,7 @@ func (c *Conn) Clone(ctx context.Context, nativeVMID string, spec drivers.CloneS
 	}
 
 	rewriteIdentity(dom, spec.Name)
+	setCloneMark(dom, spec.Mark)
 	newXML, err := tree.String()
 	if err != nil {
 		rollback()

@@ -20,6 +20,8 @@ type domainXML struct {
 	OS struct {
 		ID string `xml:"id,attr"`
 	} `xml:"metadata>libosinfo>os"`
+	// Marks are the metadata elements named clone; the broker's is its clone mark (clonemark.go).
+	Marks   []cloneMarkXML `xml:"metadata>clone"`
 	Devices struct {
 		Disks      []diskXML  `xml:"disk"`
 		Interfaces []ifaceXML `xml:"interface"`

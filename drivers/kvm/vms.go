@@ -68,6 +68,7 @@ func (c *Conn) vm(ctx context.Context, d libvirt.Domain) (model.VM, error) {
 		CPUs:       x.VCPU.Max,
 		MemoryMB:   int64(x.Memory.bytes() >> 20),
 		GuestOS:    x.OS.ID,
+		CloneMark:  cloneMarkOf(x),
 	}
 	if n := num(x.VCPU.Current); n > 0 {
 		vm.CPUs = n

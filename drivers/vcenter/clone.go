@@ -48,7 +48,7 @@ func (c *Conn) clone(ctx context.Context, id string, spec drivers.CloneSpec) (mo
 	}
 	task, err := object.NewVirtualMachine(c.client, vmRef(id)).Clone(ctx,
 		object.NewFolder(c.client, *src.Parent), spec.Name,
-		types.VirtualMachineCloneSpec{Location: loc, PowerOn: spec.PowerOn})
+		types.VirtualMachineCloneSpec{Location: loc, PowerOn: spec.PowerOn, Config: cloneMarkSpec(spec.Mark)})
 	if err != nil {
 		return model.VM{}, err
 	}

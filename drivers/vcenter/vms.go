@@ -25,6 +25,7 @@ var vmPaths = []string{
 	"config.template",
 	"config.createDate",
 	"config.annotation",
+	"config.extraConfig", // the clone mark (clonemark.go)
 	"guest.net",
 }
 
@@ -145,6 +146,7 @@ func (c *Conn) toVM(v *mo.VirtualMachine, nets map[string]string) model.VM {
 		if cfg.CreateDate != nil && !cfg.CreateDate.IsZero() {
 			vm.CreatedAt = cfg.CreateDate.UTC()
 		}
+		vm.CloneMark = cloneMarkOf(cfg)
 		vm.Disks = disksOf(cfg.Hardware.Device)
 		vm.NICs = nicsOf(cfg.Hardware.Device, nets, v.Guest)
 	}

@@ -29,7 +29,7 @@ func TestManagementNodesAreTheRunningBrokers(t *testing.T) {
 listen: %s
 redis: {addr: %q, password: %q}
 agents: {heartbeat_interval: 300ms, offline_after: %s}
-zstack: {accounts: [{name: admin, password: %q}]}
+zstack: {accounts: [{name: admin, password: %q, all_providers: true}]}
 `, addr, redis.Addr, redisPassword, deadAfter, "admin-e2e-password")))
 		base := "http://" + addr
 		procs.Client{Base: base}.Ready(t, 30*time.Second)

@@ -23,7 +23,7 @@ func TestAgentOfflineNotifiedOnceAcrossReplicas(t *testing.T) {
 listen: %s
 redis: {addr: %q, password: %q}
 agents: {heartbeat_interval: 200ms, offline_after: %s}
-zstack: {accounts: [{name: admin, password: %q}]}
+zstack: {accounts: [{name: admin, password: %q, all_providers: true}]}
 `, addr, redis.Addr, redisPassword, offlineAfter, "admin-e2e-password")))
 		base := "http://" + addr
 		procs.Client{Base: base}.Ready(t, 30*time.Second)

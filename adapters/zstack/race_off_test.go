@@ -1,0 +1,5 @@
+//go:build !race
+
+package zstack_test
+
+const raceEnabled = false

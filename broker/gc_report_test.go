@@ -1,0 +1,47 @@
+package broker_test
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"cloudbroker/broker"
+)
+
+// A stored GC report renders, for each caller, the totals and findings of its providers only;
+// a plain-text result is not a report.
+func TestGCReportText(t *testing.T) {
+	r := broker.GCReport{CheckedWhat: "failed clone names checked", FoundWhat: "leftover VMs found"}
+	r.SetProvider("vc1", broker.GCProviderReport{Checked: 2, Found: []string{"a (vm 1, task 2)"}})
+	r.SetProvider("vc2", broker.GCProviderReport{Checked: 1, Skipped: "inventory not synced"})
+	r.SetProvider("vc3", broker.GCProviderReport{Checked: 1, Skipped: "inventory not synced"})
+	stored, ok := broker.DecodeGCReport(r.Encode())
+	if !ok {
+		t.Fatalf("an encoded report does not decode: %s", r.Encode())
+	}
+	for _, tc := range []struct {
+		name   string
+		caller broker.Caller
+		want   string
+	}{
+		{"all", broker.System, "4 failed clone names checked, 1 leftover VMs found; vc1/a (vm 1, task 2); skipped (inventory not synced): vc2, vc3"},
+		{"vc1", broker.Caller{Name: "a", Providers: []string{"vc1"}}, "2 failed clone names checked, 1 leftover VMs found; vc1/a (vm 1, task 2)"},
+		{"vc2", broker.Caller{Name: "b", Providers: []string{"vc2"}}, "1 failed clone names checked, 0 leftover VMs found; skipped (inventory not synced): vc2"},
+		{"zero caller", broker.Caller{}, "0 failed clone names checked, 0 leftover VMs found"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, stored.Text(tc.caller)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+	summary, _ := broker.DecodeGCReport(broker.GCReport{Summary: "removed 3 entries"}.Encode())
+	if got := summary.Text(broker.Caller{}); got != "removed 3 entries" {
+		t.Errorf("summary for the zero caller = %q", got)
+	}
+	for _, plain := range []string{"", "removed 3 entries", `{"summary":"no version"}`, "{not json"} {
+		if _, ok := broker.DecodeGCReport(plain); ok {
+			t.Errorf("DecodeGCReport(%q) took a plain result for a report", plain)
+		}
+	}
+}
