@@ -23,7 +23,12 @@ var cases = map[string]routeCase{
 	"GET /readyz": {"tenant-less: Redis readiness; checked: it names nothing of B", func(_ *testing.T, w *world) []attempt {
 		return []attempt{{name: "with A's token", method: http.MethodGet, path: "/readyz", header: bearer(tokenA)}}
 	}},
-	"GET /metrics": {"tenant-less: the operator's Prometheus scrape (no tenant credentials; issue 13 point 8 may put it behind a token); nothing tried", nil},
+	"GET /metrics": {"the operator's Prometheus scrape, behind http.metrics_token: A's token and none are refused", func(_ *testing.T, w *world) []attempt {
+		return []attempt{
+			{name: "A's token", method: http.MethodGet, path: "/metrics", header: bearer(tokenA), refuse: true},
+			{name: "no token", method: http.MethodGet, path: "/metrics", refuse: true},
+		}
+	}},
 
 	// The asynq queue UI: admin tokens only.
 	"GET /admin/queues/*path":     {"queue UI, admin only: A's token is refused", queueUI(http.MethodGet, "/admin/queues/api/queues")},

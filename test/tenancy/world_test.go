@@ -25,13 +25,14 @@ import (
 
 // Credentials. A sees vc1; B sees vc2 and site-b (served by agent-b); admin sets up only.
 const (
-	tokenA     = "tenant-a-token-0123456789"
-	tokenB     = "tenant-b-token-0123456789"
-	adminToken = harness.AdminToken
-	passA      = "password-a"
-	passB      = "password-b"
-	passAlice  = "password-alice"
-	adminPass  = "admin-password"
+	tokenA       = "tenant-a-token-0123456789"
+	metricsToken = "metrics-token-0123456789"
+	tokenB       = "tenant-b-token-0123456789"
+	adminToken   = harness.AdminToken
+	passA        = "password-a"
+	passB        = "password-b"
+	passAlice    = "password-alice"
+	adminPass    = "admin-password"
 )
 
 // Names only B's world has: none may appear in an answer to A.
@@ -92,6 +93,7 @@ func startWorld(t *testing.T) *world {
 		c.Tasks.Timeout = config.Duration(10 * time.Minute)
 		// Rate limits are not what this suite is about: B's view is read after every attempt.
 		c.HTTP.RateLimit.RPS, c.HTTP.RateLimit.Burst = 1e6, 1e6
+		c.HTTP.MetricsToken = metricsToken
 		c.Tasks.SyncTimeout = config.Duration(10 * time.Second)
 		c.Auth.Tokens = []config.Token{
 			{Name: "admin", Token: adminToken, AllProviders: true, Admin: true},
