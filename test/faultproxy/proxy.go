@@ -22,6 +22,8 @@ type Proxy struct {
 	inFlight atomic.Int64
 	maxSeen  atomic.Int64
 	URL      *url.URL
+	// wake ends the waits in progress when closed (Flush); a fresh one replaces it.
+	wake atomic.Pointer[chan struct{}]
 }
 
 // New starts a TLS proxy to target (whose certificate is not verified: simulators are
@@ -32,6 +34,8 @@ func New(t testing.TB, target *url.URL) *Proxy {
 	rp := httputil.NewSingleHostReverseProxy(base)
 	rp.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
 	p := &Proxy{}
+	wake := make(chan struct{})
+	p.wake.Store(&wake)
 	p.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := p.inFlight.Add(1)
 		defer p.inFlight.Add(-1)
@@ -40,6 +44,7 @@ func New(t testing.TB, target *url.URL) *Proxy {
 		if d := time.Duration(p.delay.Load()); d > 0 {
 			select {
 			case <-time.After(d):
+			case <-*p.wake.Load():
 			case <-r.Context().Done():
 				return
 			}
@@ -59,6 +64,14 @@ func New(t testing.TB, target *url.URL) *Proxy {
 
 // SetDelay makes every request wait d first (0 for none).
 func (p *Proxy) SetDelay(d time.Duration) { p.delay.Store(int64(d)) }
+
+// Flush ends the delay of every request waiting now (they go on to the target); later
+// requests wait as SetDelay says. A test that stalls a request for longer than it runs calls
+// it before the broker closes, whose client may not cancel that request.
+func (p *Proxy) Flush() {
+	next := make(chan struct{})
+	close(*p.wake.Swap(&next))
+}
 
 // SetDown makes every request fail with 503 until SetDown(false).
 func (p *Proxy) SetDown(down bool) { p.down.Store(down) }
