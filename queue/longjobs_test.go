@@ -85,6 +85,13 @@ func TestCanceledRunIsNotRetried(t *testing.T) {
 	if err := r.q.Cancel(ctx, task.ID, "tester"); err != nil {
 		t.Fatal(err)
 	}
+	// The cancel reaches the running attempt through asynq's pub/sub: wait for the attempt to
+	// end by it, so that a success below can only come from a retry.
+	for deadline := time.Now().Add(10 * time.Second); exec.aborted.Load() == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the running attempt never saw the cancel")
+		}
+	}
 	close(exec.release) // a retry, if one ran, would succeed at once
 	// The retry comes within the test's 10ms retry delay; wait until asynq is done with the task.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {

@@ -22,6 +22,7 @@ type scripted struct {
 	calls   atomic.Int32
 	answer  func(call int32, spec broker.TaskSpec) (json.RawMessage, error)
 	release chan struct{} // if set, each call waits for it
+	aborted atomic.Int32  // calls that ended because their context did
 }
 
 func (s *scripted) Execute(ctx context.Context, spec broker.TaskSpec) (json.RawMessage, error) {
@@ -30,6 +31,7 @@ func (s *scripted) Execute(ctx context.Context, spec broker.TaskSpec) (json.RawM
 		select {
 		case <-s.release:
 		case <-ctx.Done():
+			s.aborted.Add(1)
 			return nil, ctx.Err()
 		}
 	}
