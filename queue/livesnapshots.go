@@ -25,7 +25,7 @@ import (
 const (
 	liveSnapPrefix   = "cb:{livesnap}:"
 	liveSnapIndexKey = liveSnapPrefix + "index"
-	// MaxLiveSnapshots bounds the snapshots kept (at 5,000 VMs one is about 0.3 MB): past it,
+	// MaxLiveSnapshots bounds the snapshots kept (each is every VM listed, gzipped): past it,
 	// the one closest to expiring goes, and a page still reading it lists again.
 	MaxLiveSnapshots = 64
 )
