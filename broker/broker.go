@@ -50,6 +50,7 @@ type Broker struct {
 	gc          GCService // gc.go
 	index       *inventory.Index
 	inv         InventoryStore
+	live        *liveSnapshots // nil: every live page lists again (livesnapshot.go)
 	syncTimeout time.Duration
 
 	agentOfflineAfter time.Duration

@@ -71,18 +71,20 @@ func (b *Broker) ListVMs(ctx context.Context, c Caller, q ListVMsQuery) (VMPage,
 		}
 		all = res.VMs
 	}
+	var snap liveListing
 	if len(live) > 0 {
-		vms, failed, err := b.listLive(ctx, c, live)
-		if err != nil {
+		// One snapshot per query: pages after the first read the first page's (livesnapshot.go).
+		if snap, err = b.liveVMs(ctx, c, live, ListVMsQuery{ClientID: q.ClientID, Provider: q.Provider}, q.Offset); err != nil {
 			return VMPage{}, err
 		}
-		all, page.Failed = append(all, vms...), failed
+		all, page.Failed = append(all, snap.vms...), snap.failed
 	}
 	slices.SortFunc(all, func(a, b model.VM) int {
 		return cmp.Or(cmp.Compare(a.Provider, b.Provider), cmp.Compare(a.Name, b.Name), cmp.Compare(a.NativeID, b.NativeID))
 	})
 	page.Total = len(all)
 	page.VMs = pageOf(all, q.Offset, q.Limit)
+	b.keepLive(ctx, snap, q.Offset+q.Limit < page.Total)
 	return page, nil
 }
 

@@ -54,11 +54,15 @@ func (b *Broker) QueryVMs(ctx context.Context, c Caller, q inventory.Query) (VMQ
 	if _, err := inventory.NewIndex().QueryContext(ctx, inventory.Query{Conditions: q.Conditions, Sort: q.Sort, Start: q.Start}); err != nil {
 		return VMQueryResult{}, err
 	}
-	all, failed, err := b.listLive(ctx, c, live)
+	// One snapshot per query: pages after the first read the first page's (livesnapshot.go).
+	unpaged := q
+	unpaged.Start, unpaged.Limit = 0, 0
+	snap, err := b.liveVMs(ctx, c, live, unpaged, q.Start)
 	if err != nil {
 		return VMQueryResult{}, err
 	}
-	res.Failed = failed
+	all := snap.vms
+	res.Failed = snap.failed
 	if len(indexed) > 0 {
 		r, err := b.index.QueryContext(ctx, inventory.Query{Providers: indexed, Conditions: q.Conditions})
 		if err != nil {
@@ -74,6 +78,7 @@ func (b *Broker) QueryVMs(ctx context.Context, c Caller, q inventory.Query) (VMQ
 		return VMQueryResult{}, err
 	}
 	res.Total, res.VMs = r.Total, r.VMs
+	b.keepLive(ctx, snap, q.Limit > 0 && q.Start+q.Limit < r.Total)
 	return res, nil
 }
 

@@ -107,6 +107,10 @@ type Inventory struct {
 	// ScheduleInterval is how often a broker makes sure every provider has a watch (and so
 	// how soon a new provider, or one whose watch failed for good, is watched). Default 5s.
 	ScheduleInterval Duration `yaml:"schedule_interval"`
+	// LiveSnapshotTTL is how long a live listing (providers the inventory does not serve) is
+	// kept for the later pages of the same query, so they come from the first page's moment
+	// without listing again. Default 30s, at most 10m.
+	LiveSnapshotTTL Duration `yaml:"live_snapshot_ttl"`
 }
 
 // HTTP tunes the API server.

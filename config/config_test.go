@@ -23,13 +23,13 @@ providers:
 		"listen": c.Listen, "retention": c.Tasks.Retention.D(), "sync": c.Tasks.SyncTimeout.D(),
 		"maxRetry": *c.Tasks.MaxRetry, "worker": *c.Worker.Enabled, "body": c.HTTP.MaxBodyBytes,
 		"redisPassword": c.Redis.Password, "token": c.Auth.Tokens[0].Token, "providerPassword": c.Providers[0].Password,
-		"writeTimeout": c.HTTP.WriteTimeout.D(),
+		"writeTimeout": c.HTTP.WriteTimeout.D(), "liveSnapshotTTL": c.Inventory.LiveSnapshotTTL.D(),
 	}
 	want := map[string]any{
 		"listen": "127.0.0.1:8080", "retention": 24 * time.Hour, "sync": 30 * time.Second,
 		"maxRetry": 3, "worker": true, "body": int64(1 << 20),
 		"redisPassword": "s3cret", "token": "tok-0123456789abcdef", "providerPassword": "p",
-		"writeTimeout": 45 * time.Second,
+		"writeTimeout": 45 * time.Second, "liveSnapshotTTL": 30 * time.Second,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
@@ -57,6 +57,9 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"scoped admin", `redis: {addr: "a:1"}` + "\nproviders: [{name: vc, driver: vcenter, url: https://vc/sdk}]\nauth: {tokens: [{name: a, token: 0123456789abcdefgh, providers: [vc], admin: true}]}", "auth.tokens[0].admin: token \"a\": the queue UI shows every tenant's tasks"},
 		{"provider without driver", `redis: {addr: "a:1"}` + "\nproviders: [{name: p, url: x}]", "providers[0].driver: required"},
 		{"duplicate provider", `redis: {addr: "a:1"}` + "\nproviders: [{name: p, driver: kvm, url: x}, {name: p, driver: kvm, url: y}]", `duplicate provider "p"`},
+		{"live snapshot ttl too short", `redis: {addr: "a:1"}` + "\ninventory: {live_snapshot_ttl: 10ms}", "inventory.live_snapshot_ttl: 10ms must be between 1s and 10m"},
+		{"live snapshot ttl too long", `redis: {addr: "a:1"}` + "\ninventory: {live_snapshot_ttl: 1h}", "inventory.live_snapshot_ttl: 1h0m0s must be between 1s and 10m"},
+		{"negative live snapshot ttl", `redis: {addr: "a:1"}` + "\ninventory: {live_snapshot_ttl: -5s}", "inventory.live_snapshot_ttl: -5s must be between"},
 		{"bad log level", `redis: {addr: "a:1"}` + "\nlog: {level: loud}", "log.level"},
 		{"short metrics token", `redis: {addr: "a:1"}` + "\nhttp: {metrics_token: short}", "http.metrics_token: must be at least 16 characters"},
 		{"public origin with a path", `redis: {addr: "a:1"}` + "\nhttp: {public_origin: https://broker.example/ui}", `http.public_origin: "https://broker.example/ui" is not an origin`},

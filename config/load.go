@@ -110,6 +110,7 @@ func (c *Config) SetDefaults() {
 	}
 	def(&c.Inventory.Period, 10*time.Minute)
 	def(&c.Inventory.ScheduleInterval, 5*time.Second)
+	def(&c.Inventory.LiveSnapshotTTL, 30*time.Second)
 	def(&c.Agents.HeartbeatInterval, time.Second)
 	def(&c.Agents.OfflineAfter, 5*time.Second)
 	if c.HTTP.MaxBodyBytes == 0 {

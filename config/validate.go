@@ -50,6 +50,9 @@ func (c *Config) Validate() error {
 	if c.Agents.OfflineAfter.D() <= 2*c.Agents.HeartbeatInterval.D() {
 		bad("agents.offline_after", "%s must exceed two heartbeat intervals (%s) or live agents look offline", c.Agents.OfflineAfter.D(), 2*c.Agents.HeartbeatInterval.D())
 	}
+	if ttl := c.Inventory.LiveSnapshotTTL.D(); ttl < time.Second || ttl > 10*time.Minute {
+		bad("inventory.live_snapshot_ttl", "%s must be between 1s and 10m: later pages of a live listing come from a snapshot this old", ttl)
+	}
 	if c.HTTP.MaxBodyBytes < 0 {
 		bad("http.max_body_bytes", "must be > 0")
 	}

@@ -89,7 +89,7 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		a.index, a.inv = inventory.NewIndex(), queue.NewInventory(a.rdb)
 		opts.Index, opts.Inventory = a.index, a.inv
 	}
-	a.broker = broker.New(opts)
+	a.broker = broker.New(opts).WithLiveSnapshots(queue.NewLiveSnapshots(a.rdb), cfg.Inventory.LiveSnapshotTTL.D())
 	clones := queue.NewCloneLog(a.rdb, cfg.Tasks.Retention.D()) // written by the worker, read by the GC job
 	if *cfg.Worker.Enabled {
 		a.exec = broker.NewExecutor(specs, log).WithNotifier(opts.Notifications, "broker").WithCloneLog(clones)
