@@ -6,7 +6,6 @@ import (
 
 	"github.com/vmware/govmomi/fault"
 	"github.com/vmware/govmomi/object"
-	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
 	"cloudbroker/broker/model"
@@ -144,8 +143,8 @@ type guestState struct {
 }
 
 func (c *Conn) guestState(ctx context.Context, vm *object.VirtualMachine) (guestState, error) {
-	var props mo.VirtualMachine
-	if err := vm.Properties(ctx, vm.Reference(), []string{"runtime.powerState", "guest.toolsRunningStatus"}, &props); err != nil {
+	props, err := c.vmProps(ctx, vm.Reference().Value, "runtime.powerState", "guest.toolsRunningStatus")
+	if err != nil {
 		return guestState{}, wrapErr(err, "read power state of vm %q", vm.Reference().Value)
 	}
 	st := guestState{power: props.Runtime.PowerState}
