@@ -49,6 +49,7 @@ func TestQEMUGuestPowerFallback(t *testing.T) {
 		start := time.Now()
 		got, err := k.Power(ctx(t), g.UUID, s.op)
 		took := time.Since(start)
+		t.Logf("%s: %q (forced %v) in %v", s.op, got.How, got.Forced, took.Round(time.Millisecond))
 		if err != nil {
 			t.Fatalf("Power(%s): %v", s.op, err)
 		}
