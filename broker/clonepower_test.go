@@ -190,8 +190,8 @@ func TestSubmitPowerValidates(t *testing.T) {
 	b, _, _, vmid := newTestBroker(t)
 	for _, op := range []drivers.PowerOp{"", "suspend", "START"} {
 		_, err := b.SubmitPower(t.Context(), System, vmid, op)
-		if !errors.Is(err, model.ErrInvalid) || !strings.Contains(err.Error(), "start, stop, reboot") {
-			t.Errorf("SubmitPower(%q) = %v, want ErrInvalid naming start, stop, reboot", op, err)
+		if !errors.Is(err, model.ErrInvalid) || !strings.Contains(err.Error(), "start, stop, shutdown, reboot, reset") {
+			t.Errorf("SubmitPower(%q) = %v, want ErrInvalid naming every op", op, err)
 		}
 	}
 	for _, op := range []drivers.PowerOp{drivers.PowerOn, drivers.PowerOff, drivers.Reboot} {

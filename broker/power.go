@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 
 	"cloudbroker/broker/model"
 	"cloudbroker/drivers"
@@ -17,11 +19,14 @@ type powerArgs struct {
 	Op drivers.PowerOp `json:"op"`
 }
 
-// PowerResult is the Result of a TypeVMPower task: the operation done and the power state the
-// VM is in after it (the drivers return only once the change is done).
+// PowerResult is the Result of a TypeVMPower task: the operation done, how (by the guest or
+// forced, when the driver says), and the power state the VM is in after it (the drivers
+// return only once the change is done).
 type PowerResult struct {
 	VMID       string           `json:"vmid"`
 	Op         drivers.PowerOp  `json:"op"`
+	How        string           `json:"how,omitempty"`
+	Forced     bool             `json:"forced,omitempty"`
 	PowerState model.PowerState `json:"powerState"`
 }
 
@@ -37,27 +42,29 @@ func (t Task) PowerResult() (PowerResult, error) {
 	return res, nil
 }
 
-// validPowerOp refuses anything but start, stop and reboot.
+// validPowerOp refuses anything but the drivers' power operations.
 func validPowerOp(op drivers.PowerOp) error {
-	switch op {
-	case drivers.PowerOn, drivers.PowerOff, drivers.Reboot:
+	if slices.Contains(drivers.PowerOps, op) {
 		return nil
-	case "":
-		return model.Errorf(model.ErrInvalid, "op is required: one of %s, %s, %s", drivers.PowerOn, drivers.PowerOff, drivers.Reboot)
 	}
-	return model.Errorf(model.ErrInvalid, "op %q is not one of %s, %s, %s", op, drivers.PowerOn, drivers.PowerOff, drivers.Reboot)
+	ops := fmt.Sprint(drivers.PowerOps)
+	ops = strings.ReplaceAll(ops[1:len(ops)-1], " ", ", ")
+	if op == "" {
+		return model.Errorf(model.ErrInvalid, "op is required: one of %s", ops)
+	}
+	return model.Errorf(model.ErrInvalid, "op %q is not one of %s", op, ops)
 }
 
 // poweredAfter is the state a VM is in once op is done.
 func poweredAfter(op drivers.PowerOp) model.PowerState {
-	if op == drivers.PowerOff {
+	if op == drivers.PowerOff || op == drivers.Shutdown {
 		return model.PoweredOff
 	}
 	return model.PoweredOn
 }
 
-// SubmitPower starts a power operation (start, stop, reboot) on a VM and returns the pending
-// task. Start and stop of a VM already in that state succeed; a provider whose driver cannot
+// SubmitPower starts a power operation (start, stop, shutdown, reboot, reset; see
+// drivers.PowerOp) on a VM and returns the pending task. Start and stop of a VM already in that state succeed; a provider whose driver cannot
 // change power fails the task with an error wrapping model.ErrUnsupported.
 func (b *Broker) SubmitPower(ctx context.Context, c Caller, vmid string, op drivers.PowerOp) (Task, error) {
 	if err := validPowerOp(op); err != nil {
@@ -90,8 +97,17 @@ func runPower(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, error) {
 	if err := validPowerOp(args.Op); err != nil {
 		return nil, err
 	}
+	res := PowerResult{VMID: spec.VMID, Op: args.Op, PowerState: poweredAfter(args.Op)}
+	if pr, ok := pc.(drivers.PowerReporter); ok {
+		out, err := pr.Power(ctx, spec.NativeID, args.Op)
+		if err != nil {
+			return nil, err
+		}
+		res.How, res.Forced = out.How, out.Forced
+		return res, nil
+	}
 	if err := pc.SetPower(ctx, spec.NativeID, args.Op); err != nil {
 		return nil, err
 	}
-	return PowerResult{VMID: spec.VMID, Op: args.Op, PowerState: poweredAfter(args.Op)}, nil
+	return res, nil
 }

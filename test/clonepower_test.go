@@ -195,7 +195,7 @@ func TestCloneAndPowerErrorsOnSimulator(t *testing.T) {
 			return err
 		}, model.ErrNotFound, "not found"},
 		{"bad op", func() error { _, err := br.SubmitPower(ctx(t), broker.System, src, "pause"); return err },
-			model.ErrInvalid, `op "pause" is not one of start, stop, reboot`},
+			model.ErrInvalid, `op "pause" is not one of start, stop, shutdown, reboot, reset`},
 		{"no op", func() error { _, err := br.SubmitPower(ctx(t), broker.System, src, ""); return err },
 			model.ErrInvalid, "op is required"},
 		{"power of an unknown vm", func() error { _, err := br.SubmitPower(ctx(t), broker.System, unknown, drivers.PowerOn); return err },

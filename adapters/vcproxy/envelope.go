@@ -42,6 +42,9 @@ type taskStatus struct {
 	// Progress is a running task's percent done and step, when its operation reports one
 	// (clones do): a cloudbroker addition, absent otherwise.
 	Progress *progress `json:"progress,omitempty"`
+	// PowerOutcome is how a succeeded power task changed the VM ("shut down by the guest",
+	// "forced off after 60s: ...", "reset: VMware Tools not running"): a cloudbroker addition.
+	PowerOutcome string `json:"power_outcome,omitempty"`
 }
 
 type progress struct {
@@ -99,6 +102,11 @@ func toEnvelope(t broker.Task) envelope {
 	}
 	if t.Spec.VMID != "" {
 		e.Content.VM = &vmContent{VMID: t.Spec.VMID}
+	}
+	if t.State == broker.TaskSucceeded && t.Spec.Type == broker.TypeVMPower {
+		if res, err := t.PowerResult(); err == nil {
+			e.Content.Task.PowerOutcome = res.How
+		}
 	}
 	if t.State == broker.TaskSucceeded && t.Spec.Type == broker.TypeVMDiskInfo {
 		var res broker.DiskInfoResult

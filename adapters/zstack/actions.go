@@ -123,12 +123,16 @@ func parseActionParams(label, name string, params json.RawMessage) (vmAction, er
 		if err := decodeParams(label, params, &p); err != nil {
 			return vmAction{}, err
 		}
-		if p.Type != "" && p.Type != "grace" && p.Type != "cold" {
+		switch p.Type {
+		case "", "grace": // ZStack's default: the guest shuts down, forced off after the provider's bound
+			a.Power = drivers.Shutdown
+		case "cold":
+			a.Power = drivers.PowerOff
+		default:
 			return vmAction{}, model.Errorf(model.ErrInvalid, "%s: type %q is not grace or cold", label, shorten(p.Type))
 		}
-		a.Power = drivers.PowerOff
 	case actReboot:
-		a.Power = drivers.Reboot
+		a.Power = drivers.Reboot // the guest reboots, or the VM is reset
 	}
 	return a, nil
 }

@@ -23,7 +23,8 @@ func TestParseAction(t *testing.T) {
 		{`{"startVmInstance":{}}`, vmAction{Name: actStart, Power: drivers.PowerOn}},
 		{`{"startVmInstance":{"hostUuid":"8aef7e3a53b34eedaa05027a919156d9"},"systemTags":[],"userTags":[]}`, vmAction{Name: actStart, Power: drivers.PowerOn}},
 		{`{"stopVmInstance":{"type":"cold","stopHa":false}}`, vmAction{Name: actStop, Power: drivers.PowerOff}},
-		{`{"stopVmInstance":null}`, vmAction{Name: actStop, Power: drivers.PowerOff}},
+		{`{"stopVmInstance":null}`, vmAction{Name: actStop, Power: drivers.Shutdown}}, // grace is ZStack's default
+		{`{"stopVmInstance":{"type":"grace"}}`, vmAction{Name: actStop, Power: drivers.Shutdown}},
 		{`{"rebootVmInstance":{}}`, vmAction{Name: actReboot, Power: drivers.Reboot}},
 		{`{"cloneVmInstance":{"names":["a","b"],"full":true}}`, vmAction{Name: actClone, Clone: broker.CloneRequest{Names: []string{"a", "b"}, Full: true, PowerOn: true}}},
 		{`{"cloneVmInstance":{"names":["a"],"strategy":"JustCreate","full":null,"primaryStorageUuidForRootVolume":null}}`, vmAction{Name: actClone, Clone: broker.CloneRequest{Names: []string{"a"}}}},

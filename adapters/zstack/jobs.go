@@ -144,7 +144,11 @@ func (s *Server) result(ctx context.Context, caller broker.Caller, t broker.Task
 			vm = model.VM{ID: t.Spec.VMID, Provider: t.Spec.Provider, NativeID: t.Spec.NativeID}
 		}
 		vm.PowerState = res.PowerState // the inventory may not have seen the change yet
-		return gin.H{"inventory": s.r.vm(vm)}, nil
+		if res.How == "" {
+			return gin.H{"inventory": s.r.vm(vm)}, nil
+		}
+		// powerOutcome is the broker's own: whether the guest acted or the change was forced.
+		return gin.H{"inventory": s.r.vm(vm), "powerOutcome": res.How}, nil
 	case broker.TypeVMISOs:
 		res, err := t.ISOResult()
 		if err != nil {

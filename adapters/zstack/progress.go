@@ -51,7 +51,9 @@ var taskNames = map[string]string{
 var powerMsgs = map[drivers.PowerOp]string{
 	drivers.PowerOn:  vmMsgPackage + "APIStartVmInstanceMsg",
 	drivers.PowerOff: vmMsgPackage + "APIStopVmInstanceMsg",
+	drivers.Shutdown: vmMsgPackage + "APIStopVmInstanceMsg",
 	drivers.Reboot:   vmMsgPackage + "APIRebootVmInstanceMsg",
+	drivers.Reset:    vmMsgPackage + "APIRebootVmInstanceMsg",
 }
 
 // taskName names a task as ZStack names the API message that started it. An API the dialect

@@ -248,6 +248,23 @@ func testPower(ctx context.Context, t *testing.T, f Fixture) {
 	if err := p.SetPower(ctx, "no-such-vm-0000", drivers.PowerOn); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("start(unknown) error = %v, want model.ErrNotFound", err)
 	}
+	// A driver that reports outcomes says how a grace stop ended (by the guest or forced), and
+	// the VM is off either way; then it starts again for the tests that follow.
+	if r, ok := c.(drivers.PowerReporter); ok {
+		out, err := r.Power(ctx, f.VM, drivers.Shutdown)
+		if err != nil {
+			t.Fatalf("grace stop: %v", err)
+		}
+		if out.How == "" {
+			t.Errorf("grace stop outcome %+v says nothing about how", out)
+		}
+		if got := powerOf(ctx, t, c, f.VM); got != model.PoweredOff && got != model.PowerUnknown {
+			t.Errorf("after grace stop power = %s, want %s", got, model.PoweredOff)
+		}
+		if err := p.SetPower(ctx, f.VM, drivers.PowerOn); err != nil {
+			t.Fatalf("start after grace stop: %v", err)
+		}
+	}
 }
 
 func testClone(ctx context.Context, t *testing.T, f Fixture) {

@@ -19,10 +19,9 @@ const (
 	OptSocket = "socket"
 	// OptImagesPool names the storage pool ListImages reads (default "images").
 	OptImagesPool = "images_pool"
-	// OptShutdownTimeout (a Go duration such as "30s") makes stop a guest ACPI shutdown that
-	// falls back to a forced power-off after that long, and reboot a guest reboot. Unset or "0":
-	// stop is a forced power-off and reboot a hard reset, which a guest without ACPI handling
-	// (or the conformance suite's BIOS-only guests) also obeys.
+	// OptShutdownTimeout (a Go duration, default drivers.DefaultGuestTimeout) bounds how long a
+	// grace stop (ACPI shutdown) and a guest reboot wait for the guest to act before the driver
+	// forces them (destroy, reset). "0" forces at once without asking the guest.
 	OptShutdownTimeout = "shutdown_timeout"
 	// OptWatchResync (a Go duration, default 1m) is the interval between Watch's full re-lists,
 	// which catch what lifecycle events miss; "0" turns them off (events only).
@@ -62,7 +61,7 @@ var knownOptions = []string{OptSocket, OptImagesPool, OptShutdownTimeout, OptWat
 // TLS and ssh transports are refused: go-libvirt would need keys and known_hosts this driver
 // has no configuration for; forward the socket (ssh -L) and use +unix or +tcp instead.
 func parseConfig(cfg drivers.Config) (settings, error) {
-	s := settings{provider: cfg.Name, uri: cfg.URL, timeout: cfg.Timeout, imagesPool: DefaultImagesPool, watchResync: DefaultWatchResync}
+	s := settings{provider: cfg.Name, uri: cfg.URL, timeout: cfg.Timeout, imagesPool: DefaultImagesPool, watchResync: DefaultWatchResync, stopGrace: drivers.DefaultGuestTimeout}
 	if s.uri == "" {
 		s.uri = DefaultURI
 	}

@@ -70,6 +70,8 @@ type Conn struct {
 	// watchPage and watchWait are Watch's MaxObjectUpdates and MaxWaitSeconds.
 	watchPage int32
 	watchWait time.Duration
+	// guestWait bounds a grace stop's wait for the guest (OptShutdownTimeout; 0: force at once).
+	guestWait time.Duration
 }
 
 // Interface guards: the broker finds capabilities by type assertion, so a signature drift
@@ -105,6 +107,10 @@ func Open(ctx context.Context, cfg drivers.Config) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	guestWait, err := shutdownTimeoutOption(cfg.Options)
+	if err != nil {
+		return nil, err
+	}
 
 	// Open makes a few calls; bound them together so a black-holed host cannot hang start-up.
 	octx, cancel := context.WithTimeout(ctx, timeout)
@@ -120,7 +126,7 @@ func Open(ctx context.Context, cfg drivers.Config) (*Conn, error) {
 	if err := s.login(octx); err != nil {
 		return nil, openErr(err, u)
 	}
-	c := &Conn{provider: cfg.Name, client: client, sess: s, root: client.ServiceContent.RootFolder, watchPage: page, watchWait: wait}
+	c := &Conn{provider: cfg.Name, client: client, sess: s, root: client.ServiceContent.RootFolder, watchPage: page, watchWait: wait, guestWait: guestWait}
 	client.RoundTripper = s
 	if idle > 0 {
 		c.ka = keepalive.NewHandlerSOAP(s, idle, c.keepAlive)
