@@ -17,7 +17,7 @@ import (
 // carries on: the provider stays synced with the same full-load count, and a change made
 // directly in the vCenter afterwards still reaches the inventory.
 func TestTaskTimeoutLeavesTheWatch(t *testing.T) {
-	b := start(t, 50, nil)
+	b := start(t, 50, harness.Options{})
 	before := waitSynced(t, b)
 	native, id := bulkVM(t, b, 1)
 

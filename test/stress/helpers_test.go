@@ -28,15 +28,17 @@ const provider = "vc1"
 
 // start runs a broker on one simulator of n bulk VMs behind a fault proxy, with a short
 // provider timeout and watch poll, and watch periods long enough that only a failure can
-// cause a reload.
-func start(t *testing.T, n int, tune func(*config.Config)) *harness.Broker {
+// cause a reload. o may set NoWorker and a Tune applied after these settings.
+func start(t *testing.T, n int, o harness.Options) *harness.Broker {
 	t.Helper()
 	sim, err := vcsim.Start(vcsim.WithBulkVMs(n))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(sim.Close)
-	return harness.Start(t, harness.Options{Sims: []*vcsim.Sim{sim}, Proxied: true, Tune: func(c *config.Config) {
+	tune := o.Tune
+	o.Sims, o.Proxied = []*vcsim.Sim{sim}, true
+	o.Tune = func(c *config.Config) {
 		c.Providers[0].Timeout = config.Duration(2 * time.Second)
 		c.Providers[0].Options = map[string]string{vcenter.OptWatchMaxWait: "1s"}
 		c.Inventory.Period = config.Duration(time.Hour)
@@ -44,7 +46,8 @@ func start(t *testing.T, n int, tune func(*config.Config)) *harness.Broker {
 		if tune != nil {
 			tune(c)
 		}
-	}})
+	}
+	return harness.Start(t, o)
 }
 
 // sync returns the provider's sync status (zero before its first watch starts).
