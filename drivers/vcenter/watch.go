@@ -418,13 +418,21 @@ func (w *vmWatch) applyVM(ctx context.Context, u types.ObjectUpdate) error {
 
 // read fetches one VM's properties (and its networks' names) with RetrievePropertiesEx.
 func (w *vmWatch) read(ctx context.Context, ref types.ManagedObjectReference) ([]types.DynamicProperty, bool, error) {
-	objs, err := w.c.retrieve(ctx, types.PropertyFilterSpec{
+	spec := types.PropertyFilterSpec{
 		ObjectSet: []types.ObjectSpec{{
 			Obj:       ref,
 			SelectSet: []types.BaseSelectionSpec{traverse(tsVMNets, "VirtualMachine", "network")},
 		}},
 		PropSet: vmPropSet(),
-	})
+	}
+	objs, err := w.c.retrieve(ctx, spec)
+	// A read that fails on the way is tried again as a poll is (run), within the same window.
+	for n, since := 0, time.Now(); err != nil && resumable(err) && time.Since(since) < w.c.watchResume; n++ {
+		if serr := sleepCtx(ctx, backoff(n)); serr != nil {
+			return nil, false, serr
+		}
+		objs, err = w.c.retrieve(ctx, spec)
+	}
 	if err != nil {
 		if fault := classify(err); fault == model.ErrNotFound {
 			return nil, false, nil

@@ -68,7 +68,7 @@ func TestTaskTimeoutLeavesTheWatch(t *testing.T) {
 	if bad := stop(); len(bad) > 0 {
 		t.Errorf("the provider left synced while a task timed out: %+v", bad)
 	}
-	if after := sync(t, b); after.FullLoads != before.FullLoads {
+	if after := syncOf(t, b); after.FullLoads != before.FullLoads {
 		t.Errorf("full loads %d → %d: the watch was restarted", before.FullLoads, after.FullLoads)
 	}
 }

@@ -50,8 +50,8 @@ func start(t *testing.T, n int, o harness.Options) *harness.Broker {
 	return harness.Start(t, o)
 }
 
-// sync returns the provider's sync status (zero before its first watch starts).
-func sync(t *testing.T, b *harness.Broker) broker.SyncStatus {
+// syncOf returns the provider's sync status (zero before its first watch starts).
+func syncOf(t *testing.T, b *harness.Broker) broker.SyncStatus {
 	t.Helper()
 	ps, err := b.App.Broker().ProviderStatuses(context.Background(), broker.System)
 	if err != nil {
@@ -70,11 +70,11 @@ func waitSynced(t *testing.T, b *harness.Broker) broker.SyncStatus {
 	t.Helper()
 	deadline := time.Now().Add(45 * time.Second)
 	for {
-		if st := sync(t, b); st.State == broker.SyncSynced {
+		if st := syncOf(t, b); st.State == broker.SyncSynced {
 			return st
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("provider not synced within 45s: %+v", sync(t, b))
+			t.Fatalf("provider not synced within 45s: %+v", syncOf(t, b))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

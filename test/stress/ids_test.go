@@ -53,7 +53,7 @@ func TestIDsResolveAsTheInventoryLoads(t *testing.T) {
 	// Each vCenter call now takes 300 ms, so the load stays in its "loading" state for a while.
 	b.Proxies[0].SetDelay(300 * time.Millisecond)
 	b.StartWorker(t, b.Executor(t).WithInventory(queue.NewInventory(b.Redis.Client(t))))
-	eventually(t, 30*time.Second, "provider loading", func() bool { return sync(t, b).State == broker.SyncLoading })
+	eventually(t, 30*time.Second, "provider loading", func() bool { return syncOf(t, b).State == broker.SyncLoading })
 	short("is loading its inventory")
 	b.Proxies[0].SetDelay(0)
 
@@ -64,7 +64,7 @@ func TestIDsResolveAsTheInventoryLoads(t *testing.T) {
 	if got := waitTask(t, b, w.task.ID, time.Minute); got.State != broker.TaskSucceeded {
 		t.Fatalf("diskinfo that waited for the load ended %s: %v", got.State, got.Err)
 	}
-	if st := sync(t, b); st.State != broker.SyncSynced {
+	if st := syncOf(t, b); st.State != broker.SyncSynced {
 		t.Fatalf("after the load: %+v", st)
 	}
 	// Loaded: an id no provider holds is simply not found, at once.
