@@ -107,6 +107,7 @@ func (e *Executor) Execute(ctx context.Context, spec TaskSpec) (json.RawMessage,
 	purpose := purposeTasks
 	if spec.Type == TypeInventoryWatch {
 		purpose = purposeWatch
+		e.watchStarting(ctx, spec.Provider) // before the connection opens, which takes a login
 	}
 	c, err := e.conns.get(ctx, connKey{spec.Provider, purpose})
 	if err != nil {

@@ -59,31 +59,36 @@ const loadPoll = 100 * time.Millisecond
 // its VMs, so it waits for the loads (until shortly before the request's deadline, and the
 // sync timeout at most), then answers. An id no loaded provider holds is not found; one that
 // may belong to a provider still loading, or whose last sync failed, is unavailable, naming
-// that provider and its state.
-func (b *Broker) resolveFromInventory(ctx context.Context, c Caller, vmid string) (VMRef, error) {
+// that provider and its state. live is true (with a not-found error) when a provider the
+// caller sees has no watch at all (no status: no worker keeping an inventory has run it):
+// only a listing can find its VMs.
+func (b *Broker) resolveFromInventory(ctx context.Context, c Caller, vmid string) (ref VMRef, live bool, err error) {
 	wctx, cancel := context.WithTimeout(ctx, b.loadWait(ctx))
 	defer cancel()
 	for {
 		if vm, ok, err := b.inv.VM(wctx, vmid); err == nil && ok && c.Sees(vm.Provider) {
-			return VMRef{Provider: vm.Provider, NativeID: vm.NativeID}, nil
+			return VMRef{Provider: vm.Provider, NativeID: vm.NativeID}, false, nil
 		}
 		statuses, err := b.inv.Statuses(wctx)
 		if err != nil && wctx.Err() == nil {
-			return VMRef{}, err
+			return VMRef{}, false, err
 		}
-		loading, failed := b.unloaded(c, statuses)
+		loading, unwatched, failed := b.unloaded(c, statuses)
 		if err == nil && len(loading) == 0 {
-			if failed != "" {
-				return VMRef{}, fmt.Errorf("vm %s not found, and %s: %w", vmid, failed, model.ErrUnavailable)
+			switch {
+			case unwatched:
+				return VMRef{}, true, model.Errorf(model.ErrNotFound, "vm %s not found", vmid)
+			case failed != "":
+				return VMRef{}, false, fmt.Errorf("vm %s not found, and %s: %w", vmid, failed, model.ErrUnavailable)
 			}
-			return VMRef{}, model.Errorf(model.ErrNotFound, "vm %s not found", vmid)
+			return VMRef{}, false, model.Errorf(model.ErrNotFound, "vm %s not found", vmid)
 		}
 		select {
 		case <-wctx.Done():
 			if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return VMRef{}, ctx.Err()
+				return VMRef{}, false, ctx.Err()
 			}
-			return VMRef{}, fmt.Errorf("vm %s not found yet: %s; try again shortly: %w", vmid, strings.Join(loading, ", "), model.ErrUnavailable)
+			return VMRef{}, false, fmt.Errorf("vm %s not found yet: %s; try again shortly: %w", vmid, strings.Join(loading, ", "), model.ErrUnavailable)
 		case <-time.After(loadPoll):
 		}
 	}
@@ -100,20 +105,20 @@ func (b *Broker) loadWait(ctx context.Context) time.Duration {
 	return max(d, 0)
 }
 
-// unloaded describes the providers c sees whose inventory has not completed a load (loading,
-// or its watch not started yet), and those whose last sync failed (never loaded, or stale).
-func (b *Broker) unloaded(c Caller, statuses map[string]SyncStatus) (loading []string, failed string) {
+// unloaded describes the providers c sees whose inventory is loading for the first time, and
+// those whose last sync failed (never loaded, or stale); unwatched says some have no status.
+func (b *Broker) unloaded(c Caller, statuses map[string]SyncStatus) (loading []string, unwatched bool, failed string) {
 	var stale []SyncStatus
 	for _, p := range b.providers.Visible(c) {
 		st, ok := statuses[p.Name]
 		switch {
 		case !ok:
-			loading = append(loading, fmt.Sprintf("provider %q has not started loading its inventory", p.Name))
+			unwatched = true
 		case st.State == SyncError:
 			stale = append(stale, st)
 		case st.LastSync.IsZero():
 			loading = append(loading, fmt.Sprintf("provider %q is %s its inventory", p.Name, SyncLoading))
 		}
 	}
-	return loading, visibleFailures(c, nil, stale)
+	return loading, unwatched, visibleFailures(c, nil, stale)
 }

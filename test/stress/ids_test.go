@@ -18,24 +18,25 @@ import (
 // the inventory does not hold yet waits for the provider's load, within the request's
 // deadline, or answers unavailable naming the provider and where its load stands.
 func TestIDsResolveAsTheInventoryLoads(t *testing.T) {
-	// No worker at first: the watch cannot start, so the provider has not begun loading.
+	// No worker at first, then one whose every vCenter call takes 300 ms: the provider stays
+	// in its first load, "loading", for a while.
 	b := start(t, 50, harness.Options{NoWorker: true, Tune: func(c *config.Config) {
-		c.Providers[0].Timeout = config.Duration(10 * time.Second) // the stalled load below must not time out
+		c.Providers[0].Timeout = config.Duration(10 * time.Second) // the slowed load must not time out
 	}})
 	_, id := bulkVM(t, b, 7)
 	br := b.App.Broker()
+	b.Proxies[0].SetDelay(300 * time.Millisecond)
+	b.StartWorker(t, b.Executor(t).WithInventory(queue.NewInventory(b.Redis.Client(t))))
+	eventually(t, 30*time.Second, "provider loading", func() bool { return syncOf(t, b).State == broker.SyncLoading })
 
-	short := func(what string) {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_, err := br.SubmitDiskInfo(ctx, admin, id, "")
-		if !errors.Is(err, model.ErrUnavailable) || !strings.Contains(err.Error(), `provider "vc1" `+what) {
-			t.Fatalf("diskinfo before the load = %v; want unavailable naming provider vc1 %s", err, what)
-		}
-		t.Logf("short request: %v", err)
+	// A request with one second to live answers the provider's state.
+	sctx, scancel := context.WithTimeout(context.Background(), time.Second)
+	_, err := br.SubmitDiskInfo(sctx, admin, id, "")
+	scancel()
+	if !errors.Is(err, model.ErrUnavailable) || !strings.Contains(err.Error(), `provider "vc1" is loading its inventory`) {
+		t.Fatalf("diskinfo during the load = %v; want unavailable naming provider vc1 loading", err)
 	}
-	short("has not started loading")
+	t.Logf("short request: %v", err)
 
 	// A request with time to spare waits for the load instead.
 	type submitted struct {
@@ -49,12 +50,7 @@ func TestIDsResolveAsTheInventoryLoads(t *testing.T) {
 		task, err := br.SubmitDiskInfo(ctx, admin, id, "")
 		waited <- submitted{task, err}
 	}()
-
-	// Each vCenter call now takes 300 ms, so the load stays in its "loading" state for a while.
-	b.Proxies[0].SetDelay(300 * time.Millisecond)
-	b.StartWorker(t, b.Executor(t).WithInventory(queue.NewInventory(b.Redis.Client(t))))
-	eventually(t, 30*time.Second, "provider loading", func() bool { return syncOf(t, b).State == broker.SyncLoading })
-	short("is loading its inventory")
+	time.Sleep(time.Second) // it is waiting: the load takes longer (not asserted)
 	b.Proxies[0].SetDelay(0)
 
 	w := <-waited
