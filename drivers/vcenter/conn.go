@@ -107,6 +107,9 @@ func Open(ctx context.Context, cfg drivers.Config) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	if resume < 0 {
+		resume = wait + timeout
+	}
 
 	// Open makes a few calls; bound them together so a black-holed host cannot hang start-up.
 	octx, cancel := context.WithTimeout(ctx, timeout)

@@ -34,8 +34,10 @@ const (
 	OptWatchMaxWait = "watch_max_wait"
 	// OptWatchResume is how long Watch keeps asking its collector again after polls fail on
 	// the way (timeouts, resets, a proxy's 503) before it ends as unavailable (a Go duration,
-	// "1m"). While it asks again the provider is reported synced: the collector keeps every
-	// change since the last version, so none is lost, they only arrive late.
+	// "1m"; "0" ends it at the first failure). While it asks again the provider is reported
+	// synced: the collector keeps every change since the last version, so none is lost, they
+	// only arrive late. Default OptWatchMaxWait plus the call timeout: an endpoint that
+	// answers nothing for that long is reported unreachable as soon as a hung poll would be.
 	OptWatchResume = "watch_resume"
 )
 
@@ -45,12 +47,11 @@ const (
 	DefaultWatchPageSize = 500
 	// DefaultWatchMaxWait is MaxWaitSeconds when OptWatchMaxWait is unset.
 	DefaultWatchMaxWait = 10 * time.Second
-	// DefaultWatchResume is OptWatchResume's default.
-	DefaultWatchResume = time.Minute
 )
 
+// watchOptions reads the watch options; resume is -1 when unset (Open derives it).
 func watchOptions(opts map[string]string) (page int32, wait, resume time.Duration, err error) {
-	page, wait, resume = DefaultWatchPageSize, DefaultWatchMaxWait, DefaultWatchResume
+	page, wait, resume = DefaultWatchPageSize, DefaultWatchMaxWait, -1
 	if v := opts[OptWatchPageSize]; v != "" {
 		n, perr := strconv.ParseInt(v, 10, 32)
 		if perr != nil || n < 1 {

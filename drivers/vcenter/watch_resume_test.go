@@ -22,7 +22,7 @@ func TestWatchResumesAfterFailedPolls(t *testing.T) {
 	proxy := faultproxy.New(t, sim.URL())
 	cfg := sim.Config("test")
 	cfg.URL, cfg.Timeout = proxy.URL.String(), 2*time.Second
-	c, err := vcenter.Open(testContext(t), withOptions(cfg, vcenter.OptWatchMaxWait, "1s", vcenter.OptKeepAlive, "0"))
+	c, err := vcenter.Open(testContext(t), withOptions(cfg, vcenter.OptWatchMaxWait, "1s", vcenter.OptKeepAlive, "0", vcenter.OptWatchResume, "30s"))
 	if err != nil {
 		t.Fatal(err)
 	}

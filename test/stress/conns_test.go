@@ -32,6 +32,7 @@ func TestTaskTimeoutLeavesTheWatch(t *testing.T) {
 
 	stop := watchStatus(t, b)
 	proxy := b.Proxies[0]
+	proxy.Spare("WaitForUpdatesEx") // stall the task, not the watch's long poll
 	proxy.SetDelay(3 * time.Second)
 	task, err := b.App.Broker().SubmitDiskInfo(context.Background(), admin, id, "")
 	if err != nil {
