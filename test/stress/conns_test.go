@@ -118,3 +118,30 @@ func eventually(t *testing.T, bound time.Duration, what string, ok func() bool) 
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestConcurrentOpensShareOneLogin: tasks that find no connection at once share one open (one
+// vCenter login), not one each.
+func TestConcurrentOpensShareOneLogin(t *testing.T) {
+	b := start(t, 0, harness.Options{NoWorker: true})
+	exec := b.Executor(t)
+	b.Proxies[0].SetDelay(200 * time.Millisecond) // so the 16 calls overlap
+	errs := make(chan error, 16)
+	for range cap(errs) {
+		go func() {
+			_, err := exec.Conn(context.Background(), provider)
+			errs <- err
+		}()
+	}
+	for range cap(errs) {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One open is a few calls one after another: never two at once.
+	if n := b.Proxies[0].MaxInFlight(); n != 1 {
+		t.Errorf("%d vCenter calls at once during the opens, want 1 (one shared open)", n)
+	}
+	if n, err := b.Sims[0].DropSessions(context.Background()); err != nil || n != 1 {
+		t.Errorf("sessions after 16 concurrent opens = %d (%v), want 1", n, err)
+	}
+}
