@@ -117,7 +117,10 @@ const tsView = "viewObjects"
 // PropertyCollector updates are versioned and complete for as long as the collector lives, so
 // no periodic re-list is needed while Watch runs. A poll that fails on the way (timeout,
 // reset, the endpoint briefly unreachable) is asked again from the same version on the same
-// collector, for up to OptWatchResume: nothing is reloaded and nothing missed.
+// collector, for up to OptWatchResume: nothing is reloaded and nothing missed (vCenter answers
+// a repeated version with every change since it; a version it can no longer answer from is a
+// fault, InvalidCollectorVersion, which ends Watch like a lost session). The simulator keeps
+// no such history: a poll the client gave up on still takes the changes it finds there.
 //
 // The one case that needs a reload is a lost session (expired, terminated, vpxd restarted):
 // the view, the collector and its filter are session objects that vCenter destroys with the
@@ -189,6 +192,9 @@ func (w *vmWatch) run(ctx context.Context) error {
 		cctx, cancel := context.WithTimeout(ctx, c.watchWait+c.sess.timeout)
 		res, err := methods.WaitForUpdatesEx(cctx, c.client, &req)
 		cancel()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		if c.sess.generation() != gen {
 			// Someone logged in again: the session this collector belonged to is gone, and
 			// its version with it (see Watch: the one case that needs a reload).
@@ -198,7 +204,7 @@ func (w *vmWatch) run(ctx context.Context) error {
 			if failing.IsZero() {
 				failing = time.Now()
 			}
-			if ctx.Err() == nil && resumable(err) && time.Since(failing) < c.watchResume {
+			if resumable(err) && time.Since(failing) < c.watchResume {
 				// The collector and its version live on in the session: ask again from the
 				// same version, so nothing is missed and nothing is loaded twice.
 				if serr := sleepCtx(ctx, backoff(retry)); serr != nil {
