@@ -44,9 +44,12 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./bench/... ./broker/inventory/...
 
-# The load and fault program in full: rates per dialect, tasks/s, faults (RESULTS.md).
+# The load and fault program in full: rates per dialect, tasks/s, faults (RESULTS.md); the soak, long.
 load:
 	LOADFAULT_FULL=1 LOADFAULT_SECONDS=$${LOADFAULT_SECONDS:-3} LOADFAULT_REPORT=$${LOADFAULT_REPORT:-/tmp/loadfault.md} \
 	  $(GO) test -count=1 -timeout 30m -run TestLoadAndFaults -v ./bench/
+	@# Issue 19's soak, long: more VMs, longer stream (test/stress, SOAK_REPORT has the table).
+	SOAK_VMS=$${SOAK_VMS:-1000} SOAK_SECONDS=$${SOAK_SECONDS:-120} SOAK_REPORT=$${SOAK_REPORT:-/tmp/soak.md} \
+	  $(GO) test -count=1 -timeout 30m -run TestSoak -v ./test/stress/
 
 lint: vet

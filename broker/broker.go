@@ -122,8 +122,10 @@ func (b *Broker) Wait(ctx context.Context, c Caller, id string) (Task, error) {
 	return t, err
 }
 
-// resolveVM finds a VM the caller may see. An id never seen triggers one (rate-limited) refresh
-// of the id mapping, so a VM created since the last listing is found on first use.
+// resolveVM finds a VM the caller may see. With an inventory, an id it does not hold yet
+// resolves as the inventory loads (ids.go); without one (or for a provider no watch has ever
+// run for), an id never seen triggers one (rate-limited) refresh of the id mapping, so a VM
+// created since the last listing is found on first use.
 func (b *Broker) resolveVM(ctx context.Context, c Caller, vmid string) (VMRef, error) {
 	if vmid == "" {
 		return VMRef{}, model.Errorf(model.ErrInvalid, "vmid is required")
@@ -134,7 +136,11 @@ func (b *Broker) resolveVM(ctx context.Context, c Caller, vmid string) (VMRef, e
 		}
 	}
 	ref, err := b.refs.ResolveVM(ctx, vmid)
-	if errors.Is(err, model.ErrNotFound) && b.refreshAllowed() {
+	live := b.inv == nil
+	if errors.Is(err, model.ErrNotFound) && !live {
+		ref, live, err = b.resolveFromInventory(ctx, c, vmid)
+	}
+	if live && errors.Is(err, model.ErrNotFound) && b.refreshAllowed() {
 		b.log.InfoContext(ctx, "unknown vmid, refreshing VM ids", "vmid", vmid)
 		page, lerr := b.ListVMs(ctx, System, ListVMsQuery{Limit: 1})
 		if lerr != nil {

@@ -22,8 +22,13 @@ type ProviderSpec struct {
 }
 
 // Executor runs tasks against drivers; it lives in the worker (the broker's own or an agent).
-// Connections open lazily and reopen after a failure, so a cloud that is down at start-up
-// does not stop the worker, and one that comes back is used again.
+// Connections open lazily, so a cloud that is down at start-up does not stop the worker, and
+// one that comes back is used again.
+//
+// Each provider has a connection per purpose (connpool.go): one its inventory watch owns and
+// one its tasks share. A failed task never closes a connection: others may be using it, and
+// drivers heal their own (a vCenter Conn logs in again once when its session is lost and its
+// HTTP client redials; a libvirt Conn redials). So a task that times out cannot end the watch.
 type Executor struct {
 	specs map[string]ProviderSpec
 	log   *slog.Logger
@@ -41,8 +46,7 @@ type Executor struct {
 
 	busy slots
 
-	mu    sync.Mutex
-	conns map[string]drivers.Conn
+	conns connPool
 }
 
 // WithInventory makes the executor keep inv current (watch tasks) and returns it.
@@ -60,7 +64,8 @@ func NewExecutor(specs []ProviderSpec, log *slog.Logger) *Executor {
 	if log == nil {
 		log = slog.Default()
 	}
-	e := &Executor{specs: map[string]ProviderSpec{}, conns: map[string]drivers.Conn{}, log: log, stopping: make(chan struct{})}
+	e := &Executor{specs: map[string]ProviderSpec{}, log: log, stopping: make(chan struct{})}
+	e.conns = connPool{open: e.open, conns: map[connKey]drivers.Conn{}, opening: map[connKey]*pendingOpen{}}
 	e.busy = slots{max: map[string]int{}, inUse: map[string]int{}}
 	for _, s := range specs {
 		e.specs[s.Name] = s
@@ -70,53 +75,25 @@ func NewExecutor(specs []ProviderSpec, log *slog.Logger) *Executor {
 }
 
 // Close closes every open connection.
-func (e *Executor) Close() error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var errs []error
-	for name, c := range e.conns {
-		errs = append(errs, c.Close())
-		delete(e.conns, name)
-	}
-	return errors.Join(errs...)
+func (e *Executor) Close() error { return e.conns.closeAll() }
+
+// Conn returns the connection a provider's tasks share, opening it if needed.
+func (e *Executor) Conn(ctx context.Context, provider string) (drivers.Conn, error) {
+	return e.conns.get(ctx, connKey{provider, purposeTasks})
 }
 
-// Conn returns the open connection to a provider, opening it if needed.
-func (e *Executor) Conn(ctx context.Context, provider string) (drivers.Conn, error) {
-	spec, ok := e.specs[provider]
+// open opens a connection for one purpose of a provider.
+func (e *Executor) open(ctx context.Context, k connKey) (drivers.Conn, error) {
+	spec, ok := e.specs[k.provider]
 	if !ok {
-		return nil, model.Errorf(model.ErrNotFound, "provider %q is not configured on this worker", provider)
+		return nil, model.Errorf(model.ErrNotFound, "provider %q is not configured on this worker", k.provider)
 	}
-	e.mu.Lock()
-	c, ok := e.conns[provider]
-	e.mu.Unlock()
-	if ok {
-		return c, nil
-	}
-	// Opening can take seconds (a vCenter login); do it outside the lock.
 	c, err := drivers.Open(ctx, spec.Driver, spec.Config)
 	if err != nil {
-		return nil, fmt.Errorf("provider %q: %w", provider, err)
+		return nil, fmt.Errorf("provider %q: %w", k.provider, err)
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if prev, raced := e.conns[provider]; raced {
-		c.Close()
-		return prev, nil
-	}
-	e.conns[provider] = c
-	e.log.Info("provider connected", "provider", provider, "driver", spec.Driver)
+	e.log.Info("provider connected", "provider", k.provider, "driver", spec.Driver, "for", k.purpose)
 	return c, nil
-}
-
-// drop forgets a connection that failed with a transient error, so the next task reopens it.
-func (e *Executor) drop(provider string, c drivers.Conn) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.conns[provider] == c {
-		delete(e.conns, provider)
-		c.Close()
-	}
 }
 
 // Execute runs one task and returns its Result.
@@ -127,7 +104,12 @@ func (e *Executor) Execute(ctx context.Context, spec TaskSpec) (json.RawMessage,
 		}
 		defer e.busy.release(spec.Provider)
 	}
-	c, err := e.Conn(ctx, spec.Provider)
+	purpose := purposeTasks
+	if spec.Type == TypeInventoryWatch {
+		purpose = purposeWatch
+		e.watchStarting(ctx, spec.Provider) // before the connection opens, which takes a login
+	}
+	c, err := e.conns.get(ctx, connKey{spec.Provider, purpose})
 	if err != nil {
 		if spec.Type == TypeInventoryWatch {
 			e.watchConnFailed(ctx, spec, err) // the provider is unreachable: say so (notify_exec.go)
@@ -136,10 +118,7 @@ func (e *Executor) Execute(ctx context.Context, spec TaskSpec) (json.RawMessage,
 	}
 	res, err := e.run(ctx, c, spec)
 	if err != nil {
-		if Retryable(err) {
-			e.drop(spec.Provider, c)
-		}
-		return nil, err
+		return nil, err // the connection stays: see Executor
 	}
 	e.reflectInInventory(ctx, spec, res)
 	return json.Marshal(res)

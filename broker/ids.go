@@ -5,8 +5,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"regexp"
 	"strings"
+	"time"
+
+	"cloudbroker/broker/model"
 )
 
 // DerivedUUID is a stable id (32 hex characters, ZStack style) derived from parts joined by
@@ -44,4 +49,76 @@ type RefStore interface {
 	PutVMRefs(ctx context.Context, refs map[string]VMRef) error
 	// ResolveVM returns an error wrapping model.ErrNotFound for an id it has never seen.
 	ResolveVM(ctx context.Context, id string) (VMRef, error)
+}
+
+// loadPoll is how often a request waiting for an inventory load looks again.
+const loadPoll = 100 * time.Millisecond
+
+// resolveFromInventory finds an id the inventory does not hold yet, without listing anything
+// beside the watches: while a provider the caller sees is still loading, the id may be one of
+// its VMs, so it waits for the loads (until shortly before the request's deadline, and the
+// sync timeout at most), then answers. An id no loaded provider holds is not found; one that
+// may belong to a provider still loading, or whose last sync failed, is unavailable, naming
+// that provider and its state. live is true (with a not-found error) when a provider the
+// caller sees has no watch at all (no status: no worker keeping an inventory has run it):
+// only a listing can find its VMs.
+func (b *Broker) resolveFromInventory(ctx context.Context, c Caller, vmid string) (ref VMRef, live bool, err error) {
+	wctx, cancel := context.WithTimeout(ctx, b.loadWait(ctx))
+	defer cancel()
+	for {
+		if vm, ok, err := b.inv.VM(wctx, vmid); err == nil && ok && c.Sees(vm.Provider) {
+			return VMRef{Provider: vm.Provider, NativeID: vm.NativeID}, false, nil
+		}
+		statuses, err := b.inv.Statuses(wctx)
+		if err != nil && wctx.Err() == nil {
+			return VMRef{}, false, err
+		}
+		loading, unwatched, failed := b.unloaded(c, statuses)
+		if err == nil && len(loading) == 0 {
+			switch {
+			case unwatched:
+				return VMRef{}, true, model.Errorf(model.ErrNotFound, "vm %s not found", vmid)
+			case failed != "":
+				return VMRef{}, false, fmt.Errorf("vm %s not found, and %s: %w", vmid, failed, model.ErrUnavailable)
+			}
+			return VMRef{}, false, model.Errorf(model.ErrNotFound, "vm %s not found", vmid)
+		}
+		select {
+		case <-wctx.Done():
+			if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return VMRef{}, false, ctx.Err()
+			}
+			return VMRef{}, false, fmt.Errorf("vm %s not found yet: %s; try again shortly: %w", vmid, strings.Join(loading, ", "), model.ErrUnavailable)
+		case <-time.After(loadPoll):
+		}
+	}
+}
+
+// loadWait is how long a request may wait for inventory loads: its deadline less a margin to
+// write the answer, and the sync timeout at most.
+func (b *Broker) loadWait(ctx context.Context) time.Duration {
+	d := b.syncTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		left := time.Until(dl)
+		d = min(d, left-min(left/10, time.Second))
+	}
+	return max(d, 0)
+}
+
+// unloaded describes the providers c sees whose inventory is loading for the first time, and
+// those whose last sync failed (never loaded, or stale); unwatched says some have no status.
+func (b *Broker) unloaded(c Caller, statuses map[string]SyncStatus) (loading []string, unwatched bool, failed string) {
+	var stale []SyncStatus
+	for _, p := range b.providers.Visible(c) {
+		st, ok := statuses[p.Name]
+		switch {
+		case !ok:
+			unwatched = true
+		case st.State == SyncError:
+			stale = append(stale, st)
+		case st.LastSync.IsZero():
+			loading = append(loading, fmt.Sprintf("provider %q is %s its inventory", p.Name, SyncLoading))
+		}
+	}
+	return loading, unwatched, visibleFailures(c, nil, stale)
 }

@@ -91,6 +91,20 @@ func (e *Executor) watch(ctx context.Context, c drivers.Conn, spec TaskSpec) (an
 	return nil, err
 }
 
+// watchStarting marks a provider that was never watched as loading, so a request for an id
+// its load will bring waits for it rather than listing the provider beside it (ids.go).
+// Errors are ignored: watch sets the status again once connected.
+func (e *Executor) watchStarting(ctx context.Context, provider string) {
+	if e.inv == nil {
+		return
+	}
+	statuses, err := e.inv.Statuses(ctx)
+	if _, known := statuses[provider]; err != nil || known {
+		return
+	}
+	_ = e.inv.SetStatus(ctx, SyncStatus{Provider: provider, State: SyncLoading})
+}
+
 // syncer turns a driver's events into inventory changes.
 type syncer struct {
 	inv      InventoryStore

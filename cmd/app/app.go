@@ -164,8 +164,8 @@ func (a *App) Handler() http.Handler { return a.engine }
 // Broker is the core service.
 func (a *App) Broker() *broker.Broker { return a.broker }
 
-// Start starts the worker, follows agents' announced providers and warms the VM id map in
-// the background.
+// Start starts the worker, follows agents' announced providers and starts the inventory
+// watches; without an inventory it warms the VM id map in the background instead.
 func (a *App) Start() error {
 	if err := a.startZStack(); err != nil {
 		return fmt.Errorf("zstack webhooks: %w", err)
@@ -187,7 +187,13 @@ func (a *App) Start() error {
 		go a.inv.Follow(ctx, a.index, a.log, func() { a.log.Info("inventory loaded", "vms", a.index.Len()) })
 		go a.scheduleWatches(ctx)
 	}
-	go func() {
+	if a.inv != nil {
+		// No listing beside the watches: each watch's first load fills the inventory, and
+		// ids resolve from it as it loads (broker/ids.go). A second full listing at start
+		// doubled the load on the vCenter exactly when it was busiest.
+		return nil
+	}
+	go func() { // without an inventory, warm the VM ids so the first request does not list
 		ctx, cancel := context.WithTimeout(context.Background(), a.cfg.Tasks.SyncTimeout.D())
 		defer cancel()
 		page, err := a.broker.ListVMs(ctx, broker.System, broker.ListVMsQuery{Limit: 1})

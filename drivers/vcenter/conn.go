@@ -67,9 +67,11 @@ type Conn struct {
 	ka       *keepalive.HandlerSOAP // nil when keepalive is off
 	// root is where inventory traversals start: the root folder or the configured datacenter.
 	root types.ManagedObjectReference
-	// watchPage and watchWait are Watch's MaxObjectUpdates and MaxWaitSeconds.
-	watchPage int32
-	watchWait time.Duration
+	// watchPage and watchWait are Watch's MaxObjectUpdates and MaxWaitSeconds; watchResume
+	// how long it asks a failing poll again (OptWatchResume).
+	watchPage   int32
+	watchWait   time.Duration
+	watchResume time.Duration
 	// guestWait bounds a grace stop's wait for the guest (OptShutdownTimeout; 0: force at once).
 	guestWait time.Duration
 }
@@ -103,9 +105,12 @@ func Open(ctx context.Context, cfg drivers.Config) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	page, wait, err := watchOptions(cfg.Options)
+	page, wait, resume, err := watchOptions(cfg.Options)
 	if err != nil {
 		return nil, err
+	}
+	if resume < 0 {
+		resume = wait + timeout
 	}
 	guestWait, err := shutdownTimeoutOption(cfg.Options)
 	if err != nil {
@@ -126,7 +131,8 @@ func Open(ctx context.Context, cfg drivers.Config) (*Conn, error) {
 	if err := s.login(octx); err != nil {
 		return nil, openErr(err, u)
 	}
-	c := &Conn{provider: cfg.Name, client: client, sess: s, root: client.ServiceContent.RootFolder, watchPage: page, watchWait: wait, guestWait: guestWait}
+	c := &Conn{provider: cfg.Name, client: client, sess: s, root: client.ServiceContent.RootFolder, watchPage: page, watchWait: wait,
+		watchResume: resume, guestWait: guestWait}
 	client.RoundTripper = s
 	if idle > 0 {
 		c.ka = keepalive.NewHandlerSOAP(s, idle, c.keepAlive)

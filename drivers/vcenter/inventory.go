@@ -65,12 +65,12 @@ func (c *Conn) retrieve(ctx context.Context, spec types.PropertyFilterSpec) ([]t
 		SpecSet: []types.PropertyFilterSpec{spec},
 	}
 	for attempt := 0; ; attempt++ {
-		gen := c.sess.generation()
+		gen, tries := c.sess.generation(), c.sess.tries.Load()
 		objs, err := mo.RetrievePropertiesEx(ctx, c.client, req)
 		if err != nil || attempt > 0 || !missingAuth(objs) {
 			return objs, err
 		}
-		if err := c.sess.relogin(ctx, gen); err != nil {
+		if err := c.sess.relogin(ctx, gen, tries); err != nil {
 			return nil, err
 		}
 	}

@@ -32,6 +32,12 @@ type session struct {
 	closed atomic.Bool
 	mu     sync.Mutex    // serializes logins so concurrent failures re-login only once
 	gen    atomic.Uint64 // bumped by each successful login
+	// tries counts login attempts, failed ones too, and lastErr (under mu) is the last one's
+	// error: callers that found the session broken while someone else was already logging in
+	// share that attempt's outcome instead of each trying again (no thundering herd when
+	// vCenter refuses or cannot be reached).
+	tries   atomic.Uint64
+	lastErr error
 }
 
 // RoundTrip implements soap.RoundTripper.
@@ -39,12 +45,12 @@ func (s *session) RoundTrip(ctx context.Context, req, res soap.HasFault) error {
 	if s.closed.Load() {
 		return errClosed
 	}
-	gen := s.gen.Load()
+	gen, tries := s.gen.Load(), s.tries.Load()
 	err := s.call(ctx, req, res)
 	if err == nil || !isNotAuthenticated(err) || isLogin(req) {
 		return err
 	}
-	if lerr := s.relogin(ctx, gen); lerr != nil {
+	if lerr := s.relogin(ctx, gen, tries); lerr != nil {
 		return lerr
 	}
 	// The failed response left its fault in res; decode the retry into a fresh value.
@@ -66,6 +72,7 @@ func (s *session) call(ctx context.Context, req, res soap.HasFault) error {
 }
 
 func (s *session) login(ctx context.Context) error {
+	s.tries.Add(1)
 	pass, _ := s.user.Password()
 	_, err := methods.Login(ctx, sessionCaller{s}, &types.Login{
 		This:     s.manager,
@@ -78,8 +85,9 @@ func (s *session) login(ctx context.Context) error {
 	return err
 }
 
-// relogin logs in again unless another goroutine already did since gen was read.
-func (s *session) relogin(ctx context.Context, gen uint64) error {
+// relogin logs in again unless another goroutine already tried since gen and tries were
+// read (before the call that found the session gone): then that attempt's outcome is ours.
+func (s *session) relogin(ctx context.Context, gen, tries uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed.Load() {
@@ -88,7 +96,12 @@ func (s *session) relogin(ctx context.Context, gen uint64) error {
 	if s.gen.Load() != gen {
 		return nil
 	}
-	if err := s.login(ctx); err != nil {
+	if s.tries.Load() != tries && s.lastErr != nil {
+		return s.lastErr
+	}
+	err := s.login(ctx)
+	s.lastErr = err
+	if err != nil {
 		return err
 	}
 	slog.Info("vcenter: session re-established", "endpoint", s.soap.URL().Host, "user", s.user.Username())

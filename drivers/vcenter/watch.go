@@ -32,6 +32,13 @@ const (
 	// proves the connection and the session alive; a poll without an answer for this long plus
 	// the call timeout ends the watch as unavailable.
 	OptWatchMaxWait = "watch_max_wait"
+	// OptWatchResume is how long Watch keeps asking its collector again after polls fail on
+	// the way (timeouts, resets, a proxy's 503) before it ends as unavailable (a Go duration,
+	// "1m"; "0" ends it at the first failure). While it asks again the provider is reported
+	// synced: the collector keeps every change since the last version, so none is lost, they
+	// only arrive late. Default OptWatchMaxWait plus the call timeout: an endpoint that
+	// answers nothing for that long is reported unreachable as soon as a hung poll would be.
+	OptWatchResume = "watch_resume"
 )
 
 const (
@@ -42,23 +49,53 @@ const (
 	DefaultWatchMaxWait = 10 * time.Second
 )
 
-func watchOptions(opts map[string]string) (page int32, wait time.Duration, err error) {
-	page, wait = DefaultWatchPageSize, DefaultWatchMaxWait
+// watchOptions reads the watch options; resume is -1 when unset (Open derives it).
+func watchOptions(opts map[string]string) (page int32, wait, resume time.Duration, err error) {
+	page, wait, resume = DefaultWatchPageSize, DefaultWatchMaxWait, -1
 	if v := opts[OptWatchPageSize]; v != "" {
 		n, perr := strconv.ParseInt(v, 10, 32)
 		if perr != nil || n < 1 {
-			return 0, 0, model.Errorf(model.ErrInvalid, "vcenter option %s=%q: want a positive number of objects", OptWatchPageSize, v)
+			return 0, 0, 0, model.Errorf(model.ErrInvalid, "vcenter option %s=%q: want a positive number of objects", OptWatchPageSize, v)
 		}
 		page = int32(n)
 	}
 	if v := opts[OptWatchMaxWait]; v != "" {
 		d, perr := time.ParseDuration(v)
 		if perr != nil || d < time.Second || d%time.Second != 0 {
-			return 0, 0, model.Errorf(model.ErrInvalid, "vcenter option %s=%q: want whole seconds, at least 1s (10s)", OptWatchMaxWait, v)
+			return 0, 0, 0, model.Errorf(model.ErrInvalid, "vcenter option %s=%q: want whole seconds, at least 1s (10s)", OptWatchMaxWait, v)
 		}
 		wait = d
 	}
-	return page, wait, nil
+	if v := opts[OptWatchResume]; v != "" {
+		d, perr := time.ParseDuration(v)
+		if perr != nil || d < 0 {
+			return 0, 0, 0, model.Errorf(model.ErrInvalid, "vcenter option %s=%q: want a duration like 1m, or 0 to end the watch at the first failed poll", OptWatchResume, v)
+		}
+		resume = d
+	}
+	return page, wait, resume, nil
+}
+
+// resumable reports whether a failed poll may simply be asked again: a failure on the way
+// (timeout, reset, refused, an HTTP error from a proxy) rather than a vSphere fault, which
+// says the collector or the session is gone, or a Conn closed by its owner.
+func resumable(err error) bool {
+	return !hasFault(err) && !errors.Is(err, errClosed) && !errors.Is(err, context.Canceled)
+}
+
+// backoff is the pause before the nth consecutive retry of a poll: 250 ms doubling to 2 s, so
+// a refused connection is not hammered and a short stall costs little.
+func backoff(n int) time.Duration { return min(250*time.Millisecond<<min(n, 3), 2*time.Second) }
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // tsView walks from a ContainerView to the objects it holds.
@@ -78,11 +115,22 @@ const tsView = "viewObjects"
 //     datacenter). A renamed distributed port group re-emits the VMs whose NICs use it.
 //
 // PropertyCollector updates are versioned and complete for as long as the collector lives, so
-// no periodic re-list is needed while Watch runs. The collector lives in the session: when the
-// session is lost (expired, terminated, vpxd restarted) or the connection fails, Watch ends
-// with an error wrapping model.ErrUnavailable, within OptWatchMaxWait plus the call timeout at
-// most. The caller restarts it, which loads everything again and sends a new VMSynced. When
-// ctx ends Watch returns ctx.Err(). The view and the collector are destroyed on the way out.
+// no periodic re-list is needed while Watch runs. A poll that fails on the way (timeout,
+// reset, the endpoint briefly unreachable) is asked again from the same version on the same
+// collector, for up to OptWatchResume: nothing is reloaded and nothing missed (vCenter answers
+// a repeated version with every change since it; a version it can no longer answer from is a
+// fault, InvalidCollectorVersion, which ends Watch like a lost session). The simulator keeps
+// no such history: a poll the client gave up on still takes the changes it finds there.
+//
+// The one case that needs a reload is a lost session (expired, terminated, vpxd restarted):
+// the view, the collector and its filter are session objects that vCenter destroys with the
+// session, and a version only means something to the collector that issued it, so a new
+// session has nothing to resume from. Watch then ends with an error wrapping
+// model.ErrUnavailable (within OptWatchMaxWait plus the call timeout), as it does when polls
+// keep failing for longer than OptWatchResume. The caller restarts it, which loads everything
+// again and sends a new VMSynced. Give Watch a Conn of its own: a re-login by another user of
+// the Conn would end it the same way. When ctx ends Watch returns ctx.Err(). The view and the
+// collector are destroyed on the way out.
 func (c *Conn) Watch(ctx context.Context, emit func(drivers.VMEvent) error) error {
 	w := &vmWatch{c: c, emit: emit, vms: map[string][]types.DynamicProperty{}, nets: map[string]string{}, netKeys: map[string]string{}}
 	return w.run(ctx)
@@ -137,19 +185,36 @@ func (w *vmWatch) run(ctx context.Context) error {
 		This:    pc.Reference(),
 		Options: &types.WaitOptions{MaxWaitSeconds: &wait, MaxObjectUpdates: c.watchPage},
 	}
-	for {
+	var failing time.Time // when polls started failing; zero while they answer
+	for retry := 0; ; retry++ {
 		// session.call leaves WaitForUpdatesEx unbounded; a black-holed connection must not
 		// hang the watch forever.
 		cctx, cancel := context.WithTimeout(ctx, c.watchWait+c.sess.timeout)
 		res, err := methods.WaitForUpdatesEx(cctx, c.client, &req)
 		cancel()
-		if err != nil {
-			return w.fail(ctx, err, "wait for updates", false)
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
 		if c.sess.generation() != gen {
-			// Someone logged in again: the session this collector belonged to is gone.
+			// Someone logged in again: the session this collector belonged to is gone, and
+			// its version with it (see Watch: the one case that needs a reload).
 			return fmt.Errorf("vcenter: watch vms: %w: the session was lost and re-established; the property collector went with it", model.ErrUnavailable)
 		}
+		if err != nil {
+			if failing.IsZero() {
+				failing = time.Now()
+			}
+			if resumable(err) && time.Since(failing) < c.watchResume {
+				// The collector and its version live on in the session: ask again from the
+				// same version, so nothing is missed and nothing is loaded twice.
+				if serr := sleepCtx(ctx, backoff(retry)); serr != nil {
+					return serr
+				}
+				continue
+			}
+			return w.fail(ctx, err, "wait for updates", false)
+		}
+		failing, retry = time.Time{}, -1
 		set := res.Returnval
 		if set == nil { // MaxWaitSeconds passed with nothing new
 			if !w.synced {
@@ -360,13 +425,21 @@ func (w *vmWatch) applyVM(ctx context.Context, u types.ObjectUpdate) error {
 
 // read fetches one VM's properties (and its networks' names) with RetrievePropertiesEx.
 func (w *vmWatch) read(ctx context.Context, ref types.ManagedObjectReference) ([]types.DynamicProperty, bool, error) {
-	objs, err := w.c.retrieve(ctx, types.PropertyFilterSpec{
+	spec := types.PropertyFilterSpec{
 		ObjectSet: []types.ObjectSpec{{
 			Obj:       ref,
 			SelectSet: []types.BaseSelectionSpec{traverse(tsVMNets, "VirtualMachine", "network")},
 		}},
 		PropSet: vmPropSet(),
-	})
+	}
+	objs, err := w.c.retrieve(ctx, spec)
+	// A read that fails on the way is tried again as a poll is (run), within the same window.
+	for n, since := 0, time.Now(); err != nil && resumable(err) && time.Since(since) < w.c.watchResume; n++ {
+		if serr := sleepCtx(ctx, backoff(n)); serr != nil {
+			return nil, false, serr
+		}
+		objs, err = w.c.retrieve(ctx, spec)
+	}
 	if err != nil {
 		if fault := classify(err); fault == model.ErrNotFound {
 			return nil, false, nil

@@ -4,7 +4,9 @@
 package faultproxy
 
 import (
+	"bytes"
 	"crypto/tls"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -24,6 +26,8 @@ type Proxy struct {
 	URL      *url.URL
 	// wake ends the waits in progress when closed (Flush); a fresh one replaces it.
 	wake atomic.Pointer[chan struct{}]
+	// spare, when set, exempts requests whose body contains it from the delay (Spare).
+	spare atomic.Pointer[string]
 }
 
 // New starts a TLS proxy to target (whose certificate is not verified: simulators are
@@ -41,7 +45,7 @@ func New(t testing.TB, target *url.URL) *Proxy {
 		defer p.inFlight.Add(-1)
 		for m := p.maxSeen.Load(); n > m && !p.maxSeen.CompareAndSwap(m, n); m = p.maxSeen.Load() {
 		}
-		if d := time.Duration(p.delay.Load()); d > 0 {
+		if d := time.Duration(p.delay.Load()); d > 0 && !p.spared(r) {
 			select {
 			case <-time.After(d):
 			case <-*p.wake.Load():
@@ -71,6 +75,20 @@ func (p *Proxy) SetDelay(d time.Duration) { p.delay.Store(int64(d)) }
 func (p *Proxy) Flush() {
 	next := make(chan struct{})
 	close(*p.wake.Swap(&next))
+}
+
+// Spare exempts from SetDelay the requests whose body contains s (a SOAP method name, say:
+// "WaitForUpdatesEx" stalls a vCenter's task calls but not its inventory watch); "" for none.
+func (p *Proxy) Spare(s string) { p.spare.Store(&s) }
+
+func (p *Proxy) spared(r *http.Request) bool {
+	s := p.spare.Load()
+	if s == nil || *s == "" || r.Body == nil {
+		return false
+	}
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return bytes.Contains(body, []byte(*s))
 }
 
 // SetDown makes every request fail with 503 until SetDown(false).
