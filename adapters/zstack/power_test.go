@@ -13,7 +13,6 @@ import (
 	"github.com/terraform-zstack-modules/zstack-sdk-go/pkg/param"
 	"github.com/vmware/govmomi"
 	"github.com/vmware/govmomi/event"
-	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/types"
 
 	"cloudbroker/drivers/vcenter/vcsim"
@@ -108,20 +107,12 @@ func TestPowerSemantics(t *testing.T) {
 	}
 }
 
-// setTools sets whether VMware Tools run in a simulated VM's guest (the simulator's own VMs
-// never run them).
+// setTools sets whether VMware Tools run in a simulated VM's guest.
 func setTools(t *testing.T, sim *vcsim.Sim, id string, running bool) {
 	t.Helper()
-	reg := sim.Model().Map()
-	vm, ok := reg.Get(types.ManagedObjectReference{Type: "VirtualMachine", Value: id}).(*simulator.VirtualMachine)
-	if !ok {
-		t.Fatalf("no simulated vm %s", id)
+	if err := sim.SetToolsRunning(id, running); err != nil {
+		t.Fatal(err)
 	}
-	status := types.VirtualMachineToolsRunningStatusGuestToolsNotRunning
-	if running {
-		status = types.VirtualMachineToolsRunningStatusGuestToolsRunning
-	}
-	reg.WithLock(simulator.NewContext(), vm, func() { vm.Guest.ToolsRunningStatus = string(status) })
 }
 
 // simEvents returns a function giving the kinds of the events the simulator logged for the VM

@@ -10,7 +10,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"cloudbroker/drivers"
-	"cloudbroker/drivers/kvm"
 	"cloudbroker/drivers/kvm/kvmtest"
 )
 
@@ -64,15 +63,7 @@ func TestQEMUGuestGraceful(t *testing.T) {
 	kvmtest.Run(t, "qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", raw, filepath.Join(g.Dir, g.RootVolume))
 
 	const bound = 30 * time.Second // generous: TCG on a loaded machine; a guest that obeys takes far less
-	c, err := drivers.Open(ctx(t), "kvm", drivers.Config{
-		Name: "qemu-lab", URL: kvmtest.URI,
-		Options: map[string]string{kvm.OptImagesPool: g.Name, kvm.OptShutdownTimeout: bound.String()},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	k := c.(*kvm.Conn)
+	k := openGuest(t, g, bound)
 	ev := virshEvents(t, g.Name)
 
 	steps := []struct {

@@ -22,15 +22,7 @@ import (
 func TestQEMUGuestPowerFallback(t *testing.T) {
 	g := kvmtest.NewGuest(t)
 	const bound = 2 * time.Second
-	c, err := drivers.Open(ctx(t), "kvm", drivers.Config{
-		Name: "qemu-lab", URL: kvmtest.URI,
-		Options: map[string]string{kvm.OptImagesPool: g.Name, kvm.OptShutdownTimeout: bound.String()},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	k := c.(*kvm.Conn)
+	k := openGuest(t, g, bound)
 	ev := virshEvents(t, g.Name)
 
 	steps := []struct {
@@ -141,3 +133,17 @@ func eventLine(line string) string {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// openGuest connects to the real libvirtd for guest g with a grace bound; closed with the test.
+func openGuest(t *testing.T, g *kvmtest.Guest, bound time.Duration) *kvm.Conn {
+	t.Helper()
+	c, err := drivers.Open(ctx(t), "kvm", drivers.Config{
+		Name: "qemu-lab", URL: kvmtest.URI,
+		Options: map[string]string{kvm.OptImagesPool: g.Name, kvm.OptShutdownTimeout: bound.String()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c.(*kvm.Conn)
+}

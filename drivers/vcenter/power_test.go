@@ -6,7 +6,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/vmware/govmomi/event"
-	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/types"
 
 	"cloudbroker/drivers"
@@ -114,20 +113,12 @@ func TestShutdownTimeoutOption(t *testing.T) {
 	}
 }
 
-// setTools sets whether VMware Tools run in a simulated VM's guest. The simulator's own VMs
-// never run them (only its container-backed ones do), so the test sets the field directly.
+// setTools sets whether VMware Tools run in a simulated VM's guest.
 func setTools(t *testing.T, sim *vcsim.Sim, id string, running bool) {
 	t.Helper()
-	reg := sim.Model().Map()
-	vm, ok := reg.Get(types.ManagedObjectReference{Type: "VirtualMachine", Value: id}).(*simulator.VirtualMachine)
-	if !ok {
-		t.Fatalf("no simulated vm %s", id)
+	if err := sim.SetToolsRunning(id, running); err != nil {
+		t.Fatal(err)
 	}
-	status := types.VirtualMachineToolsRunningStatusGuestToolsNotRunning
-	if running {
-		status = types.VirtualMachineToolsRunningStatusGuestToolsRunning
-	}
-	reg.WithLock(simulator.NewContext(), vm, func() { vm.Guest.ToolsRunningStatus = string(status) })
 }
 
 // eventLog returns a function giving the kinds of the events the simulator logged for the VM
