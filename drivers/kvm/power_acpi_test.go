@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"cloudbroker/drivers"
 	"cloudbroker/drivers/kvm/kvmtest"
 )
@@ -79,21 +77,9 @@ func TestQEMUGuestGraceful(t *testing.T) {
 		if s.op != drivers.PowerOn {
 			waitInBootSector(t, g.Name) // a press before the sector arms the button is lost
 		}
-		start := time.Now()
-		got, err := k.Power(ctx(t), g.UUID, s.op)
-		took := time.Since(start)
-		t.Logf("%s: %q (forced %v) in %v", s.op, got.How, got.Forced, took.Round(time.Millisecond))
-		if err != nil {
-			t.Fatalf("Power(%s): %v", s.op, err)
-		}
-		if diff := cmp.Diff(s.want, got); diff != "" {
-			t.Errorf("Power(%s) outcome (-want +got):\n%s", s.op, diff)
-		}
+		took := powerStep(t, k, g, ev, s.op, s.want, s.wantEvents)
 		if took >= bound {
 			t.Errorf("Power(%s) took %v: the guest should have acted before the bound %v", s.op, took, bound)
-		}
-		if diff := cmp.Diff(s.wantEvents, ev.seen(t, s.wantEvents)); diff != "" {
-			t.Errorf("libvirt events after %s (-want +got):\n%s", s.op, diff)
 		}
 	}
 }

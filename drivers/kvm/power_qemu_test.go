@@ -38,23 +38,31 @@ func TestQEMUGuestPowerFallback(t *testing.T) {
 		{drivers.PowerOff, drivers.PowerOutcome{How: "forced off"}, 0, []string{"lifecycle: Stopped Destroyed"}},
 	}
 	for _, s := range steps {
-		start := time.Now()
-		got, err := k.Power(ctx(t), g.UUID, s.op)
-		took := time.Since(start)
-		t.Logf("%s: %q (forced %v) in %v", s.op, got.How, got.Forced, took.Round(time.Millisecond))
-		if err != nil {
-			t.Fatalf("Power(%s): %v", s.op, err)
-		}
-		if diff := cmp.Diff(s.want, got); diff != "" {
-			t.Errorf("Power(%s) outcome (-want +got):\n%s", s.op, diff)
-		}
+		took := powerStep(t, k, g, ev, s.op, s.want, s.wantEvents)
 		if took < s.minTook {
 			t.Errorf("Power(%s) took %v, want the whole bound %v first", s.op, took, s.minTook)
 		}
-		if diff := cmp.Diff(s.wantEvents, ev.seen(t, s.wantEvents)); diff != "" {
-			t.Errorf("libvirt events after %s (-want +got):\n%s", s.op, diff)
-		}
 	}
+}
+
+// powerStep runs one power operation on guest g and checks its outcome and the libvirt events
+// that follow it; it returns how long the operation took, for the caller's bound.
+func powerStep(t *testing.T, k *kvm.Conn, g *kvmtest.Guest, ev *eventLog, op drivers.PowerOp, want drivers.PowerOutcome, wantEvents []string) time.Duration {
+	t.Helper()
+	start := time.Now()
+	got, err := k.Power(ctx(t), g.UUID, op)
+	took := time.Since(start)
+	t.Logf("%s: %q (forced %v) in %v", op, got.How, got.Forced, took.Round(time.Millisecond))
+	if err != nil {
+		t.Fatalf("Power(%s): %v", op, err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Power(%s) outcome (-want +got):\n%s", op, diff)
+	}
+	if diff := cmp.Diff(wantEvents, ev.seen(t, wantEvents)); diff != "" {
+		t.Errorf("libvirt events after %s (-want +got):\n%s", op, diff)
+	}
+	return took
 }
 
 // eventLog is `virsh event --all --loop` on one domain, read line by line.
