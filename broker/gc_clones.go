@@ -106,7 +106,7 @@ func (b *Broker) FindCloneLeftovers(ctx context.Context, log CloneFailureLog) (G
 	if err != nil {
 		return GCReport{}, err
 	}
-	statuses, err := b.inv.Statuses(ctx)
+	statuses, err := b.servedStatuses(ctx)
 	if err != nil {
 		return GCReport{}, err
 	}

@@ -18,7 +18,7 @@ func (b *Broker) ProviderStatuses(ctx context.Context, c Caller) ([]ProviderStat
 	var statuses map[string]SyncStatus
 	if b.inv != nil {
 		var err error
-		if statuses, err = b.inv.Statuses(ctx); err != nil {
+		if statuses, err = b.servedStatuses(ctx); err != nil {
 			return nil, err
 		}
 	}

@@ -54,3 +54,23 @@ type WatchArgs struct {
 	// with a full load: the periodic reconcile that catches anything events missed.
 	Period time.Duration `json:"period"`
 }
+
+// FollowedStatuses is an optional InventoryStore capability, found by type assertion: the
+// sync statuses as this process's follower applied them, in one stream with the VMs it put in
+// the index. ok is false when no follower runs here.
+type FollowedStatuses interface {
+	FollowedStatuses() (statuses map[string]SyncStatus, ok bool)
+}
+
+// servedStatuses are the statuses to serve the index by. Where this process follows the
+// shared inventory they are the follower's own: the shared ones can say a provider is synced
+// before this replica's index holds its VMs (a replica just started, or an event not yet
+// read), and a list would then answer empty instead of listing live.
+func (b *Broker) servedStatuses(ctx context.Context) (map[string]SyncStatus, error) {
+	if f, ok := b.inv.(FollowedStatuses); ok {
+		if st, ok := f.FollowedStatuses(); ok {
+			return st, nil
+		}
+	}
+	return b.inv.Statuses(ctx)
+}

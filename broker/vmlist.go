@@ -94,7 +94,7 @@ func (b *Broker) splitBySync(ctx context.Context, providers []model.Provider) (i
 	if b.index == nil || b.inv == nil {
 		return nil, providers, nil, nil
 	}
-	statuses, err := b.inv.Statuses(ctx)
+	statuses, err := b.servedStatuses(ctx)
 	if err != nil {
 		return nil, nil, nil, err
 	}

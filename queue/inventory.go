@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"maps"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -15,20 +18,42 @@ import (
 	"cloudbroker/broker/model"
 )
 
+// Every inventory key carries the {inv} hash tag: Apply and SetStatus write several of them in
+// one transaction, which a Redis Cluster only allows within one slot.
 const (
-	invVMsKey    = "cb:inv:vms"    // hash: uuid → VM JSON
-	invStatusKey = "cb:inv:status" // hash: provider → SyncStatus JSON
-	invEventsKey = "cb:inv:events" // stream of change batches, for followers
+	invVMsKey    = "cb:{inv}:vms"    // hash: uuid → VM JSON
+	invStatusKey = "cb:{inv}:status" // hash: provider → SyncStatus JSON
+	invEventsKey = "cb:{inv}:events" // stream of change batches and statuses, for followers
 	// invEventsMax bounds the stream; a follower that falls further behind reloads fully.
 	invEventsMax = 100_000
 )
 
-func invIDsKey(provider string) string { return "cb:inv:ids:" + provider }
+func invIDsKey(provider string) string { return "cb:{inv}:ids:" + provider }
 
-// Inventory is the shared inventory in Redis. It implements broker.InventoryStore.
-type Inventory struct{ rdb redis.UniversalClient }
+// Stream entry fields: a batch of VM changes, or one provider's new sync status.
+const (
+	invFieldChanges = "c"
+	invFieldStatus  = "s"
+)
 
-var _ broker.InventoryStore = (*Inventory)(nil)
+// Inventory is the shared inventory in Redis. It implements broker.InventoryStore, and
+// broker.FollowedStatuses once Follow runs.
+type Inventory struct {
+	rdb redis.UniversalClient
+	// followed is the statuses as this process's follower applied them, in stream order with
+	// the VMs it put in the index; nil until Follow starts.
+	followed atomic.Pointer[followedStatuses]
+}
+
+type followedStatuses struct {
+	mu       sync.RWMutex
+	statuses map[string]broker.SyncStatus
+}
+
+var (
+	_ broker.InventoryStore   = (*Inventory)(nil)
+	_ broker.FollowedStatuses = (*Inventory)(nil)
+)
 
 // NewInventory returns the Redis inventory.
 func NewInventory(rdb redis.UniversalClient) *Inventory { return &Inventory{rdb: rdb} }
@@ -55,7 +80,7 @@ func (s *Inventory) Apply(ctx context.Context, provider string, changes []invent
 				p.SRem(ctx, invIDsKey(provider), c.ID)
 			}
 		}
-		p.XAdd(ctx, &redis.XAddArgs{Stream: invEventsKey, MaxLen: invEventsMax, Approx: true, Values: []any{"c", batch}})
+		p.XAdd(ctx, &redis.XAddArgs{Stream: invEventsKey, MaxLen: invEventsMax, Approx: true, Values: []any{invFieldChanges, batch}})
 		return nil
 	})
 	return redisErr("inventory apply", err)
@@ -80,10 +105,30 @@ func (s *Inventory) VMIDs(ctx context.Context, provider string) ([]string, error
 	return ids, redisErr("inventory ids", err)
 }
 
-// SetStatus records a provider's sync status.
+// SetStatus records a provider's sync status and appends it to the event stream in one
+// transaction: a follower applies it after the changes written before it, so no replica
+// reports a provider synced while its index still lacks that provider's VMs.
 func (s *Inventory) SetStatus(ctx context.Context, st broker.SyncStatus) error {
 	b, _ := json.Marshal(st)
-	return redisErr("inventory status", s.rdb.HSet(ctx, invStatusKey, st.Provider, b).Err())
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, invStatusKey, st.Provider, b)
+		p.XAdd(ctx, &redis.XAddArgs{Stream: invEventsKey, MaxLen: invEventsMax, Approx: true, Values: []any{invFieldStatus, b}})
+		return nil
+	})
+	return redisErr("inventory status", err)
+}
+
+// FollowedStatuses implements broker.FollowedStatuses: the statuses this process's follower
+// has applied, consistent with its index. ok is false when Follow is not running here; the
+// map is empty until its first load.
+func (s *Inventory) FollowedStatuses() (map[string]broker.SyncStatus, bool) {
+	f := s.followed.Load()
+	if f == nil {
+		return nil, false
+	}
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return maps.Clone(f.statuses), true
 }
 
 // Statuses reads every provider's sync status.
@@ -106,9 +151,12 @@ func (s *Inventory) Statuses(ctx context.Context) (map[string]broker.SyncStatus,
 // stream. After any error (Redis down, stream trimmed past its position) it reloads fully.
 // loaded is called after each full load (for readiness).
 func (s *Inventory) Follow(ctx context.Context, ix *inventory.Index, log *slog.Logger, loaded func()) {
+	f := &followedStatuses{statuses: map[string]broker.SyncStatus{}}
+	s.followed.Store(f)
+	defer s.followed.Store(nil)
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		err := s.follow(ctx, ix, loaded)
+		err := s.follow(ctx, ix, f, loaded)
 		if ctx.Err() != nil {
 			return
 		}
@@ -122,7 +170,7 @@ func (s *Inventory) Follow(ctx context.Context, ix *inventory.Index, log *slog.L
 	}
 }
 
-func (s *Inventory) follow(ctx context.Context, ix *inventory.Index, loaded func()) error {
+func (s *Inventory) follow(ctx context.Context, ix *inventory.Index, f *followedStatuses, loaded func()) error {
 	// The stream position goes first: events after it are replayed over the load, and
 	// replaying an upsert or delete that the load already holds changes nothing.
 	last := "0-0"
@@ -133,11 +181,19 @@ func (s *Inventory) follow(ctx context.Context, ix *inventory.Index, loaded func
 	if len(msgs) == 1 {
 		last = msgs[0].ID
 	}
+	statuses, err := s.Statuses(ctx)
+	if err != nil {
+		return err
+	}
 	vms, err := s.load(ctx)
 	if err != nil {
 		return err
 	}
+	// VMs before statuses: a reader that sees a provider synced finds its VMs.
 	ix.Reset(vms)
+	f.mu.Lock()
+	f.statuses = statuses
+	f.mu.Unlock()
 	if loaded != nil {
 		loaded()
 	}
@@ -151,12 +207,27 @@ func (s *Inventory) follow(ctx context.Context, ix *inventory.Index, loaded func
 		}
 		for _, st := range streams {
 			for _, m := range st.Messages {
-				var changes []inventory.Change
-				if raw, ok := m.Values["c"].(string); ok && json.Unmarshal([]byte(raw), &changes) == nil {
-					ix.Apply(changes)
-				}
+				f.apply(ix, m.Values)
 				last = m.ID
 			}
+		}
+	}
+}
+
+// apply applies one stream entry: a batch of changes to the index, or a status.
+func (f *followedStatuses) apply(ix *inventory.Index, values map[string]any) {
+	if raw, ok := values[invFieldChanges].(string); ok {
+		var changes []inventory.Change
+		if json.Unmarshal([]byte(raw), &changes) == nil {
+			ix.Apply(changes)
+		}
+	}
+	if raw, ok := values[invFieldStatus].(string); ok {
+		var st broker.SyncStatus
+		if json.Unmarshal([]byte(raw), &st) == nil && st.Provider != "" {
+			f.mu.Lock()
+			f.statuses[st.Provider] = st
+			f.mu.Unlock()
 		}
 	}
 }

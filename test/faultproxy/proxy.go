@@ -28,6 +28,8 @@ type Proxy struct {
 	wake atomic.Pointer[chan struct{}]
 	// spare, when set, exempts requests whose body contains it from the delay (Spare).
 	spare atomic.Pointer[string]
+	// abandonedSpared counts spared requests whose client gave up before the answer.
+	abandonedSpared atomic.Int64
 }
 
 // New starts a TLS proxy to target (whose certificate is not verified: simulators are
@@ -45,7 +47,15 @@ func New(t testing.TB, target *url.URL) *Proxy {
 		defer p.inFlight.Add(-1)
 		for m := p.maxSeen.Load(); n > m && !p.maxSeen.CompareAndSwap(m, n); m = p.maxSeen.Load() {
 		}
-		if d := time.Duration(p.delay.Load()); d > 0 && !p.spared(r) {
+		spared := p.spared(r)
+		if spared {
+			defer func() {
+				if r.Context().Err() != nil {
+					p.abandonedSpared.Add(1)
+				}
+			}()
+		}
+		if d := time.Duration(p.delay.Load()); d > 0 && !spared {
 			select {
 			case <-time.After(d):
 			case <-*p.wake.Load():
@@ -90,6 +100,11 @@ func (p *Proxy) spared(r *http.Request) bool {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	return bytes.Contains(body, []byte(*s))
 }
+
+// AbandonedSpared counts the spared requests (Spare) whose client gave up waiting for the
+// answer: for a vCenter simulator's WaitForUpdatesEx, each may have taken changes with it
+// that the client never saw (the simulator, unlike vCenter, keeps no history by version).
+func (p *Proxy) AbandonedSpared() int64 { return p.abandonedSpared.Load() }
 
 // SetDown makes every request fail with 503 until SetDown(false).
 func (p *Proxy) SetDown(down bool) { p.down.Store(down) }

@@ -33,6 +33,9 @@ func vmIDs(t *testing.T, b *harness.Broker, provider string) []string {
 	for _, vm := range r.Data.VMs {
 		ids = append(ids, vm.VMID)
 	}
+	if len(ids) == 0 {
+		t.Fatalf("vm/list of %s is empty: %s", provider, body)
+	}
 	return ids
 }
 
