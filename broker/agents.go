@@ -71,8 +71,19 @@ func (b *Broker) Agents(ctx context.Context, c Caller) ([]Agent, error) {
 	return out, nil
 }
 
-// AgentState is Agent.State with the broker's offline threshold.
-func (b *Broker) AgentState(a Agent) string { return a.State(time.Now(), b.agentOfflineAfter) }
+// AgentState is Agent.State with the broker's offline threshold. An agent is not judged
+// offline until the store carrying its heartbeats (Redis) has been reachable from here for
+// that long: while Redis stalls no agent can beat, and the gap is Redis's, not the agent's.
+func (b *Broker) AgentState(a Agent) string {
+	now := time.Now()
+	st := a.State(now, b.agentOfflineAfter)
+	if st == AgentOffline && b.reachableSince != nil {
+		if since := b.reachableSince(); since.IsZero() || now.Sub(since) <= b.agentOfflineAfter {
+			return AgentOnline
+		}
+	}
+	return st
+}
 
 // checkAgent fails fast when the agent that would run a task is not online: a sync request then
 // gets a clear answer at once instead of waiting for its timeout.
@@ -87,7 +98,7 @@ func (b *Broker) checkAgent(ctx context.Context, clientid string) error {
 	if err != nil {
 		return err
 	}
-	switch a.State(time.Now(), b.agentOfflineAfter) {
+	switch b.AgentState(a) {
 	case AgentOffline:
 		return fmt.Errorf("agent %q offline since %s (no heartbeat for %s): %w", clientid,
 			a.LastSeen.UTC().Format(time.RFC3339), time.Since(a.LastSeen).Round(time.Second), model.ErrUnavailable)

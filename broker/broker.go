@@ -32,6 +32,10 @@ type Options struct {
 	// AgentOfflineAfter is how stale an agent's last heartbeat may be before its tasks fail
 	// fast as offline. Default 5s.
 	AgentOfflineAfter time.Duration
+	// StoreReachableSince, if set, says since when this process has reached the store that
+	// carries heartbeats (Redis) without a failure (zero while it cannot): a heartbeat gap
+	// during which the store itself stalled is not the agent's (agents.go).
+	StoreReachableSince func() time.Time
 	// SyncTimeout bounds Wait. Default 30s.
 	SyncTimeout time.Duration
 	// RefreshInterval is the least time between two VM-id refreshes an unknown vmid triggers.
@@ -54,6 +58,7 @@ type Broker struct {
 	syncTimeout time.Duration
 
 	agentOfflineAfter time.Duration
+	reachableSince    func() time.Time
 	log               *slog.Logger
 
 	refreshEvery time.Duration
@@ -76,7 +81,7 @@ func New(o Options) *Broker {
 		o.Logger = slog.Default()
 	}
 	return &Broker{tasks: o.Tasks, refs: o.Refs, providers: o.Providers, agents: o.Agents, notes: o.Notifications, index: o.Index, inv: o.Inventory, syncTimeout: o.SyncTimeout,
-		agentOfflineAfter: o.AgentOfflineAfter, log: o.Logger, refreshEvery: o.RefreshInterval}
+		agentOfflineAfter: o.AgentOfflineAfter, reachableSince: o.StoreReachableSince, log: o.Logger, refreshEvery: o.RefreshInterval}
 }
 
 // SyncTimeout is how long Wait waits.

@@ -43,6 +43,9 @@ type Executor struct {
 	// stopping is closed by Stop, ending long-running tasks (watches) early.
 	stopping chan struct{}
 	stopOnce sync.Once
+	// restart is closed by EndWatches, ending the watches running now; then replaced.
+	restartMu sync.Mutex
+	restart   chan struct{}
 
 	busy slots
 
@@ -59,12 +62,29 @@ func (e *Executor) WithInventory(inv InventoryStore) *Executor {
 // drain does not wait out a watch period).
 func (e *Executor) Stop() { e.stopOnce.Do(func() { close(e.stopping) }) }
 
+// EndWatches ends the watch periods running now, as if they had run out; later watches run as
+// usual. After Redis lost its data, a running watch's task is gone and the inventory it keeps
+// is empty: the watch must start again, with a full load, under the task every replica
+// enqueues anew (one per provider: the task's fixed id). It is an Epoch hook.
+func (e *Executor) EndWatches(context.Context) {
+	e.restartMu.Lock()
+	defer e.restartMu.Unlock()
+	close(e.restart)
+	e.restart = make(chan struct{})
+}
+
+func (e *Executor) restarted() <-chan struct{} {
+	e.restartMu.Lock()
+	defer e.restartMu.Unlock()
+	return e.restart
+}
+
 // NewExecutor returns an Executor for the given providers.
 func NewExecutor(specs []ProviderSpec, log *slog.Logger) *Executor {
 	if log == nil {
 		log = slog.Default()
 	}
-	e := &Executor{specs: map[string]ProviderSpec{}, log: log, stopping: make(chan struct{})}
+	e := &Executor{specs: map[string]ProviderSpec{}, log: log, stopping: make(chan struct{}), restart: make(chan struct{})}
 	e.conns = connPool{open: e.open, conns: map[connKey]drivers.Conn{}, opening: map[connKey]*pendingOpen{}}
 	e.busy = slots{max: map[string]int{}, inUse: map[string]int{}}
 	for _, s := range specs {

@@ -32,9 +32,12 @@ func (e *Executor) watch(ctx context.Context, c drivers.Conn, spec TaskSpec) (an
 	}
 	wctx, cancel := context.WithTimeout(ctx, args.Period)
 	defer cancel()
+	restart := e.restarted()
 	go func() { // a stopping worker ends the period early; the next one runs elsewhere
 		select {
 		case <-e.stopping:
+			cancel()
+		case <-restart:
 			cancel()
 		case <-wctx.Done():
 		}

@@ -51,6 +51,13 @@ type Redis struct {
 	ClusterAddrs []string `yaml:"cluster_addrs"`
 	// Embedded runs an in-process Redis (miniredis). For demos only: nothing survives a restart.
 	Embedded bool `yaml:"embedded"`
+	// Timeout bounds one Redis command (connect, read, write, waiting for a pooled connection).
+	// Default 1s: a stalled Redis makes requests answer "unavailable" at once instead of
+	// hanging. Blocking reads (the inventory stream) add their own block time to it.
+	Timeout Duration `yaml:"timeout"`
+	// LossCheckInterval is how often every process checks that Redis still holds its data
+	// (the cb:epoch marker) and re-establishes what it owns if not. Default 1s.
+	LossCheckInterval Duration `yaml:"loss_check_interval"`
 }
 
 // Tasks tunes the task queue.

@@ -83,6 +83,8 @@ func (c *Config) SetDefaults() {
 	if c.Listen == "" {
 		c.Listen = "127.0.0.1:8080"
 	}
+	def(&c.Redis.Timeout, time.Second)
+	def(&c.Redis.LossCheckInterval, time.Second)
 	def(&c.Tasks.Retention, 24*time.Hour)
 	def(&c.Tasks.SyncTimeout, 30*time.Second)
 	def(&c.Tasks.Timeout, 2*time.Minute)

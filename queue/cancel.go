@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
@@ -21,8 +22,11 @@ var _ broker.Canceler = (*Queue)(nil)
 func (q *Queue) Cancel(ctx context.Context, id, by string) error {
 	key := recordKey(id)
 	qname, err := q.rdb.HGet(ctx, key, "queue").Result()
+	if errors.Is(err, redis.Nil) {
+		return q.missing(id)
+	}
 	if err != nil {
-		return model.Errorf(model.ErrNotFound, "task %s not found or expired", id)
+		return redisErr("cancel", err)
 	}
 	if err := q.rdb.HSet(ctx, key, "canceledMs", time.Now().UnixMilli(), "canceledBy", by).Err(); err != nil {
 		return redisErr("cancel", err)
@@ -60,10 +64,20 @@ func canceled(rec map[string]string) (bool, *model.TaskError, time.Time) {
 // cancellation tells a worker whether its task's record says the task was canceled, and why:
 // before an attempt runs (asynq retries a canceled run) and when its context ended.
 func (w *Worker) cancellation(ctx context.Context, id string) (*model.TaskError, bool) {
-	v, err := w.rdb.HMGet(context.WithoutCancel(ctx), recordKey(id), "canceledMs", "canceledBy").Result()
-	if err != nil || v[0] == nil {
-		return nil, false
-	}
-	isCanceled, why, _ := canceled(map[string]string{"canceledMs": fmt.Sprint(v[0]), "canceledBy": fmt.Sprint(v[1])})
+	_, why, isCanceled := w.recordState(ctx, id)
 	return why, isCanceled
+}
+
+// recordState reads, in one command, whether the task's record exists (true when Redis cannot
+// say) and whether it says the task was canceled.
+func (w *Worker) recordState(ctx context.Context, id string) (exists bool, why *model.TaskError, isCanceled bool) {
+	v, err := w.rdb.HMGet(context.WithoutCancel(ctx), recordKey(id), "canceledMs", "canceledBy", "spec").Result()
+	if err != nil {
+		return true, nil, false
+	}
+	if v[0] == nil {
+		return v[2] != nil, nil, false
+	}
+	isCanceled, why, _ = canceled(map[string]string{"canceledMs": fmt.Sprint(v[0]), "canceledBy": fmt.Sprint(v[1])})
+	return true, why, isCanceled
 }

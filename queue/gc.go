@@ -147,6 +147,34 @@ const triggerMark = ":trigger:"
 // Start records every configured job (enabling the enabled ones, a deleted one included),
 // registers the enabled ones, and starts the runner and the sync loop.
 func (g *GC) Start(ctx context.Context) error {
+	if err := g.record(ctx); err != nil {
+		return err
+	}
+	if err := g.srv.Start(asynq.HandlerFunc(g.handle)); err != nil {
+		return err
+	}
+	g.sync(ctx)
+	if err := g.sched.Start(); err != nil {
+		return err
+	}
+	g.started = true
+	go g.loop()
+	return nil
+}
+
+// Restore records the configured jobs again after Redis lost its data, as a process start
+// does (a job deleted before the loss comes back as configured). It is an Epoch hook; the
+// scheduler's entries live in this process and need nothing.
+func (g *GC) Restore(ctx context.Context) {
+	if err := g.record(ctx); err != nil {
+		g.cfg.Logger.Warn("could not record the gc jobs again", "err", err)
+		return
+	}
+	g.sync(ctx)
+}
+
+// record writes every configured job's state (enabling the enabled ones, a deleted one too).
+func (g *GC) record(ctx context.Context) error {
 	now := time.Now().UnixMilli()
 	for _, name := range g.order {
 		j := g.jobs[name]
@@ -173,15 +201,6 @@ func (g *GC) Start(ctx context.Context) error {
 			return redisErr("gc job", err)
 		}
 	}
-	if err := g.srv.Start(asynq.HandlerFunc(g.handle)); err != nil {
-		return err
-	}
-	g.sync(ctx)
-	if err := g.sched.Start(); err != nil {
-		return err
-	}
-	g.started = true
-	go g.loop()
 	return nil
 }
 

@@ -43,6 +43,8 @@ type Inventory struct {
 	// followed is the statuses as this process's follower applied them, in stream order with
 	// the VMs it put in the index; nil until Follow starts.
 	followed atomic.Pointer[followedStatuses]
+	// reload ends the follower's current pass, so it loads fully again (Reload).
+	reload atomic.Pointer[context.CancelFunc]
 }
 
 type followedStatuses struct {
@@ -171,6 +173,9 @@ func (s *Inventory) Follow(ctx context.Context, ix *inventory.Index, log *slog.L
 }
 
 func (s *Inventory) follow(ctx context.Context, ix *inventory.Index, f *followedStatuses, loaded func()) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s.reload.Store(&cancel)
 	// The stream position goes first: events after it are replayed over the load, and
 	// replaying an upsert or delete that the load already holds changes nothing.
 	last := "0-0"
@@ -248,6 +253,16 @@ func (s *Inventory) load(ctx context.Context) ([]model.VM, error) {
 	return vms, redisErr("inventory load", iter.Err())
 }
 
+// Reload makes the follower load the inventory fully again. It is an Epoch hook: after Redis
+// lost its data the index must not keep VMs Redis no longer holds (a VM deleted meanwhile would
+// stay forever); the watches, started again, load every provider within seconds, and until
+// then a provider without a status is listed live (broker/ids.go).
+func (s *Inventory) Reload(context.Context) {
+	if cancel := s.reload.Load(); cancel != nil {
+		(*cancel)()
+	}
+}
+
 // EnsureWatch makes sure a provider's watch task exists: a fixed task id per provider makes
 // asynq refuse a second one, so every broker replica may call this without creating
 // duplicates. A watch archived after a permanent failure is replaced once it is older than
@@ -258,6 +273,11 @@ func (q *Queue) EnsureWatch(ctx context.Context, spec broker.TaskSpec, period, r
 		return false, err
 	}
 	id, qname := "inventory-watch-"+spec.Provider, WatchQueue(QueueFor(spec.ClientID))
+	// After Redis lost its data the old watch's task is gone, but the watch may still run
+	// until its process notices the loss (EndWatches): wait that long before a new one.
+	if settling, err := q.settling(ctx); err != nil || settling {
+		return false, err
+	}
 	enqueue := func() error {
 		_, err := q.client.EnqueueContext(ctx, asynq.NewTask(spec.Type, payload), asynq.TaskID(id), asynq.Queue(qname),
 			asynq.MaxRetry(1_000_000), asynq.Timeout(period+time.Minute), asynq.Retention(0))
@@ -265,6 +285,9 @@ func (q *Queue) EnsureWatch(ctx context.Context, spec broker.TaskSpec, period, r
 	}
 	err = enqueue()
 	if !errors.Is(err, asynq.ErrTaskIDConflict) {
+		if err == nil {
+			q.register(qname)
+		}
 		return err == nil, redisErr("enqueue watch", err)
 	}
 	info, ierr := q.insp.GetTaskInfo(qname, id)

@@ -60,7 +60,7 @@ func (q *Queue) Jobs(ctx context.Context, targets []broker.Target) (map[broker.T
 		for _, id := range cmds[i].Val() {
 			t, err := q.Get(ctx, id)
 			switch {
-			case errors.Is(err, model.ErrNotFound) || (err == nil && t.State.Done()):
+			case errors.Is(err, model.ErrNotFound) || errors.Is(err, model.ErrLost) || (err == nil && t.State.Done()):
 				q.rdb.ZRem(ctx, jobsKey(target), id) // best effort; the next reader retries
 			case err != nil:
 				return nil, err

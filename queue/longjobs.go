@@ -62,6 +62,9 @@ func (q *Queue) PutLongJob(ctx context.Context, j broker.LongJob) (broker.LongJo
 func (q *Queue) LongJob(ctx context.Context, id string) (broker.LongJob, error) {
 	raw, err := q.rdb.Get(ctx, longJobKey(id)).Result()
 	if errors.Is(err, redis.Nil) {
+		if lost := q.missing(id); errors.Is(lost, model.ErrLost) {
+			return broker.LongJob{}, lost
+		}
 		return broker.LongJob{}, model.Errorf(model.ErrNotFound, "long job %s not found or expired", id)
 	}
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -27,7 +28,15 @@ type Config struct {
 	// FallbackPoll is how often Wait re-reads a task in case a completion message was missed
 	// (a pub/sub reconnect). Default 1s.
 	FallbackPoll time.Duration
-	Logger       *slog.Logger
+	// WriteWithin bounds how late (by Redis's clock) a submission's writes may reach Redis
+	// and still apply: a write that arrives after its caller gave up (a stalled Redis, the
+	// call answered unavailable) must not create a task. Default 2s; set it to twice the
+	// Redis command timeout.
+	WriteWithin time.Duration
+	// Epoch, if set, tells tasks lost with Redis's data from expired ones (lost.go) and
+	// gives Redis's clock to WriteWithin.
+	Epoch  *Epoch
+	Logger *slog.Logger
 }
 
 // Queue submits tasks to asynq and reads them back. It implements broker.TaskQueue.
@@ -37,6 +46,7 @@ type Queue struct {
 	insp   *asynq.Inspector
 	cfg    Config
 	hub    *hub
+	queues sync.Map // names of the queues this process submitted to (Reregister)
 }
 
 var _ broker.TaskQueue = (*Queue)(nil)
@@ -54,6 +64,9 @@ func New(rdb redis.UniversalClient, cfg Config) *Queue {
 	}
 	if cfg.FallbackPoll == 0 {
 		cfg.FallbackPoll = time.Second
+	}
+	if cfg.WriteWithin == 0 {
+		cfg.WriteWithin = 2 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -78,13 +91,14 @@ func (q *Queue) Ping(ctx context.Context) error {
 	return redisErr("ping", q.rdb.Ping(ctx).Err())
 }
 
-// NewTaskID returns 32 random hex characters, the shape of the vcproxy sample's TaskID.
-func NewTaskID() string { return broker.NewUUID() }
+// NewTaskID returns a fresh dated id (broker.NewDatedID): 32 hex characters, the shape of the
+// vcproxy sample's TaskID, that says when it was made.
+func NewTaskID() string { return broker.NewDatedID(time.Now()) }
 
 // Submit writes the task's record, then enqueues it, under a fresh id it claims first (every
 // id is owned, taskclaim.go).
 func (q *Queue) Submit(ctx context.Context, spec broker.TaskSpec) (broker.Task, error) {
-	for range 3 { // another task under 128 random bits: only if someone chose them first
+	for range 3 { // another task under the same ms and 64 random bits: only if someone chose them
 		id := NewTaskID()
 		cl, err := q.claimID(ctx, id, spec, false)
 		switch {
@@ -100,7 +114,10 @@ func (q *Queue) Submit(ctx context.Context, spec broker.TaskSpec) (broker.Task, 
 
 // submitAs writes the record of the task whose id this call claimed (cl), then enqueues it.
 // The record goes first so a task a worker finishes at once is already readable; a failed
-// enqueue removes the record again and frees the id: both are this call's own.
+// enqueue removes the record again and frees the id: both are this call's own. The record is
+// written only while Redis's clock is within WriteWithin of the call (writeRecordScript), and a
+// worker never runs a task without a record (worker.go): a call that answered "unavailable"
+// because Redis stalled leaves no task behind when Redis resumes and runs what it was sent.
 func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, cl claim) (broker.Task, error) {
 	payload, err := json.Marshal(spec)
 	if err != nil {
@@ -114,15 +131,18 @@ func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, c
 	}
 	qname := QueueFor(spec.ClientID)
 	key := recordKey(t.ID)
-	_, err = q.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, key, "queue", qname, "spec", payload, "insertMs", now.UnixMilli())
-		p.PExpireAt(ctx, key, t.ExpireTime)
+	if err := q.writeRecord(ctx, key, t.ExpireTime, "queue", qname, "spec", payload, "insertMs", now.UnixMilli()); err != nil {
+		q.releaseClaim(ctx, id, cl)
+		return broker.Task{}, err
+	}
+	_, err = q.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		trackJob(ctx, p, t) // the task is a job on its target from now on (jobs.go)
 		return nil
 	})
 	if err != nil {
+		q.rdb.Del(context.WithoutCancel(ctx), key)
 		q.releaseClaim(ctx, id, cl)
-		return broker.Task{}, redisErr("write task record", err)
+		return broker.Task{}, redisErr("index task", err)
 	}
 	_, err = q.client.EnqueueContext(ctx, asynq.NewTask(spec.Type, payload),
 		asynq.TaskID(t.ID), asynq.Queue(qname), asynq.MaxRetry(q.cfg.MaxRetry),
@@ -135,6 +155,7 @@ func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, c
 		}
 		return broker.Task{}, redisErr("enqueue", err)
 	}
+	q.register(qname)
 	q.markSubmitted(ctx, id, cl)
 	return t, nil
 }
@@ -146,7 +167,7 @@ func (q *Queue) Get(ctx context.Context, id string) (broker.Task, error) {
 		return broker.Task{}, redisErr("read task record", err)
 	}
 	if len(rec) == 0 {
-		return broker.Task{}, model.Errorf(model.ErrNotFound, "task %s not found or expired", id)
+		return broker.Task{}, q.missing(id)
 	}
 	var spec broker.TaskSpec
 	if err := json.Unmarshal([]byte(rec["spec"]), &spec); err != nil {
@@ -168,6 +189,14 @@ func (q *Queue) Get(ctx context.Context, id string) (broker.Task, error) {
 		return t, nil
 	}
 	info, err := q.insp.GetTaskInfo(rec["queue"], id)
+	if errors.Is(err, asynq.ErrQueueNotFound) && rec["queue"] != "" {
+		// asynq forgot the queue (Redis lost its data since this process first submitted
+		// to it, and the check has not noticed yet): register it and look again.
+		q.register(rec["queue"])
+		if rerr := q.rdb.SAdd(ctx, asynqAllQueues, rec["queue"]).Err(); rerr == nil {
+			info, err = q.insp.GetTaskInfo(rec["queue"], id)
+		}
+	}
 	if isCanceled, cerr, at := canceled(rec); isCanceled && (err != nil || len(info.Result) == 0) {
 		// Canceled before it finished: removed from its queue, or its worker is stopping it.
 		t.State, t.Err, t.UpdateTime = broker.TaskCanceled, cerr, at
@@ -175,9 +204,10 @@ func (q *Queue) Get(ctx context.Context, id string) (broker.Task, error) {
 	}
 	switch {
 	case errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound):
-		// The record outlived asynq's copy: only if someone deleted the task by hand.
-		t.State, t.Err = broker.TaskFailed, &model.TaskError{Kind: "internal", Message: "task was removed from the queue before it finished"}
-		return t, nil
+		// The record outlived asynq's copy: Redis lost part of its data, or someone deleted the
+		// task by hand. Whether it ran is unknown: never report it failed.
+		return broker.Task{}, model.Errorf(model.ErrLost, "task %s was accepted but its queue entry is gone (Redis lost data, or it was deleted by hand): "+
+			"whether it ran is unknown; check its target before submitting it again", id)
 	case err != nil:
 		return broker.Task{}, redisErr("read task", err)
 	}

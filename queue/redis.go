@@ -18,12 +18,18 @@ import (
 	"cloudbroker/config"
 )
 
-// NewRedis opens a client for a single Redis, a Sentinel-managed master or a Cluster.
+// NewRedis opens a client for a single Redis, a Sentinel-managed master or a Cluster. Every
+// command is bounded by c.Timeout (connecting, reading, writing, waiting for a pooled
+// connection), so a stalled Redis fails requests fast as unavailable; blocking reads add
+// their block time (go-redis does).
 func NewRedis(c config.Redis) redis.UniversalClient {
 	o := &redis.UniversalOptions{
 		Username: c.Username,
 		Password: c.Password,
 		DB:       c.DB,
+	}
+	if d := c.Timeout.D(); d > 0 {
+		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = d, d, d, d
 	}
 	switch {
 	case len(c.ClusterAddrs) > 0:

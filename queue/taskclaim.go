@@ -71,9 +71,11 @@ func fingerprint(spec broker.TaskSpec) string {
 }
 
 // claimScript takes the claim when the id has neither a claim nor a record. It answers
-// {"ok"}, {"claim", value} or {"record", spec JSON} (a record without a claim: written before
-// every record had one). KEYS: claim, record. ARGV: claim value, ttl in ms.
+// {"ok"}, {"claim", value}, {"record", spec JSON} (a record without a claim: written before
+// every record had one), or {"late"} when Redis's clock is past the call's deadline (deadline.go)
+// and it did nothing. KEYS: claim, record. ARGV: claim value, ttl in ms, deadline in ms.
 var claimScript = redis.NewScript(`
+if ` + redisNowMs + ` > tonumber(ARGV[3]) then return {'late'} end
 local c = redis.call('GET', KEYS[1])
 if c then return {'claim', c} end
 if redis.call('EXISTS', KEYS[2]) == 1 then
@@ -112,11 +114,13 @@ func (q *Queue) claimID(ctx context.Context, id string, spec broker.TaskSpec, ch
 	mine := newClaim(spec)
 	deadline := time.Now().Add(claimWait)
 	for {
-		res, err := claimScript.Run(ctx, q.rdb, []string{claimKey(id), recordKey(id)}, mine.String(), q.cfg.Retention.Milliseconds()).StringSlice()
+		res, err := claimScript.Run(ctx, q.rdb, []string{claimKey(id), recordKey(id)}, mine.String(), q.cfg.Retention.Milliseconds(), q.writeDeadline()).StringSlice()
 		if err != nil {
 			return claimed{}, redisErr("claim task id", err)
 		}
 		switch res[0] {
+		case "late":
+			return claimed{}, errTooLate
 		case "ok":
 			if !chosen {
 				return claimed{c: mine}, nil

@@ -142,9 +142,17 @@ func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &spec); err != nil {
 		return w.finish(ctx, t, spec, nil, model.Errorf(model.ErrInvalid, "corrupt task payload: %v", err))
 	}
+	exists, why, isCanceled := w.recordState(ctx, id)
+	if !exists && broker.IsUUID(id) {
+		// Every submitted task has a record, written before it is enqueued. None: its
+		// submission failed (Redis stalled, the caller was told "unavailable") and Redis ran
+		// the enqueue late, or Redis lost the record. Nobody can read this task: never run it.
+		w.log.Warn("task has no record (its submission failed, or Redis lost it): not run", "task", id, "type", spec.Type)
+		return fmt.Errorf("task %s has no record: %w", id, asynq.SkipRetry)
+	}
 	// asynq takes a task whose run was canceled (Queue.Cancel) back as a failed attempt and
 	// retries it: the retry must record the cancellation, not run the task again.
-	if why, ok := w.cancellation(ctx, id); ok {
+	if isCanceled {
 		return w.finish(ctx, t, spec, nil, why)
 	}
 	start := time.Now()

@@ -74,6 +74,8 @@ func status(err error) (int, int) {
 		return http.StatusNotFound, ErrnoRegion
 	case errors.Is(err, model.ErrNotFound):
 		return http.StatusNotFound, ErrnoInvalid
+	case errors.Is(err, model.ErrLost): // accepted, then lost with the broker's Redis: a system fault
+		return http.StatusGone, ErrnoSystem
 	case errors.Is(err, model.ErrConflict), errors.Is(err, model.ErrCanceled):
 		return http.StatusConflict, ErrnoInvalid
 	case errors.Is(err, model.ErrRateLimited): // "服务开小差，休息一会再试试": try again later

@@ -29,6 +29,8 @@ func status(err error) (int, string) {
 		code = http.StatusUnauthorized
 	case errors.Is(err, model.ErrNotFound):
 		code = http.StatusNotFound
+	case errors.Is(err, model.ErrLost): // accepted, then lost with Redis's data: not "failed"
+		code = http.StatusGone
 	case errors.Is(err, model.ErrConflict):
 		code = http.StatusConflict
 	case errors.Is(err, model.ErrTooLarge):

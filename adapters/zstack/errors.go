@@ -76,6 +76,10 @@ func status(err error) (int, string) {
 		return http.StatusBadRequest, codeInvalid
 	case errors.Is(err, model.ErrNotFound):
 		return http.StatusNotFound, codeNotFound
+	case errors.Is(err, model.ErrLost):
+		// Accepted, then lost with Redis's data: the job cannot be found any more, but 410
+		// (not 404) says it existed, and it is not SYS.1006: it is not known to have failed.
+		return http.StatusGone, codeNotFound
 	case errors.Is(err, model.ErrUnsupported):
 		return http.StatusServiceUnavailable, codeUnimplemented
 	case errors.Is(err, model.ErrTimeout):

@@ -28,6 +28,10 @@ var (
 	ErrCanceled = errors.New("canceled")
 	// ErrRateLimited: the caller sent more requests than its rate allows; retry later.
 	ErrRateLimited = errors.New("rate limited")
+	// ErrLost: the task was accepted, but Redis lost its data (a restart without persistence,
+	// FLUSHALL, a failover to an empty replica) before the task's retention ended: whether it
+	// ran, and what it did, is unknown. Not an expiry, not a failure.
+	ErrLost = errors.New("lost with Redis's data")
 )
 
 // kinds names each sentinel so an error survives a trip through Redis as a TaskError. It is a
@@ -36,6 +40,7 @@ var kinds = []struct {
 	name string
 	err  error
 }{
+	{"lost", ErrLost},
 	{"not_found", ErrNotFound},
 	{"invalid", ErrInvalid},
 	{"unauthorized", ErrUnauthorized},

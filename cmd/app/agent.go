@@ -26,6 +26,7 @@ type Agent struct {
 	clientid string
 	log      *slog.Logger
 	rdb      redis.UniversalClient
+	epoch    *queue.Epoch
 	exec     *broker.Executor
 	worker   *queue.Worker
 	hb       *queue.Heartbeat
@@ -52,6 +53,8 @@ func NewAgent(cfg *config.Config, clientid string, log *slog.Logger) (*Agent, er
 	a.exec = broker.NewExecutor(specs, a.log).WithInventory(queue.NewInventory(a.rdb)).
 		WithNotifier(queue.NewNotifications(a.rdb, cfg.Notifications.Retention.D(), cfg.Notifications.MaxCount, a.log), "agent:"+clientid).
 		WithCloneLog(queue.NewCloneLog(a.rdb, cfg.Tasks.Retention.D()))
+	a.epoch = queue.NewEpoch(a.rdb, cfg.Redis.LossCheckInterval.D(), a.log)
+	watchesOnDataLoss(a.epoch, a.exec)
 	a.worker = queue.NewWorker(a.rdb, a.exec, queue.WorkerConfig{
 		Queues: []string{queue.QueueFor(clientid)}, Concurrency: cfg.Worker.Concurrency,
 		PollInterval: cfg.Tasks.PollInterval.D(), RetryDelay: cfg.Tasks.RetryDelay.D(),
@@ -75,6 +78,8 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err := a.hb.Acquire(ctx, 4*a.cfg.Agents.HeartbeatInterval.D()); err != nil {
 		return err
 	}
+	a.epoch.Start()
+	defer a.epoch.Stop()
 	n, err := queue.RecoverOrphans(ctx, a.rdb, queue.QueueFor(a.clientid))
 	if err != nil {
 		return err

@@ -36,6 +36,7 @@ type App struct {
 	log      *slog.Logger
 	embedded *queue.Embedded
 	rdb      redis.UniversalClient
+	epoch    *queue.Epoch // notices Redis losing its data (dataloss.go)
 	queue    *queue.Queue
 	exec     *broker.Executor
 	worker   *queue.Worker
@@ -67,8 +68,10 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		log.Warn("DEMO SETUP: in-process Redis (miniredis); tasks do not survive a restart", "addr", e.Addr())
 	}
 	a.rdb = queue.NewRedis(cfg.Redis)
+	a.epoch = queue.NewEpoch(a.rdb, cfg.Redis.LossCheckInterval.D(), log)
 	a.queue = queue.New(a.rdb, queue.Config{
 		Retention: cfg.Tasks.Retention.D(), Timeout: cfg.Tasks.Timeout.D(), MaxRetry: *cfg.Tasks.MaxRetry, Logger: log,
+		Epoch: a.epoch, WriteWithin: 2 * cfg.Redis.Timeout.D(),
 	})
 	var metas []model.Provider
 	var specs []broker.ProviderSpec
@@ -83,7 +86,7 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		Tasks: a.queue, Refs: queue.NewRefs(a.rdb), Providers: broker.NewProviders(metas),
 		Agents: queue.NewAgents(a.rdb), AgentOfflineAfter: cfg.Agents.OfflineAfter.D(),
 		SyncTimeout: cfg.Tasks.SyncTimeout.D(), Logger: log,
-		Notifications: notifications(a),
+		Notifications: notifications(a), StoreReachableSince: a.epoch.ReachableSince,
 	}
 	if *cfg.Inventory.Enabled {
 		a.index, a.inv = inventory.NewIndex(), queue.NewInventory(a.rdb)
@@ -104,6 +107,7 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 	}
 	a.node = a.newNodeMembership()
 	a.buildGC(clones)
+	a.onDataLoss()
 	a.engine = a.routes()
 	return a, nil
 }
@@ -167,6 +171,7 @@ func (a *App) Broker() *broker.Broker { return a.broker }
 // Start starts the worker, follows agents' announced providers and starts the inventory
 // watches; without an inventory it warms the VM id map in the background instead.
 func (a *App) Start() error {
+	a.epoch.Start() // first: what follows writes to Redis under the marker it checks
 	if err := a.startZStack(); err != nil {
 		return fmt.Errorf("zstack webhooks: %w", err)
 	}
@@ -291,6 +296,7 @@ func (a *App) refreshAnnounced() {
 // Close stops the worker (letting running tasks finish) and releases everything.
 func (a *App) Close() {
 	close(a.stop)
+	a.epoch.Stop()
 	a.leaveNodes()
 	if a.bg != nil {
 		a.bg()

@@ -1,0 +1,52 @@
+package queue
+
+import (
+	"context"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"cloudbroker/broker/model"
+)
+
+// A command that timed out on the client is not a command that failed: Redis may run it once
+// it resumes from a stall, long after the call answered "unavailable". The writes that create
+// a task therefore carry a deadline by Redis's own clock and do nothing after it.
+
+// errTooLate is a submission whose write reached Redis after its deadline.
+var errTooLate = model.Errorf(model.ErrUnavailable, "Redis answered too late (it stalled); nothing was submitted: retry")
+
+// writeDeadline is the time, by Redis's clock in ms, after which this call's writes must not
+// apply.
+func (q *Queue) writeDeadline() int64 {
+	now := time.Now()
+	if q.cfg.Epoch != nil {
+		now = q.cfg.Epoch.RedisNow()
+	}
+	return now.Add(q.cfg.WriteWithin).UnixMilli()
+}
+
+// redisNowMs is the Lua expression of Redis's clock in ms.
+const redisNowMs = `(function() local t = redis.call('TIME'); return t[1] * 1000 + math.floor(t[2] / 1000) end)()`
+
+// writeRecordScript writes a task's record (field/value pairs from ARGV[3]) and its expiry
+// (ARGV[2], unix ms), unless Redis's clock is past the deadline ARGV[1]. KEYS: record.
+var writeRecordScript = redis.NewScript(`
+if ` + redisNowMs + ` > tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+return 1
+`)
+
+// writeRecord writes a task's record by its deadline.
+func (q *Queue) writeRecord(ctx context.Context, key string, expire time.Time, fields ...any) error {
+	args := append([]any{q.writeDeadline(), expire.UnixMilli()}, fields...)
+	n, err := writeRecordScript.Run(ctx, q.rdb, []string{key}, args...).Int()
+	if err != nil {
+		return redisErr("write task record", err)
+	}
+	if n == 0 {
+		return errTooLate
+	}
+	return nil
+}
