@@ -59,7 +59,7 @@ type Epoch struct {
 
 	lost      atomic.Int64 // Redis ms of the last known loss; 0 if none
 	offset    atomic.Int64 // Redis's clock minus ours, in ns
-	reachable atomic.Int64 // unix ns since which every check succeeded; 0 while failing
+	reachable atomic.Int64 // unix ns since which every check succeeded (1: no failure seen); 0 while failing
 
 	started  atomic.Bool
 	stopOnce sync.Once
@@ -75,7 +75,10 @@ func NewEpoch(rdb redis.UniversalClient, interval time.Duration, log *slog.Logge
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Epoch{rdb: rdb, interval: interval, log: log, stop: make(chan struct{}), done: make(chan struct{})}
+	e := &Epoch{rdb: rdb, interval: interval, log: log, stop: make(chan struct{}), done: make(chan struct{})}
+	// Reachable "since ever" until a check fails: a process judges only stalls it saw.
+	e.reachable.Store(1)
+	return e
 }
 
 // OnLoss registers f to run (in the checking goroutine, one hook after the other) each time
