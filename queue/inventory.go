@@ -194,6 +194,7 @@ func (s *Inventory) follow(ctx context.Context, ix *inventory.Index, f *followed
 	if err != nil {
 		return err
 	}
+	vms, held := keepUnwatched(ix, vms, statuses)
 	// VMs before statuses: a reader that sees a provider synced finds its VMs.
 	ix.Reset(vms)
 	f.mu.Lock()
@@ -212,15 +213,18 @@ func (s *Inventory) follow(ctx context.Context, ix *inventory.Index, f *followed
 		}
 		for _, st := range streams {
 			for _, m := range st.Messages {
-				f.apply(ix, m.Values)
+				if p := f.apply(ix, m.Values); held[p] {
+					return errHeldSynced // load again: the provider's VMs are Redis's again
+				}
 				last = m.ID
 			}
 		}
 	}
 }
 
-// apply applies one stream entry: a batch of changes to the index, or a status.
-func (f *followedStatuses) apply(ix *inventory.Index, values map[string]any) {
+// apply applies one stream entry: a batch of changes to the index, or a status. It returns
+// the provider whose status became synced, if any.
+func (f *followedStatuses) apply(ix *inventory.Index, values map[string]any) (synced string) {
 	if raw, ok := values[invFieldChanges].(string); ok {
 		var changes []inventory.Change
 		if json.Unmarshal([]byte(raw), &changes) == nil {
@@ -233,8 +237,37 @@ func (f *followedStatuses) apply(ix *inventory.Index, values map[string]any) {
 			f.mu.Lock()
 			f.statuses[st.Provider] = st
 			f.mu.Unlock()
+			if st.State == broker.SyncSynced {
+				synced = st.Provider
+			}
 		}
 	}
+	return synced
+}
+
+// errHeldSynced ends a follower pass when a provider whose VMs it kept has synced again.
+var errHeldSynced = errors.New("a provider Redis had lost has synced again")
+
+// keepUnwatched adds to a fresh load the VMs ix holds of providers that have no status in
+// Redis: Redis lost them with its data (the index had them, so a watch had loaded them). They
+// stay listed and resolvable while the provider's watch loads it again, and go (held) at the
+// next load after it synced, with any VM deleted meanwhile.
+func keepUnwatched(ix *inventory.Index, vms []model.VM, statuses map[string]broker.SyncStatus) ([]model.VM, map[string]bool) {
+	held := map[string]bool{}
+	if ix.Len() == 0 {
+		return vms, held
+	}
+	all, err := ix.Query(inventory.Query{})
+	if err != nil {
+		return vms, held
+	}
+	for _, vm := range all.VMs {
+		if _, ok := statuses[vm.Provider]; !ok {
+			held[vm.Provider] = true
+			vms = append(vms, vm)
+		}
+	}
+	return vms, held
 }
 
 func (s *Inventory) load(ctx context.Context) ([]model.VM, error) {
@@ -253,10 +286,28 @@ func (s *Inventory) load(ctx context.Context) ([]model.VM, error) {
 	return vms, redisErr("inventory load", iter.Err())
 }
 
+// dropStrayScript deletes a task hash that holds no task (no "msg"), only a result. KEYS: the
+// task's hash.
+var dropStrayScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('HEXISTS', KEYS[1], 'msg') == 0 then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`)
+
+// dropStray removes what a watch that ran when Redis lost its data left under its task's id:
+// its worker wrote its result (asynq's ResultWriter) into a hash the loss had removed, which
+// recreated it without a task, and asynq refuses the id while it exists.
+func (q *Queue) dropStray(ctx context.Context, qname, id string) bool {
+	n, err := dropStrayScript.Run(ctx, q.rdb, []string{asynqTaskKey(qname, id)}).Int()
+	return err == nil && n == 1
+}
+
 // Reload makes the follower load the inventory fully again. It is an Epoch hook: after Redis
-// lost its data the index must not keep VMs Redis no longer holds (a VM deleted meanwhile would
-// stay forever); the watches, started again, load every provider within seconds, and until
-// then a provider without a status is listed live (broker/ids.go).
+// lost its data, the load keeps the VMs of the providers Redis no longer has a status for
+// (keepUnwatched), so requests resolve them while the watches, started again, load every
+// provider within seconds; once one has synced, the follower loads again, so no VM deleted
+// meanwhile stays.
 func (s *Inventory) Reload(context.Context) {
 	if cancel := s.reload.Load(); cancel != nil {
 		(*cancel)()
@@ -284,6 +335,9 @@ func (q *Queue) EnsureWatch(ctx context.Context, spec broker.TaskSpec, period, r
 		return err
 	}
 	err = enqueue()
+	if errors.Is(err, asynq.ErrTaskIDConflict) && q.dropStray(ctx, qname, id) {
+		err = enqueue()
+	}
 	if !errors.Is(err, asynq.ErrTaskIDConflict) {
 		if err == nil {
 			q.register(qname)

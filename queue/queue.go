@@ -30,8 +30,8 @@ type Config struct {
 	FallbackPoll time.Duration
 	// WriteWithin bounds how late (by Redis's clock) a submission's writes may reach Redis
 	// and still apply: a write that arrives after its caller gave up (a stalled Redis, the
-	// call answered unavailable) must not create a task. Default 2s; set it to twice the
-	// Redis command timeout.
+	// call answered unavailable) must not create a task. Default 1s; set it to the Redis
+	// command timeout, and a worker's RecordWait above it.
 	WriteWithin time.Duration
 	// Epoch, if set, tells tasks lost with Redis's data from expired ones (lost.go) and
 	// gives Redis's clock to WriteWithin.
@@ -66,7 +66,7 @@ func New(rdb redis.UniversalClient, cfg Config) *Queue {
 		cfg.FallbackPoll = time.Second
 	}
 	if cfg.WriteWithin == 0 {
-		cfg.WriteWithin = 2 * time.Second
+		cfg.WriteWithin = time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -112,12 +112,11 @@ func (q *Queue) Submit(ctx context.Context, spec broker.TaskSpec) (broker.Task, 
 	return broker.Task{}, model.Errorf(model.ErrUnavailable, "no free task id found; retry")
 }
 
-// submitAs writes the record of the task whose id this call claimed (cl), then enqueues it.
-// The record goes first so a task a worker finishes at once is already readable; a failed
-// enqueue removes the record again and frees the id: both are this call's own. The record is
-// written only while Redis's clock is within WriteWithin of the call (writeRecordScript), and a
-// worker never runs a task without a record (worker.go): a call that answered "unavailable"
-// because Redis stalled leaves no task behind when Redis resumes and runs what it was sent.
+// submitAs enqueues the task whose id this call claimed (cl), then writes its record. The
+// record is the commit: it is written only while Redis's clock is within WriteWithin of the
+// call (writeRecordScript), and a worker runs a task only once its record exists, waiting
+// that long for it (worker.go). So a call that answered "unavailable" (Redis stalled or
+// failed) leaves no task anyone can read or that runs, even if Redis runs its commands late.
 func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, cl claim) (broker.Task, error) {
 	payload, err := json.Marshal(spec)
 	if err != nil {
@@ -130,25 +129,10 @@ func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, c
 		InsertTime: now, UpdateTime: now, ExpireTime: now.Add(q.cfg.Retention),
 	}
 	qname := QueueFor(spec.ClientID)
-	key := recordKey(t.ID)
-	if err := q.writeRecord(ctx, key, t.ExpireTime, "queue", qname, "spec", payload, "insertMs", now.UnixMilli()); err != nil {
-		q.releaseClaim(ctx, id, cl)
-		return broker.Task{}, err
-	}
-	_, err = q.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		trackJob(ctx, p, t) // the task is a job on its target from now on (jobs.go)
-		return nil
-	})
-	if err != nil {
-		q.rdb.Del(context.WithoutCancel(ctx), key)
-		q.releaseClaim(ctx, id, cl)
-		return broker.Task{}, redisErr("index task", err)
-	}
 	_, err = q.client.EnqueueContext(ctx, asynq.NewTask(spec.Type, payload),
 		asynq.TaskID(t.ID), asynq.Queue(qname), asynq.MaxRetry(q.cfg.MaxRetry),
 		asynq.Timeout(q.cfg.Timeout), asynq.Retention(q.cfg.Retention))
 	if err != nil {
-		q.rdb.Del(context.WithoutCancel(ctx), key)
 		q.releaseClaim(ctx, id, cl)
 		if errors.Is(err, asynq.ErrTaskIDConflict) { // asynq kept an older task under the id
 			return broker.Task{}, errIDInUse(id)
@@ -156,6 +140,22 @@ func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, c
 		return broker.Task{}, redisErr("enqueue", err)
 	}
 	q.register(qname)
+	if err := q.writeRecord(ctx, recordKey(id), t.ExpireTime, "queue", qname, "spec", payload, "insertMs", now.UnixMilli()); err != nil {
+		// The enqueued task finds no record, so no worker runs it; removing it frees the id
+		// for a retry under the same caller-chosen id (best effort: Redis may be away).
+		if derr := q.insp.DeleteTask(qname, id); derr != nil && !errors.Is(derr, asynq.ErrTaskNotFound) {
+			q.cfg.Logger.Warn("a task whose submission failed stays in its queue; no worker runs it", "task", id, "err", derr)
+		}
+		q.releaseClaim(ctx, id, cl)
+		return broker.Task{}, err
+	}
+	_, err = q.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		trackJob(ctx, p, t) // the task is a job on its target from now on (jobs.go)
+		return nil
+	})
+	if err != nil { // the index only lists jobs: the task itself stands
+		q.cfg.Logger.Warn("task not indexed as a job on its target", "task", id, "err", err)
+	}
 	q.markSubmitted(ctx, id, cl)
 	return t, nil
 }

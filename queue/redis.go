@@ -10,6 +10,7 @@ import (
 	"net"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
@@ -20,8 +21,8 @@ import (
 
 // NewRedis opens a client for a single Redis, a Sentinel-managed master or a Cluster. Every
 // command is bounded by c.Timeout (connecting, reading, writing, waiting for a pooled
-// connection), so a stalled Redis fails requests fast as unavailable; blocking reads add
-// their block time (go-redis does).
+// connection) and tried once, so a stalled Redis fails requests fast as unavailable; blocking
+// reads add their block time (go-redis does).
 func NewRedis(c config.Redis) redis.UniversalClient {
 	o := &redis.UniversalOptions{
 		Username: c.Username,
@@ -30,6 +31,11 @@ func NewRedis(c config.Redis) redis.UniversalClient {
 	}
 	if d := c.Timeout.D(); d > 0 {
 		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = d, d, d, d
+	}
+	if d := c.Timeout.D(); d > 0 && d < workerTimeout {
+		// A command that timed out is not retried: it may still run once Redis resumes, and
+		// a retry would send it twice and hold the caller for a timeout per attempt.
+		o.MaxRetries = -1
 	}
 	switch {
 	case len(c.ClusterAddrs) > 0:
@@ -45,6 +51,18 @@ func NewRedis(c config.Redis) redis.UniversalClient {
 		o.TLSConfig = &tls.Config{ServerName: c.TLSServerName, InsecureSkipVerify: c.TLSInsecure, MinVersion: tls.VersionTLS12}
 	}
 	return redis.NewUniversalClient(o)
+}
+
+// workerTimeout is the least Redis command timeout of a worker's own client (NewWorkerRedis).
+const workerTimeout = 30 * time.Second
+
+// NewWorkerRedis is NewRedis for a worker (asynq's server): its commands wait out a Redis stall
+// of up to 30s instead of failing fast. asynq moves a task to "active" in a script whose
+// answer, if it came after the client gave up, would leave the task active with nobody running
+// it until asynq's lease recovery (a minute or more); nobody waits on a worker's answer.
+func NewWorkerRedis(c config.Redis) redis.UniversalClient {
+	c.Timeout = config.Duration(max(c.Timeout.D(), workerTimeout))
+	return NewRedis(c)
 }
 
 // redisErr marks a Redis failure as model.ErrUnavailable so each dialect answers its 503-class

@@ -44,6 +44,9 @@ type WorkerConfig struct {
 	// WatchConcurrency is how many inventory watches run at once (one per provider served).
 	// Default 64.
 	WatchConcurrency int
+	// RecordWait is how long a task's record may lag its enqueue: the submitting call writes
+	// it just after, and never later than the queue's WriteWithin (queue.go). Default 3s.
+	RecordWait time.Duration
 	// Observe, if set, is told each attempt's task type, outcome (ok, failed, retry) and time.
 	Observe func(taskType, outcome string, d time.Duration)
 	Logger  *slog.Logger
@@ -57,6 +60,8 @@ type Worker struct {
 	exec     Executor
 	observe  func(taskType, outcome string, d time.Duration)
 	log      *slog.Logger
+	// recordWait bounds the wait for a task's record (awaitRecord).
+	recordWait time.Duration
 }
 
 // NewWorker returns a Worker on rdb; call Start.
@@ -79,6 +84,9 @@ func NewWorker(rdb redis.UniversalClient, exec Executor, cfg WorkerConfig) *Work
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.RecordWait == 0 {
+		cfg.RecordWait = 3 * time.Second
+	}
 	queues := map[string]int{}
 	for _, q := range cfg.Queues {
 		queues[q] = 1
@@ -89,7 +97,7 @@ func NewWorker(rdb redis.UniversalClient, exec Executor, cfg WorkerConfig) *Work
 	if cfg.WatchConcurrency == 0 {
 		cfg.WatchConcurrency = 64
 	}
-	w := &Worker{rdb: rdb, exec: exec, observe: cfg.Observe, log: cfg.Logger}
+	w := &Worker{rdb: rdb, exec: exec, observe: cfg.Observe, log: cfg.Logger, recordWait: cfg.RecordWait}
 	w.srv = newServer(rdb, cfg, queues, cfg.Concurrency, cfg.PollInterval)
 	// Inventory watches run for minutes each: they get their own server and slots, on their
 	// own queues, so they never hold a slot an ordinary task needs. Watches start rarely, so
@@ -144,9 +152,12 @@ func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 	}
 	exists, why, isCanceled := w.recordState(ctx, id)
 	if !exists && broker.IsUUID(id) {
-		// Every submitted task has a record, written before it is enqueued. None: its
-		// submission failed (Redis stalled, the caller was told "unavailable") and Redis ran
-		// the enqueue late, or Redis lost the record. Nobody can read this task: never run it.
+		exists, why, isCanceled = w.awaitRecord(ctx, id)
+	}
+	if !exists && broker.IsUUID(id) {
+		// Every submitted task gets its record just after its enqueue. None: its submission
+		// failed (Redis stalled or failed, the caller was told "unavailable"), or Redis lost
+		// the record. Nobody can read this task: never run it.
 		w.log.Warn("task has no record (its submission failed, or Redis lost it): not run", "task", id, "type", spec.Type)
 		return fmt.Errorf("task %s has no record: %w", id, asynq.SkipRetry)
 	}
@@ -187,6 +198,22 @@ func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 	w.log.Info("task done", "task", id, "type", spec.Type, "provider", spec.Provider, "ok", err == nil,
 		"ms", time.Since(start).Milliseconds(), "err", err)
 	return w.finish(ctx, t, spec, res, err)
+}
+
+// awaitRecord waits for the record of a task its submitting call may still be writing, until
+// recordWait after the id was made (a dated id) or from now (a caller-chosen one).
+func (w *Worker) awaitRecord(ctx context.Context, id string) (exists bool, why *model.TaskError, isCanceled bool) {
+	until := time.Now().Add(w.recordWait)
+	if made, ok := broker.DatedIDTime(id); ok {
+		until = made.Add(w.recordWait)
+	}
+	for time.Now().Before(until) && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+		if exists, why, isCanceled = w.recordState(ctx, id); exists {
+			return exists, why, isCanceled
+		}
+	}
+	return false, nil, false
 }
 
 // finish writes the task's outcome and announces it. A failed task is also handed back to

@@ -26,6 +26,7 @@ type Agent struct {
 	clientid string
 	log      *slog.Logger
 	rdb      redis.UniversalClient
+	wrdb     redis.UniversalClient // the worker's (queue.NewWorkerRedis)
 	epoch    *queue.Epoch
 	exec     *broker.Executor
 	worker   *queue.Worker
@@ -55,8 +56,9 @@ func NewAgent(cfg *config.Config, clientid string, log *slog.Logger) (*Agent, er
 		WithCloneLog(queue.NewCloneLog(a.rdb, cfg.Tasks.Retention.D()))
 	a.epoch = queue.NewEpoch(a.rdb, cfg.Redis.LossCheckInterval.D(), a.log)
 	watchesOnDataLoss(a.epoch, a.exec)
-	a.worker = queue.NewWorker(a.rdb, a.exec, queue.WorkerConfig{
-		Queues: []string{queue.QueueFor(clientid)}, Concurrency: cfg.Worker.Concurrency,
+	a.wrdb = queue.NewWorkerRedis(cfg.Redis)
+	a.worker = queue.NewWorker(a.wrdb, a.exec, queue.WorkerConfig{
+		Queues: []string{queue.QueueFor(clientid)}, Concurrency: cfg.Worker.Concurrency, RecordWait: recordWait(cfg),
 		PollInterval: cfg.Tasks.PollInterval.D(), RetryDelay: cfg.Tasks.RetryDelay.D(),
 		ShutdownTimeout: cfg.Worker.ShutdownTimeout.D(), Logger: a.log, Observe: metrics.ObserveTask,
 	})
@@ -72,6 +74,7 @@ func NewAgent(cfg *config.Config, clientid string, log *slog.Logger) (*Agent, er
 // before the agent says goodbye.
 func (a *Agent) Run(ctx context.Context) error {
 	defer a.rdb.Close()
+	defer a.wrdb.Close()
 	defer a.exec.Close()
 	// Wait past a crashed predecessor's lock (3 heartbeats), no longer: a live one means a
 	// second agent was started for the same clientid by mistake.

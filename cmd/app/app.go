@@ -36,6 +36,7 @@ type App struct {
 	log      *slog.Logger
 	embedded *queue.Embedded
 	rdb      redis.UniversalClient
+	wrdb     redis.UniversalClient // the worker's: waits out a Redis stall (queue.NewWorkerRedis)
 	epoch    *queue.Epoch // notices Redis losing its data (dataloss.go)
 	queue    *queue.Queue
 	exec     *broker.Executor
@@ -71,7 +72,7 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 	a.epoch = queue.NewEpoch(a.rdb, cfg.Redis.LossCheckInterval.D(), log)
 	a.queue = queue.New(a.rdb, queue.Config{
 		Retention: cfg.Tasks.Retention.D(), Timeout: cfg.Tasks.Timeout.D(), MaxRetry: *cfg.Tasks.MaxRetry, Logger: log,
-		Epoch: a.epoch, WriteWithin: 2 * cfg.Redis.Timeout.D(),
+		Epoch: a.epoch, WriteWithin: cfg.Redis.Timeout.D(),
 	})
 	var metas []model.Provider
 	var specs []broker.ProviderSpec
@@ -99,8 +100,9 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		if a.inv != nil {
 			a.exec.WithInventory(a.inv)
 		}
-		a.worker = queue.NewWorker(a.rdb, a.exec, queue.WorkerConfig{
-			Queues: []string{queue.DefaultQueue}, Concurrency: cfg.Worker.Concurrency,
+		a.wrdb = queue.NewWorkerRedis(cfg.Redis)
+		a.worker = queue.NewWorker(a.wrdb, a.exec, queue.WorkerConfig{
+			Queues: []string{queue.DefaultQueue}, Concurrency: cfg.Worker.Concurrency, RecordWait: recordWait(cfg),
 			PollInterval: cfg.Tasks.PollInterval.D(), RetryDelay: cfg.Tasks.RetryDelay.D(),
 			ShutdownTimeout: cfg.Worker.ShutdownTimeout.D(), Logger: log, Observe: metrics.ObserveTask,
 		})
@@ -314,6 +316,9 @@ func (a *App) Close() {
 	a.gc.Stop()
 	a.queue.Close()
 	a.rdb.Close()
+	if a.wrdb != nil {
+		a.wrdb.Close()
+	}
 	if a.embedded != nil {
 		a.embedded.Close()
 	}

@@ -1,7 +1,10 @@
 package app
 
 import (
+	"time"
+
 	"cloudbroker/broker"
+	"cloudbroker/config"
 	"cloudbroker/queue"
 )
 
@@ -24,3 +27,8 @@ func (a *App) onDataLoss() {
 // watchesOnDataLoss is an agent's part: its running watches end, so the watch enqueued anew
 // by the brokers loads the provider again.
 func watchesOnDataLoss(e *queue.Epoch, exec *broker.Executor) { e.OnLoss(exec.EndWatches) }
+
+// recordWait is how long a worker waits for the record of a task it took: the submitting
+// call writes it within redis.timeout of the enqueue, by Redis's clock; 2s more cover clocks
+// that disagree a little.
+func recordWait(cfg *config.Config) time.Duration { return cfg.Redis.Timeout.D() + 2*time.Second }

@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -74,6 +75,11 @@ func dataLoss(t *testing.T, fault string, inject func(*rig)) {
 		took := waitFor(t, 30*time.Second, "both providers listed again", func() bool { return r.synced(t, b) })
 		t.Logf("replica %d lists both providers' VMs again %s later", i+1, took.Round(time.Millisecond))
 	}
+	took := waitFor(t, 30*time.Second, "both providers loaded again into Redis by their watches", func() bool {
+		st, _ := r.redis.Client(t).HGetAll(context.Background(), "cb:{inv}:status").Result()
+		return strings.Contains(st["vc1"], `"state":"synced"`) && strings.Contains(st[agentProvider], `"state":"synced"`)
+	})
+	t.Logf("both providers' watches loaded them into Redis again %s later", took.Round(time.Millisecond))
 	if diff := cmp.Diff(map[string]int{"vc1": 1, agentProvider: 1}, r.watchTasks(t)); diff != "" {
 		t.Errorf("watch tasks per provider (-want +got):\n%s", diff)
 	}

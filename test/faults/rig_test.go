@@ -165,14 +165,15 @@ func (r *rig) synced(t *testing.T, b *harness.Broker) bool {
 type stream struct {
 	mu       sync.Mutex
 	accepted []string
-	refused  map[int]int // status → count
+	refused  map[int]int    // status → count
+	sample   map[int]string // status → the first answer's body
 	slowest  time.Duration
 	stop     chan struct{}
 	wg       sync.WaitGroup
 }
 
 func (r *rig) startStream(t *testing.T, submitters int) *stream {
-	s := &stream{refused: map[int]int{}, stop: make(chan struct{})}
+	s := &stream{refused: map[int]int{}, sample: map[int]string{}, stop: make(chan struct{})}
 	for i := range submitters {
 		b := r.replicas[i%len(r.replicas)]
 		vmid := r.vms[r.providers()[i%2]]
@@ -196,6 +197,9 @@ func (r *rig) startStream(t *testing.T, submitters int) *stream {
 					s.accepted = append(s.accepted, res.Data.TaskID)
 				} else {
 					s.refused[code]++
+					if _, ok := s.sample[code]; !ok {
+						s.sample[code] = string(body)
+					}
 				}
 				s.mu.Unlock()
 				time.Sleep(20 * time.Millisecond)
@@ -255,4 +259,7 @@ func logCounts(t *testing.T, fault string, s *stream, o map[string]int) {
 	t.Logf("RESULT %s: accepted %d, completed ok %d, completed with error %d, lost %d, refused %d %v (slowest answer %s), unresolved %d",
 		fault, len(s.accepted), o["completed"], o["failed"], o["lost"], s.refusedTotal(), s.refused,
 		s.slowest.Round(time.Millisecond), o["pending"]+o["error"])
+	for code, body := range s.sample {
+		t.Logf("%s: first %d answer: %s", fault, code, body)
+	}
 }
