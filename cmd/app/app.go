@@ -37,7 +37,7 @@ type App struct {
 	embedded *queue.Embedded
 	rdb      redis.UniversalClient
 	wrdb     redis.UniversalClient // the worker's: waits out a Redis stall (queue.NewWorkerRedis)
-	epoch    *queue.Epoch // notices Redis losing its data (dataloss.go)
+	epoch    *queue.Epoch          // notices Redis losing its data (dataloss.go)
 	queue    *queue.Queue
 	exec     *broker.Executor
 	worker   *queue.Worker
