@@ -92,7 +92,7 @@ func TestRedisFrozen(t *testing.T) {
 	for i, b := range r.replicas {
 		for _, p := range r.providers() {
 			waitFor(t, 10*time.Second, "sync diskinfo after the thaw", func() bool { return syncSucceeds(t, b, r.vms[p]) })
-			t.Logf("replica %d, provider %s: sync diskinfo succeeds %s after the thaw", i+1, p, time.Since(thawed).Round(time.Millisecond))
+			t.Logf("replica %d, provider %s: sync diskinfo succeeds (checked %s after the thaw)", i+1, p, time.Since(thawed).Round(time.Millisecond))
 		}
 	}
 	o := r.outcomes(t, s)
