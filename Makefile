@@ -50,6 +50,9 @@ load:
 	LOADFAULT_FULL=1 LOADFAULT_SECONDS=$${LOADFAULT_SECONDS:-3} LOADFAULT_REPORT=$${LOADFAULT_REPORT:-/tmp/loadfault.md} \
 	  $(GO) test -count=1 -timeout 30m -run TestLoadAndFaults -v ./bench/
 	@# Issue 19's soak, long: more VMs, longer stream (test/stress, SOAK_REPORT has the table).
+	@# The simulator's own floor for the same changes (bench/RESULTS.md, issue 19).
+	WATCHFLOOR_VMS=$${WATCHFLOOR_VMS:-1000} WATCHFLOOR_CHANGES=$${WATCHFLOOR_CHANGES:-4} \
+	  $(GO) test -count=1 -timeout 30m -run TestWatchChangeLatencyAgainstFloor -v ./drivers/vcenter/
 	SOAK_VMS=$${SOAK_VMS:-1000} SOAK_SECONDS=$${SOAK_SECONDS:-120} SOAK_REPORT=$${SOAK_REPORT:-/tmp/soak.md} \
 	  $(GO) test -count=1 -timeout 30m -run TestSoak -v ./test/stress/
 
