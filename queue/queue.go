@@ -117,9 +117,16 @@ func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, c
 	_, err = q.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, key, "queue", qname, "spec", payload, "insertMs", now.UnixMilli())
 		p.PExpireAt(ctx, key, t.ExpireTime)
-		trackJob(ctx, p, t) // the task is a job on its target from now on (jobs.go)
 		return nil
 	})
+	if err == nil {
+		// The task is a job on its target from now on (jobs.go). Its index is in another slot,
+		// so it is written after the record: a reader drops an entry whose record is gone.
+		err = q.trackJob(ctx, t)
+		if err != nil {
+			q.rdb.Del(context.WithoutCancel(ctx), key)
+		}
+	}
 	if err != nil {
 		q.releaseClaim(ctx, id, cl)
 		return broker.Task{}, redisErr("write task record", err)

@@ -36,8 +36,6 @@ const (
 	claimWait = 2 * time.Second
 )
 
-func claimKey(id string) string { return "cb:taskclaim:" + id }
-
 // claim is a claim's value: "<state> <fingerprint> <nonce>". Claims written before fingerprints
 // existed are a bare state, with neither.
 type claim struct{ state, fp, nonce string }

@@ -90,7 +90,7 @@ func taskInfo(insp *asynq.Inspector, id string) map[string]*asynq.TaskInfo {
 func TestChosenIDNamingAnotherTenantsTask(t *testing.T) {
 	exec := &scripted{answer: func(int32, broker.TaskSpec) (json.RawMessage, error) { return json.RawMessage(`{"secret":"b"}`), nil }}
 	r := setup(t, exec, queue.Config{Retention: time.Hour}, true)
-	rdb := r.red.Client(t)
+	rdb := r.red.CheckedClient(t)
 	insp := asynq.NewInspectorFromRedisClient(rdb)
 	ctx := context.Background()
 
@@ -144,7 +144,7 @@ func TestChosenIDNamingAnotherTenantsTask(t *testing.T) {
 		}},
 		{"expired record, asynq still holds the task", func(t *testing.T) (string, broker.TaskSpec) {
 			id := submitted(t, victimSpec, true)
-			rdb.Del(ctx, "cb:task:"+id, "cb:taskclaim:"+id) // what retention does to them
+			rdb.Del(ctx, queue.RecordKey(id), queue.ClaimKey(id)) // what retention does to them
 			return id, victimSpec
 		}, nil},
 		{"task in the gc queue", func(t *testing.T) (string, broker.TaskSpec) {
@@ -205,7 +205,7 @@ func TestChosenIDNamingAnotherTenantsTask(t *testing.T) {
 func TestChosenIDRace(t *testing.T) {
 	r := setup(t, &scripted{}, queue.Config{}, false)
 	ctx := context.Background()
-	insp := asynq.NewInspectorFromRedisClient(r.red.Client(t))
+	insp := asynq.NewInspectorFromRedisClient(r.red.CheckedClient(t))
 	const n = 16
 	specs := make([]broker.TaskSpec, n)
 	for i := range specs {
