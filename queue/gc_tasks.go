@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -43,11 +44,14 @@ func (q *Queue) CleanTaskIndexes(ctx context.Context) (string, error) {
 
 // scanKeys lists the keys matching pattern, on every master of a Cluster.
 func (q *Queue) scanKeys(ctx context.Context, pattern string) ([]string, error) {
+	var mu sync.Mutex // ForEachMaster scans the masters at once
 	var keys []string
 	scan := func(ctx context.Context, c redis.UniversalClient) error {
 		it := c.Scan(ctx, 0, pattern, 500).Iterator()
 		for it.Next(ctx) {
+			mu.Lock()
 			keys = append(keys, it.Val())
+			mu.Unlock()
 		}
 		return it.Err()
 	}
