@@ -1,0 +1,140 @@
+// Package cluster runs the three dialects' flows against a real 3-master Redis Cluster: a
+// broker with its own worker, and an agent serving a site, both on the Cluster.
+package cluster
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"cloudbroker/drivers/vcenter/vcsim"
+)
+
+func TestFlowsOnRedisCluster(t *testing.T) {
+	w := start(t)
+	vm := w.vmOf(t, "vc1", "DC0_H0_VM0")
+
+	t.Run("vcproxy sync diskinfo", func(t *testing.T) {
+		var e envelope
+		w.vcproxy(t, "/api/vm/diskinfo", map[string]any{"vmid": vm, "mode": 0}, &e)
+		if e.Content.Task.TaskErrcode != "200" || len(e.Content.VM.DiskList) == 0 {
+			t.Errorf("sync diskinfo = %+v", e)
+		}
+	})
+	t.Run("vcproxy async diskinfo and task info", func(t *testing.T) {
+		var acc struct{ Data struct{ TaskID string } }
+		w.vcproxy(t, "/api/vm/diskinfo", map[string]any{"vmid": vm, "mode": 1}, &acc)
+		var e envelope
+		waitFor(t, "task "+acc.Data.TaskID, func() bool {
+			w.vcproxy(t, "/api/task/info", map[string]string{"taskid": acc.Data.TaskID}, &e)
+			return e.Content.Task.TaskErrcode != "202"
+		})
+		if e.Content.Task.TaskErrcode != "200" || len(e.Content.VM.DiskList) == 0 {
+			t.Errorf("async diskinfo = %+v", e)
+		}
+	})
+
+	s := w.login(t)
+	actions := "/zstack/v1/vm-instances/" + vm + "/actions"
+	t.Run("zstack action with X-Job-UUID", func(t *testing.T) {
+		jobID := strings.ReplaceAll(uuid.NewString(), "-", "") // a version 4 uuid, as the header needs
+		var first []byte
+		for i := range 2 { // the call and its retry: one job
+			code, _, body := w.zstack(t, http.MethodPut, actions, s, `{"stopVmInstance":{}}`, "X-Job-UUID", jobID)
+			if !strings.Contains(string(body), "/zstack/v1/api-jobs/"+jobID) {
+				t.Fatalf("stop with X-Job-UUID: %d %s", code, body)
+			}
+			if i == 0 {
+				first = w.accepted(t, s, code, body)
+			}
+		}
+		if !strings.Contains(string(first), `"state":"Stopped"`) {
+			t.Errorf("stop job answered %s", first)
+		}
+		code, _, body := w.zstack(t, http.MethodPut, actions, s, `{"startVmInstance":{}}`)
+		if out := w.accepted(t, s, code, body); !strings.Contains(string(out), `"state":"Running"`) {
+			t.Errorf("start job answered %s", out)
+		}
+	})
+	t.Run("zstack long job", func(t *testing.T) {
+		data, _ := json.Marshal(map[string]string{"uuid": vm})
+		code, _, body := w.zstack(t, http.MethodPost, "/zstack/v1/longjobs", s,
+			map[string]any{"params": map[string]string{"name": "reboot", "jobName": "APIRebootVmInstanceMsg", "jobData": string(data)}})
+		var sub struct{ Inventory struct{ UUID string } }
+		if err := json.Unmarshal(w.accepted(t, s, code, body), &sub); err != nil || sub.Inventory.UUID == "" {
+			t.Fatalf("submitted long job: %v", err)
+		}
+		var job struct {
+			Inventories []struct{ UUID, State string }
+		}
+		waitFor(t, "long job "+sub.Inventory.UUID, func() bool {
+			_, _, body := w.zstack(t, http.MethodGet, "/zstack/v1/longjobs/"+sub.Inventory.UUID, s, nil)
+			json.Unmarshal(body, &job)
+			return len(job.Inventories) == 1 && job.Inventories[0].State != "Waiting" && job.Inventories[0].State != "Running"
+		})
+		if job.Inventories[0].State != "Succeeded" {
+			t.Errorf("long job = %+v", job)
+		}
+		_, _, body = w.zstack(t, http.MethodGet, "/zstack/v1/longjobs", s, nil)
+		if !strings.Contains(string(body), sub.Inventory.UUID) {
+			t.Errorf("long job %s not listed: %s", sub.Inventory.UUID, body)
+		}
+	})
+	t.Run("zstack tag create and query", func(t *testing.T) {
+		code, _, body := w.zstack(t, http.MethodPost, "/zstack/v1/user-tags", s,
+			map[string]any{"params": map[string]string{"resourceType": "VmInstanceVO", "resourceUuid": vm, "tag": "on-a-cluster"}})
+		w.accepted(t, s, code, body)
+		_, _, body = w.zstack(t, http.MethodGet, "/zstack/v1/vm-instances?q=__userTag__=on-a-cluster", s, nil)
+		if !strings.Contains(string(body), vm) {
+			t.Errorf("VMs tagged on-a-cluster: %s", body)
+		}
+	})
+	t.Run("didi list", func(t *testing.T) {
+		if _, err := w.b.Sims[0].MakeTemplate(t.Context(), vcsim.Template{Source: "DC0_H0_VM1", Name: "cluster-tpl", GuestID: "centos7_64Guest"}); err != nil {
+			t.Fatal(err)
+		}
+		code, _, body := w.b.Request(t, http.MethodPost, "/dicloud/i/storage/cimg/list", map[string]any{"regionId": "region-1", "limit": 10},
+			"Authorization", "Bearer "+admin)
+		var a struct {
+			Errno int
+			Data  struct{ Items []struct{ Name string } }
+		}
+		if code != http.StatusOK || json.Unmarshal(body, &a) != nil || a.Errno != 0 || fmt.Sprint(a.Data.Items) != "[{cluster-tpl}]" {
+			t.Errorf("didi list: %d %s", code, body)
+		}
+	})
+	t.Run("agent", func(t *testing.T) {
+		siteVM := w.vmOf(t, siteVC, "DC0_H0_VM0")
+		var e envelope
+		w.vcproxy(t, "/api/vm/diskinfo", map[string]any{"vmid": siteVM, "mode": 0, "clientid": clientid}, &e)
+		if e.Content.Task.TaskErrcode != "200" || len(e.Content.VM.DiskList) == 0 {
+			t.Fatalf("diskinfo at the agent = %+v", e)
+		}
+		if !strings.Contains(w.agentLog.String(), e.TaskID) {
+			t.Errorf("task %s did not run in the agent", e.TaskID)
+		}
+		var agents struct {
+			Data struct {
+				Agents []struct{ Clientid, State string }
+			}
+		}
+		w.vcproxy(t, "/api/agent/list", nil, &agents)
+		if got := fmt.Sprint(agents.Data.Agents); got != "[{"+clientid+" online}]" {
+			t.Errorf("agents = %s", got)
+		}
+	})
+
+	time.Sleep(100 * time.Millisecond) // let background writes (heartbeats, progress) land in the logs
+	for name, log := range map[string]string{"broker": w.brokerLog.String(), "agent": w.agentLog.String()} {
+		for _, line := range strings.Split(log, "\n") {
+			if strings.Contains(strings.ToUpper(line), "CROSSSLOT") {
+				t.Errorf("%s logged a cross-slot refusal: %s", name, line)
+			}
+		}
+	}
+}
