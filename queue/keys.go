@@ -46,10 +46,14 @@ const (
 // taskTag is the hash tag of one task's keys.
 func taskTag(id string) string { return "{" + id + "}" }
 
-func recordKey(id string) string   { return "cb:task:" + taskTag(id) }
-func claimKey(id string) string    { return "cb:taskclaim:" + taskTag(id) }
-func progressKey(id string) string { return "cb:progress:" + taskTag(id) }
-func longJobKey(id string) string  { return "cb:longjob:" + taskTag(id) }
+func recordKey(id string) string { return "cb:task:" + taskTag(id) }
+
+// legacyRecordKey is where records were written before they had a hash tag: Get still reads
+// them until they expire, so tasks accepted before an upgrade stay readable.
+func legacyRecordKey(id string) string { return "cb:task:" + id }
+func claimKey(id string) string        { return "cb:taskclaim:" + taskTag(id) }
+func progressKey(id string) string     { return "cb:progress:" + taskTag(id) }
+func longJobKey(id string) string      { return "cb:longjob:" + taskTag(id) }
 
 // jobsKey is the job index of one target (jobs.go).
 func jobsKey(t broker.Target) string {

@@ -149,6 +149,9 @@ func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, c
 // Get reads a task: its record for what and when, asynq's task info for where it stands.
 func (q *Queue) Get(ctx context.Context, id string) (broker.Task, error) {
 	rec, err := q.rdb.HGetAll(ctx, recordKey(id)).Result()
+	if err == nil && len(rec) == 0 { // written before records had hash tags (keys.go)
+		rec, err = q.rdb.HGetAll(ctx, legacyRecordKey(id)).Result()
+	}
 	if err != nil {
 		return broker.Task{}, redisErr("read task record", err)
 	}
