@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
 
 	"cloudbroker/drivers/vcenter/vcsim"
 )
@@ -106,6 +107,32 @@ func TestFlowsOnRedisCluster(t *testing.T) {
 		}
 		if code != http.StatusOK || json.Unmarshal(body, &a) != nil || a.Errno != 0 || fmt.Sprint(a.Data.Items) != "[{cluster-tpl}]" {
 			t.Errorf("didi list: %d %s", code, body)
+		}
+	})
+	t.Run("gc sweeps every master", func(t *testing.T) {
+		// Leaked job index entries (their tasks have no record) on keys that spread over the
+		// masters: the sweep must scan each master, not just one node.
+		rdb := w.cl.Client(t)
+		for i := range 6 {
+			rdb.ZAdd(t.Context(), fmt.Sprintf("cb:jobs:leaked-%d", i), redis.Z{Score: float64(time.Now().Add(time.Hour).UnixMilli()), Member: strings.Repeat("d", 32)})
+		}
+		var jobs struct {
+			Inventories []struct{ UUID, Status, LastResult string }
+		}
+		_, _, body := w.zstack(t, http.MethodGet, "/zstack/v1/gc-jobs?q=name=expired-task-indexes", s, nil)
+		if json.Unmarshal(body, &jobs) != nil || len(jobs.Inventories) != 1 {
+			t.Fatalf("gc jobs: %s", body)
+		}
+		id := jobs.Inventories[0].UUID
+		code, _, body := w.zstack(t, http.MethodPut, "/zstack/v1/gc-jobs/"+id+"/actions", s, map[string]any{"triggerGCJob": map[string]any{}})
+		w.accepted(t, s, code, body)
+		waitFor(t, "the gc run", func() bool {
+			_, _, body := w.zstack(t, http.MethodGet, "/zstack/v1/gc-jobs/"+id, s, nil)
+			json.Unmarshal(body, &jobs)
+			return len(jobs.Inventories) == 1 && jobs.Inventories[0].LastResult != "" && jobs.Inventories[0].Status == "Idle"
+		})
+		if got := jobs.Inventories[0].LastResult; !strings.HasPrefix(got, "removed 6 job index entries") {
+			t.Errorf("gc run: %s", got)
 		}
 	})
 	t.Run("agent", func(t *testing.T) {

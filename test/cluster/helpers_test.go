@@ -27,6 +27,7 @@ const (
 // world is a broker (with its own worker for vc1) and an agent for clientid serving siteVC, both
 // on one Redis Cluster, each logging into its own buffer.
 type world struct {
+	cl                  *redistest.Cluster
 	b                   *harness.Broker
 	brokerLog, agentLog *harness.LogBuffer
 }
@@ -34,11 +35,12 @@ type world struct {
 func start(t *testing.T) *world {
 	t.Helper()
 	cl := redistest.StartCluster(t)
-	w := &world{brokerLog: &harness.LogBuffer{}, agentLog: &harness.LogBuffer{}}
+	w := &world{cl: cl, brokerLog: &harness.LogBuffer{}, agentLog: &harness.LogBuffer{}}
 	agents := config.Agents{HeartbeatInterval: config.Duration(500 * time.Millisecond), OfflineAfter: config.Duration(2 * time.Second)}
 	w.b = harness.Start(t, harness.Options{Cluster: cl, Log: w.brokerLog, Tune: func(c *config.Config) {
 		c.ZStack.Accounts = []config.ZStackAccount{{Name: "admin", Password: adminPass, AllProviders: true}}
 		c.Agents = agents
+		c.GC.ExpiredTaskIndexes.Interval = config.Duration(time.Hour) // runs when the test triggers it
 	}})
 	startAgent(t, cl, agents, w.agentLog)
 	return w
@@ -65,6 +67,7 @@ func startAgent(t *testing.T, cl *redistest.Cluster, agents config.Agents, log *
 	if err != nil {
 		t.Fatal(err)
 	}
+	redistest.CheckSlots(t, a.Redis())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()

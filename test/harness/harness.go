@@ -131,6 +131,9 @@ func Start(t testing.TB, o Options) *Broker {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if o.Cluster != nil { // a silent cross-slot command (an ignored error) fails the test too
+		redistest.CheckSlots(t, a.Redis())
+	}
 	if err := a.Start(); err != nil {
 		t.Fatal(err)
 	}
