@@ -156,6 +156,13 @@ func TestFlowsOnRedisCluster(t *testing.T) {
 		}
 	})
 
+	t.Run("queue UI", func(t *testing.T) {
+		// asynqmon on asynq's RedisClusterClientOpt (queue.ConnOpt); after the agent: its queue exists.
+		code, _, body := w.b.Request(t, http.MethodGet, "/admin/queues/api/queues", nil, "Authorization", "Bearer "+admin)
+		if code != http.StatusOK || !strings.Contains(string(body), `"default"`) || !strings.Contains(string(body), `"site:`+clientid+`"`) {
+			t.Errorf("queue API: %d %.500s", code, body)
+		}
+	})
 	time.Sleep(100 * time.Millisecond) // let background writes (heartbeats, progress) land in the logs
 	for name, log := range map[string]string{"broker": w.brokerLog.String(), "agent": w.agentLog.String()} {
 		for _, line := range strings.Split(log, "\n") {
