@@ -25,7 +25,12 @@ import (
 //	cb:{livesnap}:*                        one slot each (inventory.go, notifications.go,
 //	                                       tags.go, livesnapshots.go)
 //	asynq:{<queue>}:*                      asynq's own, tagged by queue: per-site queues land
-//	                                       on different slots
+//	                                       on different slots. We use asynq one queue at a
+//	                                       time; what looks across queues (heldByAsynq,
+//	                                       Depths, the archive sweep) sends one command per
+//	                                       queue, never one over several
+//
+// A scan (the GC's scanKeys) runs on every master: SCAN sees only the node it is sent to.
 //
 // The remaining keys (sessions, login attempts, GC jobs, licence, ...) are only ever used one at
 // a time. A test (slots_test.go) checks every command the queue tests send for cross-slot use.

@@ -93,6 +93,21 @@ func TestChosenIDNamingAnotherTenantsTask(t *testing.T) {
 	rdb := r.red.CheckedClient(t)
 	insp := asynq.NewInspectorFromRedisClient(rdb)
 	ctx := context.Background()
+	// finished waits for a task and then for asynq to move it out of its active list (it does
+	// so just after the result is written), so snapshots before and after an attack compare
+	// the same state.
+	finished := func(t *testing.T, id string) {
+		waitDone(t, r.q, id)
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			info, err := insp.GetTaskInfo(queue.DefaultQueue, id)
+			if err == nil && info.State == asynq.TaskStateCompleted {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("task %s: %v %v, want completed", id, info, err)
+			}
+		}
+	}
 
 	submitted := func(t *testing.T, spec broker.TaskSpec, wait bool) string {
 		sub, err := r.q.Submit(ctx, spec)
@@ -100,7 +115,7 @@ func TestChosenIDNamingAnotherTenantsTask(t *testing.T) {
 			t.Fatal(err)
 		}
 		if wait {
-			waitDone(t, r.q, sub.ID)
+			finished(t, sub.ID)
 		}
 		return sub.ID
 	}
@@ -123,7 +138,7 @@ func TestChosenIDNamingAnotherTenantsTask(t *testing.T) {
 			if _, err := r.q.SubmitWithID(ctx, id, victimSpec); err != nil {
 				t.Fatal(err)
 			}
-			waitDone(t, r.q, id)
+			finished(t, id)
 			return id, victimSpec
 		}, func(id string, s broker.TaskSpec) (broker.Task, error) { return r.q.SubmitWithID(ctx, id, s) }},
 		{"long job", func(t *testing.T) (string, broker.TaskSpec) {
