@@ -13,7 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// CleanTaskIndexes is the expired-task-indexes GC job. Task records (cb:task:<id>) expire by
+// CleanTaskIndexes is the expired-task-indexes GC job. Task records (cb:task:{<id>}) expire by
 // themselves; what points at them does not always:
 //   - the job index (cb:jobs:<target>, jobs.go) drops ids only when that target is read or
 //     submitted to again: an entry for a task whose record expired, or was deleted because its

@@ -17,7 +17,7 @@ import (
 	"cloudbroker/broker/model"
 )
 
-// Task ids are owned. Every task record is created under a claim, cb:taskclaim:<id>, taken
+// Task ids are owned. Every task record is created under a claim, cb:taskclaim:{<id>}, taken
 // atomically (claimScript) only when neither a claim nor a record exists for the id. The claim's
 // value says how far the submission got, which spec it is for (a fingerprint) and which call took
 // it (a nonce), so a call only ever changes or removes its own claim (compare-and-set). A

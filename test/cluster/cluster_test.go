@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +61,26 @@ func TestFlowsOnRedisCluster(t *testing.T) {
 		code, _, body := w.zstack(t, http.MethodPut, actions, s, `{"startVmInstance":{}}`)
 		if out := w.accepted(t, s, code, body); !strings.Contains(string(out), `"state":"Running"`) {
 			t.Errorf("start job answered %s", out)
+		}
+	})
+	t.Run("zstack webhook", func(t *testing.T) {
+		got := make(chan string, 1)
+		rcv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			select {
+			case got <- r.Header.Get("X-Job-UUID"):
+			default:
+			}
+		}))
+		defer rcv.Close()
+		code, _, body := w.zstack(t, http.MethodPut, actions, s, `{"rebootVmInstance":{}}`, "X-Web-Hook", rcv.URL+"/cb")
+		w.accepted(t, s, code, body)
+		select {
+		case id := <-got:
+			if !strings.Contains(string(body), id) {
+				t.Errorf("callback for job %q, accepted %s", id, body)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("no callback within 30s")
 		}
 	})
 	t.Run("zstack long job", func(t *testing.T) {

@@ -41,6 +41,8 @@ func start(t *testing.T) *world {
 		c.ZStack.Accounts = []config.ZStackAccount{{Name: "admin", Password: adminPass, AllProviders: true}}
 		c.Agents = agents
 		c.GC.ExpiredTaskIndexes.Interval = config.Duration(time.Hour) // runs when the test triggers it
+		c.ZStack.Webhooks.AllowedHosts = []string{"127.0.0.1"}
+		c.ZStack.Webhooks.PollInterval = config.Duration(20 * time.Millisecond)
 	}})
 	startAgent(t, cl, agents, w.agentLog)
 	return w
