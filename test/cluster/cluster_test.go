@@ -183,6 +183,11 @@ func TestFlowsOnRedisCluster(t *testing.T) {
 		if code != http.StatusOK || !strings.Contains(string(body), `"default"`) || !strings.Contains(string(body), `"site:`+clientid+`"`) {
 			t.Errorf("queue API: %d %.500s", code, body)
 		}
+		// The queue-depth metric reads every queue's counts (Queue.Depths).
+		code, _, body = w.b.Request(t, http.MethodGet, "/metrics", nil)
+		if code != http.StatusOK || !strings.Contains(string(body), `queue="site:`+clientid+`"`) {
+			t.Errorf("/metrics: %d, no depth for site:%s", code, clientid)
+		}
 	})
 	time.Sleep(100 * time.Millisecond) // let background writes (heartbeats, progress) land in the logs
 	for name, log := range map[string]string{"broker": w.brokerLog.String(), "agent": w.agentLog.String()} {
