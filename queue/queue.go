@@ -117,9 +117,16 @@ func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, c
 	_, err = q.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, key, "queue", qname, "spec", payload, "insertMs", now.UnixMilli())
 		p.PExpireAt(ctx, key, t.ExpireTime)
-		trackJob(ctx, p, t) // the task is a job on its target from now on (jobs.go)
 		return nil
 	})
+	if err == nil {
+		// The task is a job on its target from now on (jobs.go). Its index is in another slot,
+		// so it is written after the record: a reader drops an entry whose record is gone.
+		err = q.trackJob(ctx, t)
+		if err != nil {
+			q.rdb.Del(context.WithoutCancel(ctx), key)
+		}
+	}
 	if err != nil {
 		q.releaseClaim(ctx, id, cl)
 		return broker.Task{}, redisErr("write task record", err)
@@ -142,6 +149,9 @@ func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, c
 // Get reads a task: its record for what and when, asynq's task info for where it stands.
 func (q *Queue) Get(ctx context.Context, id string) (broker.Task, error) {
 	rec, err := q.rdb.HGetAll(ctx, recordKey(id)).Result()
+	if err == nil && len(rec) == 0 { // written before records had hash tags (keys.go)
+		rec, err = q.rdb.HGetAll(ctx, legacyRecordKey(id)).Result()
+	}
 	if err != nil {
 		return broker.Task{}, redisErr("read task record", err)
 	}

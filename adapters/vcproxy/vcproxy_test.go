@@ -405,7 +405,7 @@ func taskKeys(t *testing.T, b *harness.Broker) map[string]bool {
 	}
 	set := map[string]bool{}
 	for _, k := range keys {
-		set[strings.TrimPrefix(k, "cb:task:")] = true
+		set[strings.Trim(strings.TrimPrefix(k, "cb:task:"), "{}")] = true // cb:task:{<id>}
 	}
 	return set
 }

@@ -65,6 +65,10 @@ func NewAgent(cfg *config.Config, clientid string, log *slog.Logger) (*Agent, er
 	return a, nil
 }
 
+// Redis is the agent's one Redis client, so a test can check what it sends (a hook added
+// before Run sees every command).
+func (a *Agent) Redis() redis.UniversalClient { return a.rdb }
+
 // Run serves until ctx ends, then drains: running tasks finish (up to worker.shutdown_timeout)
 // before the agent says goodbye.
 func (a *Agent) Run(ctx context.Context) error {

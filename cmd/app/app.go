@@ -164,6 +164,10 @@ func (a *App) Handler() http.Handler { return a.engine }
 // Broker is the core service.
 func (a *App) Broker() *broker.Broker { return a.broker }
 
+// Redis is the process's one Redis client, so a test can check what it sends (a hook added
+// before Start sees every command).
+func (a *App) Redis() redis.UniversalClient { return a.rdb }
+
 // Start starts the worker, follows agents' announced providers and starts the inventory
 // watches; without an inventory it warms the VM id map in the background instead.
 func (a *App) Start() error {

@@ -48,6 +48,9 @@ type Options struct {
 	NoWorker bool
 	// Redis reuses a server (for restart tests); nil starts a new one.
 	Redis *redistest.Server
+	// Cluster, if set, is the Redis Cluster the broker uses (redis.cluster_addrs) instead of a
+	// server of its own: Broker.Redis is then nil.
+	Cluster *redistest.Cluster
 	// Sims reuses simulators; nil starts new ones.
 	Sims []*vcsim.Sim
 	// Proxied puts a fault proxy in front of each simulator (Broker.Proxies), so a test can
@@ -69,7 +72,7 @@ func Start(t testing.TB, o Options) *Broker {
 		o.Simulators = 1
 	}
 	b := &Broker{Redis: o.Redis, Sims: o.Sims}
-	if b.Redis == nil {
+	if b.Redis == nil && o.Cluster == nil {
 		b.Redis = redistest.Start(t)
 	}
 	for len(b.Sims) < o.Simulators {
@@ -80,7 +83,12 @@ func Start(t testing.TB, o Options) *Broker {
 		t.Cleanup(sim.Close)
 		b.Sims = append(b.Sims, sim)
 	}
-	cfg := &config.Config{Redis: config.Redis{Addr: b.Redis.Addr}}
+	cfg := &config.Config{}
+	if o.Cluster != nil {
+		cfg.Redis.ClusterAddrs = o.Cluster.Addrs
+	} else {
+		cfg.Redis.Addr = b.Redis.Addr
+	}
 	for i, sim := range b.Sims {
 		url := sim.URL().String()
 		if o.Proxied {
@@ -122,6 +130,9 @@ func Start(t testing.TB, o Options) *Broker {
 	a, err := app.New(cfg, log)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.Cluster != nil { // a silent cross-slot command (an ignored error) fails the test too
+		redistest.CheckSlots(t, a.Redis())
 	}
 	if err := a.Start(); err != nil {
 		t.Fatal(err)

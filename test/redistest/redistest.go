@@ -69,6 +69,12 @@ func (s *Server) start(t testing.TB) {
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("starting redis-server: %v", err)
 	}
+	s.waitPing(t)
+}
+
+// waitPing waits for the server to answer, failing the test (with its log) after 10s.
+func (s *Server) waitPing(t testing.TB) {
+	t.Helper()
 	c := redis.NewClient(&redis.Options{Addr: s.Addr, Password: s.Password})
 	defer c.Close()
 	deadline := time.Now().Add(10 * time.Second)
