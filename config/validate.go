@@ -32,6 +32,7 @@ func (c *Config) Validate() error {
 	if (r.SentinelMaster == "") != (len(r.SentinelAddrs) == 0) {
 		bad("redis.sentinel_master", "sentinel_master and sentinel_addrs go together")
 	}
+	errs = append(errs, r.validateTLS()...)
 	if c.Tasks.Retention.D() < c.Tasks.SyncTimeout.D() {
 		bad("tasks.retention", "%s is shorter than tasks.sync_timeout %s", c.Tasks.Retention.D(), c.Tasks.SyncTimeout.D())
 	}

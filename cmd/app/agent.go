@@ -48,7 +48,11 @@ func NewAgent(cfg *config.Config, clientid string, log *slog.Logger) (*Agent, er
 		specs = append(specs, broker.ProviderSpec{Provider: meta, Config: DriverConfig(p), MaxConcurrent: p.MaxConcurrency})
 	}
 	a := &Agent{cfg: cfg, clientid: clientid, log: log.With("clientid", clientid)}
-	a.rdb = queue.NewRedis(cfg.Redis)
+	rdb, err := queue.NewRedis(cfg.Redis)
+	if err != nil {
+		return nil, err
+	}
+	a.rdb = rdb
 	a.exec = broker.NewExecutor(specs, a.log).WithInventory(queue.NewInventory(a.rdb)).
 		WithNotifier(queue.NewNotifications(a.rdb, cfg.Notifications.Retention.D(), cfg.Notifications.MaxCount, a.log), "agent:"+clientid).
 		WithCloneLog(queue.NewCloneLog(a.rdb, cfg.Tasks.Retention.D()))

@@ -48,6 +48,9 @@ type Options struct {
 	NoWorker bool
 	// Redis reuses a server (for restart tests); nil starts a new one.
 	Redis *redistest.Server
+	// RedisConfig, if set, is the Redis to use instead (a Sentinel, a TLS server ...): no
+	// server is started and Broker.Redis stays nil.
+	RedisConfig *config.Redis
 	// Sims reuses simulators; nil starts new ones.
 	Sims []*vcsim.Sim
 	// Proxied puts a fault proxy in front of each simulator (Broker.Proxies), so a test can
@@ -69,8 +72,15 @@ func Start(t testing.TB, o Options) *Broker {
 		o.Simulators = 1
 	}
 	b := &Broker{Redis: o.Redis, Sims: o.Sims}
-	if b.Redis == nil {
+	var redisCfg config.Redis
+	switch {
+	case o.RedisConfig != nil:
+		redisCfg = *o.RedisConfig
+	case b.Redis == nil:
 		b.Redis = redistest.Start(t)
+		fallthrough
+	default:
+		redisCfg = config.Redis{Addr: b.Redis.Addr}
 	}
 	for len(b.Sims) < o.Simulators {
 		sim, err := vcsim.Start()
@@ -80,7 +90,7 @@ func Start(t testing.TB, o Options) *Broker {
 		t.Cleanup(sim.Close)
 		b.Sims = append(b.Sims, sim)
 	}
-	cfg := &config.Config{Redis: config.Redis{Addr: b.Redis.Addr}}
+	cfg := &config.Config{Redis: redisCfg}
 	for i, sim := range b.Sims {
 		url := sim.URL().String()
 		if o.Proxied {
