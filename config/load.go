@@ -23,6 +23,10 @@ func Load(path string) (*Config, error) {
 
 // Parse is Load on bytes with an injectable environment, for tests.
 func Parse(b []byte, getenv func(string) string) (*Config, error) {
+	b, err := expandPlaceholders(b, getenv)
+	if err != nil {
+		return nil, err
+	}
 	var c Config
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)                                             // a misspelt key is an error, not a silently ignored setting

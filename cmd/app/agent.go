@@ -37,12 +37,12 @@ func NewAgent(cfg *config.Config, clientid string, log *slog.Logger) (*Agent, er
 	if clientid == "" {
 		return nil, fmt.Errorf("agent: --clientid is required")
 	}
+	if err := agentProviders(cfg, clientid); err != nil {
+		return nil, err
+	}
 	var specs []broker.ProviderSpec
 	var announced []model.Provider
 	for _, p := range cfg.Providers {
-		if p.ClientID != "" && p.ClientID != clientid {
-			return nil, fmt.Errorf("agent %s: provider %q is bound to clientid %q in this config", clientid, p.Name, p.ClientID)
-		}
 		meta := model.Provider{Name: p.Name, Driver: p.Driver, ClientID: clientid, Region: p.Region, Zones: p.Zones}
 		announced = append(announced, meta)
 		specs = append(specs, broker.ProviderSpec{Provider: meta, Config: DriverConfig(p), MaxConcurrent: p.MaxConcurrency})
@@ -67,6 +67,17 @@ func NewAgent(cfg *config.Config, clientid string, log *slog.Logger) (*Agent, er
 		Providers: announced, StartedAt: time.Now(),
 	}, cfg.Agents.HeartbeatInterval.D(), log)
 	return a, nil
+}
+
+// agentProviders reports every provider of an agent's config that another clientid is bound to.
+func agentProviders(cfg *config.Config, clientid string) error {
+	var errs []error
+	for _, p := range cfg.Providers {
+		if p.ClientID != "" && p.ClientID != clientid {
+			errs = append(errs, fmt.Errorf("agent %s: provider %q is bound to clientid %q in this config", clientid, p.Name, p.ClientID))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Run serves until ctx ends, then drains: running tasks finish (up to worker.shutdown_timeout)
