@@ -36,6 +36,7 @@ func TestSentinelFailoverLosesNoAcceptedTask(t *testing.T) {
 	c := s.finish(t)
 	t.Logf("accepted %d, completed %d, failed %d, lost %d, refused (503) %d, unexpected %d",
 		c.Accepted, c.Completed, c.Failed, c.Lost, c.Refused, c.Unexpected)
+	t.Logf("a refusal: %s", c.Refusal)
 	if c.Completed != c.Accepted {
 		t.Errorf("%d of %d accepted tasks completed", c.Completed, c.Accepted)
 	}

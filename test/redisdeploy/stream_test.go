@@ -25,6 +25,7 @@ type stream struct {
 	accepted   []string       // taskids of every 2xx answer (and of sync timeouts, 504 with a taskid)
 	done       int            // sync answers that carried a succeeded task
 	refused    int            // 503 in vcproxy's shape: Redis unavailable, said clearly
+	refusal    string         // the first refusal's body
 	unexpected []string       // any other answer, a transport error or a hang
 	n          atomic.Int64   // requests sent
 	changed    chan struct{}  // a new answer arrived
@@ -95,7 +96,9 @@ func (s *stream) one() {
 	case code == http.StatusGatewayTimeout && a.Data.TaskID != "":
 		s.accepted = append(s.accepted, a.Data.TaskID)
 	case code == http.StatusServiceUnavailable && a.Errcode == "503":
-		s.refused++
+		if s.refused++; s.refusal == "" {
+			s.refusal = string(body)
+		}
 	default:
 		s.unexpected = append(s.unexpected, fmt.Sprintf("mode %d: %d %s", mode, code, body))
 	}
@@ -142,6 +145,8 @@ func (s *stream) count() int {
 // counts is what became of a stream's requests.
 type counts struct {
 	Accepted, Completed, Failed, Lost, Refused, Unexpected int
+	// Refusal is the first refusal's answer.
+	Refusal string
 }
 
 // finish stops the stream and follows every accepted task to its end: completed (task_errcode
@@ -150,7 +155,7 @@ func (s *stream) finish(t *testing.T) counts {
 	t.Helper()
 	close(s.stop)
 	s.wg.Wait()
-	c := counts{Accepted: len(s.accepted), Refused: s.refused, Unexpected: len(s.unexpected)}
+	c := counts{Accepted: len(s.accepted), Refused: s.refused, Unexpected: len(s.unexpected), Refusal: s.refusal}
 	for _, u := range s.unexpected {
 		t.Errorf("unexpected answer: %s", u)
 	}
