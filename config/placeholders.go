@@ -24,7 +24,9 @@ func Placeholders(b []byte) ([]string, error) {
 }
 
 // expandPlaceholders replaces every ${NAME} in the document's values. An unset or empty NAME is
-// an error naming its line: left empty, the secret would fail later and less clearly.
+// an error naming its line (left empty, the secret would fail later and less clearly); the
+// document is still returned, so the caller can report its other problems too. It is nil only
+// when the YAML cannot be read.
 func expandPlaceholders(b []byte, getenv func(string) string) ([]byte, error) {
 	if !placeholder.Match(b) {
 		return b, nil // as written, so decoding errors keep the file's line numbers
@@ -44,10 +46,14 @@ func expandPlaceholders(b []byte, getenv func(string) string) ([]byte, error) {
 			})
 		})
 	}
-	if err != nil || len(errs) > 0 {
-		return nil, errors.Join(append([]error{err}, errs...)...)
+	if err != nil {
+		return nil, err
 	}
-	return yaml.Marshal(&doc) // a value's quoting follows its new text, so it stays a string
+	out, err := yaml.Marshal(&doc) // a value's quoting follows its new text, so it stays a string
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return out, errors.Join(errs...)
 }
 
 func eachValue(b []byte, f func(*yaml.Node)) error {

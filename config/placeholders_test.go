@@ -32,7 +32,9 @@ auth:
 	}
 
 	_, err = Parse([]byte("redis: {addr: \"a:1\"}\nauth:\n  tokens:\n    - {name: a, token: \"${UNSET_ONE}\", all_providers: true}\n    - {name: b, token: \"${UNSET_TWO}\", all_providers: true}\n"), getenv)
-	want := "config: line 4: ${UNSET_ONE} is not set in the environment\nconfig: line 5: ${UNSET_TWO} is not set in the environment"
+	want := "config: line 4: ${UNSET_ONE} is not set in the environment\nconfig: line 5: ${UNSET_TWO} is not set in the environment\n" +
+		`config: auth.tokens[0].token: token "a" must be at least 16 characters` + "\n" + // the file's other problems too
+		`config: auth.tokens[1].token: token "b" must be at least 16 characters`
 	if err == nil || err.Error() != want {
 		t.Errorf("error = %v, want %q", err, want)
 	}
