@@ -1,9 +1,13 @@
 package config
 
 import (
+	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -27,33 +31,80 @@ func Placeholders(b []byte) ([]string, error) {
 // an error naming its line (left empty, the secret would fail later and less clearly); the
 // document is still returned, so the caller can report its other problems too. It is nil only
 // when the YAML cannot be read.
+//
+// The text is edited in place, each value rewritten as a double-quoted string, so the file's
+// line numbers stay those of later errors and a value stays a string whatever its characters.
 func expandPlaceholders(b []byte, getenv func(string) string) ([]byte, error) {
 	if !placeholder.Match(b) {
-		return b, nil // as written, so decoding errors keep the file's line numbers
+		return b, nil
 	}
 	var doc yaml.Node
-	var errs []error
-	err := decodeNode(b, &doc)
-	if err == nil {
-		walkValues(&doc, func(n *yaml.Node) {
-			n.Value = placeholder.ReplaceAllStringFunc(n.Value, func(m string) string {
-				name := m[2 : len(m)-1]
-				v := getenv(name)
-				if v == "" {
-					errs = append(errs, fmt.Errorf("config: line %d: %s is not set in the environment", n.Line, m))
-				}
-				return v
-			})
-		})
-	}
-	if err != nil {
+	if err := decodeNode(b, &doc); err != nil {
 		return nil, err
 	}
-	out, err := yaml.Marshal(&doc) // a value's quoting follows its new text, so it stays a string
-	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+	var nodes []*yaml.Node
+	walkValues(&doc, func(n *yaml.Node) {
+		if placeholder.MatchString(n.Value) {
+			nodes = append(nodes, n)
+		}
+	})
+	// From the end backwards, so an edit never moves a position still to be edited.
+	slices.SortFunc(nodes, func(x, y *yaml.Node) int { return cmp.Or(y.Line-x.Line, y.Column-x.Column) })
+	lines := strings.Split(string(b), "\n")
+	var errs []error
+	for _, n := range nodes {
+		value := placeholder.ReplaceAllStringFunc(n.Value, func(m string) string {
+			v := getenv(m[2 : len(m)-1])
+			if v == "" {
+				errs = append(errs, fmt.Errorf("config: line %d: %s is not set in the environment", n.Line, m))
+			}
+			return v
+		})
+		line := []rune(lines[n.Line-1])
+		start := n.Column - 1
+		end := scalarEnd(line, start, n)
+		if end < 0 {
+			errs = append(errs, fmt.Errorf("config: line %d: write the value with ${...} on one line, as \"...\"", n.Line))
+			continue
+		}
+		quoted, _ := json.Marshal(value) // a JSON string is a YAML double-quoted scalar
+		lines[n.Line-1] = string(line[:start]) + string(quoted) + string(line[end:])
 	}
-	return out, errors.Join(errs...)
+	slices.Reverse(errs) // in file order
+	return []byte(strings.Join(lines, "\n")), errors.Join(errs...)
+}
+
+// scalarEnd is where the one-line scalar n that starts at line[start] ends, or -1.
+func scalarEnd(line []rune, start int, n *yaml.Node) int {
+	if start < 0 || start >= len(line) {
+		return -1
+	}
+	switch {
+	case n.Style&yaml.DoubleQuotedStyle != 0 && line[start] == '"':
+		for i := start + 1; i < len(line); i++ {
+			switch line[i] {
+			case '\\':
+				i++
+			case '"':
+				return i + 1
+			}
+		}
+	case n.Style&yaml.SingleQuotedStyle != 0 && line[start] == '\'':
+		for i := start + 1; i < len(line); i++ {
+			if line[i] == '\'' {
+				if i+1 < len(line) && line[i+1] == '\'' {
+					i++
+					continue
+				}
+				return i + 1
+			}
+		}
+	case n.Style&(yaml.LiteralStyle|yaml.FoldedStyle|yaml.TaggedStyle) == 0:
+		if end := start + len([]rune(n.Value)); end <= len(line) && string(line[start:end]) == n.Value {
+			return end // a plain scalar's text is its value
+		}
+	}
+	return -1
 }
 
 func eachValue(b []byte, f func(*yaml.Node)) error {

@@ -38,6 +38,15 @@ auth:
 	if err == nil || err.Error() != want {
 		t.Errorf("error = %v, want %q", err, want)
 	}
+	// Later errors keep the file's line numbers; quoting of every kind is understood.
+	_, err = Parse([]byte("redis:\n\n  addr: '${HOST}:6379'\n\n  password: \"${PASSWORD}\"\n\n  tsl: true\n"), getenv)
+	if err == nil || !strings.Contains(err.Error(), "line 7: field tsl not found") {
+		t.Errorf("typo after placeholders: %v, want it on line 7", err)
+	}
+	_, err = Parse([]byte("redis: {addr: \"a:1\"}\nzstack:\n  accounts:\n    - name: a\n      password: |\n        ${PASSWORD}\n      all_providers: true\n"), getenv)
+	if err == nil || !strings.Contains(err.Error(), "config: line 5: write the value with ${...} on one line") {
+		t.Errorf("multi-line value: %v", err)
+	}
 	names, err := Placeholders([]byte("a: ${X}\nb: [\"${Y}-${X}\"]\n"))
 	if diff := cmp.Diff([]string{"X", "Y", "X"}, names); diff != "" || err != nil {
 		t.Errorf("Placeholders: %v (-want +got):\n%s", err, diff)
