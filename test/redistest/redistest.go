@@ -1,5 +1,6 @@
 // Package redistest starts a real redis-server for a test package: its own process on a free
-// loopback port, so parallel packages never share asynq queues. In CI (CI=true) a missing
+// loopback port, so parallel packages never share asynq queues. Besides a single server it
+// starts a Sentinel set that can fail over (sentinel.go) and a TLS-only server (tls.go). In CI (CI=true) a missing
 // redis-server fails the test; elsewhere the test is skipped with how to get one.
 package redistest
 
