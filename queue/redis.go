@@ -4,7 +4,6 @@ package queue
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -18,12 +17,18 @@ import (
 	"cloudbroker/config"
 )
 
-// NewRedis opens a client for a single Redis, a Sentinel-managed master or a Cluster.
-func NewRedis(c config.Redis) redis.UniversalClient {
+// NewRedis opens a client for a single Redis, a Sentinel-managed master or a Cluster. Its
+// only error is a TLS setting that cannot be used (config.Redis.TLSConfig).
+func NewRedis(c config.Redis) (redis.UniversalClient, error) {
+	tlsCfg, err := c.TLSConfig()
+	if err != nil {
+		return nil, err
+	}
 	o := &redis.UniversalOptions{
-		Username: c.Username,
-		Password: c.Password,
-		DB:       c.DB,
+		Username:  c.Username,
+		Password:  c.Password,
+		DB:        c.DB,
+		TLSConfig: tlsCfg,
 	}
 	switch {
 	case len(c.ClusterAddrs) > 0:
@@ -35,10 +40,7 @@ func NewRedis(c config.Redis) redis.UniversalClient {
 	default:
 		o.Addrs = []string{c.Addr}
 	}
-	if c.TLS {
-		o.TLSConfig = &tls.Config{ServerName: c.TLSServerName, InsecureSkipVerify: c.TLSInsecure, MinVersion: tls.VersionTLS12}
-	}
-	return redis.NewUniversalClient(o)
+	return redis.NewUniversalClient(o), nil
 }
 
 // redisErr marks a Redis failure as model.ErrUnavailable so each dialect answers its 503-class
@@ -72,17 +74,17 @@ func isConnErrText(err error) bool {
 
 // ConnOpt is NewRedis's connection as asynq's own option type, for tools that take one
 // (asynqmon).
-func ConnOpt(c config.Redis) asynq.RedisConnOpt {
-	var tlsCfg *tls.Config
-	if c.TLS {
-		tlsCfg = &tls.Config{ServerName: c.TLSServerName, InsecureSkipVerify: c.TLSInsecure, MinVersion: tls.VersionTLS12}
+func ConnOpt(c config.Redis) (asynq.RedisConnOpt, error) {
+	tlsCfg, err := c.TLSConfig()
+	if err != nil {
+		return nil, err
 	}
 	switch {
 	case len(c.ClusterAddrs) > 0:
-		return asynq.RedisClusterClientOpt{Addrs: c.ClusterAddrs, Username: c.Username, Password: c.Password, TLSConfig: tlsCfg}
+		return asynq.RedisClusterClientOpt{Addrs: c.ClusterAddrs, Username: c.Username, Password: c.Password, TLSConfig: tlsCfg}, nil
 	case c.SentinelMaster != "":
 		return asynq.RedisFailoverClientOpt{MasterName: c.SentinelMaster, SentinelAddrs: c.SentinelAddrs,
-			Username: c.Username, Password: c.Password, DB: c.DB, TLSConfig: tlsCfg}
+			Username: c.Username, Password: c.Password, DB: c.DB, TLSConfig: tlsCfg}, nil
 	}
-	return asynq.RedisClientOpt{Addr: c.Addr, Username: c.Username, Password: c.Password, DB: c.DB, TLSConfig: tlsCfg}
+	return asynq.RedisClientOpt{Addr: c.Addr, Username: c.Username, Password: c.Password, DB: c.DB, TLSConfig: tlsCfg}, nil
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"cloudbroker/adapters"
@@ -36,6 +37,7 @@ type App struct {
 	log      *slog.Logger
 	embedded *queue.Embedded
 	rdb      redis.UniversalClient
+	monConn  asynq.RedisConnOpt // the queue UI's own connection to the same Redis
 	queue    *queue.Queue
 	exec     *broker.Executor
 	worker   *queue.Worker
@@ -66,7 +68,13 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		cfg.Redis.Addr = e.Addr()
 		log.Warn("DEMO SETUP: in-process Redis (miniredis); tasks do not survive a restart", "addr", e.Addr())
 	}
-	a.rdb = queue.NewRedis(cfg.Redis)
+	var err error
+	if a.rdb, err = queue.NewRedis(cfg.Redis); err != nil {
+		return nil, err
+	}
+	if a.monConn, err = queue.ConnOpt(cfg.Redis); err != nil {
+		return nil, err
+	}
 	a.queue = queue.New(a.rdb, queue.Config{
 		Retention: cfg.Tasks.Retention.D(), Timeout: cfg.Tasks.Timeout.D(), MaxRetry: *cfg.Tasks.MaxRetry, Logger: log,
 	})

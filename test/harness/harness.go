@@ -51,6 +51,10 @@ type Options struct {
 	// Cluster, if set, is the Redis Cluster the broker uses (redis.cluster_addrs) instead of a
 	// server of its own: Broker.Redis is then nil.
 	Cluster *redistest.Cluster
+
+	// RedisConfig, if set, is the Redis to use instead (a Sentinel, a TLS server ...): no
+	// server is started and Broker.Redis stays nil.
+	RedisConfig *config.Redis
 	// Sims reuses simulators; nil starts new ones.
 	Sims []*vcsim.Sim
 	// Proxied puts a fault proxy in front of each simulator (Broker.Proxies), so a test can
@@ -72,8 +76,17 @@ func Start(t testing.TB, o Options) *Broker {
 		o.Simulators = 1
 	}
 	b := &Broker{Redis: o.Redis, Sims: o.Sims}
-	if b.Redis == nil && o.Cluster == nil {
+	var redisCfg config.Redis
+	switch {
+	case o.RedisConfig != nil:
+		redisCfg = *o.RedisConfig
+	case o.Cluster != nil:
+		redisCfg = config.Redis{ClusterAddrs: o.Cluster.Addrs}
+	case b.Redis == nil:
 		b.Redis = redistest.Start(t)
+		fallthrough
+	default:
+		redisCfg = config.Redis{Addr: b.Redis.Addr}
 	}
 	for len(b.Sims) < o.Simulators {
 		sim, err := vcsim.Start()
@@ -83,12 +96,7 @@ func Start(t testing.TB, o Options) *Broker {
 		t.Cleanup(sim.Close)
 		b.Sims = append(b.Sims, sim)
 	}
-	cfg := &config.Config{}
-	if o.Cluster != nil {
-		cfg.Redis.ClusterAddrs = o.Cluster.Addrs
-	} else {
-		cfg.Redis.Addr = b.Redis.Addr
-	}
+	cfg := &config.Config{Redis: redisCfg}
 	for i, sim := range b.Sims {
 		url := sim.URL().String()
 		if o.Proxied {

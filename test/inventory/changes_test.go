@@ -18,7 +18,7 @@ func TestBrokerChangesShowAtOnce(t *testing.T) {
 		c.Inventory.Period = config.Duration(time.Hour)
 		c.Inventory.ScheduleInterval = config.Duration(200 * time.Millisecond)
 	}})
-	waitSynced(t, b)
+	b.WaitSynced(t)
 	var src vmRow
 	for _, vm := range list(t, b).VMs {
 		if vm.Name == "DC0_H0_VM0" {
