@@ -33,6 +33,8 @@ import (
 // the same on the code before issue 19.
 func TestSoak(t *testing.T) {
 	vms, secs := envInt("SOAK_VMS", 200), envInt("SOAK_SECONDS", 20)
+	// SOAK_WATCH_MAX_WAIT_SECONDS raises the watch's poll bound (watch_max_wait, 10 s here)
+	// for simulators of thousands of VMs, which take longer than that to compute one change.
 	// How long one direct change may take to reach the inventory. The simulator's own floor
 	// grows with its VM count (drivers/vcenter TestWatchChangeLatencyAgainstFloor): raise it
 	// for thousands of VMs.
@@ -43,7 +45,7 @@ func TestSoak(t *testing.T) {
 	// timeout a poll is also given. A poll the client gives up on is one the simulator still
 	// answers, to nobody, with the changes it took (see the stalls below).
 	b := start(t, vms, harness.Options{Log: logs, Tune: func(c *config.Config) {
-		c.Providers[0].Options[vcenter.OptWatchMaxWait] = "10s"
+		c.Providers[0].Options[vcenter.OptWatchMaxWait] = fmt.Sprintf("%ds", envInt("SOAK_WATCH_MAX_WAIT_SECONDS", 10))
 	}})
 	before := waitSynced(t, b)
 	br := b.App.Broker()
