@@ -13,6 +13,7 @@ import (
 	"github.com/vmware/govmomi"
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/property"
+	"github.com/vmware/govmomi/view"
 	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/types"
 
@@ -117,12 +118,20 @@ func TestWatchChangeLatencyAgainstFloor(t *testing.T) {
 // collect runs a PropertyCollector of its own over every VM and reports each power state it
 // hears of, until ctx ends. ready is closed once its first (full) answer is in.
 func collect(ctx context.Context, t *testing.T, c *govmomi.Client, props []types.PropertySpec, ready chan struct{}, note func(id string, on bool)) {
+	v, err := view.NewManager(c.Client).CreateContainerView(ctx, c.ServiceContent.RootFolder, []string{"VirtualMachine"}, true)
+	if err != nil {
+		t.Error(err)
+		close(ready)
+		return
+	}
 	pc, err := property.DefaultCollector(c.Client).Create(ctx)
 	if err == nil {
-		// The same walk from the root as the driver's watch (Conn.allVMs).
+		// The same filter as the driver's watch: a ContainerView of every VM, their networks.
 		_, err = pc.CreateFilter(ctx, types.CreateFilter{Spec: types.PropertyFilterSpec{
-			ObjectSet: []types.ObjectSpec{{Obj: c.ServiceContent.RootFolder, Skip: types.NewBool(true), SelectSet: vmSelectSet()}},
-			PropSet:   props,
+			ObjectSet: []types.ObjectSpec{{Obj: v.Reference(), Skip: types.NewBool(true), SelectSet: []types.BaseSelectionSpec{
+				traverse(tsView, "ContainerView", "view", tsVMNets), traverse(tsVMNets, "VirtualMachine", "network"),
+			}}},
+			PropSet: props,
 		}})
 	}
 	if err != nil {
