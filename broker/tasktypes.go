@@ -9,7 +9,7 @@ import (
 
 // taskType is everything the broker knows about one kind of task, so adding one is one entry
 // here plus its feature file (diskinfo.go, clone.go ...). The inventory watch
-// (TypeInventoryWatch, sync.go) is not listed: it is a long-running task of the executor's own
+// (TypeInventoryWatch, inventory_sync.go) is not listed: it is a long-running task of the executor's own
 // that takes no provider slot and owns its connection.
 type taskType struct {
 	// describe names the type for humans, in the vcproxy sample's words.
