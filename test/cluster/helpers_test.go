@@ -15,6 +15,7 @@ import (
 	"cloudbroker/drivers/vcenter/vcsim"
 	"cloudbroker/test/harness"
 	"cloudbroker/test/redistest"
+	"cloudbroker/test/wait"
 )
 
 const (
@@ -85,11 +86,7 @@ func startAgent(t *testing.T, cl *redistest.Cluster, agents config.Agents, log *
 // waitFor polls cond for up to 30s.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
+	wait.For(t, 30*time.Second, what, cond)
 }
 
 // vcproxy is one vcproxy call with the admin token: the answer's data (or envelope) decoded.
