@@ -370,7 +370,7 @@ func TestRunClone(t *testing.T) {
 		}
 	})
 	t.Run("registered in the executor", func(t *testing.T) {
-		if operations[TypeVMClone] == nil || operations[TypeVMPower] == nil {
+		if taskTypes[TypeVMClone].run == nil || taskTypes[TypeVMPower].run == nil {
 			t.Fatal("clone/power missing from the executor's operations")
 		}
 	})

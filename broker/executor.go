@@ -144,29 +144,15 @@ func (e *Executor) Execute(ctx context.Context, spec TaskSpec) (json.RawMessage,
 	return json.Marshal(res)
 }
 
-// operation runs one task type against a provider's connection and returns its Result.
-type operation func(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, error)
-
-// operations maps task types to what runs them; each lives in the file of its feature.
-var operations = map[string]operation{
-	TypeVMDiskInfo: runDiskInfo,
-	TypeVMList:     runVMList,
-	TypeVMClone:    runClone,
-	TypeVMPower:    runPower,
-	TypeImageList:  runImageList,
-	TypeVMISOs:     runISOs,
-	TypeHostList:   runHostList,
-}
-
 func (e *Executor) run(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, error) {
 	if spec.Type == TypeInventoryWatch {
 		return e.watch(ctx, c, spec)
 	}
-	op, ok := operations[spec.Type]
+	tt, ok := taskTypes[spec.Type]
 	if !ok {
 		return nil, model.Errorf(model.ErrUnsupported, "unknown task type %q", spec.Type)
 	}
-	return op(ctx, c, spec)
+	return tt.run(ctx, c, spec)
 }
 
 // Retryable reports whether a failed attempt may succeed if tried again: the backend was

@@ -86,22 +86,3 @@ type DiskInfoResult struct {
 type VMListResult struct {
 	VMs []model.VM `json:"vms"`
 }
-
-// describe names each task type for humans, in the vcproxy sample's words.
-var describe = map[string]string{
-	TypeVMDiskInfo: "虚拟机磁盘信息",
-	TypeVMList:     "虚拟机列表",
-	TypeVMClone:    "克隆虚拟机",
-	TypeVMPower:    "虚拟机电源操作",
-	TypeImageList:  "自定义镜像列表",
-	TypeVMISOs:     "虚拟机可加载ISO列表",
-	TypeHostList:   "物理机容量列表",
-}
-
-// Describe returns the human description of a task type.
-func Describe(taskType string) string {
-	if d, ok := describe[taskType]; ok {
-		return d
-	}
-	return taskType
-}

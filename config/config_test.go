@@ -43,6 +43,7 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"no redis", `{}`, "redis: set one of addr"},
 		{"two redis modes", `redis: {addr: "a:1", embedded: true}`, "set only one of"},
 		{"sentinel half set", `redis: {sentinel_master: m}`, "sentinel_master and sentinel_addrs go together"},
+		{"cluster with a db", `redis: {cluster_addrs: ["a:1"], db: 2}`, "redis.db: a Redis Cluster has only database 0"},
 		{"typo key", `redis: {adr: "a:1"}`, "field adr not found"},
 		{"bad duration", `redis: {addr: "a:1"}` + "\ntasks: {retention: forever}", "invalid duration"},
 		{"retention too short", `redis: {addr: "a:1"}` + "\ntasks: {retention: 1m, timeout: 2m}", "tasks.retention"},

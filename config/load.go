@@ -23,15 +23,19 @@ func Load(path string) (*Config, error) {
 
 // Parse is Load on bytes with an injectable environment, for tests.
 func Parse(b []byte, getenv func(string) string) (*Config, error) {
+	b, unset := expandPlaceholders(b, getenv) // unset placeholders are reported with the rest
+	if b == nil {
+		return nil, unset
+	}
 	var c Config
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)                                             // a misspelt key is an error, not a silently ignored setting
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) { // empty file: empty config
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, errors.Join(unset, fmt.Errorf("config: %w", err))
 	}
 	c.ApplyEnv(getenv)
 	c.SetDefaults()
-	if err := c.Validate(); err != nil {
+	if err := errors.Join(unset, c.Validate()); err != nil {
 		return nil, err
 	}
 	return &c, nil

@@ -32,6 +32,10 @@ func (c *Config) Validate() error {
 	if (r.SentinelMaster == "") != (len(r.SentinelAddrs) == 0) {
 		bad("redis.sentinel_master", "sentinel_master and sentinel_addrs go together")
 	}
+	if len(r.ClusterAddrs) > 0 && r.DB != 0 {
+		bad("redis.db", "a Redis Cluster has only database 0: remove db (or set it to 0) when cluster_addrs is set")
+	}
+	errs = append(errs, r.validateTLS()...)
 	if c.Tasks.Retention.D() < c.Tasks.SyncTimeout.D() {
 		bad("tasks.retention", "%s is shorter than tasks.sync_timeout %s", c.Tasks.Retention.D(), c.Tasks.SyncTimeout.D())
 	}

@@ -51,6 +51,27 @@ func Open(ctx context.Context, driver string, cfg Config) (Conn, error) {
 	return d.Open(ctx, cfg)
 }
 
+// ConnTyper is an optional Driver capability: a nil connection of the driver's Conn type, so
+// what the driver can do is known without connecting to anything (the same type assertions the
+// broker makes on an open connection). Every driver in this repository has it.
+type ConnTyper interface {
+	ConnType() Conn
+}
+
+// Can reports whether the named driver's connections implement capability T (drivers.Cloner,
+// say), without connecting. A driver without ConnType can do nothing it does not say.
+func Can[T any](driver string) bool {
+	mu.RLock()
+	d := registry[driver]
+	mu.RUnlock()
+	ct, ok := d.(ConnTyper)
+	if !ok {
+		return false
+	}
+	_, ok = ct.ConnType().(T)
+	return ok
+}
+
 // Unsupported is the error for a capability conn lacks.
 func Unsupported(provider, capability string) error {
 	return fmt.Errorf("provider %q cannot %s: %w", provider, capability, model.ErrUnsupported)

@@ -14,14 +14,8 @@ import (
 	"cloudbroker/broker/model"
 )
 
-const (
-	agentsKey = "cb:agents" // set of clientids ever seen
-	// agentRecordTTL keeps a silent agent's record long enough to say "offline since".
-	agentRecordTTL = 7 * 24 * time.Hour
-)
-
-func agentKey(clientid string) string     { return "cb:agent:" + clientid }
-func agentLockKey(clientid string) string { return "cb:agent:" + clientid + ":lock" }
+// agentRecordTTL keeps a silent agent's record long enough to say "offline since".
+const agentRecordTTL = 7 * 24 * time.Hour
 
 // Agents reads agent heartbeats from Redis. It implements broker.AgentRegistry.
 type Agents struct{ rdb redis.UniversalClient }
@@ -184,11 +178,11 @@ func (h *Heartbeat) beat(ctx context.Context) error {
 	a := h.agent
 	a.LastSeen = time.Now()
 	b, _ := json.Marshal(a)
-	_, err := h.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, agentKey(a.ClientID), b, agentRecordTTL)
-		p.SAdd(ctx, agentsKey, a.ClientID)
-		return nil
-	})
+	// The record, then the set (two slots on a Cluster): a listing forgets an id without a record.
+	err := h.rdb.Set(ctx, agentKey(a.ClientID), b, agentRecordTTL).Err()
+	if err == nil {
+		err = h.rdb.SAdd(ctx, agentsKey, a.ClientID).Err()
+	}
 	return redisErr("heartbeat", err)
 }
 

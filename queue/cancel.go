@@ -72,6 +72,9 @@ func (w *Worker) cancellation(ctx context.Context, id string) (*model.TaskError,
 // say) and whether it says the task was canceled.
 func (w *Worker) recordState(ctx context.Context, id string) (exists bool, why *model.TaskError, isCanceled bool) {
 	v, err := w.rdb.HMGet(context.WithoutCancel(ctx), recordKey(id), "canceledMs", "canceledBy", "spec").Result()
+	if err == nil && v[2] == nil { // written before records had hash tags (keys.go)
+		v, err = w.rdb.HMGet(context.WithoutCancel(ctx), legacyRecordKey(id), "canceledMs", "canceledBy", "spec").Result()
+	}
 	if err != nil {
 		return true, nil, false
 	}

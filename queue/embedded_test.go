@@ -18,7 +18,10 @@ func TestEmbeddedRunsTheScripts(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.Close)
-	rdb := queue.NewRedis(config.Redis{Addr: e.Addr(), Timeout: config.Duration(time.Second)})
+	rdb, err := queue.NewRedis(config.Redis{Addr: e.Addr(), Timeout: config.Duration(time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { rdb.Close() })
 	ctx := context.Background()
 	ep := queue.NewEpoch(rdb, time.Second, nil)

@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 )
 
-// CleanTaskIndexes is the expired-task-indexes GC job. Task records (cb:task:<id>) expire by
+// CleanTaskIndexes is the expired-task-indexes GC job. Task records (cb:task:{<id>}) expire by
 // themselves; what points at them does not always:
 //   - the job index (cb:jobs:<target>, jobs.go) drops ids only when that target is read or
 //     submitted to again: an entry for a task whose record expired, or was deleted because its
@@ -43,11 +44,14 @@ func (q *Queue) CleanTaskIndexes(ctx context.Context) (string, error) {
 
 // scanKeys lists the keys matching pattern, on every master of a Cluster.
 func (q *Queue) scanKeys(ctx context.Context, pattern string) ([]string, error) {
+	var mu sync.Mutex // ForEachMaster scans the masters at once
 	var keys []string
 	scan := func(ctx context.Context, c redis.UniversalClient) error {
 		it := c.Scan(ctx, 0, pattern, 500).Iterator()
 		for it.Next(ctx) {
+			mu.Lock()
 			keys = append(keys, it.Val())
+			mu.Unlock()
 		}
 		return it.Err()
 	}

@@ -24,6 +24,7 @@ func TestFollowedStatusNeverAheadOfTheIndex(t *testing.T) {
 	srv := redistest.Start(t)
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
 	t.Cleanup(func() { rdb.Close() })
+	redistest.CheckSlots(t, rdb)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	inv, ix := queue.NewInventory(rdb), inventory.NewIndex()

@@ -2,8 +2,6 @@ package queue
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"strconv"
 	"time"
@@ -15,30 +13,30 @@ import (
 )
 
 // The job index: for each target (provider, native id) a sorted set of the ids of the tasks that
-// target it, scored by their ExpireTime in ms. Submit adds to it in the same transaction that
-// writes the task record; Jobs drops ids whose task has finished or expired. A worker never has
+// target it, scored by their ExpireTime in ms. Submit adds to it right after it writes the task
+// record (and removes the record if it cannot); Jobs drops ids whose task has finished, expired
+// or has no record. A worker never has
 // to remember to remove anything, so a crashed worker cannot leave a job behind for longer
 // than it takes the task's state to say so.
 
 var _ broker.JobIndex = (*Queue)(nil)
 
-func jobsKey(t broker.Target) string {
-	sum := sha256.Sum256([]byte(t.Provider + "\x00" + t.NativeID))
-	return "cb:jobs:" + hex.EncodeToString(sum[:16])
-}
-
-// trackJob queues, in Submit's transaction, the commands that index a task by its target.
-func trackJob(ctx context.Context, p redis.Pipeliner, t broker.Task) {
+// trackJob indexes a task by its target, in one transaction on the target's index.
+func (q *Queue) trackJob(ctx context.Context, t broker.Task) error {
 	target, ok := broker.TargetOf(t.Spec)
 	if !ok {
-		return
+		return nil
 	}
 	key := jobsKey(target)
-	p.ZAdd(ctx, key, redis.Z{Score: float64(t.ExpireTime.UnixMilli()), Member: t.ID})
-	// Keep the set small when nobody lists: drop the ids of tasks already past retention.
-	p.ZRemRangeByScore(ctx, key, "-inf", "("+strconv.FormatInt(t.InsertTime.UnixMilli(), 10))
-	// Retention is the same for every task, so the newest task's expiry covers the whole set.
-	p.PExpireAt(ctx, key, t.ExpireTime)
+	_, err := q.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZAdd(ctx, key, redis.Z{Score: float64(t.ExpireTime.UnixMilli()), Member: t.ID})
+		// Keep the set small when nobody lists: drop the ids of tasks already past retention.
+		p.ZRemRangeByScore(ctx, key, "-inf", "("+strconv.FormatInt(t.InsertTime.UnixMilli(), 10))
+		// Retention is the same for every task, so the newest task's expiry covers the whole set.
+		p.PExpireAt(ctx, key, t.ExpireTime)
+		return nil
+	})
+	return err
 }
 
 // Jobs implements broker.JobIndex: one pipelined read for all targets, then one task read per

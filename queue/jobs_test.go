@@ -74,12 +74,12 @@ func TestJobsFollowTaskState(t *testing.T) {
 	if got := jobIDs(t, r.q, tpl); len(got) != 0 {
 		t.Errorf("jobs after the task finished = %v, want none", got)
 	}
-	keys, err := r.red.Client(t).Keys(ctx, "cb:jobs:*").Result()
+	keys, err := r.red.CheckedClient(t).Keys(ctx, "cb:jobs:*").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range keys {
-		if n := r.red.Client(t).ZCard(ctx, k).Val(); n != 0 {
+		if n := r.red.CheckedClient(t).ZCard(ctx, k).Val(); n != 0 {
 			t.Errorf("index %s still holds %d ids after the read that found them finished", k, n)
 		}
 	}

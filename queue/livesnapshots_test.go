@@ -16,7 +16,7 @@ import (
 
 // A snapshot reads back as stored, with its failures' kinds, and expires after its TTL.
 func TestLiveSnapshotRoundTrip(t *testing.T) {
-	rdb := redistest.Start(t).Client(t)
+	rdb := redistest.Start(t).CheckedClient(t)
 	s := queue.NewLiveSnapshots(rdb)
 	ctx := context.Background()
 	if _, ok, err := s.GetLiveSnapshot(ctx, "none"); ok || err != nil {
@@ -43,7 +43,7 @@ func TestLiveSnapshotRoundTrip(t *testing.T) {
 
 // Past MaxLiveSnapshots, the snapshots closest to expiring are dropped.
 func TestLiveSnapshotsBounded(t *testing.T) {
-	rdb := redistest.Start(t).Client(t)
+	rdb := redistest.Start(t).CheckedClient(t)
 	s := queue.NewLiveSnapshots(rdb)
 	ctx := context.Background()
 	extra := 3

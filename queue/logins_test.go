@@ -15,7 +15,7 @@ import (
 // are independent.
 func TestLoginAttemptsGrowingDelay(t *testing.T) {
 	ctx := context.Background()
-	l := queue.NewLogins(redistest.Start(t).Client(t))
+	l := queue.NewLogins(redistest.Start(t).CheckedClient(t))
 	p := adapters.AttemptPolicy{FreeAttempts: 2, BaseDelay: 100 * time.Millisecond, MaxDelay: 400 * time.Millisecond, Window: time.Minute}
 	attempt := func(key string) time.Duration {
 		t.Helper()

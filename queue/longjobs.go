@@ -14,31 +14,34 @@ import (
 	"cloudbroker/broker/model"
 )
 
-// Long jobs' metadata: one JSON string per job next to its task's record, expiring with it,
-// and an index (a sorted set of job ids scored by their expiry in ms) for listing them. A job
-// whose metadata expired is dropped from the index by the next listing, so nothing has to
-// remember to remove it.
+// Long jobs' metadata: one JSON string per job next to its task's record (same hash tag),
+// expiring with it, and an index (a sorted set of job ids scored by their expiry in ms) for
+// listing them. The index is written after the metadata (another slot on a Cluster), and a job
+// whose metadata expired or was never stored is dropped from the index by the next listing, so
+// nothing has to remember to remove it.
 
 var _ broker.LongJobStore = (*Queue)(nil)
 
-const longJobIndexKey = "cb:longjobs"
-
-func longJobKey(id string) string { return "cb:longjob:" + id }
-
 // putLongJobScript stores a job unless one is stored under its id, taking its task record's
-// remaining lifetime. It answers the stored job's JSON, or nil when the task does not exist.
-// KEYS: record, job, index. ARGV: job JSON, id, now in ms.
+// remaining lifetime. It answers the stored job's JSON and its remaining lifetime in ms, or nil
+// when the task does not exist. KEYS: record, job. ARGV: job JSON.
 var putLongJobScript = redis.NewScript(`
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then return false end
 local existing = redis.call('GET', KEYS[2])
-if existing then return existing end
+if existing then return {existing, redis.call('PTTL', KEYS[2])} end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ttl)
-local now = tonumber(ARGV[3])
-redis.call('ZADD', KEYS[3], now + ttl, ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. now)
-if redis.call('PTTL', KEYS[3]) < ttl then redis.call('PEXPIRE', KEYS[3], ttl) end
-return ARGV[1]
+return {ARGV[1], ttl}
+`)
+
+// indexLongJobScript lists a job until its expiry and drops expired ids. KEYS: index.
+// ARGV: id, now in ms, the job's ttl in ms.
+var indexLongJobScript = redis.NewScript(`
+local now, ttl = tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. now)
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+return 1
 `)
 
 // PutLongJob implements broker.LongJobStore.
@@ -47,13 +50,19 @@ func (q *Queue) PutLongJob(ctx context.Context, j broker.LongJob) (broker.LongJo
 	if err != nil {
 		return broker.LongJob{}, err
 	}
-	raw, err := putLongJobScript.Run(ctx, q.rdb, []string{recordKey(j.ID), longJobKey(j.ID), longJobIndexKey},
-		b, j.ID, time.Now().UnixMilli()).Text()
+	res, err := putLongJobScript.Run(ctx, q.rdb, []string{recordKey(j.ID), longJobKey(j.ID)}, b).Slice()
 	if errors.Is(err, redis.Nil) {
 		return broker.LongJob{}, model.Errorf(model.ErrNotFound, "task %s not found or expired", j.ID)
 	}
 	if err != nil {
 		return broker.LongJob{}, redisErr("write long job", err)
+	}
+	raw, _ := res[0].(string)
+	ttl, _ := res[1].(int64)
+	// Listed after it is stored, also when it was stored before (a retry after a failed listing).
+	err = indexLongJobScript.Run(ctx, q.rdb, []string{longJobIndexKey}, j.ID, time.Now().UnixMilli(), ttl).Err()
+	if err != nil {
+		return broker.LongJob{}, redisErr("list long job", err)
 	}
 	return decodeLongJob(j.ID, raw)
 }
@@ -83,18 +92,21 @@ func (q *Queue) LongJobs(ctx context.Context) ([]broker.LongJob, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = longJobKey(id)
-	}
-	vals, err := q.rdb.MGet(ctx, keys...).Result()
-	if err != nil {
+	// One GET each in a pipeline rather than MGET: the jobs live in many slots on a Cluster.
+	gets := make([]*redis.StringCmd, len(ids))
+	_, err = q.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			gets[i] = p.Get(ctx, longJobKey(id))
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, redisErr("read long jobs", err)
 	}
 	out := make([]broker.LongJob, 0, len(ids))
-	for i, v := range vals {
-		raw, ok := v.(string)
-		if !ok { // expired or deleted since the index was read
+	for i, g := range gets {
+		raw, err := g.Result()
+		if err != nil { // expired or deleted since the index was read
 			q.rdb.ZRem(ctx, longJobIndexKey, ids[i]) // best effort; the next listing retries
 			continue
 		}
@@ -109,11 +121,11 @@ func (q *Queue) LongJobs(ctx context.Context) ([]broker.LongJob, error) {
 
 // DeleteLongJob implements broker.LongJobStore.
 func (q *Queue) DeleteLongJob(ctx context.Context, id string) error {
-	_, err := q.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, longJobKey(id))
-		p.ZRem(ctx, longJobIndexKey, id)
-		return nil
-	})
+	// The job first: an index entry left by a failure in between is dropped by the next listing.
+	err := q.rdb.Del(ctx, longJobKey(id)).Err()
+	if err == nil {
+		err = q.rdb.ZRem(ctx, longJobIndexKey, id).Err()
+	}
 	return redisErr("delete long job", err)
 }
 

@@ -40,8 +40,8 @@ func TestLongJobStore(t *testing.T) {
 	if got, err := r.q.PutLongJob(ctx, again); err != nil || got.Name != "first" {
 		t.Errorf("a second PutLongJob under one id = %+v, %v; want the first kept", got, err)
 	}
-	rdb := r.red.Client(t)
-	recTTL, jobTTL := rdb.PTTL(ctx, "cb:task:"+jobs[0].ID).Val(), rdb.PTTL(ctx, "cb:longjob:"+jobs[0].ID).Val()
+	rdb := r.red.CheckedClient(t)
+	recTTL, jobTTL := rdb.PTTL(ctx, queue.RecordKey(jobs[0].ID)).Val(), rdb.PTTL(ctx, queue.LongJobKey(jobs[0].ID)).Val()
 	if jobTTL <= 0 || jobTTL > recTTL || recTTL-jobTTL > time.Minute {
 		t.Errorf("long job expires in %s, its task's record in %s: want the same", jobTTL, recTTL)
 	}
@@ -55,7 +55,7 @@ func TestLongJobStore(t *testing.T) {
 	if _, err := r.q.LongJob(ctx, jobs[0].ID); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("LongJob after delete: %v, want not found", err)
 	}
-	rdb.Del(ctx, "cb:longjob:"+jobs[1].ID) // as if it expired
+	rdb.Del(ctx, queue.LongJobKey(jobs[1].ID)) // as if it expired
 	if list, err := r.q.LongJobs(ctx); err != nil || len(list) != 0 {
 		t.Errorf("LongJobs after delete and expiry = %+v, %v", list, err)
 	}

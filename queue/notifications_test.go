@@ -16,7 +16,7 @@ import (
 // An event noticed by several replicas (same once key) is recorded once; the list keeps at
 // most maxCount, newest first; status updates and deletes ignore unknown uuids.
 func TestNotificationsOnceBoundedNewestFirst(t *testing.T) {
-	rdb := redistest.Start(t).Client(t)
+	rdb := redistest.Start(t).CheckedClient(t)
 	ctx := context.Background()
 	replicas := []*queue.Notifications{queue.NewNotifications(rdb, time.Hour, 3, nil), queue.NewNotifications(rdb, time.Hour, 3, nil)}
 	for _, s := range replicas {

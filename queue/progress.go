@@ -33,9 +33,6 @@ const (
 	maxProgressEvents = 512
 )
 
-// progressKey is the list of a task's progress reports, as JSON, oldest first.
-func progressKey(taskID string) string { return "cb:progress:" + taskID }
-
 // recordProgressScript writes one report, and only while the task's record exists (never
 // recreating a record that expired); the history takes the record's remaining lifetime.
 // KEYS: record, history. ARGV: report JSON, max events.

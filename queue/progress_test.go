@@ -40,8 +40,8 @@ func TestProgressHistory(t *testing.T) {
 			t.Fatalf("report %d = %+v, want step %d of %d, in time order", i, e, n, reports)
 		}
 	}
-	rdb := r.red.Client(t)
-	recTTL, histTTL := rdb.PTTL(ctx, "cb:task:"+task.ID).Val(), rdb.PTTL(ctx, "cb:progress:"+task.ID).Val()
+	rdb := r.red.CheckedClient(t)
+	recTTL, histTTL := rdb.PTTL(ctx, queue.RecordKey(task.ID)).Val(), rdb.PTTL(ctx, queue.ProgressKey(task.ID)).Val()
 	if histTTL <= 0 || histTTL > recTTL || recTTL-histTTL > time.Minute {
 		t.Errorf("history expires in %s, the record in %s: want the same", histTTL, recTTL)
 	}

@@ -149,11 +149,9 @@ func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, c
 		q.releaseClaim(ctx, id, cl)
 		return broker.Task{}, err
 	}
-	_, err = q.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		trackJob(ctx, p, t) // the task is a job on its target from now on (jobs.go)
-		return nil
-	})
-	if err != nil { // the index only lists jobs: the task itself stands
+	// The task is a job on its target from now on (jobs.go). Its index is in another slot, so
+	// it is written after the record: a reader drops an entry whose record is gone.
+	if err := q.trackJob(ctx, t); err != nil { // the index only lists jobs: the task itself stands
 		q.cfg.Logger.Warn("task not indexed as a job on its target", "task", id, "err", err)
 	}
 	q.markSubmitted(ctx, id, cl)
@@ -163,6 +161,9 @@ func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, c
 // Get reads a task: its record for what and when, asynq's task info for where it stands.
 func (q *Queue) Get(ctx context.Context, id string) (broker.Task, error) {
 	rec, err := q.rdb.HGetAll(ctx, recordKey(id)).Result()
+	if err == nil && len(rec) == 0 { // written before records had hash tags (keys.go)
+		rec, err = q.rdb.HGetAll(ctx, legacyRecordKey(id)).Result()
+	}
 	if err != nil {
 		return broker.Task{}, redisErr("read task record", err)
 	}

@@ -47,7 +47,7 @@ type rig struct {
 func setup(t *testing.T, exec queue.Executor, cfg queue.Config, start bool) rig {
 	t.Helper()
 	red := redistest.Start(t)
-	rdb := red.Client(t)
+	rdb := red.CheckedClient(t)
 	q := queue.New(rdb, cfg)
 	t.Cleanup(func() { q.Close() })
 	w := queue.NewWorker(rdb, exec, queue.WorkerConfig{PollInterval: 10 * time.Millisecond, RetryDelay: 10 * time.Millisecond, ShutdownTimeout: 2 * time.Second})
@@ -215,7 +215,7 @@ func TestResultSurvivesRestarts(t *testing.T) {
 	r.q.Close()
 	r.red.Restart(t)
 
-	q2 := queue.New(r.red.Client(t), queue.Config{})
+	q2 := queue.New(r.red.CheckedClient(t), queue.Config{})
 	defer q2.Close()
 	got, err := q2.Get(context.Background(), sub.ID)
 	if err != nil {

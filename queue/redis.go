@@ -4,7 +4,6 @@ package queue
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -22,12 +21,18 @@ import (
 // NewRedis opens a client for a single Redis, a Sentinel-managed master or a Cluster. Every
 // command is bounded by c.Timeout (connecting, reading, writing, waiting for a pooled
 // connection) and tried once, so a stalled Redis fails requests fast as unavailable; blocking
-// reads add their block time (go-redis does).
-func NewRedis(c config.Redis) redis.UniversalClient {
+// reads add their block time (go-redis does). Its only error is a TLS setting that cannot be
+// used (config.Redis.TLSConfig).
+func NewRedis(c config.Redis) (redis.UniversalClient, error) {
+	tlsCfg, err := c.TLSConfig()
+	if err != nil {
+		return nil, err
+	}
 	o := &redis.UniversalOptions{
-		Username: c.Username,
-		Password: c.Password,
-		DB:       c.DB,
+		Username:  c.Username,
+		Password:  c.Password,
+		DB:        c.DB,
+		TLSConfig: tlsCfg,
 	}
 	if d := c.Timeout.D(); d > 0 {
 		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = d, d, d, d
@@ -47,10 +52,7 @@ func NewRedis(c config.Redis) redis.UniversalClient {
 	default:
 		o.Addrs = []string{c.Addr}
 	}
-	if c.TLS {
-		o.TLSConfig = &tls.Config{ServerName: c.TLSServerName, InsecureSkipVerify: c.TLSInsecure, MinVersion: tls.VersionTLS12}
-	}
-	return redis.NewUniversalClient(o)
+	return redis.NewUniversalClient(o), nil
 }
 
 // workerTimeout is the least Redis command timeout of a worker's own client (NewWorkerRedis).
@@ -60,7 +62,7 @@ const workerTimeout = 30 * time.Second
 // of up to 30s instead of failing fast. asynq moves a task to "active" in a script whose
 // answer, if it came after the client gave up, would leave the task active with nobody running
 // it until asynq's lease recovery (a minute or more); nobody waits on a worker's answer.
-func NewWorkerRedis(c config.Redis) redis.UniversalClient {
+func NewWorkerRedis(c config.Redis) (redis.UniversalClient, error) {
 	c.Timeout = config.Duration(max(c.Timeout.D(), workerTimeout))
 	return NewRedis(c)
 }
@@ -96,17 +98,17 @@ func isConnErrText(err error) bool {
 
 // ConnOpt is NewRedis's connection as asynq's own option type, for tools that take one
 // (asynqmon).
-func ConnOpt(c config.Redis) asynq.RedisConnOpt {
-	var tlsCfg *tls.Config
-	if c.TLS {
-		tlsCfg = &tls.Config{ServerName: c.TLSServerName, InsecureSkipVerify: c.TLSInsecure, MinVersion: tls.VersionTLS12}
+func ConnOpt(c config.Redis) (asynq.RedisConnOpt, error) {
+	tlsCfg, err := c.TLSConfig()
+	if err != nil {
+		return nil, err
 	}
 	switch {
 	case len(c.ClusterAddrs) > 0:
-		return asynq.RedisClusterClientOpt{Addrs: c.ClusterAddrs, Username: c.Username, Password: c.Password, TLSConfig: tlsCfg}
+		return asynq.RedisClusterClientOpt{Addrs: c.ClusterAddrs, Username: c.Username, Password: c.Password, TLSConfig: tlsCfg}, nil
 	case c.SentinelMaster != "":
 		return asynq.RedisFailoverClientOpt{MasterName: c.SentinelMaster, SentinelAddrs: c.SentinelAddrs,
-			Username: c.Username, Password: c.Password, DB: c.DB, TLSConfig: tlsCfg}
+			Username: c.Username, Password: c.Password, DB: c.DB, TLSConfig: tlsCfg}, nil
 	}
-	return asynq.RedisClientOpt{Addr: c.Addr, Username: c.Username, Password: c.Password, DB: c.DB, TLSConfig: tlsCfg}
+	return asynq.RedisClientOpt{Addr: c.Addr, Username: c.Username, Password: c.Password, DB: c.DB, TLSConfig: tlsCfg}, nil
 }

@@ -62,7 +62,7 @@ func TestSubmitWithIDIsIdempotent(t *testing.T) {
 
 func TestSessions(t *testing.T) {
 	r := setup(t, &scripted{}, queue.Config{}, false)
-	s := queue.NewSessions(r.red.Client(t), "test")
+	s := queue.NewSessions(r.red.CheckedClient(t), "test")
 	ctx := context.Background()
 	if err := s.Put(ctx, "abc", []byte(`{"a":1}`), time.Second); err != nil {
 		t.Fatal(err)

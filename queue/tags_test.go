@@ -24,7 +24,7 @@ func tag(uuid, resource, text string, typ broker.TagType) broker.Tag {
 // Two replicas share the tags; a resource never holds two tags of one type with one text, even
 // when many replicas create it at once; a text freed by an update or a delete can be used again.
 func TestTagsNoDuplicatesAcrossReplicas(t *testing.T) {
-	rdb := redistest.Start(t).Client(t)
+	rdb := redistest.Start(t).CheckedClient(t)
 	ctx := context.Background()
 	a, b := queue.NewTags(rdb), queue.NewTags(rdb)
 	const vm = "0123456789abcdef0123456789abcdef"
@@ -110,7 +110,7 @@ func TestTagsNoDuplicatesAcrossReplicas(t *testing.T) {
 // Redis down: every call fails as unavailable, not as a missing tag.
 func TestTagsRedisDown(t *testing.T) {
 	srv := redistest.Start(t)
-	s := queue.NewTags(srv.Client(t))
+	s := queue.NewTags(srv.CheckedClient(t))
 	srv.Stop()
 	ctx := context.Background()
 	if _, err := s.All(ctx); !errors.Is(err, model.ErrUnavailable) {
@@ -128,7 +128,7 @@ func TestTagsRedisDown(t *testing.T) {
 func BenchmarkTagsAll(b *testing.B) {
 	for _, n := range []int{100, 1000, 10000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			store := queue.NewTags(redistest.Start(b).Client(b))
+			store := queue.NewTags(redistest.Start(b).CheckedClient(b))
 			ctx := context.Background()
 			for i := range n {
 				if err := store.Create(ctx, tag(queue.NewTaskID(), queue.NewTaskID(), fmt.Sprintf("t-%d", i), broker.TagUser)); err != nil {

@@ -17,7 +17,7 @@ import (
 	"cloudbroker/broker/model"
 )
 
-// Task ids are owned. Every task record is created under a claim, cb:taskclaim:<id>, taken
+// Task ids are owned. Every task record is created under a claim, cb:taskclaim:{<id>}, taken
 // atomically (claimScript) only when neither a claim nor a record exists for the id. The claim's
 // value says how far the submission got, which spec it is for (a fingerprint) and which call took
 // it (a nonce), so a call only ever changes or removes its own claim (compare-and-set). A
@@ -35,8 +35,6 @@ const (
 	// claimWait bounds how long a retry waits for the first submission to finish.
 	claimWait = 2 * time.Second
 )
-
-func claimKey(id string) string { return "cb:taskclaim:" + id }
 
 // claim is a claim's value: "<state> <fingerprint> <nonce>". Claims written before fingerprints
 // existed are a bare state, with neither.

@@ -90,9 +90,24 @@ func taskInfo(insp *asynq.Inspector, id string) map[string]*asynq.TaskInfo {
 func TestChosenIDNamingAnotherTenantsTask(t *testing.T) {
 	exec := &scripted{answer: func(int32, broker.TaskSpec) (json.RawMessage, error) { return json.RawMessage(`{"secret":"b"}`), nil }}
 	r := setup(t, exec, queue.Config{Retention: time.Hour}, true)
-	rdb := r.red.Client(t)
+	rdb := r.red.CheckedClient(t)
 	insp := asynq.NewInspectorFromRedisClient(rdb)
 	ctx := context.Background()
+	// finished waits for a task and then for asynq to move it out of its active list (it does
+	// so just after the result is written), so snapshots before and after an attack compare
+	// the same state.
+	finished := func(t *testing.T, id string) {
+		waitDone(t, r.q, id)
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			info, err := insp.GetTaskInfo(queue.DefaultQueue, id)
+			if err == nil && info.State == asynq.TaskStateCompleted {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("task %s: %v %v, want completed", id, info, err)
+			}
+		}
+	}
 
 	submitted := func(t *testing.T, spec broker.TaskSpec, wait bool) string {
 		sub, err := r.q.Submit(ctx, spec)
@@ -100,7 +115,7 @@ func TestChosenIDNamingAnotherTenantsTask(t *testing.T) {
 			t.Fatal(err)
 		}
 		if wait {
-			waitDone(t, r.q, sub.ID)
+			finished(t, sub.ID)
 		}
 		return sub.ID
 	}
@@ -123,7 +138,7 @@ func TestChosenIDNamingAnotherTenantsTask(t *testing.T) {
 			if _, err := r.q.SubmitWithID(ctx, id, victimSpec); err != nil {
 				t.Fatal(err)
 			}
-			waitDone(t, r.q, id)
+			finished(t, id)
 			return id, victimSpec
 		}, func(id string, s broker.TaskSpec) (broker.Task, error) { return r.q.SubmitWithID(ctx, id, s) }},
 		{"long job", func(t *testing.T) (string, broker.TaskSpec) {
@@ -144,7 +159,7 @@ func TestChosenIDNamingAnotherTenantsTask(t *testing.T) {
 		}},
 		{"expired record, asynq still holds the task", func(t *testing.T) (string, broker.TaskSpec) {
 			id := submitted(t, victimSpec, true)
-			rdb.Del(ctx, "cb:task:"+id, "cb:taskclaim:"+id) // what retention does to them
+			rdb.Del(ctx, queue.RecordKey(id), queue.ClaimKey(id)) // what retention does to them
 			return id, victimSpec
 		}, nil},
 		{"task in the gc queue", func(t *testing.T) (string, broker.TaskSpec) {
@@ -205,7 +220,7 @@ func TestChosenIDNamingAnotherTenantsTask(t *testing.T) {
 func TestChosenIDRace(t *testing.T) {
 	r := setup(t, &scripted{}, queue.Config{}, false)
 	ctx := context.Background()
-	insp := asynq.NewInspectorFromRedisClient(r.red.Client(t))
+	insp := asynq.NewInspectorFromRedisClient(r.red.CheckedClient(t))
 	const n = 16
 	specs := make([]broker.TaskSpec, n)
 	for i := range specs {

@@ -34,11 +34,7 @@ const (
 	WebhookQueue = "webhooks"
 	// TypeWebhookDelivery is the asynq type of a delivery task.
 	TypeWebhookDelivery = "webhook:deliver"
-	// webhooksKey is a sorted set of the job ids with a pending hook, scored by expiry (ms).
-	webhooksKey = "cb:webhooks"
 )
-
-func hookKey(jobID string) string { return "cb:webhook:" + jobID }
 
 // Rendered is what a finished job's callback carries: the body and whether the job succeeded.
 type Rendered struct {
@@ -140,11 +136,11 @@ func NewWebhooks(rdb redis.UniversalClient, render RenderFunc, cfg WebhookConfig
 // so that a job finishing at once finds its hook.
 func (w *Webhooks) Register(ctx context.Context, jobID, hookURL string) error {
 	expire := time.Now().Add(w.cfg.Retention)
-	_, err := w.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, hookKey(jobID), hookURL, w.cfg.Retention)
-		p.ZAdd(ctx, webhooksKey, redis.Z{Score: float64(expire.UnixMilli()), Member: jobID})
-		return nil
-	})
+	// The hook, then the index (two slots on a Cluster): a sweep drops an entry without a hook.
+	err := w.rdb.Set(ctx, hookKey(jobID), hookURL, w.cfg.Retention).Err()
+	if err == nil {
+		err = w.rdb.ZAdd(ctx, webhooksKey, redis.Z{Score: float64(expire.UnixMilli()), Member: jobID}).Err()
+	}
 	if err != nil {
 		return redisErr("register webhook", err)
 	}
@@ -160,11 +156,11 @@ func (w *Webhooks) Register(ctx context.Context, jobID, hookURL string) error {
 
 // Forget drops a pending hook (its job was not submitted after all, or it was dispatched).
 func (w *Webhooks) Forget(ctx context.Context, jobID string) error {
-	_, err := w.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, hookKey(jobID))
-		p.ZRem(ctx, webhooksKey, jobID)
-		return nil
-	})
+	// The hook first: an index entry left by a failure in between is dropped by the next sweep.
+	err := w.rdb.Del(ctx, hookKey(jobID)).Err()
+	if err == nil {
+		err = w.rdb.ZRem(ctx, webhooksKey, jobID).Err()
+	}
 	return redisErr("forget webhook", err)
 }
 

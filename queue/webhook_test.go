@@ -20,7 +20,7 @@ func TestWebhookTriggers(t *testing.T) {
 	release := make(chan struct{})
 	exec := &scripted{release: release, answer: func(int32, broker.TaskSpec) (json.RawMessage, error) { return json.RawMessage(`{"ok":1}`), nil }}
 	r := setup(t, exec, queue.Config{}, true)
-	rdb := r.red.Client(t)
+	rdb := r.red.CheckedClient(t)
 	got := make(chan string, 10)
 	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)

@@ -263,7 +263,20 @@ type asynqLogger struct{ l *slog.Logger }
 func (a asynqLogger) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...), "component", "asynq") }
 func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...), "component", "asynq") }
 func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...), "component", "asynq") }
-func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Error(args ...any) {
+	msg := fmt.Sprint(args...)
+	if msg == sharedClientNotClosed {
+		// Every clean shutdown: the process shares one Redis client among asynq's parts and
+		// closes it itself, after them. Not an error.
+		a.l.Debug(msg, "component", "asynq")
+		return
+	}
+	a.l.Error(msg, "component", "asynq")
+}
+
+// sharedClientNotClosed is what asynq (v0.26) logs when it is asked to close a Redis client it
+// was given rather than made.
+const sharedClientNotClosed = "Failed to close redis client connection: redis connection is shared so the Client can't be closed through asynq"
 
 // Fatal exits, as asynq's Logger contract requires.
 func (a asynqLogger) Fatal(args ...any) {

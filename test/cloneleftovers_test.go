@@ -12,6 +12,7 @@ import (
 	"cloudbroker/drivers"
 	"cloudbroker/queue"
 	"cloudbroker/test/harness"
+	"cloudbroker/test/wait"
 )
 
 // The clone-leftovers job reports only VMs a failed clone provably made. A clone to an existing
@@ -109,13 +110,7 @@ func runCloneLeftovers(t *testing.T, b *harness.Broker) string {
 
 func waitFor(t *testing.T, what string, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	wait.For(t, 30*time.Second, what, ok)
 }
 
 // vmRef reads a VM through the broker (its native id).

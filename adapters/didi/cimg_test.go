@@ -38,7 +38,7 @@ func TestSeedExample(t *testing.T) {
 	if resp.code != http.StatusOK {
 		t.Fatalf("HTTP %d: %s", resp.code, resp.body)
 	}
-	golden(t, "cimg_list_seed", resp.body)
+	goldenJSON(t, "cimg_list_seed", resp.body)
 
 	seedBody, err := os.ReadFile(filepath.Join("testdata", "seed_response.json"))
 	if err != nil {
@@ -106,7 +106,7 @@ func TestListPaging(t *testing.T) {
 			}
 		})
 	}
-	golden(t, "cimg_list_page", call(t, b, http.MethodPost, listPath, admin, map[string]any{"regionId": "bj", "limit": 10}).body)
+	goldenJSON(t, "cimg_list_page", call(t, b, http.MethodPost, listPath, admin, map[string]any{"regionId": "bj", "limit": 10}).body)
 }
 
 // While a task targets a template (here: reading its disks through the vCenter-proxy dialect,
@@ -130,7 +130,7 @@ func TestJob(t *testing.T) {
 	gate.Entered(t)
 
 	resp := call(t, b, http.MethodPost, listPath, admin, map[string]any{"regionId": "bj", "limit": 10})
-	golden(t, "cimg_list_job", resp.body)
+	goldenJSON(t, "cimg_list_job", resp.body)
 	d := resp.list(t)
 	if len(d.Items) != 2 || d.Items[0].Name != "tpl-busy" || d.Items[1].Job != nil {
 		t.Fatalf("items = %s", resp.body)

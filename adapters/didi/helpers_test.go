@@ -4,22 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"cloudbroker/config"
 	"cloudbroker/drivers/vcenter/vcsim"
+	"cloudbroker/test/golden"
 	"cloudbroker/test/harness"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 const (
 	admin    = harness.AdminToken
@@ -162,7 +156,7 @@ func masked(t *testing.T, body []byte) any {
 }
 
 // golden compares a masked answer with testdata/<name>.golden.
-func golden(t *testing.T, name string, body []byte) {
+func goldenJSON(t *testing.T, name string, body []byte) {
 	t.Helper()
 	var out bytes.Buffer
 	enc := json.NewEncoder(&out)
@@ -171,18 +165,5 @@ func golden(t *testing.T, name string, body []byte) {
 	if err := enc.Encode(masked(t, body)); err != nil {
 		t.Fatal(err)
 	}
-	got := out.String()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", path, diff)
-	}
+	golden.Compare(t, name, out.String())
 }

@@ -83,5 +83,5 @@ func TestImagesFromVCenterAndKVMByRegion(t *testing.T) {
 			}
 		})
 	}
-	golden(t, "cimg_list_kvm", call(t, b, http.MethodPost, listPath, admin, map[string]any{"regionId": "gz", "limit": 10}).body)
+	goldenJSON(t, "cimg_list_kvm", call(t, b, http.MethodPost, listPath, admin, map[string]any{"regionId": "gz", "limit": 10}).body)
 }

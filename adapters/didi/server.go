@@ -1,5 +1,5 @@
 // Package didi speaks the DiDi open API dialect (/dicloud/i/...): JSON bodies, a Bearer token,
-// {"errno","errmsg","requestId","data"} answers, as ../shared/seeds/didi-cimg-list.txt.
+// {"errno","errmsg","requestId","data"} answers, as DiDi's custom-image list document shows.
 package didi
 
 import (

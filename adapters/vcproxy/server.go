@@ -1,5 +1,5 @@
 // Package vcproxy speaks the vCenter-proxy dialect (/api/vm/..., /api/task/...): JSON bodies,
-// {"errcode","errmsg","data"} answers and task envelopes, as ../shared/seeds/vcproxy-vm-diskinfo.txt.
+// {"errcode","errmsg","data"} answers and task envelopes, as the vCenter-proxy diskinfo document shows.
 package vcproxy
 
 import (

@@ -2,9 +2,6 @@ package vcproxy_test
 
 import (
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,11 +15,10 @@ import (
 	"cloudbroker/config"
 	"cloudbroker/drivers/vcenter/vcsim"
 	"cloudbroker/queue"
+	"cloudbroker/test/golden"
 	"cloudbroker/test/govctest"
 	"cloudbroker/test/harness"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 const admin = harness.AdminToken
 
@@ -90,7 +86,7 @@ var (
 )
 
 // golden compares a response with testdata/<name>.golden after masking ids and times.
-func golden(t *testing.T, name string, body []byte) {
+func goldenJSON(t *testing.T, name string, body []byte) {
 	t.Helper()
 	var pretty any
 	if err := json.Unmarshal(body, &pretty); err != nil {
@@ -101,19 +97,7 @@ func golden(t *testing.T, name string, body []byte) {
 	s = unixTime.ReplaceAllString(s, `"$1": <unix>`)
 	s = diskUUID.ReplaceAllString(s, `"uuid": "<uuid>"`)
 	s += "\n"
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), s); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", path, diff)
-	}
+	golden.Compare(t, name, s)
 }
 
 // checkAgainstGovc asserts the envelope's disk_list equals what govc reads from the simulator.
@@ -143,7 +127,7 @@ func TestDiskInfoSync(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("sync diskinfo: %d %s", code, body)
 	}
-	golden(t, "diskinfo_sync", body)
+	goldenJSON(t, "diskinfo_sync", body)
 	e := decodeAs[envelope](t, body)
 	if e.Content.VM.VMID != id || e.Content.Task.TaskErrcode != "200" {
 		t.Errorf("envelope vmid %q errcode %q, want %q 200", e.Content.VM.VMID, e.Content.Task.TaskErrcode, id)
@@ -164,7 +148,7 @@ func TestDiskInfoAsyncThenPoll(t *testing.T) {
 			if code != 200 {
 				t.Fatalf("async diskinfo: %d %s", code, body)
 			}
-			golden(t, "diskinfo_async", body)
+			goldenJSON(t, "diskinfo_async", body)
 			var data struct{ VMID, TaskID string }
 			json.Unmarshal(decodeAs[okBody](t, body).Data, &data)
 			if data.VMID != id || len(data.TaskID) != 32 {
@@ -212,7 +196,7 @@ func TestPendingEnvelopeThenFinished(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("%d %s", code, body)
 	}
-	golden(t, "taskinfo_pending", body)
+	goldenJSON(t, "taskinfo_pending", body)
 
 	worker := harness.Start(t, harness.Options{Redis: seed.Redis, Sims: seed.Sims}) // its worker drains the queue
 	_ = worker
@@ -221,7 +205,7 @@ func TestPendingEnvelopeThenFinished(t *testing.T) {
 		t.Fatalf("finished envelope = %+v", e)
 	}
 	_, body = b.Post(t, "/api/task/info", admin, map[string]string{"taskid": data.TaskID})
-	golden(t, "taskinfo_done", body)
+	goldenJSON(t, "taskinfo_done", body)
 }
 
 // A finished task's result outlives the broker that ran it (real Redis, new broker process).
@@ -405,7 +389,7 @@ func taskKeys(t *testing.T, b *harness.Broker) map[string]bool {
 	}
 	set := map[string]bool{}
 	for _, k := range keys {
-		set[strings.TrimPrefix(k, "cb:task:")] = true
+		set[strings.Trim(strings.TrimPrefix(k, "cb:task:"), "{}")] = true // cb:task:{<id>}
 	}
 	return set
 }

@@ -80,7 +80,7 @@ func TestCpuMemoryCapacity(t *testing.T) {
 				t.Errorf("capacity (-want +got):\n%s", diff)
 			}
 			if tc.name == "all" {
-				golden(t, "capacity_all", r.Body)
+				goldenJSON(t, "capacity_all", r.Body)
 			}
 		})
 	}
@@ -115,7 +115,7 @@ func TestCpuMemoryCapacityErrors(t *testing.T) {
 				t.Fatalf("status %d, want 400: %s", r.Code, r.Body)
 			}
 			if tc.golden != "" {
-				golden(t, tc.golden, r.Body)
+				goldenJSON(t, tc.golden, r.Body)
 			}
 		})
 	}

@@ -41,7 +41,7 @@ func TestGCJobs(t *testing.T) {
 	tenant := login(t, b, "tenant-a", passA)
 
 	res := call(t, b, http.MethodGet, "/zstack/v1/gc-jobs?q=name=expired-task-indexes&q=state=Enabled", admin, nil)
-	golden(t, "gcjob_query", res.Body)
+	goldenJSON(t, "gcjob_query", res.Body)
 	if all := gcJobs(t, b, tenant, "?q=state=Enabled"); len(all) != 2 {
 		t.Errorf("tenant sees %d enabled jobs, want 2: %+v", len(all), all)
 	}
@@ -62,7 +62,7 @@ func TestGCJobs(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond) // lastOpDate has a 1s resolution
 	res = call(t, b, http.MethodPut, "/zstack/v1/gc-jobs/"+job.UUID+"/actions", admin, map[string]any{"triggerGCJob": map[string]any{}, "systemTags": []string{}})
 	res.json(t, &loc)
-	golden(t, "gcjob_trigger", pollJob(t, b, admin, loc.Location).Body)
+	goldenJSON(t, "gcjob_trigger", pollJob(t, b, admin, loc.Location).Body)
 	deadline := time.Now().Add(10 * time.Second)
 	var after gcJobInv
 	for {
@@ -81,7 +81,7 @@ func TestGCJobs(t *testing.T) {
 
 	res = call(t, b, http.MethodDelete, "/zstack/v1/gc-jobs/"+job.UUID, admin, nil)
 	res.json(t, &loc)
-	golden(t, "gcjob_delete", pollJob(t, b, admin, loc.Location).Body)
+	goldenJSON(t, "gcjob_delete", pollJob(t, b, admin, loc.Location).Body)
 	if left := gcJobs(t, b, admin, ""); len(left) != 1 || left[0].Name != "clone-leftovers" {
 		t.Errorf("after delete: %+v", left)
 	}

@@ -4,24 +4,19 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/terraform-zstack-modules/zstack-sdk-go/pkg/client"
 
 	"cloudbroker/config"
+	"cloudbroker/test/golden"
 	"cloudbroker/test/harness"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // Accounts of every test broker: admin sees everything, tenant-a only vc1, tenant-b only vc2.
 const (
@@ -173,7 +168,7 @@ var (
 
 // golden compares a JSON answer with testdata/<name>.golden after masking uuids, dates and
 // the broker's address.
-func golden(t *testing.T, name string, body []byte) {
+func goldenJSON(t *testing.T, name string, body []byte) {
 	t.Helper()
 	var pretty any
 	if err := json.Unmarshal(body, &pretty); err != nil {
@@ -184,18 +179,5 @@ func golden(t *testing.T, name string, body []byte) {
 	s = zsDate.ReplaceAllString(s, `"<date>"`)
 	s = localHost.ReplaceAllString(s, "http://<broker>")
 	s += "\n"
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), s); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", path, diff)
-	}
+	golden.Compare(t, name, s)
 }

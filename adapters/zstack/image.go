@@ -7,7 +7,7 @@ import (
 )
 
 // imageInventory is ZStack's ImageInventory as GetCandidateIsoForAttachingVm returns it
-// (../shared/seeds/zstack-vm-iso-candidates.txt).
+// (the ISO candidates API's documented answer).
 type imageInventory struct {
 	UUID              string  `json:"uuid"`
 	Name              string  `json:"name"`

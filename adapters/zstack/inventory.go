@@ -9,7 +9,7 @@ import (
 	"cloudbroker/broker/model"
 )
 
-// vmInventory is ZStack's VmInstanceInventory (../shared/seeds/zstack-vm-clone.txt). A field
+// vmInventory is ZStack's VmInstanceInventory (the clone API's documented answer). A field
 // the broker has no value for is left out, as ZStack's JSON leaves out nulls; the three lists
 // are always present.
 type vmInventory struct {

@@ -111,7 +111,7 @@ func TestJobExpires(t *testing.T) {
 	path := loc.Location[strings.Index(loc.Location, "/zstack/"):]
 	res = call(t, b, http.MethodGet, path, s, nil)
 	expectError(t, "expired job", res, http.StatusNotFound, "SYS.1003")
-	golden(t, "job_expired", res.Body)
+	goldenJSON(t, "job_expired", res.Body)
 }
 
 func TestFailedJobAnswers503(t *testing.T) {
@@ -123,7 +123,7 @@ func TestFailedJobAnswers503(t *testing.T) {
 	res.json(t, &loc)
 	res = pollJob(t, b, s, loc.Location)
 	expectError(t, "failed job", res, http.StatusServiceUnavailable, "SYS.1006")
-	golden(t, "job_failed", res.Body)
+	goldenJSON(t, "job_failed", res.Body)
 }
 
 func TestCloneJobResult(t *testing.T) {
@@ -155,7 +155,7 @@ func TestCloneJobResult(t *testing.T) {
 	if first.Inventory == nil || first.Inventory.Name != "clone-a" || first.Inventory.State != "Stopped" || first.Error != nil {
 		t.Errorf("clone-a: %+v", first)
 	}
-	golden(t, "clone_result", res.Body)
+	goldenJSON(t, "clone_result", res.Body)
 	// The clone's uuid is usable at once: GET it, act on it.
 	if r := call(t, b, http.MethodGet, "/zstack/v1/vm-instances/"+first.Inventory.UUID+"/iso-candidates", s, nil); r.Code != http.StatusOK {
 		t.Errorf("iso-candidates of the new clone: %d %s", r.Code, r.Body)

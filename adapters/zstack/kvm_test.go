@@ -72,7 +72,7 @@ func TestKVMISOCandidatesAndQuery(t *testing.T) {
 	if res.Code != http.StatusOK {
 		t.Fatalf("iso-candidates: %d %s", res.Code, res.Body)
 	}
-	golden(t, "iso_candidates_kvm", res.Body)
+	goldenJSON(t, "iso_candidates_kvm", res.Body)
 	var isos struct {
 		Inventories []struct {
 			Name              string

@@ -78,7 +78,7 @@ func TestLicenseFree(t *testing.T) {
 	if res.Code != http.StatusOK {
 		t.Fatalf("GetLicenseInfo: %d %s", res.Code, res.Body)
 	}
-	golden(t, "license_free", maskLicenseRequest(res.Body))
+	goldenJSON(t, "license_free", maskLicenseRequest(res.Body))
 
 	lic, err := sdkClient(t, b, "admin", adminPass).GetLicenseInfo(param.NewQueryParam())
 	if err != nil {
@@ -132,7 +132,7 @@ func TestLicenseUpdate(t *testing.T) {
 
 	admin := login(t, b, "admin", adminPass)
 	res := call(t, b, http.MethodGet, "/zstack/v1/licenses", admin, nil)
-	golden(t, "license_installed", maskLicenseRequest(res.Body))
+	goldenJSON(t, "license_installed", maskLicenseRequest(res.Body))
 
 	// Another replica on the same Redis has the same licence.
 	other := licenseBroker(t, b.Redis, iss.publicKey())
@@ -207,10 +207,10 @@ func TestLicenseUpdateRefused(t *testing.T) {
 				t.Errorf("%d %s, want 400 with %q", res.Code, res.Body, tc.want)
 			}
 			if tc.name == "other issuer" {
-				golden(t, "license_update_bad_signature", res.Body)
+				goldenJSON(t, "license_update_bad_signature", res.Body)
 			}
 			if tc.name == "expired" {
-				golden(t, "license_update_expired", rfc3339.ReplaceAll(res.Body, []byte("DATE")))
+				goldenJSON(t, "license_update_expired", rfc3339.ReplaceAll(res.Body, []byte("DATE")))
 			}
 		})
 	}
@@ -274,7 +274,7 @@ func TestLicenseCapabilities(t *testing.T) {
 			}
 			admin := login(t, b, "admin", adminPass)
 			if tc.providers == nil {
-				golden(t, "license_capabilities_vcenter", call(t, b, http.MethodGet, "/zstack/v1/licenses/capabilities", admin, nil).Body)
+				goldenJSON(t, "license_capabilities_vcenter", call(t, b, http.MethodGet, "/zstack/v1/licenses/capabilities", admin, nil).Body)
 			}
 
 			// A licence that switches clonevm off turns it off, whatever the drivers can do.

@@ -105,7 +105,7 @@ func TestLongJobs(t *testing.T) {
 	}
 	canceled := waitLongJob(t, admin, slow.UUID, param.Canceled, param.Failed, param.Succeeded)
 	t.Logf("a running clone was %s %s after CancelLongJob", canceled.State, time.Since(t0))
-	golden(t, "longjob_canceled_result", []byte(canceled.JobResult))
+	goldenJSON(t, "longjob_canceled_result", []byte(canceled.JobResult))
 	// The clone's own api-job answers the cancellation too, not a decoding error.
 	if r := call(t, b, "GET", "/zstack/v1/api-jobs/"+slow.UUID, login(t, b, "admin", adminPass), nil); r.Code != http.StatusServiceUnavailable || !strings.Contains(string(r.Body), "task canceled by") {
 		t.Errorf("api-job of the canceled clone: %d %s", r.Code, r.Body)
@@ -204,7 +204,7 @@ func TestLongJobAnswersAndErrors(t *testing.T) {
 	const id = "0123456789abcdef0123456789abcdef"
 	sub := accepted(t, submit(t, admin, map[string]any{"name": "stop-it", "jobName": "APIStopVmInstanceMsg",
 		"jobData": fmt.Sprintf(`{"uuid":%q,"type":"cold"}`, vm), "resourceUuid": strings.ToUpper(id)}))
-	golden(t, "longjob_submit", sub.Body)
+	goldenJSON(t, "longjob_submit", sub.Body)
 	var waited response
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(30 * time.Millisecond) {
 		waited = call(t, b, http.MethodGet, "/zstack/v1/longjobs/"+id, admin, nil)
@@ -221,12 +221,12 @@ func TestLongJobAnswersAndErrors(t *testing.T) {
 		t.Fatalf("GET /longjobs/%s: %s", id, waited.Body)
 	}
 	result, _ := done.Inventories[0]["jobResult"].(string)
-	golden(t, "longjob_query_done_result", []byte(result))
+	goldenJSON(t, "longjob_query_done_result", []byte(result))
 	done.Inventories[0]["jobResult"] = "(longjob_query_done_result)"
 	masked, _ := json.Marshal(done)
-	golden(t, "longjob_query_done", masked)
-	golden(t, "longjob_query_other_tenant", call(t, b, http.MethodGet, "/zstack/v1/longjobs/"+id, tenantA, nil).Body)
-	golden(t, "longjob_query_count", call(t, b, http.MethodGet, "/zstack/v1/longjobs?count=true&q=jobName=APIStopVmInstanceMsg", admin, nil).Body)
+	goldenJSON(t, "longjob_query_done", masked)
+	goldenJSON(t, "longjob_query_other_tenant", call(t, b, http.MethodGet, "/zstack/v1/longjobs/"+id, tenantA, nil).Body)
+	goldenJSON(t, "longjob_query_count", call(t, b, http.MethodGet, "/zstack/v1/longjobs?count=true&q=jobName=APIStopVmInstanceMsg", admin, nil).Body)
 
 	for _, tc := range []struct {
 		name   string
@@ -255,7 +255,7 @@ func TestLongJobAnswersAndErrors(t *testing.T) {
 			if r.Code != http.StatusBadRequest {
 				t.Errorf("%d %s, want 400", r.Code, r.Body)
 			}
-			golden(t, tc.name, r.Body)
+			goldenJSON(t, tc.name, r.Body)
 		})
 	}
 	var list struct{ Inventories []struct{ UUID string } }
@@ -276,9 +276,9 @@ func TestLongJobAnswersAndErrors(t *testing.T) {
 		u, _ := url.Parse(loc.Location)
 		return pollJob(t, b, session, u.String())
 	}
-	golden(t, "longjob_cancel_finished", action(t, http.MethodPut, "/zstack/v1/longjobs/"+id+"/actions", admin, map[string]any{"cancelLongJob": map[string]any{}}).Body)
-	golden(t, "longjob_cancel_bad_body", action(t, http.MethodPut, "/zstack/v1/longjobs/"+id+"/actions", admin, map[string]any{"pauseLongJob": map[string]any{}}).Body)
-	golden(t, "longjob_delete_other_tenant", action(t, http.MethodDelete, "/zstack/v1/longjobs/"+id, tenantA, nil).Body)
-	golden(t, "longjob_delete", action(t, http.MethodDelete, "/zstack/v1/longjobs/"+id, admin, nil).Body)
-	golden(t, "longjob_delete_gone", action(t, http.MethodDelete, "/zstack/v1/longjobs/"+id, admin, nil).Body)
+	goldenJSON(t, "longjob_cancel_finished", action(t, http.MethodPut, "/zstack/v1/longjobs/"+id+"/actions", admin, map[string]any{"cancelLongJob": map[string]any{}}).Body)
+	goldenJSON(t, "longjob_cancel_bad_body", action(t, http.MethodPut, "/zstack/v1/longjobs/"+id+"/actions", admin, map[string]any{"pauseLongJob": map[string]any{}}).Body)
+	goldenJSON(t, "longjob_delete_other_tenant", action(t, http.MethodDelete, "/zstack/v1/longjobs/"+id, tenantA, nil).Body)
+	goldenJSON(t, "longjob_delete", action(t, http.MethodDelete, "/zstack/v1/longjobs/"+id, admin, nil).Body)
+	goldenJSON(t, "longjob_delete_gone", action(t, http.MethodDelete, "/zstack/v1/longjobs/"+id, admin, nil).Body)
 }

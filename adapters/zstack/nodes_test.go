@@ -34,7 +34,7 @@ func TestQueryManagementNode(t *testing.T) {
 	if res.Code != http.StatusOK {
 		t.Fatalf("QueryManagementNode: %d %s", res.Code, res.Body)
 	}
-	golden(t, "management_nodes", []byte(strings.ReplaceAll(string(res.Body), hostNameOf(t), "HOSTNAME")))
+	goldenJSON(t, "management_nodes", []byte(strings.ReplaceAll(string(res.Body), hostNameOf(t), "HOSTNAME")))
 
 	for _, tc := range []struct {
 		name, path string
@@ -96,7 +96,7 @@ func TestGetVersion(t *testing.T) {
 	if res.Code != http.StatusOK {
 		t.Fatalf("GetVersion without a session: %d %s, want 200", res.Code, res.Body)
 	}
-	golden(t, "get_version", []byte(strings.Replace(string(res.Body), `"`+app.Version+`"`, `"VERSION"`, 1)))
+	goldenJSON(t, "get_version", []byte(strings.Replace(string(res.Body), `"`+app.Version+`"`, `"VERSION"`, 1)))
 
 	// A job made with a session is not readable without one.
 	admin := login(t, b, "admin", adminPass)
@@ -181,7 +181,7 @@ func TestGetCurrentTime(t *testing.T) {
 			}
 			masked := strings.NewReplacer(
 				jsonNumber(ct.CurrentTime.MillionSeconds), `"MS"`, jsonNumber(ct.CurrentTime.Seconds), `"S"`).Replace(string(got.Body))
-			golden(t, "get_current_time", []byte(masked))
+			goldenJSON(t, "get_current_time", []byte(masked))
 		})
 	}
 }
@@ -263,7 +263,7 @@ func TestManagementNodeActionsRefused(t *testing.T) {
 		})
 	}
 	res := call(t, b, http.MethodPut, "/zstack/v1/management-nodes/actions", "", `{"getUptime":{}}`)
-	golden(t, "management_node_action_unknown", res.Body)
+	goldenJSON(t, "management_node_action_unknown", res.Body)
 }
 
 // IsReadyToGo answers this node's uuid once every provider's inventory is synced, and a 503
@@ -282,7 +282,7 @@ func TestIsReadyToGo(t *testing.T) {
 	admin := login(t, b, "admin", adminPass)
 	self := b.App.NodeID()
 	ready := waitReady(t, b, admin, http.StatusOK, "")
-	golden(t, "is_ready_to_go", ready.Body)
+	goldenJSON(t, "is_ready_to_go", ready.Body)
 	var r struct{ ManagementNodeID string }
 	ready.json(t, &r)
 	if r.ManagementNodeID != self {
@@ -311,7 +311,7 @@ func TestIsReadyToGo(t *testing.T) {
 	if strings.Contains(string(down.Body), "vc2") {
 		t.Errorf("not-ready answer names vc2, which is up: %s", down.Body)
 	}
-	golden(t, "is_ready_to_go_provider_down", maskProviderError(down.Body))
+	goldenJSON(t, "is_ready_to_go_provider_down", maskProviderError(down.Body))
 	// Readiness is per caller: vc1's outage is tenant-a's, and tenant-b neither waits for it
 	// nor reads its name.
 	tenantA, tenantB := login(t, b, "tenant-a", passA), login(t, b, "tenant-b", passB)

@@ -72,7 +72,7 @@ func TestNotificationsFollowAProviderOutage(t *testing.T) {
 
 	b.Proxies[0].SetDown(true)
 	down := waitNotification(t, b, admin, "ProviderDisconnected")
-	golden(t, "notification_disconnected", maskNotification(t, b, admin, down))
+	goldenJSON(t, "notification_disconnected", maskNotification(t, b, admin, down))
 
 	// A power operation on vc1's VM fails after its retries: one TaskFailed notification.
 	res := call(t, b, http.MethodPut, "/zstack/v1/vm-instances/"+vm+"/actions", admin, map[string]any{"stopVmInstance": map[string]any{}})
@@ -94,7 +94,7 @@ func TestNotificationsFollowAProviderOutage(t *testing.T) {
 
 	b.Proxies[0].SetDown(false)
 	up := waitNotification(t, b, admin, "ProviderReconnected")
-	golden(t, "notification_reconnected", maskNotification(t, b, admin, up))
+	goldenJSON(t, "notification_reconnected", maskNotification(t, b, admin, up))
 
 	// One event, one notification: the watch's retries while down added none.
 	if n := len(notifications(t, b, admin, "name=ProviderDisconnected")); n != 1 {
@@ -119,7 +119,7 @@ func TestNotificationsFollowAProviderOutage(t *testing.T) {
 	}
 	res.json(t, &loc)
 	done := pollJob(t, b, admin, loc.Location)
-	golden(t, "notification_update_status", done.Body)
+	goldenJSON(t, "notification_update_status", done.Body)
 	if n := len(notifications(t, b, admin, "status=Unread")); n != 0 {
 		t.Errorf("%d still Unread after marking all Read", n)
 	}
@@ -132,7 +132,7 @@ func TestNotificationsFollowAProviderOutage(t *testing.T) {
 	res = call(t, b, http.MethodPut, "/zstack/v1/notifications/actions", admin, map[string]any{
 		"updateNotificationsStatus": map[string]any{"uuids": ids, "status": "Seen"},
 	})
-	golden(t, "notification_bad_status", res.Body)
+	goldenJSON(t, "notification_bad_status", res.Body)
 	if res.Code != http.StatusBadRequest {
 		t.Errorf("status Seen: %d, want 400", res.Code)
 	}

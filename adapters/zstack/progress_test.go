@@ -98,7 +98,7 @@ func TestTaskProgressWhileCloneRuns(t *testing.T) {
 	if got := progressOf(t, last); len(got) != 1 || !cmp.Equal(got[0], all[len(all)-1]) {
 		t.Errorf("all=false = %+v, want the last of %+v", got, all)
 	}
-	golden(t, "task_progress_latest", maskTime(t, last.Body))
+	goldenJSON(t, "task_progress_latest", maskTime(t, last.Body))
 	p, err := cli.GetTaskProgress(job)
 	if err != nil || p.Content != "100" || p.Time != all[len(all)-1].Time {
 		t.Errorf("SDK GetTaskProgress after the clone = %+v, %v; want the 100%% report", p, err)
@@ -170,7 +170,7 @@ func TestTaskProgressErrors(t *testing.T) {
 	job := path.Base(loc.Location)
 	for _, all := range []string{"true", "false"} {
 		got := call(t, b, http.MethodGet, "/zstack/v1/task-progresses/"+job+"?all="+all, admin, nil)
-		golden(t, "task_progress_none", got.Body)
+		goldenJSON(t, "task_progress_none", got.Body)
 	}
 	if p, err := sdkClient(t, b, "admin", adminPass).GetTaskProgress(job); err == nil {
 		t.Errorf("SDK GetTaskProgress of a job with no progress = %+v, want an error", p)
@@ -190,7 +190,7 @@ func TestTaskProgressErrors(t *testing.T) {
 			if got.Code != tc.code {
 				t.Errorf("%s: %d %s, want %d", tc.path, got.Code, got.Body, tc.code)
 			}
-			golden(t, tc.name, got.Body)
+			goldenJSON(t, tc.name, got.Body)
 		})
 	}
 }

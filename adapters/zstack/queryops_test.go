@@ -260,7 +260,7 @@ func TestGetVMAndScope(t *testing.T) {
 	admin, kvmOnly := m.login(t, "admin", adminPass), m.login(t, "kvm-only", passA)
 	web1 := vms[0].ID
 	res := m.do(t, http.MethodGet, "/zstack/v1/vm-instances/"+web1, admin, "")
-	golden(t, "vm_inventory", res.Body)
+	goldenJSON(t, "vm_inventory", res.Body)
 	for _, tc := range []struct {
 		session, id string
 		want        []string
@@ -292,7 +292,7 @@ func TestQueryReportsStaleProvider(t *testing.T) {
 	if res.Code != http.StatusOK || !slices.Equal(l.names(), []string{"db-1", "web-2"}) {
 		t.Fatalf("%d %s", res.Code, res.Body)
 	}
-	golden(t, "query_stale_provider", res.Body)
+	goldenJSON(t, "query_stale_provider", res.Body)
 }
 
 // Unknown paths, methods and actions answer in ZStack's error shape.
@@ -300,12 +300,12 @@ func TestUnroutedAndMethods(t *testing.T) {
 	m := newMemBroker(t, fixtureVMs(), nil)
 	s := m.login(t, "admin", adminPass)
 	res := m.do(t, http.MethodGet, "/zstack/v1/zones", s, "")
-	golden(t, "error_no_route", res.Body)
+	goldenJSON(t, "error_no_route", res.Body)
 	if res.Code != http.StatusNotFound {
 		t.Errorf("unknown path: %d", res.Code)
 	}
 	res = m.do(t, http.MethodPut, "/zstack/v1/vm-instances/"+strings.Repeat("a", 32)+"/actions", s, `{"destroyVmInstance":{}}`)
-	golden(t, "error_unknown_action", res.Body)
+	goldenJSON(t, "error_unknown_action", res.Body)
 	if res.Code != http.StatusBadRequest {
 		t.Errorf("unknown action: %d", res.Code)
 	}

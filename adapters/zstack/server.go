@@ -1,5 +1,5 @@
 // Package zstack speaks the ZStack REST dialect (/zstack/v1/...) as the ZStack 2.3.1 manual's
-// "API 规范概述" fixes it (../shared/seeds/zstack-2.3.1-dev-manual-global.txt): sessions from
+// "API 规范概述" fixes it (ZStack 2.3.1 developer manual): sessions from
 // logInByAccount / logInByUser, "Authorization: OAuth <session>", async calls answered 202 with an
 // api-jobs location, X-Job-UUID and X-Web-Hook, the query language, {"error":{...}} errors. The
 // public ZStack Go SDK (terraform-zstack-modules/zstack-sdk-go v1.0.1) works against it unchanged.

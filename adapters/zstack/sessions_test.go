@@ -30,7 +30,7 @@ func TestSessions(t *testing.T) {
 	res := call(t, b, http.MethodPut, "/zstack/v1/accounts/login", "", map[string]any{
 		"logInByAccount": map[string]string{"accountName": "tenant-a", "password": config.HashPassword(passA)},
 	})
-	golden(t, "login", res.Body)
+	goldenJSON(t, "login", res.Body)
 	var s struct {
 		Inventory struct{ UUID, AccountUUID, UserUUID string }
 	}

@@ -274,7 +274,7 @@ func TestTagsBadInputAndGolden(t *testing.T) {
 		if out.Code != http.StatusOK {
 			t.Fatalf("%s job: %d %s", name, out.Code, out.Body)
 		}
-		golden(t, name, out.Body)
+		goldenJSON(t, name, out.Body)
 		return out.Body
 	}
 	var created struct{ Inventory struct{ UUID string } }
@@ -290,7 +290,7 @@ func TestTagsBadInputAndGolden(t *testing.T) {
 		if res.Code != http.StatusOK {
 			t.Fatalf("GET %s: %d %s", path, res.Code, res.Body)
 		}
-		golden(t, name, res.Body)
+		goldenJSON(t, name, res.Body)
 	}
 
 	long := strings.Repeat("x", 2049)
@@ -324,7 +324,7 @@ func TestTagsBadInputAndGolden(t *testing.T) {
 			t.Errorf("%s: a job was made: %s", tc.name, res.Body)
 		}
 		if tc.name == "unknown resourceType" {
-			golden(t, "tag_error_resource_type", res.Body)
+			goldenJSON(t, "tag_error_resource_type", res.Body)
 		}
 	}
 	for _, tc := range []struct {

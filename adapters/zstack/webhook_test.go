@@ -121,7 +121,7 @@ func TestWebhookOnFailedJob(t *testing.T) {
 	if c.Success != "false" || len(c.JobUUID) != 32 || loc.Location[len(loc.Location)-32:] != c.JobUUID {
 		t.Errorf("callback X-Job-Success %q X-Job-UUID %q for job %s", c.Success, c.JobUUID, loc.Location)
 	}
-	golden(t, "webhook_failed_body", c.Body)
+	goldenJSON(t, "webhook_failed_body", c.Body)
 }
 
 func TestWebhookAllowList(t *testing.T) {

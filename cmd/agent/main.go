@@ -2,6 +2,7 @@
 // and runs the tasks the broker routes to its clientid's queue.
 //
 //	agent --clientid site-1 --config agent.yaml
+//	agent --clientid site-1 --config agent.yaml --check-config   # validate, connect to nothing
 package main
 
 import (
@@ -27,7 +28,14 @@ func main() {
 func run() error {
 	clientid := flag.String("clientid", "", "this agent's clientid (required)")
 	cfgPath := flag.String("config", "", "YAML config: redis, providers of this site, worker (required)")
+	check := flag.Bool("check-config", false, "load and validate --config (for --clientid if given), print every problem, exit 0 if it is usable and 1 if not")
 	flag.Parse()
+	if *check && *cfgPath != "" {
+		if !app.CheckConfig(*cfgPath, *clientid, os.Stdout) {
+			os.Exit(1)
+		}
+		return nil
+	}
 	if *clientid == "" || *cfgPath == "" {
 		flag.Usage()
 		return fmt.Errorf("--clientid and --config are required")

@@ -39,24 +39,30 @@ func NewAgent(cfg *config.Config, clientid string, log *slog.Logger) (*Agent, er
 	if clientid == "" {
 		return nil, fmt.Errorf("agent: --clientid is required")
 	}
+	if err := agentProviders(cfg, clientid); err != nil {
+		return nil, err
+	}
 	var specs []broker.ProviderSpec
 	var announced []model.Provider
 	for _, p := range cfg.Providers {
-		if p.ClientID != "" && p.ClientID != clientid {
-			return nil, fmt.Errorf("agent %s: provider %q is bound to clientid %q in this config", clientid, p.Name, p.ClientID)
-		}
 		meta := model.Provider{Name: p.Name, Driver: p.Driver, ClientID: clientid, Region: p.Region, Zones: p.Zones}
 		announced = append(announced, meta)
 		specs = append(specs, broker.ProviderSpec{Provider: meta, Config: DriverConfig(p), MaxConcurrent: p.MaxConcurrency})
 	}
 	a := &Agent{cfg: cfg, clientid: clientid, log: log.With("clientid", clientid)}
-	a.rdb = queue.NewRedis(cfg.Redis)
+	rdb, err := queue.NewRedis(cfg.Redis)
+	if err != nil {
+		return nil, err
+	}
+	a.rdb = rdb
 	a.exec = broker.NewExecutor(specs, a.log).WithInventory(queue.NewInventory(a.rdb)).
 		WithNotifier(queue.NewNotifications(a.rdb, cfg.Notifications.Retention.D(), cfg.Notifications.MaxCount, a.log), "agent:"+clientid).
 		WithCloneLog(queue.NewCloneLog(a.rdb, cfg.Tasks.Retention.D()))
 	a.epoch = queue.NewEpoch(a.rdb, cfg.Redis.LossCheckInterval.D(), a.log)
 	watchesOnDataLoss(a.epoch, a.exec)
-	a.wrdb = queue.NewWorkerRedis(cfg.Redis)
+	if a.wrdb, err = queue.NewWorkerRedis(cfg.Redis); err != nil {
+		return nil, err
+	}
 	a.worker = queue.NewWorker(a.wrdb, a.exec, queue.WorkerConfig{
 		Queues: []string{queue.QueueFor(clientid)}, Concurrency: cfg.Worker.Concurrency, RecordWait: recordWait(cfg),
 		PollInterval: cfg.Tasks.PollInterval.D(), RetryDelay: cfg.Tasks.RetryDelay.D(),
@@ -68,6 +74,21 @@ func NewAgent(cfg *config.Config, clientid string, log *slog.Logger) (*Agent, er
 		Providers: announced, StartedAt: time.Now(),
 	}, cfg.Agents.HeartbeatInterval.D(), log)
 	return a, nil
+}
+
+// Redis is the agent's one Redis client, so a test can check what it sends (a hook added
+// before Run sees every command).
+func (a *Agent) Redis() redis.UniversalClient { return a.rdb }
+
+// agentProviders reports every provider of an agent's config that another clientid is bound to.
+func agentProviders(cfg *config.Config, clientid string) error {
+	var errs []error
+	for _, p := range cfg.Providers {
+		if p.ClientID != "" && p.ClientID != clientid {
+			errs = append(errs, fmt.Errorf("agent %s: provider %q is bound to clientid %q in this config", clientid, p.Name, p.ClientID))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Run serves until ctx ends, then drains: running tasks finish (up to worker.shutdown_timeout)

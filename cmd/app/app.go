@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"cloudbroker/adapters"
@@ -38,6 +39,7 @@ type App struct {
 	rdb      redis.UniversalClient
 	wrdb     redis.UniversalClient // the worker's: waits out a Redis stall (queue.NewWorkerRedis)
 	epoch    *queue.Epoch          // notices Redis losing its data (dataloss.go)
+	monConn  asynq.RedisConnOpt    // the queue UI's own connection to the same Redis
 	queue    *queue.Queue
 	exec     *broker.Executor
 	worker   *queue.Worker
@@ -68,7 +70,13 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		cfg.Redis.Addr = e.Addr()
 		log.Warn("DEMO SETUP: in-process Redis (miniredis); tasks do not survive a restart", "addr", e.Addr())
 	}
-	a.rdb = queue.NewRedis(cfg.Redis)
+	var err error
+	if a.rdb, err = queue.NewRedis(cfg.Redis); err != nil {
+		return nil, err
+	}
+	if a.monConn, err = queue.ConnOpt(cfg.Redis); err != nil {
+		return nil, err
+	}
 	a.epoch = queue.NewEpoch(a.rdb, cfg.Redis.LossCheckInterval.D(), log)
 	a.queue = queue.New(a.rdb, queue.Config{
 		Retention: cfg.Tasks.Retention.D(), Timeout: cfg.Tasks.Timeout.D(), MaxRetry: *cfg.Tasks.MaxRetry, Logger: log,
@@ -100,7 +108,9 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		if a.inv != nil {
 			a.exec.WithInventory(a.inv)
 		}
-		a.wrdb = queue.NewWorkerRedis(cfg.Redis)
+		if a.wrdb, err = queue.NewWorkerRedis(cfg.Redis); err != nil {
+			return nil, err
+		}
 		a.worker = queue.NewWorker(a.wrdb, a.exec, queue.WorkerConfig{
 			Queues: []string{queue.DefaultQueue}, Concurrency: cfg.Worker.Concurrency, RecordWait: recordWait(cfg),
 			PollInterval: cfg.Tasks.PollInterval.D(), RetryDelay: cfg.Tasks.RetryDelay.D(),
@@ -169,6 +179,10 @@ func (a *App) Handler() http.Handler { return a.engine }
 
 // Broker is the core service.
 func (a *App) Broker() *broker.Broker { return a.broker }
+
+// Redis is the process's one Redis client, so a test can check what it sends (a hook added
+// before Start sees every command).
+func (a *App) Redis() redis.UniversalClient { return a.rdb }
 
 // Start starts the worker, follows agents' announced providers and starts the inventory
 // watches; without an inventory it warms the VM id map in the background instead.

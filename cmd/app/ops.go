@@ -15,7 +15,6 @@ import (
 	"cloudbroker/adapters/metrics"
 	"cloudbroker/adapters/zstack"
 	"cloudbroker/config"
-	"cloudbroker/queue"
 )
 
 // Limiter builds the per-caller rate limiter from the configuration: tokens by name, ZStack
@@ -57,7 +56,7 @@ func (a *App) mountOps(r *gin.Engine) {
 	} else {
 		r.GET("/metrics", prom)
 	}
-	mon := asynqmon.New(asynqmon.Options{RootPath: "/admin/queues", RedisConnOpt: queue.ConnOpt(a.cfg.Redis)})
+	mon := asynqmon.New(asynqmon.Options{RootPath: "/admin/queues", RedisConnOpt: a.monConn})
 	admin := a.adminTokens()
 	r.Any("/admin/queues/*path", func(c *gin.Context) {
 		basic, ok := admin(c.Request)

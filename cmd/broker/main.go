@@ -2,6 +2,7 @@
 //
 //	broker --config broker.yaml   # production: Redis, providers, tokens from the file
 //	broker                        # demo: in-process Redis and a simulated vCenter
+//	broker --config broker.yaml --check-config   # validate the file, connect to nothing
 package main
 
 import (
@@ -29,7 +30,17 @@ func main() {
 func run() error {
 	cfgPath := flag.String("config", "", "YAML config file; without it the broker starts the demo setup")
 	listen := flag.String("listen", "", "listen address, overrides the config's listen")
+	check := flag.Bool("check-config", false, "load and validate --config, print every problem, exit 0 if it is usable and 1 if not")
 	flag.Parse()
+	if *check {
+		if *cfgPath == "" {
+			return fmt.Errorf("--check-config needs --config")
+		}
+		if !app.CheckConfig(*cfgPath, "", os.Stdout) {
+			os.Exit(1)
+		}
+		return nil
+	}
 
 	var cfg *config.Config
 	var sim *vcsim.Sim

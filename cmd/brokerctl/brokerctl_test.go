@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"cloudbroker/broker"
 	"cloudbroker/test/harness"
 )
@@ -70,6 +72,41 @@ func TestBar(t *testing.T) {
 	for p, want := range map[int]string{0: "[....................]   0%", 50: "[##########..........]  50%", 100: "[####################] 100%", 130: "[####################] 130%"} {
 		if got := bar(p); got != want {
 			t.Errorf("bar(%d) = %q, want %q", p, got, want)
+		}
+	}
+}
+
+// Global flags stand anywhere, and an empty variable before a command word is named as the
+// problem instead of the command word becoming the token.
+func TestGlobalFlagsAnywhere(t *testing.T) {
+	t.Setenv("BROKER_TOKEN", "from-env")
+	t.Setenv("BROKER_URL", "")
+	for _, tc := range []struct {
+		args          []string
+		token, output string
+		rest          []string
+		err           string
+	}{
+		{args: []string{"vm", "list", "-o", "json"}, token: "from-env", output: "json", rest: []string{"vm", "list"}},
+		{args: []string{"-o=json", "task", "get", "X", "--token", "t1"}, token: "t1", output: "json", rest: []string{"task", "get", "X"}},
+		{args: []string{"task", "wait", "X", "--timeout", "1m"}, token: "from-env", output: "table", rest: []string{"task", "wait", "X", "--timeout", "1m"}},
+		{args: []string{"--token", "task", "wait", "X"}, err: "is BROKER_TOKEN set?"},
+		{args: []string{"agents", "--url"}, err: "-url needs a value"},
+		{args: []string{"agents", "-o", "yaml"}, err: `-o must be table or json, not "yaml"`},
+	} {
+		c, rest, err := parseGlobal(tc.args)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: err = %v, want one containing %q", tc.args, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", tc.args, err)
+			continue
+		}
+		if diff := cmp.Diff(tc.rest, rest); diff != "" || c.token != tc.token || c.output != tc.output || c.url != "http://127.0.0.1:8080" {
+			t.Errorf("%q: token %q output %q url %q rest (-want +got):\n%s", tc.args, c.token, c.output, c.url, diff)
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,19 +18,36 @@ type client struct {
 	http               *http.Client
 }
 
+// globalFlags are brokerctl's own flags; they may stand anywhere on the line ("vm list -o json"
+// as well as "-o json vm list"), so they are taken out before the command is read.
+var globalFlags = map[string]bool{"url": true, "token": true, "o": true}
+
+// commands are the first words of brokerctl's commands: a flag value equal to one is a
+// missing value ("--token $BROKER_TOKEN task get X" with the variable unset), not a value.
+var commands = map[string]bool{"task": true, "agents": true, "providers": true, "vm": true}
+
 func parseGlobal(args []string) (*client, []string, error) {
-	fs := flag.NewFlagSet("brokerctl", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	def := os.Getenv("BROKER_URL")
 	if def == "" {
 		def = "http://127.0.0.1:8080"
 	}
-	c := &client{http: &http.Client{Timeout: 60 * time.Second}}
-	fs.StringVar(&c.url, "url", def, "broker URL")
-	fs.StringVar(&c.token, "token", os.Getenv("BROKER_TOKEN"), "API token")
-	fs.StringVar(&c.output, "o", "table", "output: table or json")
-	if err := fs.Parse(args); err != nil {
-		return nil, nil, err
+	c := &client{http: &http.Client{Timeout: 60 * time.Second}, url: def, token: os.Getenv("BROKER_TOKEN"), output: "table"}
+	values := map[string]*string{"url": &c.url, "token": &c.token, "o": &c.output}
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+		if !strings.HasPrefix(args[i], "-") || !globalFlags[name] {
+			rest = append(rest, args[i])
+			continue
+		}
+		if !hasValue {
+			if i+1 == len(args) || commands[args[i+1]] {
+				return nil, nil, fmt.Errorf("-%s needs a value%s", name, unsetHint(name))
+			}
+			i++
+			value = args[i]
+		}
+		*values[name] = value
 	}
 	if c.output != "table" && c.output != "json" {
 		return nil, nil, fmt.Errorf("-o must be table or json, not %q", c.output)
@@ -40,7 +56,17 @@ func parseGlobal(args []string) (*client, []string, error) {
 		return nil, nil, fmt.Errorf("no token: pass --token or set BROKER_TOKEN")
 	}
 	c.url = strings.TrimRight(c.url, "/")
-	return c, fs.Args(), nil
+	return c, rest, nil
+}
+
+func unsetHint(flag string) string {
+	switch flag {
+	case "token":
+		return " (is BROKER_TOKEN set? brokerctl reads it by itself: --token can be left out)"
+	case "url":
+		return " (is BROKER_URL set? brokerctl reads it by itself: --url can be left out)"
+	}
+	return ""
 }
 
 // apiError is the broker's error answer.

@@ -10,7 +10,8 @@
 //	providers                list providers and how fresh their inventory is
 //	vm list [--provider P] [--clientid C] [--limit N] [--offset N]
 //
-// URL and TOKEN default to $BROKER_URL (else http://127.0.0.1:8080) and $BROKER_TOKEN.
+// URL and TOKEN default to $BROKER_URL (else http://127.0.0.1:8080) and $BROKER_TOKEN. The
+// global flags may stand anywhere on the line.
 package main
 
 import (

@@ -74,7 +74,7 @@ func TestConformance(t *testing.T) {
 			t.Cleanup(func() { c.Close() })
 			return c
 		},
-		Capabilities: []string{"ImageCatalog"},
+		Require: []string{"ImageCatalog"},
 	})
 }
 

@@ -36,6 +36,11 @@ func init() { drivers.Register(DriverName, Driver{}) }
 // Driver opens catalog connections.
 type Driver struct{}
 
+var _ drivers.ConnTyper = Driver{}
+
+// ConnType implements drivers.ConnTyper: what this driver can do is what Conn implements.
+func (Driver) ConnType() drivers.Conn { return (*Conn)(nil) }
+
 // Open validates cfg and calls the catalog once (a one-item listing), so a wrong URL, token or
 // region shows up when the provider is opened rather than on the first listing.
 func (Driver) Open(ctx context.Context, cfg drivers.Config) (drivers.Conn, error) {

@@ -2,7 +2,7 @@ package catalog
 
 import "encoding/json"
 
-// The DiDi wire format as this client reads it (../shared/seeds/didi-cimg-list.txt). Only the
+// The DiDi wire format as this client reads it (DiDi's custom-image list document). Only the
 // fields the normalized model keeps are decoded; unknown fields are ignored.
 
 type listRequest struct {

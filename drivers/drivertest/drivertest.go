@@ -5,6 +5,7 @@ package drivertest
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -20,19 +21,53 @@ type Fixture struct {
 	Open func(t *testing.T) drivers.Conn
 	// VM is the native id of a VM with at least one disk that the suite may power-cycle and clone.
 	VM string
-	// Capabilities names the capabilities the driver must have: "VMLister", "DiskLister",
-	// "PowerController", "Cloner", "ISOLister", "ImageCatalog", "CapacityReporter", "Watcher".
-	// A listed capability the driver lacks fails the suite; an unlisted one is not exercised.
-	Capabilities []string
+	// Require names capabilities (Capabilities()) the driver must have, so losing one fails the
+	// suite rather than quietly skipping its tests. Run exercises every capability the
+	// connection has, listed here or not.
+	Require []string
 }
 
-// Run runs the conformance suite.
+// capability is one optional driver interface: how to detect it, and its conformance tests.
+type capability struct {
+	name  string
+	has   func(drivers.Conn) bool
+	tests []capabilityTest
+}
+
+type capabilityTest struct {
+	name string
+	run  func(ctx context.Context, t *testing.T, f Fixture)
+}
+
+func is[T any](c drivers.Conn) bool { _, ok := c.(T); return ok }
+
+// capabilities is every optional interface in package drivers, with its tests. A new one goes
+// here; TestEveryCapabilityIsListed keeps the list complete.
+var capabilities = []capability{
+	{"VMLister", is[drivers.VMLister], []capabilityTest{{"ListVMs", testListVMs}}},
+	{"DiskLister", is[drivers.DiskLister], []capabilityTest{{"ListDisks", testListDisks}, {"ListDisksUnknownVM", testListDisksUnknownVM}}},
+	{"PowerController", is[drivers.PowerController], []capabilityTest{{"Power", testPower}}},
+	{"PowerReporter", is[drivers.PowerReporter], []capabilityTest{{"PowerOutcome", testPowerOutcome}}},
+	{"Cloner", is[drivers.Cloner], []capabilityTest{{"Clone", testClone}}},
+	{"ISOLister", is[drivers.ISOLister], []capabilityTest{{"ListISOs", testListISOs}}},
+	{"CapacityReporter", is[drivers.CapacityReporter], []capabilityTest{{"ListHosts", testListHosts}}},
+	{"ImageCatalog", is[drivers.ImageCatalog], []capabilityTest{{"ListImages", testListImages}}},
+	{"Watcher", is[drivers.Watcher], []capabilityTest{{"Watch", testWatch}}},
+}
+
+// Capabilities names the optional interfaces the suite knows, in the order it tests them.
+func Capabilities() []string {
+	names := make([]string, len(capabilities))
+	for i, c := range capabilities {
+		names[i] = c.name
+	}
+	return names
+}
+
+// Run runs the conformance suite: Ping and Close for every driver, and the tests of every
+// capability the connection Open returns has (found by type assertion).
 func Run(t *testing.T, f Fixture) {
 	t.Helper()
-	want := map[string]bool{}
-	for _, c := range f.Capabilities {
-		want[c] = true
-	}
 	ctx := func(t *testing.T) context.Context {
 		c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		t.Cleanup(cancel)
@@ -46,81 +81,28 @@ func Run(t *testing.T, f Fixture) {
 		}
 	})
 
+	var has []capability
 	t.Run("Capabilities", func(t *testing.T) {
 		c := f.Open(t)
-		for name := range want {
-			if !has(c, name) {
+		found := map[string]bool{}
+		for _, cp := range capabilities {
+			if cp.has(c) {
+				has = append(has, cp)
+				found[cp.name] = true
+			}
+		}
+		for _, name := range f.Require {
+			if !slices.Contains(Capabilities(), name) {
+				t.Errorf("the fixture requires %q, which is not a capability (%v)", name, Capabilities())
+			} else if !found[name] {
 				t.Errorf("driver %T lacks capability %s the fixture requires", c, name)
 			}
 		}
 	})
-
-	if want["VMLister"] {
-		t.Run("ListVMs", func(t *testing.T) { testListVMs(ctx(t), t, f) })
-	}
-	if want["DiskLister"] {
-		t.Run("ListDisks", func(t *testing.T) { testListDisks(ctx(t), t, f) })
-		t.Run("ListDisksUnknownVM", func(t *testing.T) {
-			c := f.Open(t).(drivers.DiskLister)
-			_, err := c.ListDisks(ctx(t), "no-such-vm-0000")
-			if !errors.Is(err, model.ErrNotFound) {
-				t.Fatalf("ListDisks(unknown) error = %v, want one wrapping model.ErrNotFound", err)
-			}
-		})
-	}
-	if want["PowerController"] {
-		t.Run("Power", func(t *testing.T) { testPower(ctx(t), t, f) })
-	}
-	if want["Cloner"] {
-		t.Run("Clone", func(t *testing.T) { testClone(ctx(t), t, f) })
-	}
-	if want["ISOLister"] {
-		t.Run("ListISOs", func(t *testing.T) {
-			c := f.Open(t).(drivers.ISOLister)
-			isos, err := c.ListISOs(ctx(t), f.VM)
-			if err != nil {
-				t.Fatalf("ListISOs: %v", err)
-			}
-			for _, iso := range isos {
-				if iso.Name == "" || iso.NativeID == "" {
-					t.Errorf("ISO without name or id: %+v", iso)
-				}
-			}
-		})
-	}
-	if want["CapacityReporter"] {
-		t.Run("ListHosts", func(t *testing.T) {
-			c := f.Open(t).(drivers.CapacityReporter)
-			hosts, err := c.ListHosts(ctx(t))
-			if err != nil {
-				t.Fatalf("ListHosts: %v", err)
-			}
-			if len(hosts) == 0 {
-				t.Fatal("ListHosts returned no host")
-			}
-			for _, h := range hosts {
-				if h.CPUs <= 0 || h.MemoryBytes <= 0 || h.NativeID == "" {
-					t.Errorf("host without capacity or id: %+v", h)
-				}
-			}
-		})
-	}
-	if want["ImageCatalog"] {
-		t.Run("ListImages", func(t *testing.T) {
-			c := f.Open(t).(drivers.ImageCatalog)
-			imgs, err := c.ListImages(ctx(t))
-			if err != nil {
-				t.Fatalf("ListImages: %v", err)
-			}
-			for _, im := range imgs {
-				if im.Name == "" || im.NativeID == "" {
-					t.Errorf("image without name or id: %+v", im)
-				}
-			}
-		})
-	}
-	if want["Watcher"] {
-		t.Run("Watch", func(t *testing.T) { testWatch(ctx(t), t, f) })
+	for _, cp := range has {
+		for _, ct := range cp.tests {
+			t.Run(ct.name, func(t *testing.T) { ct.run(ctx(t), t, f) })
+		}
 	}
 	t.Run("CloseIsFinal", func(t *testing.T) {
 		c := f.Open(t)
@@ -133,27 +115,54 @@ func Run(t *testing.T, f Fixture) {
 	})
 }
 
-func has(c drivers.Conn, capability string) bool {
-	var ok bool
-	switch capability {
-	case "VMLister":
-		_, ok = c.(drivers.VMLister)
-	case "DiskLister":
-		_, ok = c.(drivers.DiskLister)
-	case "PowerController":
-		_, ok = c.(drivers.PowerController)
-	case "Cloner":
-		_, ok = c.(drivers.Cloner)
-	case "ISOLister":
-		_, ok = c.(drivers.ISOLister)
-	case "ImageCatalog":
-		_, ok = c.(drivers.ImageCatalog)
-	case "CapacityReporter":
-		_, ok = c.(drivers.CapacityReporter)
-	case "Watcher":
-		_, ok = c.(drivers.Watcher)
+func testListDisksUnknownVM(ctx context.Context, t *testing.T, f Fixture) {
+	c := f.Open(t).(drivers.DiskLister)
+	_, err := c.ListDisks(ctx, "no-such-vm-0000")
+	if !errors.Is(err, model.ErrNotFound) {
+		t.Fatalf("ListDisks(unknown) error = %v, want one wrapping model.ErrNotFound", err)
 	}
-	return ok
+}
+
+func testListISOs(ctx context.Context, t *testing.T, f Fixture) {
+	c := f.Open(t).(drivers.ISOLister)
+	isos, err := c.ListISOs(ctx, f.VM)
+	if err != nil {
+		t.Fatalf("ListISOs: %v", err)
+	}
+	for _, iso := range isos {
+		if iso.Name == "" || iso.NativeID == "" {
+			t.Errorf("ISO without name or id: %+v", iso)
+		}
+	}
+}
+
+func testListHosts(ctx context.Context, t *testing.T, f Fixture) {
+	c := f.Open(t).(drivers.CapacityReporter)
+	hosts, err := c.ListHosts(ctx)
+	if err != nil {
+		t.Fatalf("ListHosts: %v", err)
+	}
+	if len(hosts) == 0 {
+		t.Fatal("ListHosts returned no host")
+	}
+	for _, h := range hosts {
+		if h.CPUs <= 0 || h.MemoryBytes <= 0 || h.NativeID == "" {
+			t.Errorf("host without capacity or id: %+v", h)
+		}
+	}
+}
+
+func testListImages(ctx context.Context, t *testing.T, f Fixture) {
+	c := f.Open(t).(drivers.ImageCatalog)
+	imgs, err := c.ListImages(ctx)
+	if err != nil {
+		t.Fatalf("ListImages: %v", err)
+	}
+	for _, im := range imgs {
+		if im.Name == "" || im.NativeID == "" {
+			t.Errorf("image without name or id: %+v", im)
+		}
+	}
 }
 
 func testListVMs(ctx context.Context, t *testing.T, f Fixture) {
@@ -248,22 +257,28 @@ func testPower(ctx context.Context, t *testing.T, f Fixture) {
 	if err := p.SetPower(ctx, "no-such-vm-0000", drivers.PowerOn); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("start(unknown) error = %v, want model.ErrNotFound", err)
 	}
-	// A driver that reports outcomes says how a grace stop ended (by the guest or forced), and
-	// the VM is off either way; then it starts again for the tests that follow.
-	if r, ok := c.(drivers.PowerReporter); ok {
-		out, err := r.Power(ctx, f.VM, drivers.Shutdown)
-		if err != nil {
-			t.Fatalf("grace stop: %v", err)
-		}
-		if out.How == "" {
-			t.Errorf("grace stop outcome %+v says nothing about how", out)
-		}
-		if got := powerOf(ctx, t, c, f.VM); got != model.PoweredOff && got != model.PowerUnknown {
-			t.Errorf("after grace stop power = %s, want %s", got, model.PoweredOff)
-		}
-		if err := p.SetPower(ctx, f.VM, drivers.PowerOn); err != nil {
-			t.Fatalf("start after grace stop: %v", err)
-		}
+}
+
+// testPowerOutcome: a driver that reports outcomes says how a grace stop ended (by the guest
+// or forced), and the VM is off either way; then it starts again for the tests that follow.
+func testPowerOutcome(ctx context.Context, t *testing.T, f Fixture) {
+	c := f.Open(t)
+	r := c.(drivers.PowerReporter)
+	if err := r.SetPower(ctx, f.VM, drivers.PowerOn); err != nil && !errors.Is(err, model.ErrConflict) {
+		t.Fatalf("start: %v", err)
+	}
+	out, err := r.Power(ctx, f.VM, drivers.Shutdown)
+	if err != nil {
+		t.Fatalf("grace stop: %v", err)
+	}
+	if out.How == "" {
+		t.Errorf("grace stop outcome %+v says nothing about how", out)
+	}
+	if got := powerOf(ctx, t, c, f.VM); got != model.PoweredOff && got != model.PowerUnknown {
+		t.Errorf("after grace stop power = %s, want %s", got, model.PoweredOff)
+	}
+	if err := r.SetPower(ctx, f.VM, drivers.PowerOn); err != nil {
+		t.Fatalf("start after grace stop: %v", err)
 	}
 }
 

@@ -14,7 +14,7 @@ func TestConformance(t *testing.T) {
 	drivertest.Run(t, drivertest.Fixture{
 		Open: func(t *testing.T) drivers.Conn { return openNode(t) },
 		VM:   web1UUID,
-		Capabilities: []string{
+		Require: []string{
 			"VMLister", "DiskLister", "PowerController", "Cloner", "ISOLister", "ImageCatalog", "CapacityReporter", "Watcher",
 		},
 	})

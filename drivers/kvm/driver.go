@@ -20,6 +20,11 @@ func init() { drivers.Register("kvm", Driver{}) }
 // Driver opens connections to libvirt daemons.
 type Driver struct{}
 
+var _ drivers.ConnTyper = Driver{}
+
+// ConnType implements drivers.ConnTyper: what this driver can do is what Conn implements.
+func (Driver) ConnType() drivers.Conn { return (*Conn)(nil) }
+
 // Open validates cfg and connects at once, so a wrong URI or a dead daemon shows up at start-up
 // (wrapping model.ErrInvalid or model.ErrUnavailable) rather than on the first task.
 func (Driver) Open(ctx context.Context, cfg drivers.Config) (drivers.Conn, error) {

@@ -25,7 +25,7 @@ func TestConformance(t *testing.T) {
 			}
 			return openConn(t, sim)
 		},
-		Capabilities: []string{
+		Require: []string{
 			"VMLister", "DiskLister", "PowerController", "Cloner",
 			"ISOLister", "ImageCatalog", "CapacityReporter", "Watcher",
 		},

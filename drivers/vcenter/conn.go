@@ -50,6 +50,11 @@ func init() { drivers.Register(DriverName, Driver{}) }
 // Driver opens vCenter connections.
 type Driver struct{}
 
+var _ drivers.ConnTyper = Driver{}
+
+// ConnType implements drivers.ConnTyper: what this driver can do is what Conn implements.
+func (Driver) ConnType() drivers.Conn { return (*Conn)(nil) }
+
 // Open implements drivers.Driver.
 func (Driver) Open(ctx context.Context, cfg drivers.Config) (drivers.Conn, error) {
 	c, err := Open(ctx, cfg)

@@ -152,6 +152,12 @@ func (w *vmWatch) run(ctx context.Context) error {
 	c := w.c
 	w.gen = c.sess.generation()
 
+	// A filter over a ContainerView rather than a walk from the root as ListVMs does: the
+	// simulator loads 2,000 VMs in 4.8 s through the view and 28-32 s through the walk
+	// (BenchmarkWatchInitialLoad). Known simulator bug (govmomi v0.56): its ContainerView
+	// locks the view then the filter when a VM is created, its collector the filter then the
+	// view, so a VM created while a poll collects can deadlock the simulator; vCenter has no
+	// such lock.
 	v, err := view.NewManager(c.client).CreateContainerView(ctx, c.root, []string{"VirtualMachine"}, true)
 	if err != nil {
 		return w.fail(ctx, err, "create container view", true)

@@ -21,7 +21,7 @@ import (
 
 // eventBound is how long a test waits for one event; changes in the simulator show up within
 // its 20 ms update tick, so this only guards against hangs.
-const eventBound = 15 * time.Second
+const eventBound = 60 * time.Second // generous: a liveness bound, not a timing; -race and parallel tests slow the simulator
 
 // startWatch records what w.Watch emits (see drivertest.Recorder), waiting up to eventBound
 // for each event.

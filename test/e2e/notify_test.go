@@ -10,6 +10,7 @@ import (
 	"cloudbroker/drivers/vcenter/vcsim"
 	"cloudbroker/test/procs"
 	"cloudbroker/test/redistest"
+	"cloudbroker/test/wait"
 )
 
 // Two broker replicas both notice that an agent was killed; the AgentOffline notification is
@@ -85,11 +86,5 @@ func agentOffline(t *testing.T, base, session string) []string {
 
 func waitFor(t *testing.T, d time.Duration, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %s", d)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	wait.For(t, d, "condition", ok)
 }

@@ -48,6 +48,13 @@ type Options struct {
 	NoWorker bool
 	// Redis reuses a server (for restart tests); nil starts a new one.
 	Redis *redistest.Server
+	// Cluster, if set, is the Redis Cluster the broker uses (redis.cluster_addrs) instead of a
+	// server of its own: Broker.Redis is then nil.
+	Cluster *redistest.Cluster
+
+	// RedisConfig, if set, is the Redis to use instead (a Sentinel, a TLS server ...): no
+	// server is started and Broker.Redis stays nil.
+	RedisConfig *config.Redis
 	// Sims reuses simulators; nil starts new ones.
 	Sims []*vcsim.Sim
 	// Proxied puts a fault proxy in front of each simulator (Broker.Proxies), so a test can
@@ -69,8 +76,17 @@ func Start(t testing.TB, o Options) *Broker {
 		o.Simulators = 1
 	}
 	b := &Broker{Redis: o.Redis, Sims: o.Sims}
-	if b.Redis == nil {
+	var redisCfg config.Redis
+	switch {
+	case o.RedisConfig != nil:
+		redisCfg = *o.RedisConfig
+	case o.Cluster != nil:
+		redisCfg = config.Redis{ClusterAddrs: o.Cluster.Addrs}
+	case b.Redis == nil:
 		b.Redis = redistest.Start(t)
+		fallthrough
+	default:
+		redisCfg = config.Redis{Addr: b.Redis.Addr}
 	}
 	for len(b.Sims) < o.Simulators {
 		sim, err := vcsim.Start()
@@ -80,7 +96,7 @@ func Start(t testing.TB, o Options) *Broker {
 		t.Cleanup(sim.Close)
 		b.Sims = append(b.Sims, sim)
 	}
-	cfg := &config.Config{Redis: config.Redis{Addr: b.Redis.Addr}}
+	cfg := &config.Config{Redis: redisCfg}
 	for i, sim := range b.Sims {
 		url := sim.URL().String()
 		if o.Proxied {
@@ -122,6 +138,9 @@ func Start(t testing.TB, o Options) *Broker {
 	a, err := app.New(cfg, log)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.Cluster != nil { // a silent cross-slot command (an ignored error) fails the test too
+		redistest.CheckSlots(t, a.Redis())
 	}
 	if err := a.Start(); err != nil {
 		t.Fatal(err)

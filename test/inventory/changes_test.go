@@ -9,6 +9,7 @@ import (
 	"cloudbroker/config"
 	"cloudbroker/drivers"
 	"cloudbroker/test/harness"
+	"cloudbroker/test/wait"
 )
 
 // A change made through the broker shows in the inventory without waiting for the next
@@ -18,7 +19,7 @@ func TestBrokerChangesShowAtOnce(t *testing.T) {
 		c.Inventory.Period = config.Duration(time.Hour)
 		c.Inventory.ScheduleInterval = config.Duration(200 * time.Millisecond)
 	}})
-	waitSynced(t, b)
+	b.WaitSynced(t)
 	var src vmRow
 	for _, vm := range list(t, b).VMs {
 		if vm.Name == "DC0_H0_VM0" {
@@ -64,11 +65,5 @@ func TestBrokerChangesShowAtOnce(t *testing.T) {
 
 func eventually(t *testing.T, what string, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 15s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	wait.For(t, 15*time.Second, what, ok)
 }

@@ -30,7 +30,7 @@ func find(t *testing.T, b *harness.Broker, name string) (vmRow, bool) {
 // broker, appears, changes and disappears in the broker's listing within a bounded time.
 func TestDirectChangesReachTheInventory(t *testing.T) {
 	b := harness.Start(t, harness.Options{Tune: fast})
-	waitSynced(t, b)
+	b.WaitSynced(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	u := *b.Sims[0].URL()
@@ -97,7 +97,7 @@ func TestSessionDropFollowedByFullReload(t *testing.T) {
 		}
 		return ps[0].Sync.FullLoads
 	}
-	waitSynced(t, b)
+	b.WaitSynced(t)
 	before := loads()
 	if _, err := b.Sims[0].DropSessions(context.Background()); err != nil {
 		t.Fatal(err)

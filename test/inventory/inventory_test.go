@@ -3,7 +3,6 @@
 package inventory_test
 
 import (
-	"context"
 	"encoding/json"
 	"testing"
 	"time"
@@ -47,34 +46,11 @@ func fast(c *config.Config) {
 	c.Inventory.ScheduleInterval = config.Duration(200 * time.Millisecond)
 }
 
-// waitSynced waits until every provider's inventory has completed a load.
-func waitSynced(t *testing.T, b *harness.Broker) []broker.ProviderStatus {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		ps, err := b.App.Broker().ProviderStatuses(context.Background(), broker.System)
-		if err != nil {
-			t.Fatal(err)
-		}
-		all := true
-		for _, p := range ps {
-			all = all && p.Sync != nil && p.Sync.State == broker.SyncSynced
-		}
-		if all {
-			return ps
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("providers not synced within 20s: %+v", ps)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // Two vCenters whose VMs have equal MoRefs (both simulators number VMs alike) give distinct
 // broker uuids, and both copies are listed.
 func TestEqualMoRefsDistinctUUIDs(t *testing.T) {
 	b := harness.Start(t, harness.Options{Simulators: 2, Tune: fast})
-	waitSynced(t, b)
+	b.WaitSynced(t)
 	byNative := map[string]map[string]string{} // native id → provider → vmid
 	for _, vm := range list(t, b).VMs {
 		if byNative[vm.NativeID] == nil {
@@ -100,7 +76,7 @@ func TestEqualMoRefsDistinctUUIDs(t *testing.T) {
 // marked stale, instead of vanishing.
 func TestFailedSyncKeepsLastInventoryMarkedStale(t *testing.T) {
 	b := harness.Start(t, harness.Options{Tune: fast})
-	waitSynced(t, b)
+	b.WaitSynced(t)
 	before := list(t, b)
 	if before.Total == 0 || len(before.Stale) != 0 {
 		t.Fatalf("before the failure: %+v", before)

@@ -34,8 +34,8 @@ func cancel(t *testing.T, b *harness.Broker, id string) (int, envelope) {
 // is released by the cancellation at once.
 func TestCancel(t *testing.T) {
 	b := harness.Start(t, harness.Options{Proxied: true})
-	waitSynced(t, b)
-	vm := vmIDs(t, b, "vc1")[0]
+	b.WaitSynced(t)
+	vm := b.VMIDs(t, "vc1")[0]
 	ctx := context.Background()
 	bk := b.App.Broker()
 
@@ -88,8 +88,8 @@ func TestCancel(t *testing.T) {
 // A queued task that is canceled never runs.
 func TestCancelQueued(t *testing.T) {
 	seed := harness.Start(t, harness.Options{})
-	waitSynced(t, seed)
-	vm := vmIDs(t, seed, "vc1")[0]
+	seed.WaitSynced(t)
+	vm := seed.VMIDs(t, "vc1")[0]
 	seed.Stop()
 	b := harness.Start(t, harness.Options{NoWorker: true, Redis: seed.Redis, Sims: seed.Sims})
 	ctx := context.Background()

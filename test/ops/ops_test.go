@@ -4,7 +4,6 @@ package ops_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -16,28 +15,6 @@ import (
 	"cloudbroker/config"
 	"cloudbroker/test/harness"
 )
-
-func vmIDs(t *testing.T, b *harness.Broker, provider string) []string {
-	t.Helper()
-	code, body := b.Post(t, "/api/vm/list", harness.AdminToken, map[string]any{"provider": provider})
-	if code != 200 {
-		t.Fatalf("vm/list: %d %s", code, body)
-	}
-	var r struct {
-		Data struct {
-			VMs []struct{ VMID string } `json:"vms"`
-		} `json:"data"`
-	}
-	json.Unmarshal(body, &r)
-	var ids []string
-	for _, vm := range r.Data.VMs {
-		ids = append(ids, vm.VMID)
-	}
-	if len(ids) == 0 {
-		t.Fatalf("vm/list of %s is empty: %s", provider, body)
-	}
-	return ids
-}
 
 func get(t *testing.T, url string, header http.Header) (int, string) {
 	t.Helper()
@@ -54,33 +31,10 @@ func get(t *testing.T, url string, header http.Header) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-// waitSynced waits until every provider's inventory has loaded once.
-func waitSynced(t *testing.T, b *harness.Broker) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		ps, err := b.App.Broker().ProviderStatuses(context.Background(), broker.System)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ok := true
-		for _, p := range ps {
-			ok = ok && p.Sync != nil && p.Sync.State == broker.SyncSynced
-		}
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("inventory not synced: %+v", ps)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 func TestMetricsPresent(t *testing.T) {
 	b := harness.Start(t, harness.Options{})
-	waitSynced(t, b)
-	id := vmIDs(t, b, "vc1")[0]
+	b.WaitSynced(t)
+	id := b.VMIDs(t, "vc1")[0]
 	if code, body := b.Post(t, "/api/vm/diskinfo", harness.AdminToken, map[string]any{"vmid": id, "mode": 0}); code != 200 {
 		t.Fatalf("%d %s", code, body)
 	}
@@ -142,7 +96,7 @@ func TestRateLimitAnswersRetryAfter(t *testing.T) {
 
 func TestQueueUIBehindAdminToken(t *testing.T) {
 	b := harness.Start(t, harness.Options{})
-	id := vmIDs(t, b, "vc1")[0]
+	id := b.VMIDs(t, "vc1")[0]
 	if code, body := b.Post(t, "/api/vm/diskinfo", harness.AdminToken, map[string]any{"vmid": id, "mode": 0}); code != 200 {
 		t.Fatalf("%d %s", code, body)
 	}
@@ -179,7 +133,7 @@ func TestSlowProviderCannotStarveOthers(t *testing.T) {
 			c.Providers[i].MaxConcurrency = bound
 		}
 	}})
-	slowVMs, fastVM := vmIDs(t, b, "vc1"), vmIDs(t, b, "vc2")[0]
+	slowVMs, fastVM := b.VMIDs(t, "vc1"), b.VMIDs(t, "vc2")[0]
 	ctx := context.Background()
 	bk := b.App.Broker()
 	b.Proxies[0].SetDelay(time.Second)

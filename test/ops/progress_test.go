@@ -14,8 +14,8 @@ import (
 // A running clone reports its progress; task/info shows it, and so can brokerctl's wait.
 func TestCloneProgressIsReadable(t *testing.T) {
 	b := harness.Start(t, harness.Options{Proxied: true})
-	waitSynced(t, b)
-	vm := vmIDs(t, b, "vc1")[0]
+	b.WaitSynced(t)
+	vm := b.VMIDs(t, "vc1")[0]
 	b.Proxies[0].SetDelay(300 * time.Millisecond) // slow enough to watch it run
 	ctx := context.Background()
 	task, err := b.App.Broker().SubmitClone(ctx, broker.System, vm, broker.CloneRequest{Names: []string{"prog-1", "prog-2"}})

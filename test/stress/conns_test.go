@@ -8,6 +8,7 @@ import (
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
 	"cloudbroker/test/harness"
+	"cloudbroker/test/wait"
 )
 
 // TestTaskTimeoutLeavesTheWatch is issue 19's reproduction: a task whose vCenter call times
@@ -68,7 +69,7 @@ func TestTaskTimeoutLeavesTheWatch(t *testing.T) {
 	if err := setPower(context.Background(), vc, native, false); err != nil {
 		t.Fatal(err)
 	}
-	if !within(30*time.Second, poweredOff) {
+	if !wait.Within(30*time.Second, poweredOff) {
 		// A watch poll the client gave up on (a loaded machine answering a 1 s poll in over
 		// 3 s) takes the simulator's pending changes with it: vCenter would answer the same
 		// version again, the simulator cannot. Only then is the change made once more.
@@ -129,21 +130,7 @@ func statusOf(p broker.ProviderStatus) broker.SyncStatus {
 
 func eventually(t *testing.T, bound time.Duration, what string, ok func() bool) {
 	t.Helper()
-	if !within(bound, ok) {
-		t.Fatalf("%s: not within %v", what, bound)
-	}
-}
-
-// within polls ok every 20 ms until it holds (true) or bound passes (false).
-func within(bound time.Duration, ok func() bool) bool {
-	deadline := time.Now().Add(bound)
-	for !ok() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return true
+	wait.For(t, bound, what, ok)
 }
 
 // TestConcurrentOpensShareOneLogin: tasks that find no connection at once share one open (one
