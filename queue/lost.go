@@ -42,7 +42,7 @@ func (q *Queue) Reregister(ctx context.Context) {
 		return true
 	})
 	if err := q.rdb.SAdd(ctx, asynqAllQueues, names...).Err(); err != nil {
-		q.cfg.Logger.Warn("could not register the task queues again; the next check retries", "err", err)
+		q.cfg.Logger.Warn("could not register the task queues again; reading a task registers its queue", "err", err)
 	}
 }
 
