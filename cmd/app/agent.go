@@ -76,9 +76,12 @@ func NewAgent(cfg *config.Config, clientid string, log *slog.Logger) (*Agent, er
 	return a, nil
 }
 
-// Redis is the agent's one Redis client, so a test can check what it sends (a hook added
-// before Run sees every command).
+// Redis is the agent's Redis client, so a test can check what it sends (a hook added before
+// Run sees every command); its worker has its own, WorkerRedis.
 func (a *Agent) Redis() redis.UniversalClient { return a.rdb }
+
+// WorkerRedis is the client of the agent's worker (queue.NewWorkerRedis).
+func (a *Agent) WorkerRedis() redis.UniversalClient { return a.wrdb }
 
 // agentProviders reports every provider of an agent's config that another clientid is bound to.
 func agentProviders(cfg *config.Config, clientid string) error {

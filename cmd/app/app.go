@@ -180,9 +180,12 @@ func (a *App) Handler() http.Handler { return a.engine }
 // Broker is the core service.
 func (a *App) Broker() *broker.Broker { return a.broker }
 
-// Redis is the process's one Redis client, so a test can check what it sends (a hook added
-// before Start sees every command).
+// Redis is the process's Redis client, so a test can check what it sends (a hook added before
+// Start sees every command); its worker, if any, has its own, WorkerRedis.
 func (a *App) Redis() redis.UniversalClient { return a.rdb }
+
+// WorkerRedis is the client of the process's worker (queue.NewWorkerRedis); nil without one.
+func (a *App) WorkerRedis() redis.UniversalClient { return a.wrdb }
 
 // Start starts the worker, follows agents' announced providers and starts the inventory
 // watches; without an inventory it warms the VM id map in the background instead.

@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -71,15 +70,8 @@ func startAgent(t *testing.T, cl *redistest.Cluster, agents config.Agents, log *
 		t.Fatal(err)
 	}
 	redistest.CheckSlots(t, a.Redis())
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("agent: %v", err)
-		}
-	})
+	redistest.CheckSlots(t, a.WorkerRedis())
+	harness.RunAgent(t, a)
 	waitFor(t, "the agent running", func() bool { return strings.Contains(log.String(), "agent running") })
 }
 

@@ -27,14 +27,19 @@ func StartAgent(t testing.TB, r *redistest.Server, clientid string, providers ..
 	if err != nil {
 		t.Fatal(err)
 	}
+	RunAgent(t, a)
+	return a
+}
+
+// RunAgent runs a until the test ends, then stops it and fails the test if it ended badly.
+func RunAgent(t testing.TB, a *app.Agent) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
-			t.Errorf("agent %s: %v", clientid, err)
+			t.Errorf("agent: %v", err)
 		}
 	})
-	return a
 }

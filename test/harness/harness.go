@@ -141,6 +141,9 @@ func Start(t testing.TB, o Options) *Broker {
 	}
 	if o.Cluster != nil { // a silent cross-slot command (an ignored error) fails the test too
 		redistest.CheckSlots(t, a.Redis())
+		if w := a.WorkerRedis(); w != nil {
+			redistest.CheckSlots(t, w)
+		}
 	}
 	if err := a.Start(); err != nil {
 		t.Fatal(err)
