@@ -17,6 +17,7 @@ import (
 	"cloudbroker/drivers/vcenter/vcsim"
 	"cloudbroker/test/harness"
 	"cloudbroker/test/redistest"
+	"cloudbroker/test/wait"
 )
 
 const (
@@ -243,15 +244,11 @@ func (s *stream) refusedTotal() int {
 	return n
 }
 
+// waitFor is wait.For that says how long the condition took.
 func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) time.Duration {
 	t.Helper()
 	t0 := time.Now()
-	for !cond() {
-		if time.Since(t0) > within {
-			t.Fatalf("%s: not within %s", what, within)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	wait.For(t, within, what, cond)
 	return time.Since(t0)
 }
 
