@@ -51,7 +51,7 @@ load:
 	  $(GO) test -count=1 -timeout 30m -run TestLoadAndFaults -v ./bench/
 	@# Issue 19: the simulator's own floor for a direct change, then the soak, long (test/stress,
 	@# SOAK_REPORT has the table).
-	WATCHFLOOR_VMS=$${WATCHFLOOR_VMS:-1000} WATCHFLOOR_CHANGES=$${WATCHFLOOR_CHANGES:-4} \
+	WATCHFLOOR_VMS=$${WATCHFLOOR_VMS:-1000} WATCHFLOOR_CHANGES=$${WATCHFLOOR_CHANGES:-4} WATCHFLOOR_WATCH_MAX_WAIT_SECONDS=$${WATCHFLOOR_WATCH_MAX_WAIT_SECONDS:-60} \
 	  $(GO) test -count=1 -timeout 30m -run TestWatchChangeLatencyAgainstFloor -v ./drivers/vcenter/
 	@# 5,000 VMs: the simulator needs about a minute to compute one change there (the floor
 	@# above), so the watch's poll bound and the per-change bound are raised to match.
