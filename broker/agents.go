@@ -107,11 +107,3 @@ func (b *Broker) checkAgent(ctx context.Context, clientid string) error {
 	}
 	return nil
 }
-
-// submit enqueues a task after checking that its agent, if any, is online.
-func (b *Broker) submit(ctx context.Context, spec TaskSpec) (Task, error) {
-	if err := b.checkAgent(ctx, spec.ClientID); err != nil {
-		return Task{}, err
-	}
-	return b.enqueue(ctx, spec) // under a caller-chosen id, if any (taskid.go)
-}

@@ -106,27 +106,6 @@ func (b *Broker) Task(ctx context.Context, c Caller, id string) (Task, error) {
 	return t, b.settle(ctx, t) // e.g. register the ids of VMs it created (settle.go)
 }
 
-// ErrWaitTimeout is returned by Wait with the task as it stood; it wraps model.ErrTimeout.
-var ErrWaitTimeout = fmt.Errorf("task did not finish in time: %w", model.ErrTimeout)
-
-// Wait waits up to the sync timeout for a task and returns it finished, or returns the task as
-// it stands with an error wrapping ErrWaitTimeout. The task goes on running either way.
-func (b *Broker) Wait(ctx context.Context, c Caller, id string) (Task, error) {
-	if _, err := b.Task(ctx, c, id); err != nil {
-		return Task{}, err
-	}
-	wctx, cancel := context.WithTimeout(ctx, b.syncTimeout)
-	defer cancel()
-	t, err := b.tasks.Wait(wctx, id)
-	if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-		return t, fmt.Errorf("task %s still %s after %s; poll it by taskid: %w", id, t.State, b.syncTimeout, ErrWaitTimeout)
-	}
-	if err == nil {
-		err = b.settle(ctx, t)
-	}
-	return t, err
-}
-
 // resolveVM finds a VM the caller may see. With an inventory, an id it does not hold yet
 // resolves as the inventory loads (ids.go); without one (or for a provider no watch has ever
 // run for), an id never seen triggers one (rate-limited) refresh of the id mapping, so a VM

@@ -105,19 +105,7 @@ func (b *Broker) SubmitClone(ctx context.Context, c Caller, vmid string, req Clo
 	if err := req.validate(); err != nil {
 		return Task{}, err
 	}
-	ref, err := b.resolveVM(ctx, c, vmid)
-	if err != nil {
-		return Task{}, err
-	}
-	owner, err := b.checkClientID(ref.Provider, "")
-	if err != nil {
-		return Task{}, err
-	}
-	args, err := json.Marshal(req)
-	if err != nil {
-		return Task{}, err
-	}
-	return b.submit(ctx, TaskSpec{Type: TypeVMClone, Provider: ref.Provider, ClientID: owner, VMID: vmid, NativeID: ref.NativeID, Args: args})
+	return b.submitOnVM(ctx, c, TypeVMClone, vmid, "", req)
 }
 
 // registerClones records the uuid of every clone a succeeded clone task made. The broker runs

@@ -22,15 +22,7 @@ type ISOListResult struct {
 // SubmitISOs starts listing the ISO images a VM could mount and returns the pending task; a
 // provider whose driver cannot list them fails the task with model.ErrUnsupported.
 func (b *Broker) SubmitISOs(ctx context.Context, c Caller, vmid string) (Task, error) {
-	ref, err := b.resolveVM(ctx, c, vmid)
-	if err != nil {
-		return Task{}, err
-	}
-	owner, err := b.checkClientID(ref.Provider, "")
-	if err != nil {
-		return Task{}, err
-	}
-	return b.submit(ctx, TaskSpec{Type: TypeVMISOs, Provider: ref.Provider, ClientID: owner, VMID: vmid, NativeID: ref.NativeID})
+	return b.submitOnVM(ctx, c, TypeVMISOs, vmid, "", nil)
 }
 
 // ISOResult decodes the result of a succeeded ISO listing. Each image's Provider and ID come

@@ -70,19 +70,7 @@ func (b *Broker) SubmitPower(ctx context.Context, c Caller, vmid string, op driv
 	if err := validPowerOp(op); err != nil {
 		return Task{}, err
 	}
-	ref, err := b.resolveVM(ctx, c, vmid)
-	if err != nil {
-		return Task{}, err
-	}
-	owner, err := b.checkClientID(ref.Provider, "")
-	if err != nil {
-		return Task{}, err
-	}
-	args, err := json.Marshal(powerArgs{Op: op})
-	if err != nil {
-		return Task{}, err
-	}
-	return b.submit(ctx, TaskSpec{Type: TypeVMPower, Provider: ref.Provider, ClientID: owner, VMID: vmid, NativeID: ref.NativeID, Args: args})
+	return b.submitOnVM(ctx, c, TypeVMPower, vmid, "", powerArgs{Op: op})
 }
 
 func runPower(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, error) {

@@ -244,27 +244,6 @@ func applyInfo(t *broker.Task, info *asynq.TaskInfo) {
 	}
 }
 
-// Wait blocks until the task is done or ctx ends. It registers for the completion message
-// before reading the task, so a completion between the two is not missed.
-func (q *Queue) Wait(ctx context.Context, id string) (broker.Task, error) {
-	done, unregister := q.hub.register(id)
-	defer unregister()
-	tick := time.NewTicker(q.cfg.FallbackPoll)
-	defer tick.Stop()
-	for {
-		t, err := q.Get(ctx, id)
-		if err != nil || t.State.Done() {
-			return t, err
-		}
-		select {
-		case <-done:
-		case <-tick.C:
-		case <-ctx.Done():
-			return t, ctx.Err()
-		}
-	}
-}
-
 // Depths counts tasks per queue and state (pending, active, scheduled, retry, archived), for
 // the queue-depth metric.
 func (q *Queue) Depths(ctx context.Context) (map[string]map[string]int, error) {

@@ -4,9 +4,15 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"cloudbroker/broker"
 )
+
+// The sync wait, queue side: a waiter registers for its task's completion message (one Redis
+// subscription per process, the hub below) and reads the task, with a slow poll as a fallback.
 
 // hub fans the completion channel out to local waiters. One subscription per process, not one
 // per waiting request: 64 concurrent sync requests cost one Redis connection, not 64.
@@ -58,4 +64,25 @@ func (h *hub) register(id string) (<-chan struct{}, func()) {
 
 func (h *hub) close() {
 	h.ps.Close()
+}
+
+// Wait blocks until the task is done or ctx ends. It registers for the completion message
+// before reading the task, so a completion between the two is not missed.
+func (q *Queue) Wait(ctx context.Context, id string) (broker.Task, error) {
+	done, unregister := q.hub.register(id)
+	defer unregister()
+	tick := time.NewTicker(q.cfg.FallbackPoll)
+	defer tick.Stop()
+	for {
+		t, err := q.Get(ctx, id)
+		if err != nil || t.State.Done() {
+			return t, err
+		}
+		select {
+		case <-done:
+		case <-tick.C:
+		case <-ctx.Done():
+			return t, ctx.Err()
+		}
+	}
 }
