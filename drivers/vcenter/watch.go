@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/vmware/govmomi/property"
-	"github.com/vmware/govmomi/view"
 	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
@@ -98,11 +97,14 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// tsView walks from a ContainerView to the objects it holds.
-const tsView = "viewObjects"
+// isNetwork tells the network objects a watch hears of (for the names VMs' NICs show) from
+// the VMs and from the folders and datacenters its traversal passes.
+func isNetwork(typ string) bool {
+	return typ == "Network" || typ == "DistributedVirtualPortgroup" || typ == "OpaqueNetwork"
+}
 
-// Watch implements drivers.Watcher with one ContainerView over every VirtualMachine below the
-// configured datacenter (or the root folder), a PropertyCollector of its own and
+// Watch implements drivers.Watcher with a PropertyCollector of its own whose filter walks from
+// the configured datacenter (or the root folder) to every VirtualMachine, and
 // WaitForUpdatesEx long polls, asking for the properties ListVMs reads (and the names of the
 // networks VMs use), so every upsert carries the VM exactly as ListVMs would build it.
 //
@@ -123,14 +125,14 @@ const tsView = "viewObjects"
 // no such history: a poll the client gave up on still takes the changes it finds there.
 //
 // The one case that needs a reload is a lost session (expired, terminated, vpxd restarted):
-// the view, the collector and its filter are session objects that vCenter destroys with the
+// the collector and its filter are session objects that vCenter destroys with the
 // session, and a version only means something to the collector that issued it, so a new
 // session has nothing to resume from. Watch then ends with an error wrapping
 // model.ErrUnavailable (within OptWatchMaxWait plus the call timeout), as it does when polls
 // keep failing for longer than OptWatchResume. The caller restarts it, which loads everything
 // again and sends a new VMSynced. Give Watch a Conn of its own: a re-login by another user of
-// the Conn would end it the same way. When ctx ends Watch returns ctx.Err(). The view and the
-// collector are destroyed on the way out.
+// the Conn would end it the same way. When ctx ends Watch returns ctx.Err(). The collector is
+// destroyed on the way out.
 func (c *Conn) Watch(ctx context.Context, emit func(drivers.VMEvent) error) error {
 	w := &vmWatch{c: c, emit: emit, vms: map[string][]types.DynamicProperty{}, nets: map[string]string{}, netKeys: map[string]string{}}
 	return w.run(ctx)
@@ -152,38 +154,27 @@ func (w *vmWatch) run(ctx context.Context) error {
 	c := w.c
 	w.gen = c.sess.generation()
 
-	// A filter over a ContainerView rather than a walk from the root as ListVMs does: the
-	// simulator loads 2,000 VMs in 4.8 s through the view and 28-32 s through the walk
-	// (BenchmarkWatchInitialLoad). Known simulator bug (govmomi v0.56): its ContainerView
-	// locks the view then the filter when a VM is created, its collector the filter then the
-	// view, so a VM created while a poll collects can deadlock the simulator; vCenter has no
-	// such lock.
-	v, err := view.NewManager(c.client).CreateContainerView(ctx, c.root, []string{"VirtualMachine"}, true)
-	if err != nil {
-		return w.fail(ctx, err, "create container view", true)
-	}
-	defer w.cleanup(ctx, v.Destroy)
 	pc, err := property.DefaultCollector(c.client).Create(ctx)
 	if err != nil {
 		return w.fail(ctx, err, "create property collector", true)
 	}
 	defer w.cleanup(ctx, pc.Destroy) // destroys the filter with it
+	// The filter walks from the root (the root folder or the configured datacenter) down to
+	// every VM, as ListVMs does, rather than over a ContainerView. govmomi v0.56's simulator
+	// deadlocks a filter on a view against a VM created under it (its ContainerView locks the
+	// view, then the filter; collecting locks the filter, then the view): it hung CI. vCenter
+	// recomputes what a traversal reaches as VMs come and go just as it does for a view; the
+	// simulator's first load is slower this way (2,000 VMs: 28-32 s against 4.8 s,
+	// BenchmarkWatchInitialLoad), which only its large inventories feel.
 	_, err = pc.CreateFilter(ctx, types.CreateFilter{Spec: types.PropertyFilterSpec{
-		ObjectSet: []types.ObjectSpec{{
-			Obj:  v.Reference(),
-			Skip: types.NewBool(true),
-			SelectSet: []types.BaseSelectionSpec{
-				traverse(tsView, "ContainerView", "view", tsVMNets),
-				traverse(tsVMNets, "VirtualMachine", "network"),
-			},
-		}},
-		PropSet: vmPropSet(),
+		ObjectSet: []types.ObjectSpec{c.allVMs()},
+		PropSet:   vmPropSet(),
 	}})
 	if err != nil {
 		return w.fail(ctx, err, "create property filter", true)
 	}
-	// The filter names the view and lives in the collector: with it created, all three are in
-	// the current session, even if a stale one was replaced during the setup.
+	// The filter lives in the collector: with it created, both are in the current session,
+	// even if a stale one was replaced during the setup.
 	gen := c.sess.generation()
 
 	wait := int32(c.watchWait / time.Second)
@@ -297,7 +288,7 @@ func (w *vmWatch) apply(ctx context.Context, sets []types.PropertyFilterUpdate) 
 	var renamed []string
 	for _, fs := range sets {
 		for _, u := range fs.ObjectSet {
-			if u.Obj.Type != "VirtualMachine" {
+			if isNetwork(u.Obj.Type) {
 				if key, ok := w.applyNetwork(u); ok {
 					renamed = append(renamed, key)
 				}

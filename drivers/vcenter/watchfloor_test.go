@@ -13,7 +13,6 @@ import (
 	"github.com/vmware/govmomi"
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/property"
-	"github.com/vmware/govmomi/view"
 	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/types"
 
@@ -122,20 +121,12 @@ func TestWatchChangeLatencyAgainstFloor(t *testing.T) {
 // collect runs a PropertyCollector of its own over every VM and reports each power state it
 // hears of, until ctx ends. ready is closed once its first (full) answer is in.
 func collect(ctx context.Context, t *testing.T, c *govmomi.Client, props []types.PropertySpec, ready chan struct{}, note func(id string, on bool)) {
-	v, err := view.NewManager(c.Client).CreateContainerView(ctx, c.ServiceContent.RootFolder, []string{"VirtualMachine"}, true)
-	if err != nil {
-		t.Error(err)
-		close(ready)
-		return
-	}
 	pc, err := property.DefaultCollector(c.Client).Create(ctx)
 	if err == nil {
-		// The same filter as the driver's watch: a ContainerView of every VM, their networks.
+		// The same filter as the driver's watch (Conn.allVMs from the root folder).
 		_, err = pc.CreateFilter(ctx, types.CreateFilter{Spec: types.PropertyFilterSpec{
-			ObjectSet: []types.ObjectSpec{{Obj: v.Reference(), Skip: types.NewBool(true), SelectSet: []types.BaseSelectionSpec{
-				traverse(tsView, "ContainerView", "view", tsVMNets), traverse(tsVMNets, "VirtualMachine", "network"),
-			}}},
-			PropSet: props,
+			ObjectSet: []types.ObjectSpec{{Obj: c.ServiceContent.RootFolder, Skip: types.NewBool(true), SelectSet: vmSelectSet()}},
+			PropSet:   props,
 		}})
 	}
 	if err != nil {

@@ -68,13 +68,15 @@ func syncOf(t *testing.T, b *harness.Broker) broker.SyncStatus {
 // waitSynced waits (generously) for the provider's first load.
 func waitSynced(t *testing.T, b *harness.Broker) broker.SyncStatus {
 	t.Helper()
-	deadline := time.Now().Add(45 * time.Second)
+	// The simulator's first load grows with its VMs (SOAK_VMS): allow 30 ms a VM beyond 45 s.
+	bound := 45*time.Second + time.Duration(envInt("SOAK_VMS", 0))*30*time.Millisecond
+	deadline := time.Now().Add(bound)
 	for {
 		if st := syncOf(t, b); st.State == broker.SyncSynced {
 			return st
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("provider not synced within 45s: %+v", syncOf(t, b))
+			t.Fatalf("provider not synced within %v: %+v", bound, syncOf(t, b))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
