@@ -27,7 +27,7 @@ var admin = broker.Caller{Name: "admin", AllProviders: true}
 const provider = "vc1"
 
 // start runs a broker on one simulator of n bulk VMs behind a fault proxy, with a short
-// provider timeout and watch poll, and watch periods long enough that only a failure can
+// provider timeout, and watch periods long enough that only a failure can
 // cause a reload. o may set NoWorker and a Tune applied after these settings.
 func start(t *testing.T, n int, o harness.Options) *harness.Broker {
 	t.Helper()
@@ -40,7 +40,10 @@ func start(t *testing.T, n int, o harness.Options) *harness.Broker {
 	o.Sims, o.Proxied = []*vcsim.Sim{sim}, true
 	o.Tune = func(c *config.Config) {
 		c.Providers[0].Timeout = config.Duration(2 * time.Second)
-		c.Providers[0].Options = map[string]string{vcenter.OptWatchMaxWait: "1s"}
+		// A poll bound (10 s + the 2 s call timeout) the simulator meets under -race on a loaded
+		// machine: a poll the watch gives up on takes its changes with it, and the one sent
+		// after it races the abandoned one inside the simulator (same collector, same session).
+		c.Providers[0].Options = map[string]string{vcenter.OptWatchMaxWait: "10s"}
 		c.Inventory.Period = config.Duration(time.Hour)
 		c.Inventory.ScheduleInterval = config.Duration(200 * time.Millisecond)
 		if tune != nil {
