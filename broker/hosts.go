@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync"
 
 	"cloudbroker/broker/inventory"
 	"cloudbroker/broker/model"
@@ -48,26 +47,18 @@ func (b *Broker) Hosts(ctx context.Context, c Caller, providers []string) (Hosts
 			ps = append(ps, p)
 		}
 	}
-	lists := make([]struct {
-		hosts []model.Host
-		err   error
-	}, len(ps))
-	var wg sync.WaitGroup
-	for i, p := range ps {
-		wg.Go(func() { lists[i].hosts, lists[i].err = b.listProviderHosts(ctx, c, p) })
-	}
-	wg.Wait()
+	lists := fanOut(ps, func(p model.Provider) ([]model.Host, error) { return b.listProviderHosts(ctx, c, p) })
 
 	var out HostsResult
 	var listed []string
-	for i, l := range lists {
-		if l.err != nil {
-			out.Failed = append(out.Failed, ProviderError{Provider: ps[i].Name, Err: l.err})
+	for _, l := range lists {
+		if l.Err != nil {
+			out.Failed = append(out.Failed, ProviderError{Provider: l.Provider.Name, Err: l.Err})
 			continue
 		}
-		listed = append(listed, ps[i].Name)
-		for _, h := range l.hosts {
-			h.Provider = ps[i].Name
+		listed = append(listed, l.Provider.Name)
+		for _, h := range l.Value {
+			h.Provider = l.Provider.Name
 			out.Hosts = append(out.Hosts, HostCapacity{Host: h})
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync"
 
 	"cloudbroker/broker/model"
 	"cloudbroker/drivers"
@@ -86,27 +85,17 @@ func (b *Broker) ListImages(ctx context.Context, c Caller, q ListImagesQuery) (I
 		return ImagePage{}, fmt.Errorf("region %q (regions: %v): %w", q.Region, b.Regions(c), ErrUnknownRegion)
 	}
 
-	results := make([]struct {
-		imgs []model.Image
-		err  error
-	}, len(providers))
-	var wg sync.WaitGroup
-	for i, p := range providers {
-		wg.Go(func() {
-			results[i].imgs, results[i].err = b.listProviderImages(ctx, c, p)
-		})
-	}
-	wg.Wait()
+	results := fanOut(providers, func(p model.Provider) ([]model.Image, error) { return b.listProviderImages(ctx, c, p) })
 
 	var page ImagePage
 	var all []ImageEntry
-	for i, r := range results {
-		p := providers[i]
-		if r.err != nil {
-			page.Failed = append(page.Failed, ProviderError{Provider: p.Name, Err: r.err})
+	for _, r := range results {
+		p := r.Provider
+		if r.Err != nil {
+			page.Failed = append(page.Failed, ProviderError{Provider: p.Name, Err: r.Err})
 			continue
 		}
-		for _, img := range r.imgs {
+		for _, img := range r.Value {
 			if (len(q.Names) > 0 && !slices.Contains(q.Names, img.Name)) || (q.MediaType != "" && img.MediaType != q.MediaType) {
 				continue
 			}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
-	"sync"
 
 	"cloudbroker/broker/model"
 )
@@ -45,37 +45,21 @@ func (t *Tags) locate(ctx context.Context, c Caller, kind TagResource, id string
 // have none.
 func (t *Tags) searchProviders(ctx context.Context, c Caller, kind TagResource, id string, notFound error) (string, error) {
 	ps := t.b.providers.Visible(c)
-	type found struct {
-		ok  bool
-		err error
-	}
-	res := make([]found, len(ps))
-	var wg sync.WaitGroup
-	for i, p := range ps {
-		wg.Go(func() {
-			if kind == TagOnHost {
-				hosts, err := t.b.listProviderHosts(ctx, c, p)
-				for _, h := range hosts {
-					res[i].ok = res[i].ok || HostUUID(p.Name, h.NativeID) == id
-				}
-				res[i].err = err
-				return
-			}
-			imgs, err := t.b.listProviderImages(ctx, c, p)
-			for _, img := range imgs {
-				res[i].ok = res[i].ok || ImageUUID(p.Name, img.NativeID) == id
-			}
-			res[i].err = err
-		})
-	}
-	wg.Wait()
+	res := fanOut(ps, func(p model.Provider) (bool, error) {
+		if kind == TagOnHost {
+			hosts, err := t.b.listProviderHosts(ctx, c, p)
+			return slices.ContainsFunc(hosts, func(h model.Host) bool { return HostUUID(p.Name, h.NativeID) == id }), err
+		}
+		imgs, err := t.b.listProviderImages(ctx, c, p)
+		return slices.ContainsFunc(imgs, func(img model.Image) bool { return ImageUUID(p.Name, img.NativeID) == id }), err
+	})
 	var failed []string
-	for i, r := range res {
+	for _, r := range res {
 		switch {
-		case r.ok:
-			return ps[i].Name, nil
-		case r.err != nil && !errors.Is(r.err, model.ErrUnsupported):
-			failed = append(failed, fmt.Sprintf("provider %q could not be listed (%v)", ps[i].Name, r.err))
+		case r.Value:
+			return r.Provider.Name, nil
+		case r.Err != nil && !errors.Is(r.Err, model.ErrUnsupported):
+			failed = append(failed, fmt.Sprintf("provider %q could not be listed (%v)", r.Provider.Name, r.Err))
 		}
 	}
 	if len(failed) > 0 {

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"slices"
-	"sync"
 
 	"cloudbroker/broker/inventory"
 	"cloudbroker/broker/model"
@@ -114,30 +113,18 @@ func (b *Broker) splitBySync(ctx context.Context, providers []model.Provider) (i
 
 // listLive lists providers through tasks, in parallel, recording their ids.
 func (b *Broker) listLive(ctx context.Context, c Caller, providers []model.Provider) ([]model.VM, []ProviderError, error) {
-	type outcome struct {
-		vms []model.VM
-		err error
-	}
-	results := make([]outcome, len(providers))
-	var wg sync.WaitGroup
-	for i, p := range providers {
-		wg.Go(func() {
-			vms, err := b.listProvider(ctx, c, p)
-			results[i] = outcome{vms, err}
-		})
-	}
-	wg.Wait()
+	results := fanOut(providers, func(p model.Provider) ([]model.VM, error) { return b.listProvider(ctx, c, p) })
 
 	var failed []ProviderError
 	var all []model.VM
 	refs := map[string]VMRef{}
-	for i, r := range results {
-		if r.err != nil {
-			failed = append(failed, ProviderError{Provider: providers[i].Name, Err: r.err})
+	for _, r := range results {
+		if r.Err != nil {
+			failed = append(failed, ProviderError{Provider: r.Provider.Name, Err: r.Err})
 			continue
 		}
-		for _, vm := range r.vms {
-			vm.Provider = providers[i].Name
+		for _, vm := range r.Value {
+			vm.Provider = r.Provider.Name
 			vm.ID = VMUUID(vm.Provider, vm.NativeID)
 			refs[vm.ID] = VMRef{Provider: vm.Provider, NativeID: vm.NativeID}
 			all = append(all, vm)
