@@ -51,6 +51,30 @@ func Open(ctx context.Context, driver string, cfg Config) (Conn, error) {
 	return d.Open(ctx, cfg)
 }
 
+// RegisterOpener registers a driver given as its open function, which is all most drivers
+// are: the Driver it makes answers a nil Conn (not a nil *C) with an error, and reports C as
+// its connection type (ConnTyper), so what it can do is known without connecting.
+func RegisterOpener[C Conn](name string, open func(context.Context, Config) (C, error)) {
+	Register(name, opener[C](open))
+}
+
+type opener[C Conn] func(context.Context, Config) (C, error)
+
+var _ ConnTyper = opener[Conn](nil)
+
+func (o opener[C]) Open(ctx context.Context, cfg Config) (Conn, error) {
+	c, err := o(ctx, cfg)
+	if err != nil {
+		return nil, err // a nil *C in a non-nil interface would fool callers
+	}
+	return c, nil
+}
+
+func (opener[C]) ConnType() Conn {
+	var zero C // a nil pointer of the driver's Conn type: type assertions still see its methods
+	return zero
+}
+
 // ConnTyper is an optional Driver capability: a nil connection of the driver's Conn type, so
 // what the driver can do is known without connecting to anything (the same type assertions the
 // broker makes on an open connection). Every driver in this repository has it.

@@ -31,25 +31,7 @@ import (
 // DriverName is the name the driver registers under.
 const DriverName = "catalog"
 
-func init() { drivers.Register(DriverName, Driver{}) }
-
-// Driver opens catalog connections.
-type Driver struct{}
-
-var _ drivers.ConnTyper = Driver{}
-
-// ConnType implements drivers.ConnTyper: what this driver can do is what Conn implements.
-func (Driver) ConnType() drivers.Conn { return (*Conn)(nil) }
-
-// Open validates cfg and calls the catalog once (a one-item listing), so a wrong URL, token or
-// region shows up when the provider is opened rather than on the first listing.
-func (Driver) Open(ctx context.Context, cfg drivers.Config) (drivers.Conn, error) {
-	c, err := Open(ctx, cfg)
-	if err != nil {
-		return nil, err // a nil *Conn in a non-nil interface would fool callers
-	}
-	return c, nil
-}
+func init() { drivers.RegisterOpener(DriverName, Open) }
 
 // Conn is a connection to one catalog. It holds no session, only an HTTP client, so it is safe
 // for concurrent use.

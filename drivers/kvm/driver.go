@@ -15,19 +15,12 @@ import (
 	"cloudbroker/drivers"
 )
 
-func init() { drivers.Register("kvm", Driver{}) }
+func init() { drivers.RegisterOpener("kvm", Open) }
 
-// Driver opens connections to libvirt daemons.
-type Driver struct{}
-
-var _ drivers.ConnTyper = Driver{}
-
-// ConnType implements drivers.ConnTyper: what this driver can do is what Conn implements.
-func (Driver) ConnType() drivers.Conn { return (*Conn)(nil) }
-
-// Open validates cfg and connects at once, so a wrong URI or a dead daemon shows up at start-up
-// (wrapping model.ErrInvalid or model.ErrUnavailable) rather than on the first task.
-func (Driver) Open(ctx context.Context, cfg drivers.Config) (drivers.Conn, error) {
+// Open connects to a libvirt daemon. It validates cfg and connects at once, so a wrong URI or
+// a dead daemon shows up at start-up (wrapping model.ErrInvalid or model.ErrUnavailable) rather
+// than on the first task.
+func Open(ctx context.Context, cfg drivers.Config) (*Conn, error) {
 	s, err := parseConfig(cfg)
 	if err != nil {
 		return nil, err

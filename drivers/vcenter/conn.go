@@ -45,24 +45,7 @@ const (
 	OptKeepAlive = "keepalive"
 )
 
-func init() { drivers.Register(DriverName, Driver{}) }
-
-// Driver opens vCenter connections.
-type Driver struct{}
-
-var _ drivers.ConnTyper = Driver{}
-
-// ConnType implements drivers.ConnTyper: what this driver can do is what Conn implements.
-func (Driver) ConnType() drivers.Conn { return (*Conn)(nil) }
-
-// Open implements drivers.Driver.
-func (Driver) Open(ctx context.Context, cfg drivers.Config) (drivers.Conn, error) {
-	c, err := Open(ctx, cfg)
-	if err != nil {
-		return nil, err // a nil *Conn in a non-nil interface would fool callers
-	}
-	return c, nil
-}
+func init() { drivers.RegisterOpener(DriverName, Open) }
 
 // Conn is an open, logged-in connection to one vCenter. It is safe for concurrent use.
 type Conn struct {
