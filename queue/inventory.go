@@ -82,7 +82,7 @@ func (s *Inventory) Apply(ctx context.Context, provider string, changes []invent
 				p.SRem(ctx, invIDsKey(provider), c.ID)
 			}
 		}
-		p.XAdd(ctx, &redis.XAddArgs{Stream: invEventsKey, MaxLen: invEventsMax, Approx: true, Values: []any{invFieldChanges, batch}})
+		publish(ctx, p, invFieldChanges, batch)
 		return nil
 	})
 	return redisErr("inventory apply", err)
@@ -114,10 +114,16 @@ func (s *Inventory) SetStatus(ctx context.Context, st broker.SyncStatus) error {
 	b, _ := json.Marshal(st)
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, invStatusKey, st.Provider, b)
-		p.XAdd(ctx, &redis.XAddArgs{Stream: invEventsKey, MaxLen: invEventsMax, Approx: true, Values: []any{invFieldStatus, b}})
+		publish(ctx, p, invFieldStatus, b)
 		return nil
 	})
 	return redisErr("inventory status", err)
+}
+
+// publish appends one entry (a field of the stream entry fields above) to the event stream
+// followers read, within the caller's transaction.
+func publish(ctx context.Context, p redis.Pipeliner, field string, value []byte) {
+	p.XAdd(ctx, &redis.XAddArgs{Stream: invEventsKey, MaxLen: invEventsMax, Approx: true, Values: []any{field, value}})
 }
 
 // FollowedStatuses implements broker.FollowedStatuses: the statuses this process's follower

@@ -84,7 +84,7 @@ func TestTaskTimeoutLeavesTheWatch(t *testing.T) {
 		if err := setPower(context.Background(), vc, native, false); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 30*time.Second, "direct power off (made again) in the inventory", poweredOff)
+		wait.For(t, 30*time.Second, "direct power off (made again) in the inventory", poweredOff)
 	}
 	if bad := stop(); len(bad) > 0 {
 		t.Errorf("the provider left synced while a task timed out: %+v", bad)
@@ -126,11 +126,6 @@ func statusOf(p broker.ProviderStatus) broker.SyncStatus {
 		return broker.SyncStatus{Provider: p.Name}
 	}
 	return *p.Sync
-}
-
-func eventually(t *testing.T, bound time.Duration, what string, ok func() bool) {
-	t.Helper()
-	wait.For(t, bound, what, ok)
 }
 
 // TestConcurrentOpensShareOneLogin: tasks that find no connection at once share one open (one

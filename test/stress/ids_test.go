@@ -12,6 +12,7 @@ import (
 	"cloudbroker/config"
 	"cloudbroker/queue"
 	"cloudbroker/test/harness"
+	"cloudbroker/test/wait"
 )
 
 // TestIDsResolveAsTheInventoryLoads: there is no listing at start-up beside the watch; a VM id
@@ -27,7 +28,7 @@ func TestIDsResolveAsTheInventoryLoads(t *testing.T) {
 	br := b.App.Broker()
 	b.Proxies[0].SetDelay(300 * time.Millisecond)
 	b.StartWorker(t, b.Executor(t).WithInventory(queue.NewInventory(b.Redis.Client(t))))
-	eventually(t, 30*time.Second, "provider loading", func() bool { return syncOf(t, b).State == broker.SyncLoading })
+	wait.For(t, 30*time.Second, "provider loading", func() bool { return syncOf(t, b).State == broker.SyncLoading })
 
 	// A request with one second to live answers the provider's state.
 	sctx, scancel := context.WithTimeout(context.Background(), time.Second)

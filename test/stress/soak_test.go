@@ -18,6 +18,7 @@ import (
 	"cloudbroker/config"
 	"cloudbroker/drivers/vcenter"
 	"cloudbroker/test/harness"
+	"cloudbroker/test/wait"
 )
 
 // TestSoak is issue 19's soak, short: a simulator of SOAK_VMS VMs (200) behind a fault proxy,
@@ -49,7 +50,7 @@ func TestSoak(t *testing.T) {
 	before := waitSynced(t, b)
 	br := b.App.Broker()
 	var page broker.VMPage
-	eventually(t, 30*time.Second, "this replica's index holds the load", func() bool {
+	wait.For(t, 30*time.Second, "this replica's index holds the load", func() bool {
 		var err error
 		page, err = br.ListVMs(context.Background(), admin, broker.ListVMsQuery{Limit: broker.MaxPageSize})
 		return err == nil && len(page.VMs) >= min(vms, broker.MaxPageSize)
