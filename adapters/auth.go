@@ -11,40 +11,39 @@ import (
 	"net/http"
 	"strings"
 
-	"cloudbroker/broker"
 	"cloudbroker/broker/model"
 )
 
 // Token is an API token and the caller it stands for.
 type Token struct {
 	Token  string
-	Caller broker.Caller
+	Caller model.Caller
 }
 
 // Tokens checks bearer tokens.
 type Tokens []Token
 
 // Bearer authenticates an "Authorization: Bearer <token>" header.
-func (ts Tokens) Bearer(r *http.Request) (broker.Caller, error) {
+func (ts Tokens) Bearer(r *http.Request) (model.Caller, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return broker.Caller{}, NoCredentials(model.ErrUnauthorized, "missing Authorization: Bearer <token> header")
+		return model.Caller{}, NoCredentials(model.ErrUnauthorized, "missing Authorization: Bearer <token> header")
 	}
 	scheme, tok, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
-		return broker.Caller{}, model.Errorf(model.ErrUnauthorized, "Authorization header must be \"Bearer <token>\"")
+		return model.Caller{}, model.Errorf(model.ErrUnauthorized, "Authorization header must be \"Bearer <token>\"")
 	}
 	return ts.Lookup(strings.TrimSpace(tok))
 }
 
 // Lookup finds the caller of a token, comparing in constant time.
-func (ts Tokens) Lookup(tok string) (broker.Caller, error) {
+func (ts Tokens) Lookup(tok string) (model.Caller, error) {
 	for _, t := range ts {
 		if subtle.ConstantTimeCompare([]byte(t.Token), []byte(tok)) == 1 {
 			return t.Caller, nil
 		}
 	}
-	return broker.Caller{}, model.Errorf(model.ErrUnauthorized, "invalid token")
+	return model.Caller{}, model.Errorf(model.ErrUnauthorized, "invalid token")
 }
 
 // ReadBody reads at most limit bytes of the body; a larger body is model.ErrTooLarge.

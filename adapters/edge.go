@@ -8,7 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"cloudbroker/adapters/metrics"
-	"cloudbroker/broker"
+	"cloudbroker/broker/model"
 )
 
 // Dialect is all one API dialect tells the edge: its name, how to read its credentials, and
@@ -21,7 +21,7 @@ type Dialect interface {
 	Name() string
 	// Authenticate reads the request's credentials and returns its caller. A request that
 	// carries no credentials at all is an error wrapping ErrNoCredentials.
-	Authenticate(c *gin.Context) (broker.Caller, error)
+	Authenticate(c *gin.Context) (model.Caller, error)
 }
 
 // ErrNoCredentials is a request without any credentials. It wraps model.ErrUnauthorized; a
@@ -53,7 +53,7 @@ func (e *Edge) Guard(d Dialect) gin.HandlerFunc {
 // GuardOptional is Guard for an API that also serves callers without credentials (ZStack's
 // GetVersion): those become anon, which sees no provider, and share a rate bucket per client
 // address. Credentials that are present must be valid.
-func (e *Edge) GuardOptional(d Dialect, anon broker.Caller) gin.HandlerFunc {
+func (e *Edge) GuardOptional(d Dialect, anon model.Caller) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		caller, err := d.Authenticate(c)
 		switch {
@@ -72,13 +72,13 @@ func (e *Edge) GuardOptional(d Dialect, anon broker.Caller) gin.HandlerFunc {
 // session-less callers of one client address share a rate bucket, and the query string must
 // decode. A login's own throttle is LoginThrottle.
 func (e *Edge) Open(d Dialect) gin.HandlerFunc {
-	return func(c *gin.Context) { e.admit(c, d, broker.Caller{}, "open@"+c.ClientIP(), "open") }
+	return func(c *gin.Context) { e.admit(c, d, model.Caller{}, "open@"+c.ClientIP(), "open") }
 }
 
 // admit takes one request from the bucket and, if it is allowed, records the caller, checks
 // the query string and sets the request's deadline. label names the caller in the refusal
 // metric (bounded: never a client address).
-func (e *Edge) admit(c *gin.Context, d Dialect, caller broker.Caller, bucket, label string) {
+func (e *Edge) admit(c *gin.Context, d Dialect, caller model.Caller, bucket, label string) {
 	c.Set(callerKey, caller)
 	c.Set(CallerNameKey, caller.Name)
 	if err := e.Limiter.Allow(bucket); err != nil {
@@ -107,9 +107,9 @@ const CallerNameKey = "caller"
 
 // CallerOf is the request's caller, as the edge established it. A handler that runs without
 // the edge (a route mounted by mistake) gets the zero Caller, which sees nothing.
-func CallerOf(c *gin.Context) broker.Caller {
+func CallerOf(c *gin.Context) model.Caller {
 	caller, _ := c.Get(callerKey)
-	v, _ := caller.(broker.Caller)
+	v, _ := caller.(model.Caller)
 	return v
 }
 

@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"testing"
 
-	"cloudbroker/broker"
+	"cloudbroker/broker/model"
 	"cloudbroker/test/harness"
 )
 
-var adminCaller = broker.Caller{Name: "admin", AllProviders: true}
+var adminCaller = model.Caller{Name: "admin", AllProviders: true}
 
 func listVMID(b testing.TB, br *harness.Broker, name string) string {
 	code, body := br.Post(b, "/api/vm/list", harness.AdminToken, map[string]any{"limit": 1000})

@@ -55,7 +55,7 @@ type AgentRegistry interface {
 // Agents lists the agents that serve at least one provider the caller sees (all for callers
 // that see every provider), sorted by clientid. An agent shared by several tenants lists only
 // the providers the caller sees: the others are not its to know.
-func (b *Broker) Agents(ctx context.Context, c Caller) ([]Agent, error) {
+func (b *Broker) Agents(ctx context.Context, c model.Caller) ([]Agent, error) {
 	all, err := b.agents.Agents(ctx)
 	if err != nil {
 		return nil, err

@@ -91,7 +91,7 @@ func (b *Broker) SyncTimeout() time.Duration { return b.syncTimeout }
 func (b *Broker) Providers() *Providers { return b.providers }
 
 // Task returns a task the caller may see.
-func (b *Broker) Task(ctx context.Context, c Caller, id string) (Task, error) {
+func (b *Broker) Task(ctx context.Context, c model.Caller, id string) (Task, error) {
 	if id == "" {
 		return Task{}, model.Errorf(model.ErrInvalid, "taskid is required")
 	}
@@ -99,7 +99,7 @@ func (b *Broker) Task(ctx context.Context, c Caller, id string) (Task, error) {
 	if err != nil {
 		return Task{}, err
 	}
-	if !c.SeesTask(t.Spec) {
+	if !c.SeesTask(t.Spec.Provider, t.Spec.Owner) {
 		// Same answer as for a task that does not exist: no tenant learns another's task ids.
 		return Task{}, model.Errorf(model.ErrNotFound, "task %s not found or expired", id)
 	}
@@ -110,7 +110,7 @@ func (b *Broker) Task(ctx context.Context, c Caller, id string) (Task, error) {
 // resolves as the inventory loads (ids.go); without one (or for a provider no watch has ever
 // run for), an id never seen triggers one (rate-limited) refresh of the id mapping, so a VM
 // created since the last listing is found on first use.
-func (b *Broker) resolveVM(ctx context.Context, c Caller, vmid string) (VMRef, error) {
+func (b *Broker) resolveVM(ctx context.Context, c model.Caller, vmid string) (VMRef, error) {
 	if vmid == "" {
 		return VMRef{}, model.Errorf(model.ErrInvalid, "vmid is required")
 	}
@@ -126,7 +126,7 @@ func (b *Broker) resolveVM(ctx context.Context, c Caller, vmid string) (VMRef, e
 	}
 	if live && errors.Is(err, model.ErrNotFound) && b.refreshAllowed() {
 		b.log.InfoContext(ctx, "unknown vmid, refreshing VM ids", "vmid", vmid)
-		page, lerr := b.ListVMs(ctx, System, ListVMsQuery{Limit: 1})
+		page, lerr := b.ListVMs(ctx, model.System, ListVMsQuery{Limit: 1})
 		if lerr != nil {
 			b.log.WarnContext(ctx, "VM id refresh failed", "err", lerr)
 		}
@@ -172,7 +172,7 @@ func (b *Broker) checkClientID(provider, clientid string) (string, error) {
 
 // visibleFailures describes the providers the caller sees that could not be listed, or whose
 // inventory is stale because its last sync failed: an unknown id may be one of their VMs.
-func visibleFailures(c Caller, failed []ProviderError, stale []SyncStatus) string {
+func visibleFailures(c model.Caller, failed []ProviderError, stale []SyncStatus) string {
 	var parts []string
 	for _, f := range failed {
 		if c.Sees(f.Provider) {

@@ -14,7 +14,7 @@ type Canceler interface {
 }
 
 // Cancel cancels a task the caller may see. A finished task cannot be canceled (conflict).
-func (b *Broker) Cancel(ctx context.Context, c Caller, id string) (Task, error) {
+func (b *Broker) Cancel(ctx context.Context, c model.Caller, id string) (Task, error) {
 	t, err := b.Task(ctx, c, id)
 	if err != nil {
 		return Task{}, err

@@ -101,7 +101,7 @@ func (t Task) CloneResult() (CloneResult, error) {
 // SubmitClone starts cloning a VM once per name and returns the pending task. The request is
 // validated before anything is queued; a provider whose driver cannot clone fails the task with
 // an error wrapping model.ErrUnsupported.
-func (b *Broker) SubmitClone(ctx context.Context, c Caller, vmid string, req CloneRequest) (Task, error) {
+func (b *Broker) SubmitClone(ctx context.Context, c model.Caller, vmid string, req CloneRequest) (Task, error) {
 	if err := req.validate(); err != nil {
 		return Task{}, err
 	}

@@ -149,14 +149,14 @@ func TestSubmitCloneValidates(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := b.SubmitClone(t.Context(), System, tt.vmid, tt.req)
+			_, err := b.SubmitClone(t.Context(), model.System, tt.vmid, tt.req)
 			if !errors.Is(err, tt.wantErr) || !strings.Contains(fmt.Sprint(err), tt.wantMsg) {
 				t.Errorf("SubmitClone error = %v, want %v containing %q", err, tt.wantErr, tt.wantMsg)
 			}
 		})
 	}
 	// A tenant that does not see the VM's provider gets "not found", as for any VM.
-	_, err := b.SubmitClone(t.Context(), Caller{Name: "t", Providers: []string{"other"}}, vmid, CloneRequest{Names: []string{"a"}})
+	_, err := b.SubmitClone(t.Context(), model.Caller{Name: "t", Providers: []string{"other"}}, vmid, CloneRequest{Names: []string{"a"}})
 	if !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("tenant clone of an invisible vm: %v, want ErrNotFound", err)
 	}
@@ -165,7 +165,7 @@ func TestSubmitCloneValidates(t *testing.T) {
 func TestSubmitCloneQueuesOneTask(t *testing.T) {
 	b, _, _, vmid := newTestBroker(t)
 	req := CloneRequest{Names: []string{"a", "b"}, Full: true, PowerOn: true}
-	task, err := b.SubmitClone(t.Context(), System, vmid, req)
+	task, err := b.SubmitClone(t.Context(), model.System, vmid, req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,14 +188,14 @@ func TestSubmitCloneQueuesOneTask(t *testing.T) {
 
 func TestSubmitPowerValidates(t *testing.T) {
 	b, _, _, vmid := newTestBroker(t)
-	for _, op := range []drivers.PowerOp{"", "suspend", "START"} {
-		_, err := b.SubmitPower(t.Context(), System, vmid, op)
+	for _, op := range []model.PowerOp{"", "suspend", "START"} {
+		_, err := b.SubmitPower(t.Context(), model.System, vmid, op)
 		if !errors.Is(err, model.ErrInvalid) || !strings.Contains(err.Error(), "start, stop, shutdown, reboot, reset") {
 			t.Errorf("SubmitPower(%q) = %v, want ErrInvalid naming every op", op, err)
 		}
 	}
-	for _, op := range []drivers.PowerOp{drivers.PowerOn, drivers.PowerOff, drivers.Reboot} {
-		task, err := b.SubmitPower(t.Context(), System, vmid, op)
+	for _, op := range []model.PowerOp{model.PowerOn, model.PowerOff, model.Reboot} {
+		task, err := b.SubmitPower(t.Context(), model.System, vmid, op)
 		if err != nil {
 			t.Fatalf("SubmitPower(%s): %v", op, err)
 		}
@@ -203,7 +203,7 @@ func TestSubmitPowerValidates(t *testing.T) {
 			t.Errorf("SubmitPower(%s) spec = %+v args %s", op, task.Spec, task.Spec.Args)
 		}
 	}
-	if _, err := b.SubmitPower(t.Context(), System, "0123456789abcdef0123456789abcdef", drivers.PowerOn); !errors.Is(err, model.ErrNotFound) {
+	if _, err := b.SubmitPower(t.Context(), model.System, "0123456789abcdef0123456789abcdef", model.PowerOn); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("SubmitPower of an unknown vm: %v, want ErrNotFound", err)
 	}
 }
@@ -213,7 +213,7 @@ type fakeConn struct {
 	mu     sync.Mutex
 	clone  func(ctx context.Context, name string) (model.VM, error)
 	names  []string
-	powers []drivers.PowerOp
+	powers []model.PowerOp
 	power  error
 }
 
@@ -230,7 +230,7 @@ func (f *fakeConn) Clone(ctx context.Context, src string, spec drivers.CloneSpec
 	return f.clone(ctx, spec.Name)
 }
 
-func (f *fakeConn) SetPower(_ context.Context, _ string, op drivers.PowerOp) error {
+func (f *fakeConn) SetPower(_ context.Context, _ string, op model.PowerOp) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.powers = append(f.powers, op)
@@ -381,7 +381,7 @@ func TestRunPower(t *testing.T) {
 		return TaskSpec{Type: TypeVMPower, Provider: testProvider, VMID: "id-1", NativeID: "vm-1", Args: json.RawMessage(`{"op":"` + op + `"}`)}
 	}
 	f := &fakeConn{}
-	for op, want := range map[drivers.PowerOp]model.PowerState{drivers.PowerOn: model.PoweredOn, drivers.PowerOff: model.PoweredOff, drivers.Reboot: model.PoweredOn} {
+	for op, want := range map[model.PowerOp]model.PowerState{model.PowerOn: model.PoweredOn, model.PowerOff: model.PoweredOff, model.Reboot: model.PoweredOn} {
 		out, err := runPower(t.Context(), f, spec(string(op)))
 		if err != nil {
 			t.Fatalf("%s: %v", op, err)
@@ -405,7 +405,7 @@ func TestRunPower(t *testing.T) {
 // Reading a succeeded clone task through the broker registers its clones' ids.
 func TestCloneIDsRegisteredWhenTaskIsRead(t *testing.T) {
 	b, q, refs, vmid := newTestBroker(t)
-	task, err := b.SubmitClone(t.Context(), System, vmid, CloneRequest{Names: []string{"a", "b"}})
+	task, err := b.SubmitClone(t.Context(), model.System, vmid, CloneRequest{Names: []string{"a", "b"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -419,14 +419,14 @@ func TestCloneIDsRegisteredWhenTaskIsRead(t *testing.T) {
 	newID := VMUUID(testProvider, "new-a")
 
 	// A tenant that does not see the provider learns nothing and registers nothing.
-	if _, err := b.Task(t.Context(), Caller{Name: "t", Providers: []string{"other"}}, task.ID); !errors.Is(err, model.ErrNotFound) {
+	if _, err := b.Task(t.Context(), model.Caller{Name: "t", Providers: []string{"other"}}, task.ID); !errors.Is(err, model.ErrNotFound) {
 		t.Fatalf("tenant read: %v", err)
 	}
 	if _, err := refs.ResolveVM(t.Context(), newID); err == nil {
 		t.Fatal("clone registered by a read that was refused")
 	}
 
-	got, err := b.Task(t.Context(), System, task.ID)
+	got, err := b.Task(t.Context(), model.System, task.ID)
 	if err != nil {
 		t.Fatalf("Task: %v", err)
 	}
@@ -445,11 +445,11 @@ func TestCloneIDsRegisteredWhenTaskIsRead(t *testing.T) {
 		t.Errorf("decoded result %+v", decoded)
 	}
 	// The new VM is addressable at once: a power task on it resolves.
-	if _, err := b.SubmitPower(t.Context(), System, newID, drivers.PowerOn); err != nil {
+	if _, err := b.SubmitPower(t.Context(), model.System, newID, model.PowerOn); err != nil {
 		t.Errorf("power on the new clone: %v", err)
 	}
 	// Wait registers too, and again is harmless.
-	if _, err := b.Wait(t.Context(), System, task.ID); err != nil {
+	if _, err := b.Wait(t.Context(), model.System, task.ID); err != nil {
 		t.Fatalf("Wait: %v", err)
 	}
 	if refs.puts < 2 {
@@ -459,20 +459,20 @@ func TestCloneIDsRegisteredWhenTaskIsRead(t *testing.T) {
 	// When the id map cannot be written, the read fails rather than hand out an id that
 	// does not resolve.
 	refs.failPut = true
-	if _, err := b.Task(t.Context(), System, task.ID); !errors.Is(err, model.ErrUnavailable) {
+	if _, err := b.Task(t.Context(), model.System, task.ID); !errors.Is(err, model.ErrUnavailable) {
 		t.Errorf("Task with the id map down: %v, want ErrUnavailable", err)
 	}
-	if _, err := b.Wait(t.Context(), System, task.ID); !errors.Is(err, model.ErrUnavailable) {
+	if _, err := b.Wait(t.Context(), model.System, task.ID); !errors.Is(err, model.ErrUnavailable) {
 		t.Errorf("Wait with the id map down: %v, want ErrUnavailable", err)
 	}
 
 	// A failed clone task and other task types register nothing.
-	failed, _ := b.SubmitClone(t.Context(), System, vmid, CloneRequest{Names: []string{"x"}})
+	failed, _ := b.SubmitClone(t.Context(), model.System, vmid, CloneRequest{Names: []string{"x"}})
 	q.finish(t, failed.ID, nil, model.Errorf(model.ErrConflict, "taken"))
-	power, _ := b.SubmitPower(t.Context(), System, vmid, drivers.PowerOff)
-	q.finish(t, power.ID, PowerResult{VMID: vmid, Op: drivers.PowerOff, PowerState: model.PoweredOff}, nil)
+	power, _ := b.SubmitPower(t.Context(), model.System, vmid, model.PowerOff)
+	q.finish(t, power.ID, PowerResult{VMID: vmid, Op: model.PowerOff, PowerState: model.PoweredOff}, nil)
 	for _, id := range []string{failed.ID, power.ID} {
-		if _, err := b.Task(t.Context(), System, id); err != nil {
+		if _, err := b.Task(t.Context(), model.System, id); err != nil {
 			t.Errorf("Task(%s) with the id map down: %v, want no write attempted", id, err)
 		}
 	}

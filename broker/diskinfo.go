@@ -3,11 +3,12 @@ package broker
 import (
 	"context"
 
+	"cloudbroker/broker/model"
 	"cloudbroker/drivers"
 )
 
 // SubmitDiskInfo starts reading a VM's disks and returns the pending task.
-func (b *Broker) SubmitDiskInfo(ctx context.Context, c Caller, vmid, clientid string) (Task, error) {
+func (b *Broker) SubmitDiskInfo(ctx context.Context, c model.Caller, vmid, clientid string) (Task, error) {
 	return b.submitOnVM(ctx, c, TypeVMDiskInfo, vmid, clientid, nil)
 }
 

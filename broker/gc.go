@@ -52,7 +52,7 @@ func (b *Broker) gcService() (GCService, error) {
 // may name tenants' resources, so each caller reads only its part (see GCReport): a result
 // that is not a GCReport, and the text of a failed run, are for callers that see every
 // provider only.
-func (b *Broker) GCJobs(ctx context.Context, c Caller) ([]GCJob, error) {
+func (b *Broker) GCJobs(ctx context.Context, c model.Caller) ([]GCJob, error) {
 	g, err := b.gcService()
 	if err != nil {
 		return nil, err
@@ -75,7 +75,7 @@ func (b *Broker) GCJobs(ctx context.Context, c Caller) ([]GCJob, error) {
 }
 
 // TriggerGCJob runs a clean-up job now.
-func (b *Broker) TriggerGCJob(ctx context.Context, c Caller, uuid string) error {
+func (b *Broker) TriggerGCJob(ctx context.Context, c model.Caller, uuid string) error {
 	g, err := b.gcService()
 	if err == nil {
 		err = c.RequireAll("trigger gc job " + uuid)
@@ -87,7 +87,7 @@ func (b *Broker) TriggerGCJob(ctx context.Context, c Caller, uuid string) error 
 }
 
 // DeleteGCJob stops scheduling a clean-up job.
-func (b *Broker) DeleteGCJob(ctx context.Context, c Caller, uuid string) error {
+func (b *Broker) DeleteGCJob(ctx context.Context, c model.Caller, uuid string) error {
 	g, err := b.gcService()
 	if err == nil {
 		err = c.RequireAll("delete gc job " + uuid)

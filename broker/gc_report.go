@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"cloudbroker/broker/model"
 )
 
 // GCReport is what a clean-up run says, kept in a shape that lets each caller read only its
@@ -61,7 +63,7 @@ func DecodeGCReport(s string) (r GCReport, ok bool) {
 
 // Text renders the part of the report the caller sees: totals over its providers, then each
 // finding as "provider/finding", then the skipped providers by reason.
-func (r GCReport) Text(c Caller) string {
+func (r GCReport) Text(c model.Caller) string {
 	var parts []string
 	if r.Summary != "" {
 		parts = append(parts, r.Summary)

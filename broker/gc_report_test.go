@@ -6,6 +6,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"cloudbroker/broker"
+	"cloudbroker/broker/model"
 )
 
 // A stored GC report renders, for each caller, the totals and findings of its providers only;
@@ -21,13 +22,13 @@ func TestGCReportText(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name   string
-		caller broker.Caller
+		caller model.Caller
 		want   string
 	}{
-		{"all", broker.System, "4 failed clone names checked, 1 leftover VMs found; vc1/a (vm 1, task 2); skipped (inventory not synced): vc2, vc3"},
-		{"vc1", broker.Caller{Name: "a", Providers: []string{"vc1"}}, "2 failed clone names checked, 1 leftover VMs found; vc1/a (vm 1, task 2)"},
-		{"vc2", broker.Caller{Name: "b", Providers: []string{"vc2"}}, "1 failed clone names checked, 0 leftover VMs found; skipped (inventory not synced): vc2"},
-		{"zero caller", broker.Caller{}, "0 failed clone names checked, 0 leftover VMs found"},
+		{"all", model.System, "4 failed clone names checked, 1 leftover VMs found; vc1/a (vm 1, task 2); skipped (inventory not synced): vc2, vc3"},
+		{"vc1", model.Caller{Name: "a", Providers: []string{"vc1"}}, "2 failed clone names checked, 1 leftover VMs found; vc1/a (vm 1, task 2)"},
+		{"vc2", model.Caller{Name: "b", Providers: []string{"vc2"}}, "1 failed clone names checked, 0 leftover VMs found; skipped (inventory not synced): vc2"},
+		{"zero caller", model.Caller{}, "0 failed clone names checked, 0 leftover VMs found"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, stored.Text(tc.caller)); diff != "" {
@@ -36,7 +37,7 @@ func TestGCReportText(t *testing.T) {
 		})
 	}
 	summary, _ := broker.DecodeGCReport(broker.GCReport{Summary: "removed 3 entries"}.Encode())
-	if got := summary.Text(broker.Caller{}); got != "removed 3 entries" {
+	if got := summary.Text(model.Caller{}); got != "removed 3 entries" {
 		t.Errorf("summary for the zero caller = %q", got)
 	}
 	for _, plain := range []string{"", "removed 3 entries", `{"summary":"no version"}`, "{not json"} {

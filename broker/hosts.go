@@ -40,7 +40,7 @@ type HostsResult struct {
 // Hosts lists the hosts of the named providers the caller sees (every provider it sees when
 // providers is nil), each provider as a task where its worker is, in parallel. Allocation comes
 // from the inventory (or a live VM listing when the broker keeps none).
-func (b *Broker) Hosts(ctx context.Context, c Caller, providers []string) (HostsResult, error) {
+func (b *Broker) Hosts(ctx context.Context, c model.Caller, providers []string) (HostsResult, error) {
 	var ps []model.Provider
 	for _, p := range b.providers.Visible(c) {
 		if providers == nil || slices.Contains(providers, p.Name) {
@@ -86,7 +86,7 @@ func (b *Broker) Hosts(ctx context.Context, c Caller, providers []string) (Hosts
 
 // allVMs returns every VM of the providers: from the inventory for those it holds synced,
 // listed live for the others (a provider still loading would otherwise look empty).
-func (b *Broker) allVMs(ctx context.Context, c Caller, providers []string) ([]model.VM, error) {
+func (b *Broker) allVMs(ctx context.Context, c model.Caller, providers []string) ([]model.VM, error) {
 	var ps []model.Provider
 	for _, name := range providers {
 		if p, ok := b.providers.Get(name); ok {
@@ -118,7 +118,7 @@ func (b *Broker) allVMs(ctx context.Context, c Caller, providers []string) ([]mo
 	return out, nil
 }
 
-func (b *Broker) listProviderHosts(ctx context.Context, c Caller, p model.Provider) ([]model.Host, error) {
+func (b *Broker) listProviderHosts(ctx context.Context, c model.Caller, p model.Provider) ([]model.Host, error) {
 	res, err := runAndDecode[HostListResult](ctx, b, c, TaskSpec{Type: TypeHostList, Provider: p.Name, ClientID: p.ClientID})
 	return res.Hosts, err
 }

@@ -62,7 +62,7 @@ const loadPoll = 100 * time.Millisecond
 // that provider and its state. live is true (with a not-found error) when a provider the
 // caller sees has no watch at all (no status: no worker keeping an inventory has run it):
 // only a listing can find its VMs.
-func (b *Broker) resolveFromInventory(ctx context.Context, c Caller, vmid string) (ref VMRef, live bool, err error) {
+func (b *Broker) resolveFromInventory(ctx context.Context, c model.Caller, vmid string) (ref VMRef, live bool, err error) {
 	wctx, cancel := context.WithTimeout(ctx, b.loadWait(ctx))
 	defer cancel()
 	for {
@@ -107,7 +107,7 @@ func (b *Broker) loadWait(ctx context.Context) time.Duration {
 
 // unloaded describes the providers c sees whose inventory is loading for the first time, and
 // those whose last sync failed (never loaded, or stale); unwatched says some have no status.
-func (b *Broker) unloaded(c Caller, statuses map[string]SyncStatus) (loading []string, unwatched bool, failed string) {
+func (b *Broker) unloaded(c model.Caller, statuses map[string]SyncStatus) (loading []string, unwatched bool, failed string) {
 	var stale []SyncStatus
 	for _, p := range b.providers.Visible(c) {
 		st, ok := statuses[p.Name]

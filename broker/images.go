@@ -56,7 +56,7 @@ type ImagePage struct {
 }
 
 // Regions lists the regions of the providers the caller sees, sorted, without duplicates.
-func (b *Broker) Regions(c Caller) []string {
+func (b *Broker) Regions(c model.Caller) []string {
 	var out []string
 	for _, p := range b.providers.Visible(c) {
 		if p.Region != "" && !slices.Contains(out, p.Region) {
@@ -70,7 +70,7 @@ func (b *Broker) Regions(c Caller) []string {
 // ListImages lists the images of the caller's providers in a region: each provider's listing
 // is a task on that provider's queue, all run in parallel; a provider that fails is reported in
 // Failed, not dropped silently.
-func (b *Broker) ListImages(ctx context.Context, c Caller, q ListImagesQuery) (ImagePage, error) {
+func (b *Broker) ListImages(ctx context.Context, c model.Caller, q ListImagesQuery) (ImagePage, error) {
 	var err error
 	if q.Limit, err = pageParams("start", q.Start, q.Limit); err != nil {
 		return ImagePage{}, err
@@ -115,7 +115,7 @@ func (b *Broker) ListImages(ctx context.Context, c Caller, q ListImagesQuery) (I
 	return page, nil
 }
 
-func (b *Broker) listProviderImages(ctx context.Context, c Caller, p model.Provider) ([]model.Image, error) {
+func (b *Broker) listProviderImages(ctx context.Context, c model.Caller, p model.Provider) ([]model.Image, error) {
 	res, err := runAndDecode[ImageListResult](ctx, b, c, TaskSpec{Type: TypeImageList, Provider: p.Name, ClientID: p.ClientID})
 	return res.Images, err
 }

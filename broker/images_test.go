@@ -62,8 +62,8 @@ func TestListImages(t *testing.T) {
 	template(t, b.Sims[0], "tpl-b", "ubuntu64Guest")
 	template(t, b.Sims[1], "tpl-a", "centos7_64Guest")
 	template(t, b.Sims[1], "tpl-c", "debian10_64Guest")
-	admin := broker.Caller{Name: "admin", AllProviders: true}
-	tenant := broker.Caller{Name: "tenant", Providers: []string{"vc1"}}
+	admin := model.Caller{Name: "admin", AllProviders: true}
+	tenant := model.Caller{Name: "tenant", Providers: []string{"vc1"}}
 
 	bjA := row{"tpl-a", "vc1", "bj", []string{"bj01"}, "CentOS"}
 	bjB := row{"tpl-b", "vc1", "bj", []string{"bj01"}, "Ubuntu"}
@@ -71,7 +71,7 @@ func TestListImages(t *testing.T) {
 	shC := row{"tpl-c", "vc2", "sh", []string{"sh01", "sh02"}, "Debian"}
 	for _, tc := range []struct {
 		name      string
-		caller    broker.Caller
+		caller    model.Caller
 		q         broker.ListImagesQuery
 		want      []row
 		wantTotal int
@@ -104,7 +104,7 @@ func TestListImages(t *testing.T) {
 
 	for _, tc := range []struct {
 		name    string
-		caller  broker.Caller
+		caller  model.Caller
 		q       broker.ListImagesQuery
 		wantErr error
 	}{
@@ -135,7 +135,7 @@ func TestListImagesReportsFailedProvider(t *testing.T) {
 	}})
 	template(t, b.Sims[0], "tpl-a", "centos7_64Guest")
 	b.Sims[1].Close()
-	page, err := b.App.Broker().ListImages(ctx(t), broker.System, broker.ListImagesQuery{Region: "bj"})
+	page, err := b.App.Broker().ListImages(ctx(t), model.System, broker.ListImagesQuery{Region: "bj"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,12 +157,12 @@ func TestListImagesJob(t *testing.T) {
 	template(t, b.Sims[0], "tpl-b", "centos7_64Guest")
 	br := b.App.Broker()
 
-	task, err := br.SubmitDiskInfo(ctx(t), broker.System, broker.VMUUID("vc1", tpl), "")
+	task, err := br.SubmitDiskInfo(ctx(t), model.System, broker.VMUUID("vc1", tpl), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	gate.Entered(t)
-	page, err := br.ListImages(ctx(t), broker.System, broker.ListImagesQuery{})
+	page, err := br.ListImages(ctx(t), model.System, broker.ListImagesQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,10 +178,10 @@ func TestListImagesJob(t *testing.T) {
 	}
 
 	gate.Release()
-	if done, err := br.Wait(ctx(t), broker.System, task.ID); err != nil || done.State != broker.TaskSucceeded {
+	if done, err := br.Wait(ctx(t), model.System, task.ID); err != nil || done.State != broker.TaskSucceeded {
 		t.Fatalf("task: %v %v", done.State, err)
 	}
-	page, err = br.ListImages(ctx(t), broker.System, broker.ListImagesQuery{})
+	page, err = br.ListImages(ctx(t), model.System, broker.ListImagesQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}

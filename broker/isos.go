@@ -21,7 +21,7 @@ type ISOListResult struct {
 
 // SubmitISOs starts listing the ISO images a VM could mount and returns the pending task; a
 // provider whose driver cannot list them fails the task with model.ErrUnsupported.
-func (b *Broker) SubmitISOs(ctx context.Context, c Caller, vmid string) (Task, error) {
+func (b *Broker) SubmitISOs(ctx context.Context, c model.Caller, vmid string) (Task, error) {
 	return b.submitOnVM(ctx, c, TypeVMISOs, vmid, "", nil)
 }
 

@@ -73,7 +73,7 @@ func (b *Broker) WithLiveSnapshots(store LiveSnapshotStore, ttl time.Duration) *
 // liveVMs lists providers live for c, or, for a page after the first (offset > 0), reads the
 // snapshot an earlier page of the same query took, if it has not expired. query is the query
 // without its paging: with c's scope and the providers, it names the snapshot.
-func (b *Broker) liveVMs(ctx context.Context, c Caller, providers []model.Provider, query any, offset int) (liveListing, error) {
+func (b *Broker) liveVMs(ctx context.Context, c model.Caller, providers []model.Provider, query any, offset int) (liveListing, error) {
 	if b.live == nil {
 		vms, failed, err := b.listLive(ctx, c, providers)
 		return liveListing{vms: vms, failed: failed}, err
@@ -116,7 +116,7 @@ func (b *Broker) keepLive(ctx context.Context, l liveListing, more bool) {
 
 // takeLiveSnapshot runs one listing. It outlives the request that started it (others may be
 // waiting for it), bounded by the sync timeout like any listing.
-func (b *Broker) takeLiveSnapshot(ctx context.Context, c Caller, providers []model.Provider) (LiveSnapshot, error) {
+func (b *Broker) takeLiveSnapshot(ctx context.Context, c model.Caller, providers []model.Provider) (LiveSnapshot, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.syncTimeout)
 	defer cancel()
 	vms, failed, err := b.listLive(ctx, c, providers)
@@ -161,7 +161,7 @@ func failuresOf(fs []LiveFailure) []ProviderError {
 // liveSnapshotKey names the snapshot of query as c lists it from providers. The caller's name
 // and scope are part of it, so a snapshot is never served to another tenant, even one seeing
 // the same providers.
-func liveSnapshotKey(c Caller, providers []model.Provider, query any) string {
+func liveSnapshotKey(c model.Caller, providers []model.Provider, query any) string {
 	scope := slices.Sorted(slices.Values(c.Providers))
 	var listed []string
 	for _, p := range providers {

@@ -43,17 +43,17 @@ func TestLiveSnapshotsShareOneListing(t *testing.T) {
 // query, never on the order they come in.
 func TestLiveSnapshotKey(t *testing.T) {
 	vc1, vc2 := model.Provider{Name: "vc1"}, model.Provider{Name: "vc2"}
-	a := Caller{Name: "a", Providers: []string{"vc1", "vc2"}}
+	a := model.Caller{Name: "a", Providers: []string{"vc1", "vc2"}}
 	base := liveSnapshotKey(a, []model.Provider{vc1, vc2}, ListVMsQuery{})
 	for _, tc := range []struct {
 		name string
 		key  string
 		same bool
 	}{
-		{"providers in another order", liveSnapshotKey(Caller{Name: "a", Providers: []string{"vc2", "vc1"}}, []model.Provider{vc2, vc1}, ListVMsQuery{}), true},
-		{"another caller, same scope", liveSnapshotKey(Caller{Name: "b", Providers: []string{"vc1", "vc2"}}, []model.Provider{vc1, vc2}, ListVMsQuery{}), false},
-		{"same name, all providers", liveSnapshotKey(Caller{Name: "a", AllProviders: true}, []model.Provider{vc1, vc2}, ListVMsQuery{}), false},
-		{"same name, narrower scope", liveSnapshotKey(Caller{Name: "a", Providers: []string{"vc1"}}, []model.Provider{vc1, vc2}, ListVMsQuery{}), false},
+		{"providers in another order", liveSnapshotKey(model.Caller{Name: "a", Providers: []string{"vc2", "vc1"}}, []model.Provider{vc2, vc1}, ListVMsQuery{}), true},
+		{"another caller, same scope", liveSnapshotKey(model.Caller{Name: "b", Providers: []string{"vc1", "vc2"}}, []model.Provider{vc1, vc2}, ListVMsQuery{}), false},
+		{"same name, all providers", liveSnapshotKey(model.Caller{Name: "a", AllProviders: true}, []model.Provider{vc1, vc2}, ListVMsQuery{}), false},
+		{"same name, narrower scope", liveSnapshotKey(model.Caller{Name: "a", Providers: []string{"vc1"}}, []model.Provider{vc1, vc2}, ListVMsQuery{}), false},
 		{"fewer providers listed", liveSnapshotKey(a, []model.Provider{vc1}, ListVMsQuery{}), false},
 		{"another query", liveSnapshotKey(a, []model.Provider{vc1, vc2}, ListVMsQuery{Provider: "vc1"}), false},
 		{"another query type", liveSnapshotKey(a, []model.Provider{vc1, vc2}, struct{}{}), false},

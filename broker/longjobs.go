@@ -61,7 +61,7 @@ func (b *Broker) longJobs() (LongJobStore, error) {
 // records j as its long job. submit's errors are returned as they are, so a refused request
 // (model.ErrInvalid) submits nothing. If the metadata cannot be recorded, the task is canceled:
 // a job nobody can list must not go on changing the cloud.
-func (b *Broker) SubmitLongJob(ctx context.Context, c Caller, j LongJob, submit func(context.Context) (Task, error)) (LongJobEntry, error) {
+func (b *Broker) SubmitLongJob(ctx context.Context, c model.Caller, j LongJob, submit func(context.Context) (Task, error)) (LongJobEntry, error) {
 	store, err := b.longJobs()
 	if err != nil {
 		return LongJobEntry{}, err
@@ -82,7 +82,7 @@ func (b *Broker) SubmitLongJob(ctx context.Context, c Caller, j LongJob, submit 
 }
 
 // LongJob returns a long job whose task the caller may see.
-func (b *Broker) LongJob(ctx context.Context, c Caller, id string) (LongJobEntry, error) {
+func (b *Broker) LongJob(ctx context.Context, c model.Caller, id string) (LongJobEntry, error) {
 	store, err := b.longJobs()
 	if err != nil {
 		return LongJobEntry{}, err
@@ -109,7 +109,7 @@ func (b *Broker) LongJob(ctx context.Context, c Caller, id string) (LongJobEntry
 }
 
 // LongJobs lists the long jobs whose tasks the caller may see, oldest first.
-func (b *Broker) LongJobs(ctx context.Context, c Caller) ([]LongJobEntry, error) {
+func (b *Broker) LongJobs(ctx context.Context, c model.Caller) ([]LongJobEntry, error) {
 	store, err := b.longJobs()
 	if err != nil {
 		return nil, err
@@ -134,7 +134,7 @@ func (b *Broker) LongJobs(ctx context.Context, c Caller) ([]LongJobEntry, error)
 
 // CancelLongJob cancels a long job's task, queued or running. Canceling a job already canceled
 // succeeds; one that succeeded or failed cannot be canceled (model.ErrConflict).
-func (b *Broker) CancelLongJob(ctx context.Context, c Caller, id string) (LongJobEntry, error) {
+func (b *Broker) CancelLongJob(ctx context.Context, c model.Caller, id string) (LongJobEntry, error) {
 	e, err := b.LongJob(ctx, c, id)
 	if err != nil {
 		return LongJobEntry{}, err
@@ -154,7 +154,7 @@ func (b *Broker) CancelLongJob(ctx context.Context, c Caller, id string) (LongJo
 // DeleteLongJob removes a finished long job. A job still waiting or running is refused
 // (model.ErrConflict) rather than canceled on the way: deleting it would hide a task that is
 // still changing the cloud, so the caller cancels it first, explicitly.
-func (b *Broker) DeleteLongJob(ctx context.Context, c Caller, id string) error {
+func (b *Broker) DeleteLongJob(ctx context.Context, c model.Caller, id string) error {
 	e, err := b.LongJob(ctx, c, id)
 	if err != nil {
 		return err

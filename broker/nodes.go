@@ -38,7 +38,7 @@ type NodeRegistry interface {
 // caller's, and its name and agent are not this caller's to read. Without an inventory the
 // broker keeps no record of a provider's reachability, so only the agents are checked. Redis
 // is checked by the adapter (reading the node registry needs it).
-func (b *Broker) Readiness(ctx context.Context, c Caller) error {
+func (b *Broker) Readiness(ctx context.Context, c model.Caller) error {
 	statuses, err := b.ProviderStatuses(ctx, c)
 	if err != nil {
 		return err

@@ -3,7 +3,6 @@ package broker
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"cloudbroker/broker/model"
@@ -108,14 +107,6 @@ func notify(ctx context.Context, n Notifier, log interface {
 	}
 }
 
-// SeesNotification reports whether the caller may see a notification.
-func (c Caller) SeesNotification(n Notification) bool {
-	if c.AllProviders {
-		return true
-	}
-	return slices.ContainsFunc(n.Providers, c.Sees)
-}
-
 // notifications returns the store or an error saying none is configured.
 func (b *Broker) notifications() (NotificationStore, error) {
 	if b.notes == nil {
@@ -125,7 +116,7 @@ func (b *Broker) notifications() (NotificationStore, error) {
 }
 
 // Notifications lists the notifications the caller sees, newest first.
-func (b *Broker) Notifications(ctx context.Context, c Caller) ([]Notification, error) {
+func (b *Broker) Notifications(ctx context.Context, c model.Caller) ([]Notification, error) {
 	s, err := b.notifications()
 	if err != nil {
 		return nil, err
@@ -136,7 +127,7 @@ func (b *Broker) Notifications(ctx context.Context, c Caller) ([]Notification, e
 	}
 	out := make([]Notification, 0, len(all))
 	for _, n := range all {
-		if c.SeesNotification(n) {
+		if c.SeesAny(n.Providers) {
 			out = append(out, n)
 		}
 	}
@@ -146,7 +137,7 @@ func (b *Broker) Notifications(ctx context.Context, c Caller) ([]Notification, e
 // visibleNotifications keeps the uuids of notifications the caller sees. Unknown uuids, and
 // those of notifications the caller does not see, are dropped silently, as ZStack ignores
 // uuids it does not find: a tenant learns nothing about others' notifications.
-func (b *Broker) visibleNotifications(ctx context.Context, c Caller, uuids []string) ([]string, error) {
+func (b *Broker) visibleNotifications(ctx context.Context, c model.Caller, uuids []string) ([]string, error) {
 	if len(uuids) == 0 {
 		return nil, model.Errorf(model.ErrInvalid, "uuids is required: name the notifications")
 	}
@@ -168,7 +159,7 @@ func (b *Broker) visibleNotifications(ctx context.Context, c Caller, uuids []str
 }
 
 // UpdateNotificationsStatus marks notifications Read or Unread.
-func (b *Broker) UpdateNotificationsStatus(ctx context.Context, c Caller, uuids []string, status string) error {
+func (b *Broker) UpdateNotificationsStatus(ctx context.Context, c model.Caller, uuids []string, status string) error {
 	if status != NoticeRead && status != NoticeUnread {
 		return model.Errorf(model.ErrInvalid, "status %q is not a notification status: use %s or %s", status, NoticeUnread, NoticeRead)
 	}
@@ -184,7 +175,7 @@ func (b *Broker) UpdateNotificationsStatus(ctx context.Context, c Caller, uuids 
 }
 
 // DeleteNotifications deletes notifications.
-func (b *Broker) DeleteNotifications(ctx context.Context, c Caller, uuids []string) error {
+func (b *Broker) DeleteNotifications(ctx context.Context, c model.Caller, uuids []string) error {
 	s, err := b.notifications()
 	if err != nil {
 		return err

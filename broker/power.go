@@ -16,7 +16,7 @@ const TypeVMPower = "vm:power"
 
 // powerArgs are a TypeVMPower task's Args.
 type powerArgs struct {
-	Op drivers.PowerOp `json:"op"`
+	Op model.PowerOp `json:"op"`
 }
 
 // PowerResult is the Result of a TypeVMPower task: the operation done, how (by the guest or
@@ -24,7 +24,7 @@ type powerArgs struct {
 // return only once the change is done).
 type PowerResult struct {
 	VMID       string           `json:"vmid"`
-	Op         drivers.PowerOp  `json:"op"`
+	Op         model.PowerOp    `json:"op"`
 	How        string           `json:"how,omitempty"`
 	Forced     bool             `json:"forced,omitempty"`
 	PowerState model.PowerState `json:"powerState"`
@@ -43,11 +43,11 @@ func (t Task) PowerResult() (PowerResult, error) {
 }
 
 // validPowerOp refuses anything but the drivers' power operations.
-func validPowerOp(op drivers.PowerOp) error {
-	if slices.Contains(drivers.PowerOps, op) {
+func validPowerOp(op model.PowerOp) error {
+	if slices.Contains(model.PowerOps, op) {
 		return nil
 	}
-	ops := fmt.Sprint(drivers.PowerOps)
+	ops := fmt.Sprint(model.PowerOps)
 	ops = strings.ReplaceAll(ops[1:len(ops)-1], " ", ", ")
 	if op == "" {
 		return model.Errorf(model.ErrInvalid, "op is required: one of %s", ops)
@@ -56,17 +56,17 @@ func validPowerOp(op drivers.PowerOp) error {
 }
 
 // poweredAfter is the state a VM is in once op is done.
-func poweredAfter(op drivers.PowerOp) model.PowerState {
-	if op == drivers.PowerOff || op == drivers.Shutdown {
+func poweredAfter(op model.PowerOp) model.PowerState {
+	if op == model.PowerOff || op == model.Shutdown {
 		return model.PoweredOff
 	}
 	return model.PoweredOn
 }
 
 // SubmitPower starts a power operation (start, stop, shutdown, reboot, reset; see
-// drivers.PowerOp) on a VM and returns the pending task. Start and stop of a VM already in that state succeed; a provider whose driver cannot
+// model.PowerOp) on a VM and returns the pending task. Start and stop of a VM already in that state succeed; a provider whose driver cannot
 // change power fails the task with an error wrapping model.ErrUnsupported.
-func (b *Broker) SubmitPower(ctx context.Context, c Caller, vmid string, op drivers.PowerOp) (Task, error) {
+func (b *Broker) SubmitPower(ctx context.Context, c model.Caller, vmid string, op model.PowerOp) (Task, error) {
 	if err := validPowerOp(op); err != nil {
 		return Task{}, err
 	}

@@ -17,25 +17,25 @@ type reportingConn struct {
 	out drivers.PowerOutcome
 }
 
-func (r *reportingConn) Power(context.Context, string, drivers.PowerOp) (drivers.PowerOutcome, error) {
+func (r *reportingConn) Power(context.Context, string, model.PowerOp) (drivers.PowerOutcome, error) {
 	return r.out, nil
 }
 
 // TestRunPowerSaysHow: a driver's outcome (guest or forced) reaches the task's result.
 func TestRunPowerSaysHow(t *testing.T) {
 	tests := []struct {
-		op   drivers.PowerOp
+		op   model.PowerOp
 		out  drivers.PowerOutcome
 		want PowerResult
 	}{
-		{drivers.Shutdown, drivers.PowerOutcome{How: "shut down by the guest"},
-			PowerResult{VMID: "id-1", Op: drivers.Shutdown, How: "shut down by the guest", PowerState: model.PoweredOff}},
-		{drivers.Shutdown, drivers.PowerOutcome{How: "forced off after 60s: the guest did not shut down", Forced: true},
-			PowerResult{VMID: "id-1", Op: drivers.Shutdown, How: "forced off after 60s: the guest did not shut down", Forced: true, PowerState: model.PoweredOff}},
-		{drivers.Reboot, drivers.PowerOutcome{How: "reset: VMware Tools not running", Forced: true},
-			PowerResult{VMID: "id-1", Op: drivers.Reboot, How: "reset: VMware Tools not running", Forced: true, PowerState: model.PoweredOn}},
-		{drivers.Reset, drivers.PowerOutcome{How: "reset"},
-			PowerResult{VMID: "id-1", Op: drivers.Reset, How: "reset", PowerState: model.PoweredOn}},
+		{model.Shutdown, drivers.PowerOutcome{How: "shut down by the guest"},
+			PowerResult{VMID: "id-1", Op: model.Shutdown, How: "shut down by the guest", PowerState: model.PoweredOff}},
+		{model.Shutdown, drivers.PowerOutcome{How: "forced off after 60s: the guest did not shut down", Forced: true},
+			PowerResult{VMID: "id-1", Op: model.Shutdown, How: "forced off after 60s: the guest did not shut down", Forced: true, PowerState: model.PoweredOff}},
+		{model.Reboot, drivers.PowerOutcome{How: "reset: VMware Tools not running", Forced: true},
+			PowerResult{VMID: "id-1", Op: model.Reboot, How: "reset: VMware Tools not running", Forced: true, PowerState: model.PoweredOn}},
+		{model.Reset, drivers.PowerOutcome{How: "reset"},
+			PowerResult{VMID: "id-1", Op: model.Reset, How: "reset", PowerState: model.PoweredOn}},
 	}
 	for _, tt := range tests {
 		spec := TaskSpec{Type: TypeVMPower, Provider: testProvider, VMID: "id-1", NativeID: "vm-1", Args: json.RawMessage(`{"op":"` + string(tt.op) + `"}`)}

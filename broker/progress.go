@@ -3,6 +3,8 @@ package broker
 import (
 	"context"
 	"time"
+
+	"cloudbroker/broker/model"
 )
 
 // Progress is how far a running task is: a percentage and the step it is in. Current and
@@ -51,7 +53,7 @@ type ProgressLog interface {
 
 // TaskProgress returns a task the caller may see and its progress reports, oldest first. A
 // task that reported nothing has none; a queue that keeps no history gives the last report only.
-func (b *Broker) TaskProgress(ctx context.Context, c Caller, id string) (Task, []Progress, error) {
+func (b *Broker) TaskProgress(ctx context.Context, c model.Caller, id string) (Task, []Progress, error) {
 	t, err := b.Task(ctx, c, id)
 	if err != nil {
 		return Task{}, nil, err

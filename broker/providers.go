@@ -80,7 +80,7 @@ func (r *Providers) Get(name string) (model.Provider, bool) {
 }
 
 // Visible lists the providers the caller sees, sorted by name.
-func (r *Providers) Visible(c Caller) []model.Provider {
+func (r *Providers) Visible(c model.Caller) []model.Provider {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	var out []model.Provider

@@ -14,7 +14,7 @@ type ProviderStatus struct {
 }
 
 // ProviderStatuses lists the providers the caller sees with their sync status.
-func (b *Broker) ProviderStatuses(ctx context.Context, c Caller) ([]ProviderStatus, error) {
+func (b *Broker) ProviderStatuses(ctx context.Context, c model.Caller) ([]ProviderStatus, error) {
 	var statuses map[string]SyncStatus
 	if b.inv != nil {
 		var err error

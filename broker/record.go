@@ -26,7 +26,7 @@ type Recorder interface {
 // RunNow runs op as a finished task of spec's type: its result (JSON-encoded) or its error is
 // the task's outcome. The id ctx chose for spec.Type (WithTaskID) makes the call idempotent.
 // A task on no provider is owned by the caller.
-func (b *Broker) RunNow(ctx context.Context, c Caller, spec TaskSpec, op func(context.Context) (any, error)) (Task, error) {
+func (b *Broker) RunNow(ctx context.Context, c model.Caller, spec TaskSpec, op func(context.Context) (any, error)) (Task, error) {
 	r, ok := b.tasks.(Recorder)
 	if !ok {
 		return Task{}, model.Errorf(model.ErrUnsupported, "this task queue cannot record finished tasks")

@@ -3,6 +3,8 @@ package broker
 import (
 	"context"
 	"encoding/json"
+
+	"cloudbroker/broker/model"
 )
 
 // submit is the point every task passes on its way to the queue: it checks that the task's
@@ -17,7 +19,7 @@ func (b *Broker) submit(ctx context.Context, spec TaskSpec) (Task, error) {
 // submitOnVM submits a task of taskType on the VM vmid names, as caller c: the VM must be one c
 // sees, clientid (if any) must be its provider's agent, and args (if not nil) become the task's
 // arguments. Validate the request before calling it: nothing may be queued for a bad one.
-func (b *Broker) submitOnVM(ctx context.Context, c Caller, taskType, vmid, clientid string, args any) (Task, error) {
+func (b *Broker) submitOnVM(ctx context.Context, c model.Caller, taskType, vmid, clientid string, args any) (Task, error) {
 	ref, err := b.resolveVM(ctx, c, vmid)
 	if err != nil {
 		return Task{}, err

@@ -17,7 +17,7 @@ var ErrWaitTimeout = fmt.Errorf("task did not finish in time: %w", model.ErrTime
 
 // Wait waits up to the sync timeout for a task and returns it finished, or returns the task as
 // it stands with an error wrapping ErrWaitTimeout. The task goes on running either way.
-func (b *Broker) Wait(ctx context.Context, c Caller, id string) (Task, error) {
+func (b *Broker) Wait(ctx context.Context, c model.Caller, id string) (Task, error) {
 	if _, err := b.Task(ctx, c, id); err != nil {
 		return Task{}, err
 	}
@@ -35,7 +35,7 @@ func (b *Broker) Wait(ctx context.Context, c Caller, id string) (Task, error) {
 
 // runAndDecode submits a task, waits for it and decodes its result: the sync path every
 // per-provider listing shares. A task that did not succeed (failed or canceled) returns why.
-func runAndDecode[T any](ctx context.Context, b *Broker, c Caller, spec TaskSpec) (T, error) {
+func runAndDecode[T any](ctx context.Context, b *Broker, c model.Caller, spec TaskSpec) (T, error) {
 	var res T
 	t, err := b.submit(ctx, spec)
 	if err != nil {

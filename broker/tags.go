@@ -122,7 +122,7 @@ func CheckTagText(text string) error {
 // Create checks a tag's text and resource, then stores it. A resource the caller cannot see is
 // refused exactly as one that does not exist; every refusal wraps model.ErrInvalid and stores
 // nothing.
-func (t *Tags) Create(ctx context.Context, c Caller, spec TagSpec) (Tag, error) {
+func (t *Tags) Create(ctx context.Context, c model.Caller, spec TagSpec) (Tag, error) {
 	if spec.Type != TagSystem && spec.Type != TagUser {
 		return Tag{}, model.Errorf(model.ErrInvalid, "tag type %q: must be %s or %s", spec.Type, TagSystem, TagUser)
 	}
@@ -148,7 +148,7 @@ func (t *Tags) Create(ctx context.Context, c Caller, spec TagSpec) (Tag, error) 
 }
 
 // List returns the tags the caller sees, oldest first.
-func (t *Tags) List(ctx context.Context, c Caller) ([]Tag, error) {
+func (t *Tags) List(ctx context.Context, c model.Caller) ([]Tag, error) {
 	all, err := t.store.All(ctx)
 	if err != nil {
 		return nil, err
@@ -162,7 +162,7 @@ func (t *Tags) List(ctx context.Context, c Caller) ([]Tag, error) {
 
 // Texts returns the texts of the caller's tags of one type on one kind of resource, by
 // resource uuid: what query conditions on tags match against.
-func (t *Tags) Texts(ctx context.Context, c Caller, typ TagType, on TagResource) (map[string][]string, error) {
+func (t *Tags) Texts(ctx context.Context, c model.Caller, typ TagType, on TagResource) (map[string][]string, error) {
 	all, err := t.store.All(ctx)
 	if err != nil {
 		return nil, err
@@ -177,7 +177,7 @@ func (t *Tags) Texts(ctx context.Context, c Caller, typ TagType, on TagResource)
 }
 
 // get returns a tag the caller sees; one it does not see is not found, as one that never was.
-func (t *Tags) get(ctx context.Context, c Caller, uuid string) (Tag, error) {
+func (t *Tags) get(ctx context.Context, c model.Caller, uuid string) (Tag, error) {
 	tag, err := t.store.Get(ctx, uuid)
 	if err == nil && !c.Sees(tag.Provider) {
 		err = model.Errorf(model.ErrNotFound, "tag %s not found", uuid)
@@ -187,7 +187,7 @@ func (t *Tags) get(ctx context.Context, c Caller, uuid string) (Tag, error) {
 
 // UpdateSystem changes a system tag's text. An unknown tag, a user tag or one the caller cannot
 // see is not found; a bad or duplicate text is refused (model.ErrInvalid) and changes nothing.
-func (t *Tags) UpdateSystem(ctx context.Context, c Caller, uuid, text string) (Tag, error) {
+func (t *Tags) UpdateSystem(ctx context.Context, c model.Caller, uuid, text string) (Tag, error) {
 	if err := CheckTagText(text); err != nil {
 		return Tag{}, err
 	}
@@ -210,7 +210,7 @@ func (t *Tags) UpdateSystem(ctx context.Context, c Caller, uuid, text string) (T
 // Delete removes a tag the caller sees. Deleting a tag that is not there (or that the caller
 // cannot see) succeeds and changes nothing, as ZStack's delete APIs do: the caller learns
 // nothing about other tenants' tags.
-func (t *Tags) Delete(ctx context.Context, c Caller, uuid string) error {
+func (t *Tags) Delete(ctx context.Context, c model.Caller, uuid string) error {
 	if !IsUUID(uuid) {
 		return model.Errorf(model.ErrInvalid, "tag uuid %q must be 32 lowercase hexadecimal characters", shortID(uuid))
 	}

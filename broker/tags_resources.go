@@ -20,7 +20,7 @@ import (
 // An unknown or invisible resource wraps model.ErrInvalid with the same words either way; a
 // provider that could not be searched, when the resource was not found elsewhere, makes the
 // error model.ErrUnavailable instead, since the resource may be there.
-func (t *Tags) locate(ctx context.Context, c Caller, kind TagResource, id string) (string, error) {
+func (t *Tags) locate(ctx context.Context, c model.Caller, kind TagResource, id string) (string, error) {
 	notFound := model.Errorf(model.ErrInvalid, "resourceUuid %s: no %s with that uuid that you can see", id, kind)
 	switch kind {
 	case TagOnVM:
@@ -43,7 +43,7 @@ func (t *Tags) locate(ctx context.Context, c Caller, kind TagResource, id string
 // searchProviders lists the hosts or images of every provider the caller sees, in parallel,
 // and returns the provider of the one with that id. Providers whose driver cannot list them
 // have none.
-func (t *Tags) searchProviders(ctx context.Context, c Caller, kind TagResource, id string, notFound error) (string, error) {
+func (t *Tags) searchProviders(ctx context.Context, c model.Caller, kind TagResource, id string, notFound error) (string, error) {
 	ps := t.b.providers.Visible(c)
 	res := fanOut(ps, func(p model.Provider) (bool, error) {
 		if kind == TagOnHost {

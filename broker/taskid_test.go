@@ -9,7 +9,6 @@ import (
 
 	"cloudbroker/broker/inventory"
 	"cloudbroker/broker/model"
-	"cloudbroker/drivers"
 )
 
 // idQueue is a memQueue that can take caller-chosen ids; it records the ids it was given.
@@ -33,17 +32,17 @@ func TestWithTaskID(t *testing.T) {
 	b.tasks = q
 	const id = "d825b1a26f4e474b8c59306081920ff2"
 
-	task, err := b.SubmitPower(WithTaskID(tctx(t), TypeVMPower, id), System, vmid, drivers.PowerOff)
+	task, err := b.SubmitPower(WithTaskID(tctx(t), TypeVMPower, id), model.System, vmid, model.PowerOff)
 	if err != nil || task.ID != id || len(q.chosen) != 1 {
 		t.Fatalf("power under a chosen id: %+v, %v (chosen %v)", task, err, q.chosen)
 	}
-	task, err = b.SubmitPower(WithTaskID(tctx(t), TypeVMClone, id), System, vmid, drivers.PowerOn)
+	task, err = b.SubmitPower(WithTaskID(tctx(t), TypeVMClone, id), model.System, vmid, model.PowerOn)
 	if err != nil || task.ID == id || len(q.chosen) != 1 {
 		t.Errorf("an id chosen for clones was used by a power task: %+v, %v", task, err)
 	}
 
 	b.tasks = mq // no SubmitWithID
-	if _, err := b.SubmitPower(WithTaskID(tctx(t), TypeVMPower, id), System, vmid, drivers.PowerOn); !errors.Is(err, model.ErrUnsupported) {
+	if _, err := b.SubmitPower(WithTaskID(tctx(t), TypeVMPower, id), model.System, vmid, model.PowerOn); !errors.Is(err, model.ErrUnsupported) {
 		t.Errorf("queue without ids: %v, want ErrUnsupported", err)
 	}
 }
@@ -104,7 +103,7 @@ func TestQueryVMsMergesIndexedAndLive(t *testing.T) {
 	b := New(Options{Tasks: q, Refs: refs, Index: ix, Inventory: statusStore{loaded: []string{"idx"}},
 		Providers: NewProviders([]model.Provider{{Name: "idx"}, {Name: "live"}, {Name: "dead"}})})
 
-	res, err := b.QueryVMs(tctx(t), System, inventory.Query{
+	res, err := b.QueryVMs(tctx(t), model.System, inventory.Query{
 		Conditions: []inventory.Condition{{Field: "cpus", Op: inventory.OpGe, Values: []string{"2"}}},
 		Sort:       []inventory.SortKey{{Field: "name"}}, Limit: 10,
 	})
@@ -125,22 +124,22 @@ func TestQueryVMsMergesIndexedAndLive(t *testing.T) {
 		t.Errorf("live VMs' ids not recorded: %v", refs.refs)
 	}
 	// A caller scoped to the indexed provider never reaches the others.
-	scoped, err := b.QueryVMs(tctx(t), Caller{Name: "t", Providers: []string{"idx"}}, inventory.Query{})
+	scoped, err := b.QueryVMs(tctx(t), model.Caller{Name: "t", Providers: []string{"idx"}}, inventory.Query{})
 	if err != nil || scoped.Total != 2 || len(scoped.Failed) != 0 {
 		t.Errorf("scoped: %+v, %v", scoped, err)
 	}
 	// A malformed condition is refused before any listing.
 	before := len(q.tasks)
-	if _, err := b.QueryVMs(tctx(t), System, inventory.Query{Conditions: []inventory.Condition{{Field: "x", Op: "=~"}}}); !errors.Is(err, model.ErrInvalid) {
+	if _, err := b.QueryVMs(tctx(t), model.System, inventory.Query{Conditions: []inventory.Condition{{Field: "x", Op: "=~"}}}); !errors.Is(err, model.ErrInvalid) {
 		t.Errorf("bad operator: %v", err)
 	}
 	if len(q.tasks) != before {
 		t.Errorf("a malformed query submitted %d listings", len(q.tasks)-before)
 	}
-	if vm, err := b.VM(tctx(t), System, VMUUID("live", "4")); err != nil || vm.Name != "c-live" {
+	if vm, err := b.VM(tctx(t), model.System, VMUUID("live", "4")); err != nil || vm.Name != "c-live" {
 		t.Errorf("VM(c-live) = %+v, %v", vm, err)
 	}
-	if _, err := b.VM(tctx(t), Caller{Name: "t", Providers: []string{"idx"}}, VMUUID("live", "4")); !errors.Is(err, model.ErrNotFound) {
+	if _, err := b.VM(tctx(t), model.Caller{Name: "t", Providers: []string{"idx"}}, VMUUID("live", "4")); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("VM of an unseen provider: %v", err)
 	}
 }

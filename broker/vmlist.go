@@ -42,7 +42,7 @@ type ProviderError struct {
 
 // ListVMs lists the VMs of every provider the caller sees, each provider as its own task run
 // where that provider's worker is, all in parallel, bounded by the sync timeout.
-func (b *Broker) ListVMs(ctx context.Context, c Caller, q ListVMsQuery) (VMPage, error) {
+func (b *Broker) ListVMs(ctx context.Context, c model.Caller, q ListVMsQuery) (VMPage, error) {
 	var err error
 	if q.Limit, err = pageParams("offset", q.Offset, q.Limit); err != nil {
 		return VMPage{}, err
@@ -112,7 +112,7 @@ func (b *Broker) splitBySync(ctx context.Context, providers []model.Provider) (i
 }
 
 // listLive lists providers through tasks, in parallel, recording their ids.
-func (b *Broker) listLive(ctx context.Context, c Caller, providers []model.Provider) ([]model.VM, []ProviderError, error) {
+func (b *Broker) listLive(ctx context.Context, c model.Caller, providers []model.Provider) ([]model.VM, []ProviderError, error) {
 	results := fanOut(providers, func(p model.Provider) ([]model.VM, error) { return b.listProvider(ctx, c, p) })
 
 	var failed []ProviderError
@@ -138,7 +138,7 @@ func (b *Broker) listLive(ctx context.Context, c Caller, providers []model.Provi
 	return all, failed, nil
 }
 
-func (b *Broker) listProvider(ctx context.Context, c Caller, p model.Provider) ([]model.VM, error) {
+func (b *Broker) listProvider(ctx context.Context, c model.Caller, p model.Provider) ([]model.VM, error) {
 	res, err := runAndDecode[VMListResult](ctx, b, c, TaskSpec{Type: TypeVMList, Provider: p.Name, ClientID: p.ClientID})
 	return res.VMs, err
 }

@@ -25,7 +25,7 @@ type VMQueryResult struct {
 // and their VMs are searched together with the inventory's matches so that one sort and one
 // page cover both. A malformed condition is an error wrapping model.ErrInvalid; a search still
 // running when ctx is done stops with one wrapping model.ErrTimeout.
-func (b *Broker) QueryVMs(ctx context.Context, c Caller, q inventory.Query) (VMQueryResult, error) {
+func (b *Broker) QueryVMs(ctx context.Context, c model.Caller, q inventory.Query) (VMQueryResult, error) {
 	var providers []model.Provider
 	for _, p := range b.providers.Visible(c) {
 		if q.Providers == nil || slices.Contains(q.Providers, p.Name) {
@@ -83,7 +83,7 @@ func (b *Broker) QueryVMs(ctx context.Context, c Caller, q inventory.Query) (VMQ
 }
 
 // VM returns one VM the caller sees, as the inventory (or a live listing) has it.
-func (b *Broker) VM(ctx context.Context, c Caller, id string) (model.VM, error) {
+func (b *Broker) VM(ctx context.Context, c model.Caller, id string) (model.VM, error) {
 	if !IsUUID(id) {
 		return model.VM{}, model.Errorf(model.ErrNotFound, "vm %s not found", id)
 	}

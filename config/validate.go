@@ -143,6 +143,6 @@ func scopeProblem(bad func(field, format string, args ...any), f string, provide
 	}
 }
 
-// reservedCallerNames are the callers the broker makes itself (broker.System, the ZStack
+// reservedCallerNames are the callers the broker makes itself (model.System, the ZStack
 // dialect's session-less caller): no token may take their names.
 var reservedCallerNames = []string{"system", "zstack-anonymous"}

@@ -51,29 +51,13 @@ type DiskLister interface {
 	ListDisks(ctx context.Context, nativeVMID string) ([]model.Disk, error)
 }
 
-// PowerOp is a power transition. Shutdown and Reboot ask the guest first and fall back to
-// PowerOff and Reset, forced, when the guest cannot be asked (no tools, no agent) or does not
-// act within the provider's bound; PowerOff and Reset force at once.
-type PowerOp string
-
-const (
-	PowerOn  PowerOp = "start"
-	PowerOff PowerOp = "stop"     // forced power-off at once (ZStack's "cold")
-	Shutdown PowerOp = "shutdown" // guest shutdown, then forced off (ZStack's "grace")
-	Reboot   PowerOp = "reboot"   // guest reboot, else reset
-	Reset    PowerOp = "reset"    // hard reset at once
-)
-
-// PowerOps are the operations, in the order error messages list them.
-var PowerOps = []PowerOp{PowerOn, PowerOff, Shutdown, Reboot, Reset}
-
 // DefaultGuestTimeout bounds how long Shutdown and Reboot wait for the guest before forcing,
 // unless the provider's configuration says otherwise.
 const DefaultGuestTimeout = 60 * time.Second
 
 // PowerController changes a VM's power state and waits until the change is done.
 type PowerController interface {
-	SetPower(ctx context.Context, nativeVMID string, op PowerOp) error
+	SetPower(ctx context.Context, nativeVMID string, op model.PowerOp) error
 }
 
 // PowerOutcome says how a power change was done, for the task's answer.
@@ -89,7 +73,7 @@ type PowerOutcome struct {
 // forced). The broker prefers it; SetPower is Power without the outcome.
 type PowerReporter interface {
 	PowerController
-	Power(ctx context.Context, nativeVMID string, op PowerOp) (PowerOutcome, error)
+	Power(ctx context.Context, nativeVMID string, op model.PowerOp) (PowerOutcome, error)
 }
 
 // CloneSpec says how to clone a VM.

@@ -27,11 +27,11 @@ func TestCloneLeftoversAreProven(t *testing.T) {
 	log := queue.NewCloneLog(b.Redis.Client(t), 0)
 	src := vmidOf(t, br, "vc1", "DC0_H0_VM0")
 	waitFor(t, "vc1's inventory to sync", func() bool {
-		ps, err := br.ProviderStatuses(ctx(t), broker.System)
+		ps, err := br.ProviderStatuses(ctx(t), model.System)
 		return err == nil && len(ps) > 0 && ps[0].Sync != nil && ps[0].Sync.State == broker.SyncSynced
 	})
 
-	task, err := br.SubmitClone(ctx(t), broker.System, src, broker.CloneRequest{Names: []string{"DC0_H0_VM1"}})
+	task, err := br.SubmitClone(ctx(t), model.System, src, broker.CloneRequest{Names: []string{"DC0_H0_VM1"}})
 	done := waitTask(t, br, task, err)
 	if done.State != broker.TaskFailed || !errors.Is(done.Err, model.ErrConflict) {
 		t.Fatalf("clone to an existing name: %s %v, want failed with a conflict", done.State, done.Err)
@@ -45,7 +45,7 @@ func TestCloneLeftoversAreProven(t *testing.T) {
 	}
 
 	// Every clone the worker makes carries its task's id.
-	made, err := br.SubmitClone(ctx(t), broker.System, src, broker.CloneRequest{Names: []string{"made-by-task"}})
+	made, err := br.SubmitClone(ctx(t), model.System, src, broker.CloneRequest{Names: []string{"made-by-task"}})
 	done = waitTask(t, br, made, err)
 	if res, err := done.CloneResult(); err != nil || len(res.Clones) != 1 || res.Clones[0].VM == nil || res.Clones[0].VM.CloneMark != made.ID {
 		t.Errorf("clone through the broker: %+v, %v; want its VM marked %s", res, err, made.ID)
@@ -66,7 +66,7 @@ func TestCloneLeftoversAreProven(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the leftover in the inventory", func() bool {
-		vm, err := br.VM(ctx(t), broker.System, broker.VMUUID("vc1", left.NativeID))
+		vm, err := br.VM(ctx(t), model.System, broker.VMUUID("vc1", left.NativeID))
 		return err == nil && vm.CloneMark == failedTask
 	})
 	want := "2 failed clone names checked, 1 leftover VMs found; vc1/left-behind (vm " + broker.VMUUID("vc1", left.NativeID) + ", task " + failedTask + ")"
@@ -105,7 +105,7 @@ func runCloneLeftovers(t *testing.T, b *harness.Broker) string {
 	if !ok {
 		t.Fatalf("clone-leftovers result is not a report: %s", j.LastResult)
 	}
-	return report.Text(broker.System)
+	return report.Text(model.System)
 }
 
 func waitFor(t *testing.T, what string, ok func() bool) {
@@ -116,7 +116,7 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 // vmRef reads a VM through the broker (its native id).
 func vmRef(t *testing.T, br *broker.Broker, vmid string) model.VM {
 	t.Helper()
-	vm, err := br.VM(context.Background(), broker.System, vmid)
+	vm, err := br.VM(context.Background(), model.System, vmid)
 	if err != nil {
 		t.Fatal(err)
 	}

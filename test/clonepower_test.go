@@ -12,7 +12,6 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
-	"cloudbroker/drivers"
 	"cloudbroker/queue"
 	"cloudbroker/test/govctest"
 	"cloudbroker/test/harness"
@@ -21,7 +20,7 @@ import (
 // vmidOf lists the VMs through the broker and returns the broker uuid of the named one.
 func vmidOf(t *testing.T, br *broker.Broker, provider, name string) string {
 	t.Helper()
-	page, err := br.ListVMs(ctx(t), broker.System, broker.ListVMsQuery{Provider: provider, Limit: broker.MaxPageSize})
+	page, err := br.ListVMs(ctx(t), model.System, broker.ListVMsQuery{Provider: provider, Limit: broker.MaxPageSize})
 	if err != nil {
 		t.Fatalf("ListVMs(%s): %v", provider, err)
 	}
@@ -46,7 +45,7 @@ func waitTask(t *testing.T, br *broker.Broker, task broker.Task, err error) brok
 	if err != nil {
 		t.Fatalf("submit: %v", err)
 	}
-	done, err := br.Wait(ctx(t), broker.System, task.ID)
+	done, err := br.Wait(ctx(t), model.System, task.ID)
 	if err != nil {
 		t.Fatalf("wait for task %s (%s): %v", task.ID, task.Spec.Type, err)
 	}
@@ -56,7 +55,7 @@ func waitTask(t *testing.T, br *broker.Broker, task broker.Task, err error) brok
 // clone runs a clone task to its end and returns its result; the task must succeed.
 func clone(t *testing.T, br *broker.Broker, vmid string, req broker.CloneRequest) broker.CloneResult {
 	t.Helper()
-	task, err := br.SubmitClone(ctx(t), broker.System, vmid, req)
+	task, err := br.SubmitClone(ctx(t), model.System, vmid, req)
 	done := waitTask(t, br, task, err)
 	if done.State != broker.TaskSucceeded {
 		t.Fatalf("clone %v: task %s, error %v", req.Names, done.State, done.Err)
@@ -69,9 +68,9 @@ func clone(t *testing.T, br *broker.Broker, vmid string, req broker.CloneRequest
 }
 
 // power runs a power task to its end and returns its result; the task must succeed.
-func power(t *testing.T, br *broker.Broker, vmid string, op drivers.PowerOp) broker.PowerResult {
+func power(t *testing.T, br *broker.Broker, vmid string, op model.PowerOp) broker.PowerResult {
 	t.Helper()
-	task, err := br.SubmitPower(ctx(t), broker.System, vmid, op)
+	task, err := br.SubmitPower(ctx(t), model.System, vmid, op)
 	done := waitTask(t, br, task, err)
 	if done.State != broker.TaskSucceeded {
 		t.Fatalf("power %s: task %s, error %v", op, done.State, done.Err)
@@ -134,15 +133,15 @@ func TestCloneAndPowerOnSimulator(t *testing.T) {
 	}
 
 	for _, step := range []struct {
-		op   drivers.PowerOp
+		op   model.PowerOp
 		want model.PowerState
 	}{
-		{drivers.PowerOn, model.PoweredOn},
-		{drivers.PowerOn, model.PoweredOn}, // already on: still a success
-		{drivers.Reboot, model.PoweredOn},
-		{drivers.PowerOff, model.PoweredOff},
-		{drivers.PowerOff, model.PoweredOff},
-		{drivers.PowerOn, model.PoweredOn},
+		{model.PowerOn, model.PoweredOn},
+		{model.PowerOn, model.PoweredOn}, // already on: still a success
+		{model.Reboot, model.PoweredOn},
+		{model.PowerOff, model.PoweredOff},
+		{model.PowerOff, model.PoweredOff},
+		{model.PowerOn, model.PoweredOn},
 	} {
 		if r := power(t, br, vm.ID, step.op); r.PowerState != step.want {
 			t.Errorf("%s: result says %s, want %s", step.op, r.PowerState, step.want)
@@ -159,7 +158,7 @@ func TestCloneAndPowerOnSimulator(t *testing.T) {
 	}
 
 	// The vcproxy dialect renders clone and power tasks like any other.
-	task, err := br.SubmitPower(ctx(t), broker.System, vm.ID, drivers.PowerOff)
+	task, err := br.SubmitPower(ctx(t), model.System, vm.ID, model.PowerOff)
 	waitTask(t, br, task, err)
 	code, body = b.Post(t, "/api/task/info", harness.AdminToken, map[string]any{"taskid": task.ID})
 	if code != 200 || !strings.Contains(string(body), `"event_name":"EVENT_VM_POWER"`) || !strings.Contains(string(body), `"task_errcode":"200"`) {
@@ -180,29 +179,29 @@ func TestCloneAndPowerErrorsOnSimulator(t *testing.T) {
 		wantErr error
 		wantMsg string
 	}{
-		{"no names", func() error { _, err := br.SubmitClone(ctx(t), broker.System, src, broker.CloneRequest{}); return err },
+		{"no names", func() error { _, err := br.SubmitClone(ctx(t), model.System, src, broker.CloneRequest{}); return err },
 			model.ErrInvalid, "names is required"},
 		{"duplicate names", func() error {
-			_, err := br.SubmitClone(ctx(t), broker.System, src, broker.CloneRequest{Names: []string{"x", "x"}})
+			_, err := br.SubmitClone(ctx(t), model.System, src, broker.CloneRequest{Names: []string{"x", "x"}})
 			return err
 		}, model.ErrInvalid, `names[1] "x" repeats names[0]`},
 		{"blank name", func() error {
-			_, err := br.SubmitClone(ctx(t), broker.System, src, broker.CloneRequest{Names: []string{""}})
+			_, err := br.SubmitClone(ctx(t), model.System, src, broker.CloneRequest{Names: []string{""}})
 			return err
 		}, model.ErrInvalid, "names[0] is empty"},
 		{"clone of an unknown vm", func() error {
-			_, err := br.SubmitClone(ctx(t), broker.System, unknown, broker.CloneRequest{Names: []string{"x"}})
+			_, err := br.SubmitClone(ctx(t), model.System, unknown, broker.CloneRequest{Names: []string{"x"}})
 			return err
 		}, model.ErrNotFound, "not found"},
-		{"bad op", func() error { _, err := br.SubmitPower(ctx(t), broker.System, src, "pause"); return err },
+		{"bad op", func() error { _, err := br.SubmitPower(ctx(t), model.System, src, "pause"); return err },
 			model.ErrInvalid, `op "pause" is not one of start, stop, shutdown, reboot, reset`},
-		{"no op", func() error { _, err := br.SubmitPower(ctx(t), broker.System, src, ""); return err },
+		{"no op", func() error { _, err := br.SubmitPower(ctx(t), model.System, src, ""); return err },
 			model.ErrInvalid, "op is required"},
-		{"power of an unknown vm", func() error { _, err := br.SubmitPower(ctx(t), broker.System, unknown, drivers.PowerOn); return err },
+		{"power of an unknown vm", func() error { _, err := br.SubmitPower(ctx(t), model.System, unknown, model.PowerOn); return err },
 			model.ErrNotFound, "not found"},
 		{"tenant and another provider's vm", func() error {
 			other := vmidOf(t, br, "vc2", "DC0_H0_VM0")
-			_, err := br.SubmitClone(ctx(t), broker.Caller{Name: "tenant", Providers: []string{"vc1"}}, other, broker.CloneRequest{Names: []string{"x"}})
+			_, err := br.SubmitClone(ctx(t), model.Caller{Name: "tenant", Providers: []string{"vc1"}}, other, broker.CloneRequest{Names: []string{"x"}})
 			return err
 		}, model.ErrNotFound, "not found"},
 	}
@@ -217,7 +216,7 @@ func TestCloneAndPowerErrorsOnSimulator(t *testing.T) {
 
 	// Nothing made: the task fails with the conflict, and says which names.
 	for _, names := range [][]string{{"DC0_H0_VM1"}, {"DC0_H0_VM1", "DC0_C0_RP0_VM0"}} {
-		task, err := br.SubmitClone(ctx(t), broker.System, src, broker.CloneRequest{Names: names})
+		task, err := br.SubmitClone(ctx(t), model.System, src, broker.CloneRequest{Names: names})
 		done := waitTask(t, br, task, err)
 		if done.State != broker.TaskFailed || !errors.Is(done.Err, model.ErrConflict) || done.Retried != 0 {
 			t.Errorf("clone as %v: %s %v (retried %d), want failed with a conflict, not retried", names, done.State, done.Err, done.Retried)
@@ -234,7 +233,7 @@ func TestCloneAndPowerErrorsOnSimulator(t *testing.T) {
 		}
 	}
 	// No VM appeared on either simulator.
-	page, err := br.ListVMs(ctx(t), broker.System, broker.ListVMsQuery{Limit: broker.MaxPageSize})
+	page, err := br.ListVMs(ctx(t), model.System, broker.ListVMsQuery{Limit: broker.MaxPageSize})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,6 @@ import (
 	"cloudbroker/adapters/vcproxy"
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
-	"cloudbroker/drivers"
 	"cloudbroker/drivers/kvm"
 	"cloudbroker/drivers/kvm/kvmtest"
 	"cloudbroker/test/harness"
@@ -65,7 +64,7 @@ func TestKVMGuestThroughBroker(t *testing.T) {
 		}
 
 		// Start the guest through the broker: diskinfo reads a running guest.
-		if r := power(t, br, src, drivers.PowerOn); r.PowerState != model.PoweredOn {
+		if r := power(t, br, src, model.PowerOn); r.PowerState != model.PoweredOn {
 			t.Errorf("start result %+v", r)
 		}
 		if s := kvmtest.DomState(t, g.Name); s != "running" {
@@ -90,7 +89,7 @@ func TestKVMGuestThroughBroker(t *testing.T) {
 		}
 
 		// QEMU locks a running guest's images: a clone of it fails, and nothing is made.
-		task, err := br.SubmitClone(ctx(t), broker.System, src, broker.CloneRequest{Names: []string{cloneName}, Full: true})
+		task, err := br.SubmitClone(ctx(t), model.System, src, broker.CloneRequest{Names: []string{cloneName}, Full: true})
 		done := waitTask(t, br, task, err)
 		if done.State != broker.TaskFailed || done.Err == nil || done.Err.Kind != "conflict" {
 			t.Errorf("clone of the running guest: %s %v, want failed with a conflict", done.State, done.Err)
@@ -100,7 +99,7 @@ func TestKVMGuestThroughBroker(t *testing.T) {
 		}
 
 		// Stopped, it clones: full (both disks), left off.
-		if r := power(t, br, src, drivers.PowerOff); r.PowerState != model.PoweredOff {
+		if r := power(t, br, src, model.PowerOff); r.PowerState != model.PoweredOff {
 			t.Errorf("stop result %+v", r)
 		}
 		if s := kvmtest.DomState(t, g.Name); s != "shut off" {
@@ -136,7 +135,7 @@ func TestKVMGuestThroughBroker(t *testing.T) {
 		}
 
 		// Start the clone through the broker; virsh sees it run.
-		if r := power(t, br, c.VM.ID, drivers.PowerOn); r.PowerState != model.PoweredOn {
+		if r := power(t, br, c.VM.ID, model.PowerOn); r.PowerState != model.PoweredOn {
 			t.Errorf("start clone result %+v", r)
 		}
 		if s := kvmtest.DomState(t, cloneName); s != "running" {

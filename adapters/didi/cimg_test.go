@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"cloudbroker/broker"
+	"cloudbroker/broker/model"
 	"cloudbroker/config"
 	"cloudbroker/drivers/vcenter/vcsim"
 	"cloudbroker/test/harness"
@@ -141,7 +142,7 @@ func TestJob(t *testing.T) {
 	}
 
 	gate.Release()
-	if _, err := b.App.Broker().Wait(t.Context(), broker.System, started.Data.TaskID); err != nil {
+	if _, err := b.App.Broker().Wait(t.Context(), model.System, started.Data.TaskID); err != nil {
 		t.Fatal(err)
 	}
 	for _, it := range list(t, b, map[string]any{"regionId": "bj", "limit": 10}).Items {

@@ -9,6 +9,7 @@ import (
 
 	"cloudbroker/adapters"
 	"cloudbroker/broker"
+	"cloudbroker/broker/model"
 )
 
 // Server holds the dialect's dependencies.
@@ -35,14 +36,14 @@ func (s *Server) Register(r gin.IRouter, edge *adapters.Edge) {
 func (s *Server) Name() string { return "didi" }
 
 // Authenticate implements adapters.Dialect: "Authorization: Bearer <token>", as DiDi's own.
-func (s *Server) Authenticate(c *gin.Context) (broker.Caller, error) {
+func (s *Server) Authenticate(c *gin.Context) (model.Caller, error) {
 	return s.tokens.Bearer(c.Request)
 }
 
 // WriteError implements adapters.Dialect.
 func (s *Server) WriteError(c *gin.Context, err error, msg string) { writeError(c, err, msg) }
 
-func callerOf(c *gin.Context) broker.Caller { return adapters.CallerOf(c) }
+func callerOf(c *gin.Context) model.Caller { return adapters.CallerOf(c) }
 
 // requestID is the request's id (the edge's): the answer's requestId, the X-Request-Id header
 // and the log line agree.

@@ -71,7 +71,7 @@ func (s *Server) vmList(c *gin.Context) {
 
 // waitAndRender answers a sync request: the finished envelope, or a timeout error carrying the
 // taskid so the caller can keep polling.
-func (s *Server) waitAndRender(c *gin.Context, caller broker.Caller, id string) {
+func (s *Server) waitAndRender(c *gin.Context, caller model.Caller, id string) {
 	t, err := s.b.Wait(c.Request.Context(), caller, id)
 	if errors.Is(err, model.ErrTimeout) {
 		adapters.Fail(c, timedOut{id}, err)

@@ -6,13 +6,12 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
-	"cloudbroker/drivers"
 )
 
 // TestEnvelopeSaysPowerOutcome: task/info of a succeeded power task says how the change was
 // done (by the guest, or forced), as the driver reported it; other tasks do not carry it.
 func TestEnvelopeSaysPowerOutcome(t *testing.T) {
-	res, _ := json.Marshal(broker.PowerResult{VMID: "v", Op: drivers.Shutdown, How: "forced off: VMware Tools not running", Forced: true, PowerState: model.PoweredOff})
+	res, _ := json.Marshal(broker.PowerResult{VMID: "v", Op: model.Shutdown, How: "forced off: VMware Tools not running", Forced: true, PowerState: model.PoweredOff})
 	tests := []struct {
 		name string
 		task broker.Task

@@ -10,6 +10,7 @@ import (
 
 	"cloudbroker/adapters"
 	"cloudbroker/broker"
+	"cloudbroker/broker/model"
 )
 
 // Server holds the dialect's dependencies.
@@ -41,7 +42,7 @@ func (s *Server) Register(r gin.IRouter, edge *adapters.Edge) {
 func (s *Server) Name() string { return "vcproxy" }
 
 // Authenticate implements adapters.Dialect: "Authorization: Bearer <token>".
-func (s *Server) Authenticate(c *gin.Context) (broker.Caller, error) {
+func (s *Server) Authenticate(c *gin.Context) (model.Caller, error) {
 	return s.tokens.Bearer(c.Request)
 }
 
@@ -51,7 +52,7 @@ func (s *Server) WriteError(c *gin.Context, err error, msg string) {
 	c.JSON(code, errorBody{Errcode: errcode, Errmsg: msg})
 }
 
-func callerOf(c *gin.Context) broker.Caller { return adapters.CallerOf(c) }
+func callerOf(c *gin.Context) model.Caller { return adapters.CallerOf(c) }
 
 // bind reads and decodes the body, answering the dialect's error itself when it cannot.
 func (s *Server) bind(c *gin.Context, v any) bool {

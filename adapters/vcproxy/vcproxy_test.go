@@ -12,6 +12,7 @@ import (
 
 	"cloudbroker/adapters/vcproxy"
 	"cloudbroker/broker"
+	"cloudbroker/broker/model"
 	"cloudbroker/config"
 	"cloudbroker/drivers/vcenter/vcsim"
 	"cloudbroker/queue"
@@ -371,7 +372,7 @@ func TestErrors(t *testing.T) {
 		if before[k] {
 			continue
 		}
-		tk, err := b.App.Broker().Task(t.Context(), broker.System, k)
+		tk, err := b.App.Broker().Task(t.Context(), model.System, k)
 		if err != nil {
 			t.Fatal(err)
 		}

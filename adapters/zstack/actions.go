@@ -13,7 +13,6 @@ import (
 	"cloudbroker/adapters"
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
-	"cloudbroker/drivers"
 )
 
 // The VM actions this broker runs, by the body key that names them.
@@ -45,7 +44,7 @@ type stopParams struct {
 type vmAction struct {
 	Name  string
 	Clone broker.CloneRequest // for cloneVmInstance
-	Power drivers.PowerOp     // for the power actions
+	Power model.PowerOp       // for the power actions
 }
 
 // parseAction reads the body of PUT /vm-instances/{uuid}/actions: one action key whose value
@@ -117,7 +116,7 @@ func parseActionParams(label, name string, params json.RawMessage) (vmAction, er
 			return vmAction{}, model.Errorf(model.ErrInvalid, "%s: strategy %q is not one of InstantStart, JustCreate, CreateStopped", label, shorten(p.Strategy))
 		}
 	case actStart:
-		a.Power = drivers.PowerOn // hostUuid, if given, is the provider's to decide
+		a.Power = model.PowerOn // hostUuid, if given, is the provider's to decide
 	case actStop:
 		var p stopParams
 		if err := decodeParams(label, params, &p); err != nil {
@@ -125,14 +124,14 @@ func parseActionParams(label, name string, params json.RawMessage) (vmAction, er
 		}
 		switch p.Type {
 		case "", "grace": // ZStack's default: the guest shuts down, forced off after the provider's bound
-			a.Power = drivers.Shutdown
+			a.Power = model.Shutdown
 		case "cold":
-			a.Power = drivers.PowerOff
+			a.Power = model.PowerOff
 		default:
 			return vmAction{}, model.Errorf(model.ErrInvalid, "%s: type %q is not grace or cold", label, shorten(p.Type))
 		}
 	case actReboot:
-		a.Power = drivers.Reboot // the guest reboots, or the VM is reset
+		a.Power = model.Reboot // the guest reboots, or the VM is reset
 	}
 	return a, nil
 }
@@ -172,7 +171,7 @@ func (s *Server) vmActions(c *gin.Context) {
 }
 
 // submitVMAction submits a parsed VM action on vmid as the task jobID ("" for a fresh id).
-func (s *Server) submitVMAction(ctx context.Context, caller broker.Caller, vmid string, a vmAction, jobID string) (broker.Task, error) {
+func (s *Server) submitVMAction(ctx context.Context, caller model.Caller, vmid string, a vmAction, jobID string) (broker.Task, error) {
 	if a.Name == actClone {
 		return s.b.SubmitClone(broker.WithTaskID(ctx, broker.TypeVMClone, jobID), caller, vmid, a.Clone)
 	}

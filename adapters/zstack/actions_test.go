@@ -12,7 +12,6 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
-	"cloudbroker/drivers"
 )
 
 func TestParseAction(t *testing.T) {
@@ -20,12 +19,12 @@ func TestParseAction(t *testing.T) {
 		body string
 		want vmAction
 	}{
-		{`{"startVmInstance":{}}`, vmAction{Name: actStart, Power: drivers.PowerOn}},
-		{`{"startVmInstance":{"hostUuid":"8aef7e3a53b34eedaa05027a919156d9"},"systemTags":[],"userTags":[]}`, vmAction{Name: actStart, Power: drivers.PowerOn}},
-		{`{"stopVmInstance":{"type":"cold","stopHa":false}}`, vmAction{Name: actStop, Power: drivers.PowerOff}},
-		{`{"stopVmInstance":null}`, vmAction{Name: actStop, Power: drivers.Shutdown}}, // grace is ZStack's default
-		{`{"stopVmInstance":{"type":"grace"}}`, vmAction{Name: actStop, Power: drivers.Shutdown}},
-		{`{"rebootVmInstance":{}}`, vmAction{Name: actReboot, Power: drivers.Reboot}},
+		{`{"startVmInstance":{}}`, vmAction{Name: actStart, Power: model.PowerOn}},
+		{`{"startVmInstance":{"hostUuid":"8aef7e3a53b34eedaa05027a919156d9"},"systemTags":[],"userTags":[]}`, vmAction{Name: actStart, Power: model.PowerOn}},
+		{`{"stopVmInstance":{"type":"cold","stopHa":false}}`, vmAction{Name: actStop, Power: model.PowerOff}},
+		{`{"stopVmInstance":null}`, vmAction{Name: actStop, Power: model.Shutdown}}, // grace is ZStack's default
+		{`{"stopVmInstance":{"type":"grace"}}`, vmAction{Name: actStop, Power: model.Shutdown}},
+		{`{"rebootVmInstance":{}}`, vmAction{Name: actReboot, Power: model.Reboot}},
 		{`{"cloneVmInstance":{"names":["a","b"],"full":true}}`, vmAction{Name: actClone, Clone: broker.CloneRequest{Names: []string{"a", "b"}, Full: true, PowerOn: true}}},
 		{`{"cloneVmInstance":{"names":["a"],"strategy":"JustCreate","full":null,"primaryStorageUuidForRootVolume":null}}`, vmAction{Name: actClone, Clone: broker.CloneRequest{Names: []string{"a"}}}},
 		{`{"cloneVmInstance":{"names":["a"],"strategy":"CreateStopped"}}`, vmAction{Name: actClone, Clone: broker.CloneRequest{Names: []string{"a"}}}},

@@ -83,7 +83,7 @@ func jobError(id string, err error) error {
 }
 
 // outcome is what a finished job answers: its API's result, or {"error":{...}} and false.
-func (s *Server) outcome(ctx context.Context, caller broker.Caller, t broker.Task) (any, bool) {
+func (s *Server) outcome(ctx context.Context, caller model.Caller, t broker.Task) (any, bool) {
 	if t.State == broker.TaskFailed || t.State == broker.TaskCanceled {
 		var err error = t.Err
 		if t.Err == nil {
@@ -110,7 +110,7 @@ type cloneEntry struct {
 }
 
 // result renders a succeeded task as its API's answer.
-func (s *Server) result(ctx context.Context, caller broker.Caller, t broker.Task) (any, error) {
+func (s *Server) result(ctx context.Context, caller model.Caller, t broker.Task) (any, error) {
 	if isAPIJob(t) {
 		return json.RawMessage(t.Result), nil
 	}
@@ -168,11 +168,11 @@ func (s *Server) result(ctx context.Context, caller broker.Caller, t broker.Task
 // whether the job succeeded; done is false while it runs. A job that expired is an error
 // wrapping model.ErrNotFound.
 func (s *Server) RenderJob(ctx context.Context, id string) (body []byte, success, done bool, err error) {
-	t, err := s.b.Task(ctx, broker.System, id)
+	t, err := s.b.Task(ctx, model.System, id)
 	if err != nil || !t.State.Done() {
 		return nil, false, false, err
 	}
-	out, ok := s.outcome(ctx, broker.System, t)
+	out, ok := s.outcome(ctx, model.System, t)
 	body, err = json.Marshal(out)
 	return body, ok, err == nil, err
 }

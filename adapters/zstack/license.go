@@ -92,7 +92,7 @@ func (s *Server) getLicenseCapabilities(c *gin.Context) {
 		return
 	}
 	on := map[string]bool{"monitoring": true}
-	for _, p := range s.b.Providers().Visible(broker.System) {
+	for _, p := range s.b.Providers().Visible(model.System) {
 		on["vmware"] = on["vmware"] || p.Driver == "vcenter"
 		on["clonevm"] = on["clonevm"] || (s.o.CanClone != nil && s.o.CanClone(p.Driver))
 	}

@@ -75,7 +75,7 @@ func longJobState(s broker.TaskState) string {
 
 // longJob renders a long job. jobResult is, once the job is done, what its API's job would
 // answer when polled: the API's result, or {"error":{...}}.
-func (s *Server) longJob(ctx context.Context, caller broker.Caller, e broker.LongJobEntry) longJobInventory {
+func (s *Server) longJob(ctx context.Context, caller model.Caller, e broker.LongJobEntry) longJobInventory {
 	inv := longJobInventory{
 		UUID: e.Job.ID, Name: e.Job.Name, Description: e.Job.Description, APIID: e.Job.ID,
 		JobName: e.Job.JobName, JobData: e.Job.JobData, TargetResourceUUID: e.Job.TargetResourceUUID,

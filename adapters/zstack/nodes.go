@@ -41,7 +41,7 @@ var nodeActionNames = []string{actGetCurrentTime, actGetVersion}
 // job: without a session these APIs answer at once and write nothing to Redis, so anonymous
 // calls cost no storage and no session-less poll of api-jobs ever finds anything. Its name is
 // outside the "zstack:<account>" names sessions give, so it is never mistaken for an account.
-var anonymous = broker.Caller{Name: "zstack-anonymous"}
+var anonymous = model.Caller{Name: "zstack-anonymous"}
 
 // isAnonymous reports whether the request came without a session (the edge's GuardOptional).
 func isAnonymous(c *gin.Context) bool { return callerOf(c).Name == anonymous.Name }

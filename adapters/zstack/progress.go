@@ -10,7 +10,6 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
-	"cloudbroker/drivers"
 )
 
 // Task progress (GetTaskProgress): the progress reports a job's task made while it ran, kept as
@@ -48,12 +47,12 @@ var taskNames = map[string]string{
 }
 
 // powerMsgs are the messages of a power task, by its operation.
-var powerMsgs = map[drivers.PowerOp]string{
-	drivers.PowerOn:  vmMsgPackage + "APIStartVmInstanceMsg",
-	drivers.PowerOff: vmMsgPackage + "APIStopVmInstanceMsg",
-	drivers.Shutdown: vmMsgPackage + "APIStopVmInstanceMsg",
-	drivers.Reboot:   vmMsgPackage + "APIRebootVmInstanceMsg",
-	drivers.Reset:    vmMsgPackage + "APIRebootVmInstanceMsg",
+var powerMsgs = map[model.PowerOp]string{
+	model.PowerOn:  vmMsgPackage + "APIStartVmInstanceMsg",
+	model.PowerOff: vmMsgPackage + "APIStopVmInstanceMsg",
+	model.Shutdown: vmMsgPackage + "APIStopVmInstanceMsg",
+	model.Reboot:   vmMsgPackage + "APIRebootVmInstanceMsg",
+	model.Reset:    vmMsgPackage + "APIRebootVmInstanceMsg",
 }
 
 // taskName names a task as ZStack names the API message that started it. An API the dialect
@@ -65,7 +64,7 @@ func taskName(spec broker.TaskSpec) string {
 	}
 	if spec.Type == broker.TypeVMPower {
 		var args struct {
-			Op drivers.PowerOp `json:"op"`
+			Op model.PowerOp `json:"op"`
 		}
 		if json.Unmarshal(spec.Args, &args) == nil {
 			if n, ok := powerMsgs[args.Op]; ok {

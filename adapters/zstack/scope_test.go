@@ -93,13 +93,13 @@ func TestBrokerRecordsScoped(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name   string
-		caller broker.Caller
+		caller model.Caller
 		want   map[string][]string
 	}{
-		{"tenant-a", broker.Caller{Name: "zstack:tenant-a", Providers: []string{"vc1"}}, map[string][]string{"agent-shared": {"vc1"}}},
-		{"tenant-b", broker.Caller{Name: "zstack:tenant-b", Providers: []string{"vc2"}}, map[string][]string{"agent-b": {"vc2"}, "agent-shared": {"vc2"}}},
-		{"all", broker.Caller{Name: "admin", AllProviders: true}, map[string][]string{"agent-b": {"vc2"}, "agent-shared": {"vc1", "vc2"}}},
-		{"zero caller", broker.Caller{}, map[string][]string{}},
+		{"tenant-a", model.Caller{Name: "zstack:tenant-a", Providers: []string{"vc1"}}, map[string][]string{"agent-shared": {"vc1"}}},
+		{"tenant-b", model.Caller{Name: "zstack:tenant-b", Providers: []string{"vc2"}}, map[string][]string{"agent-b": {"vc2"}, "agent-shared": {"vc2"}}},
+		{"all", model.Caller{Name: "admin", AllProviders: true}, map[string][]string{"agent-b": {"vc2"}, "agent-shared": {"vc1", "vc2"}}},
+		{"zero caller", model.Caller{}, map[string][]string{}},
 	} {
 		t.Run("agents/"+tc.name, func(t *testing.T) {
 			agents, err := b.App.Broker().Agents(ctx, tc.caller)

@@ -15,6 +15,7 @@ import (
 
 	"cloudbroker/adapters"
 	"cloudbroker/broker"
+	"cloudbroker/broker/model"
 )
 
 // Account is a tenant that may log in; it and its users see only its providers.
@@ -156,14 +157,14 @@ func (s *Server) Register(r gin.IRouter, edge *adapters.Edge) {
 	a.DELETE("/longjobs/:uuid", s.deleteLongJob)
 }
 
-func callerOf(c *gin.Context) broker.Caller { return adapters.CallerOf(c) }
+func callerOf(c *gin.Context) model.Caller { return adapters.CallerOf(c) }
 
 // Name implements adapters.Dialect.
 func (s *Server) Name() string { return "zstack" }
 
 // Authenticate implements adapters.Dialect: the session of "Authorization: OAuth <uuid>" (or
 // X-Session-Id), as its account is configured now.
-func (s *Server) Authenticate(c *gin.Context) (broker.Caller, error) {
+func (s *Server) Authenticate(c *gin.Context) (model.Caller, error) {
 	return s.callerOfRequest(c.Request)
 }
 

@@ -220,18 +220,18 @@ func (s *Server) session(r *http.Request, id string) (session, error) {
 }
 
 // callerOfRequest authenticates a request: its session's account as configured now.
-func (s *Server) callerOfRequest(r *http.Request) (broker.Caller, error) {
+func (s *Server) callerOfRequest(r *http.Request) (model.Caller, error) {
 	id, err := sessionID(r)
 	if err != nil {
-		return broker.Caller{}, err
+		return model.Caller{}, err
 	}
 	sess, err := s.session(r, id)
 	if err != nil {
-		return broker.Caller{}, err
+		return model.Caller{}, err
 	}
 	a, ok := s.accounts[sess.Account]
 	if !ok {
-		return broker.Caller{}, fmt.Errorf("session %s: account %q no longer exists: %w", id, sess.Account, errSession)
+		return model.Caller{}, fmt.Errorf("session %s: account %q no longer exists: %w", id, sess.Account, errSession)
 	}
 	name := CallerName(a.Name, sess.User)
 	if sess.User != "" {
@@ -240,10 +240,10 @@ func (s *Server) callerOfRequest(r *http.Request) (broker.Caller, error) {
 			found = found || u.Name == sess.User
 		}
 		if !found {
-			return broker.Caller{}, fmt.Errorf("session %s: user %q of account %q no longer exists: %w", id, sess.User, a.Name, errSession)
+			return model.Caller{}, fmt.Errorf("session %s: user %q of account %q no longer exists: %w", id, sess.User, a.Name, errSession)
 		}
 	}
-	return broker.Caller{Name: name, AllProviders: a.AllProviders, Providers: a.Providers}, nil
+	return model.Caller{Name: name, AllProviders: a.AllProviders, Providers: a.Providers}, nil
 }
 
 // CallerName is the caller name of an account's sessions ("zstack:<account>") or of one of its

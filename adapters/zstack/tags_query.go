@@ -7,6 +7,7 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/inventory"
+	"cloudbroker/broker/model"
 )
 
 // Query conditions on tags, with ZStack's semantics: __userTag__ (and __systemTag__) with =,
@@ -28,7 +29,7 @@ type tagTexts map[broker.TagType]map[string][]string
 
 // queryTags reads the tags of one kind of resource the query's tag conditions need; nil (and
 // no read) when it has none. A broker keeping no tags has none to match.
-func (s *Server) queryTags(ctx context.Context, caller broker.Caller, conds []cond, on broker.TagResource) (tagTexts, error) {
+func (s *Server) queryTags(ctx context.Context, caller model.Caller, conds []cond, on broker.TagResource) (tagTexts, error) {
 	var out tagTexts
 	for _, c := range conds {
 		typ, ok := tagFields[c.Field]

@@ -134,7 +134,7 @@ func DriverConfig(p config.Provider) drivers.Config {
 func Tokens(cfg *config.Config) adapters.Tokens {
 	var ts adapters.Tokens
 	for _, t := range cfg.Auth.Tokens {
-		ts = append(ts, adapters.Token{Token: t.Token, Caller: broker.Caller{Name: t.Name, AllProviders: t.AllProviders, Providers: t.Providers}})
+		ts = append(ts, adapters.Token{Token: t.Token, Caller: model.Caller{Name: t.Name, AllProviders: t.AllProviders, Providers: t.Providers}})
 	}
 	return ts
 }
@@ -220,7 +220,7 @@ func (a *App) Start() error {
 	go func() { // without an inventory, warm the VM ids so the first request does not list
 		ctx, cancel := context.WithTimeout(context.Background(), a.cfg.Tasks.SyncTimeout.D())
 		defer cancel()
-		page, err := a.broker.ListVMs(ctx, broker.System, broker.ListVMsQuery{Limit: 1})
+		page, err := a.broker.ListVMs(ctx, model.System, broker.ListVMsQuery{Limit: 1})
 		if err != nil {
 			a.log.Warn("initial VM listing failed; ids resolve on first use", "err", err)
 			return
@@ -266,7 +266,7 @@ func (a *App) scheduleWatches(ctx context.Context) {
 	t := time.NewTicker(a.cfg.Inventory.ScheduleInterval.D())
 	defer t.Stop()
 	for {
-		for _, p := range a.broker.Providers().Visible(broker.System) {
+		for _, p := range a.broker.Providers().Visible(model.System) {
 			spec := broker.TaskSpec{Type: broker.TypeInventoryWatch, Provider: p.Name, ClientID: p.ClientID, Args: args}
 			started, err := a.queue.EnsureWatch(ctx, spec, a.cfg.Inventory.Period.D(), time.Minute)
 			if err != nil && ctx.Err() == nil {

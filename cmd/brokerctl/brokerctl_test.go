@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"cloudbroker/broker"
+	"cloudbroker/broker/model"
 	"cloudbroker/test/harness"
 )
 
@@ -40,7 +40,7 @@ func TestCommands(t *testing.T) {
 		t.Errorf("vm list table:\n%s", out)
 	}
 
-	task, err := b.App.Broker().SubmitDiskInfo(context.Background(), broker.System, vms.VMs[0].VMID, "")
+	task, err := b.App.Broker().SubmitDiskInfo(context.Background(), model.System, vms.VMs[0].VMID, "")
 	if err != nil {
 		t.Fatal(err)
 	}

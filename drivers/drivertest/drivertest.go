@@ -242,19 +242,19 @@ func powerOf(ctx context.Context, t *testing.T, c drivers.Conn, id string) model
 func testPower(ctx context.Context, t *testing.T, f Fixture) {
 	c := f.Open(t)
 	p := c.(drivers.PowerController)
-	if err := p.SetPower(ctx, f.VM, drivers.PowerOff); err != nil && !errors.Is(err, model.ErrConflict) {
+	if err := p.SetPower(ctx, f.VM, model.PowerOff); err != nil && !errors.Is(err, model.ErrConflict) {
 		t.Fatalf("stop: %v", err)
 	}
 	if got := powerOf(ctx, t, c, f.VM); got != model.PoweredOff && got != model.PowerUnknown {
 		t.Errorf("after stop power = %s, want %s", got, model.PoweredOff)
 	}
-	if err := p.SetPower(ctx, f.VM, drivers.PowerOn); err != nil {
+	if err := p.SetPower(ctx, f.VM, model.PowerOn); err != nil {
 		t.Fatalf("start: %v", err)
 	}
 	if got := powerOf(ctx, t, c, f.VM); got != model.PoweredOn && got != model.PowerUnknown {
 		t.Errorf("after start power = %s, want %s", got, model.PoweredOn)
 	}
-	if err := p.SetPower(ctx, "no-such-vm-0000", drivers.PowerOn); !errors.Is(err, model.ErrNotFound) {
+	if err := p.SetPower(ctx, "no-such-vm-0000", model.PowerOn); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("start(unknown) error = %v, want model.ErrNotFound", err)
 	}
 }
@@ -264,10 +264,10 @@ func testPower(ctx context.Context, t *testing.T, f Fixture) {
 func testPowerOutcome(ctx context.Context, t *testing.T, f Fixture) {
 	c := f.Open(t)
 	r := c.(drivers.PowerReporter)
-	if err := r.SetPower(ctx, f.VM, drivers.PowerOn); err != nil && !errors.Is(err, model.ErrConflict) {
+	if err := r.SetPower(ctx, f.VM, model.PowerOn); err != nil && !errors.Is(err, model.ErrConflict) {
 		t.Fatalf("start: %v", err)
 	}
-	out, err := r.Power(ctx, f.VM, drivers.Shutdown)
+	out, err := r.Power(ctx, f.VM, model.Shutdown)
 	if err != nil {
 		t.Fatalf("grace stop: %v", err)
 	}
@@ -277,7 +277,7 @@ func testPowerOutcome(ctx context.Context, t *testing.T, f Fixture) {
 	if got := powerOf(ctx, t, c, f.VM); got != model.PoweredOff && got != model.PowerUnknown {
 		t.Errorf("after grace stop power = %s, want %s", got, model.PoweredOff)
 	}
-	if err := r.SetPower(ctx, f.VM, drivers.PowerOn); err != nil {
+	if err := r.SetPower(ctx, f.VM, model.PowerOn); err != nil {
 		t.Fatalf("start after grace stop: %v", err)
 	}
 }
@@ -443,13 +443,13 @@ func testWatch(ctx context.Context, t *testing.T, f Fixture) {
 	if p, ok := c.(drivers.PowerController); ok {
 		from := synced + 1
 		if fixture.VM.PowerState != model.PoweredOn {
-			if err := p.SetPower(ctx, f.VM, drivers.PowerOn); err != nil {
+			if err := p.SetPower(ctx, f.VM, model.PowerOn); err != nil {
 				t.Fatalf("start: %v", err)
 			}
 			_, from = next(from, "upsert of the fixture VM powered on", isFixture(model.PoweredOn))
 			from++
 		}
-		if err := p.SetPower(ctx, f.VM, drivers.PowerOff); err != nil && !errors.Is(err, model.ErrConflict) {
+		if err := p.SetPower(ctx, f.VM, model.PowerOff); err != nil && !errors.Is(err, model.ErrConflict) {
 			t.Fatalf("stop: %v", err)
 		}
 		next(from, "upsert of the fixture VM powered off", isFixture(model.PoweredOff))

@@ -13,7 +13,7 @@ import (
 var _ drivers.PowerReporter = (*Conn)(nil)
 
 // SetPower implements drivers.PowerController: Power without the outcome.
-func (c *Conn) SetPower(ctx context.Context, nativeVMID string, op drivers.PowerOp) error {
+func (c *Conn) SetPower(ctx context.Context, nativeVMID string, op model.PowerOp) error {
 	_, err := c.Power(ctx, nativeVMID, op)
 	return err
 }
@@ -25,7 +25,7 @@ func (c *Conn) SetPower(ctx context.Context, nativeVMID string, op drivers.Power
 // guest is not off within OptShutdownTimeout; reboot is DomainReboot, then DomainReset if the
 // guest shows no reaction (no reboot or lifecycle event) within it. A guest with no OS, or
 // one ignoring ACPI, thus takes the whole bound and is forced; the outcome says so.
-func (c *Conn) Power(ctx context.Context, nativeVMID string, op drivers.PowerOp) (drivers.PowerOutcome, error) {
+func (c *Conn) Power(ctx context.Context, nativeVMID string, op model.PowerOp) (drivers.PowerOutcome, error) {
 	if !validOp(op) {
 		return drivers.PowerOutcome{}, model.Errorf(model.ErrInvalid, "kvm %s: unknown power operation %q", c.set.provider, op)
 	}
@@ -39,7 +39,7 @@ func (c *Conn) Power(ctx context.Context, nativeVMID string, op drivers.PowerOp)
 	}
 	what := string(op) + " vm " + d.Name
 	switch op {
-	case drivers.PowerOn:
+	case model.PowerOn:
 		if state == model.PoweredOn {
 			return drivers.PowerOutcome{How: "already on"}, nil
 		}
@@ -47,11 +47,11 @@ func (c *Conn) Power(ctx context.Context, nativeVMID string, op drivers.PowerOp)
 			return drivers.PowerOutcome{How: "resumed"}, c.run(ctx, what, func(l *libvirt.Libvirt) error { return l.DomainResume(d) })
 		}
 		return drivers.PowerOutcome{How: "powered on"}, c.run(ctx, what, func(l *libvirt.Libvirt) error { return l.DomainCreate(d) })
-	case drivers.PowerOff, drivers.Shutdown:
+	case model.PowerOff, model.Shutdown:
 		if state == model.PoweredOff {
 			return drivers.PowerOutcome{How: "already off"}, nil
 		}
-		if op == drivers.PowerOff {
+		if op == model.PowerOff {
 			return drivers.PowerOutcome{How: "forced off"}, c.destroy(ctx, d)
 		}
 		if state != model.PoweredOn {
@@ -75,7 +75,7 @@ func (c *Conn) Power(ctx context.Context, nativeVMID string, op drivers.PowerOp)
 		reset := func(how string, forced bool) (drivers.PowerOutcome, error) {
 			return drivers.PowerOutcome{How: how, Forced: forced}, c.run(ctx, what, func(l *libvirt.Libvirt) error { return l.DomainReset(d, 0) })
 		}
-		if op == drivers.Reset {
+		if op == model.Reset {
 			return reset("reset", false)
 		}
 		if c.set.stopGrace == 0 {
@@ -92,9 +92,9 @@ func (c *Conn) Power(ctx context.Context, nativeVMID string, op drivers.PowerOp)
 	}
 }
 
-func validOp(op drivers.PowerOp) bool {
+func validOp(op model.PowerOp) bool {
 	switch op {
-	case drivers.PowerOn, drivers.PowerOff, drivers.Shutdown, drivers.Reboot, drivers.Reset:
+	case model.PowerOn, model.PowerOff, model.Shutdown, model.Reboot, model.Reset:
 		return true
 	}
 	return false

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"cloudbroker/broker/model"
 	"cloudbroker/drivers"
 	"cloudbroker/drivers/kvm/kvmtest"
 )
@@ -65,16 +66,16 @@ func TestQEMUGuestGraceful(t *testing.T) {
 	ev := virshEvents(t, g.Name)
 
 	steps := []struct {
-		op         drivers.PowerOp
+		op         model.PowerOp
 		want       drivers.PowerOutcome
 		wantEvents []string
 	}{
-		{drivers.PowerOn, drivers.PowerOutcome{How: "powered on"}, []string{"lifecycle: Started Booted"}},
-		{drivers.Reboot, drivers.PowerOutcome{How: "rebooted by the guest"}, []string{"reboot"}},
-		{drivers.Shutdown, drivers.PowerOutcome{How: "shut down by the guest"}, []string{"lifecycle: Shutdown Finished after guest request", "lifecycle: Stopped Shutdown"}},
+		{model.PowerOn, drivers.PowerOutcome{How: "powered on"}, []string{"lifecycle: Started Booted"}},
+		{model.Reboot, drivers.PowerOutcome{How: "rebooted by the guest"}, []string{"reboot"}},
+		{model.Shutdown, drivers.PowerOutcome{How: "shut down by the guest"}, []string{"lifecycle: Shutdown Finished after guest request", "lifecycle: Stopped Shutdown"}},
 	}
 	for _, s := range steps {
-		if s.op != drivers.PowerOn {
+		if s.op != model.PowerOn {
 			waitInBootSector(t, g.Name) // a press before the sector arms the button is lost
 		}
 		took := powerStep(t, k, g, ev, s.op, s.want, s.wantEvents)

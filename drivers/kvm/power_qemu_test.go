@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"cloudbroker/broker/model"
 	"cloudbroker/drivers"
 	"cloudbroker/drivers/kvm"
 	"cloudbroker/drivers/kvm/kvmtest"
@@ -26,16 +27,16 @@ func TestQEMUGuestPowerFallback(t *testing.T) {
 	ev := virshEvents(t, g.Name)
 
 	steps := []struct {
-		op         drivers.PowerOp
+		op         model.PowerOp
 		want       drivers.PowerOutcome
 		minTook    time.Duration
 		wantEvents []string // virsh event lines (domain name cut) that must follow, in order
 	}{
-		{drivers.PowerOn, drivers.PowerOutcome{How: "powered on"}, 0, []string{"lifecycle: Started Booted"}},
-		{drivers.Reboot, drivers.PowerOutcome{How: "reset after 2s: the guest did not reboot", Forced: true}, bound, []string{"reboot"}},
-		{drivers.Shutdown, drivers.PowerOutcome{How: "forced off after 2s: the guest did not shut down", Forced: true}, bound, []string{"lifecycle: Stopped Destroyed"}},
-		{drivers.PowerOn, drivers.PowerOutcome{How: "powered on"}, 0, []string{"lifecycle: Started Booted"}},
-		{drivers.PowerOff, drivers.PowerOutcome{How: "forced off"}, 0, []string{"lifecycle: Stopped Destroyed"}},
+		{model.PowerOn, drivers.PowerOutcome{How: "powered on"}, 0, []string{"lifecycle: Started Booted"}},
+		{model.Reboot, drivers.PowerOutcome{How: "reset after 2s: the guest did not reboot", Forced: true}, bound, []string{"reboot"}},
+		{model.Shutdown, drivers.PowerOutcome{How: "forced off after 2s: the guest did not shut down", Forced: true}, bound, []string{"lifecycle: Stopped Destroyed"}},
+		{model.PowerOn, drivers.PowerOutcome{How: "powered on"}, 0, []string{"lifecycle: Started Booted"}},
+		{model.PowerOff, drivers.PowerOutcome{How: "forced off"}, 0, []string{"lifecycle: Stopped Destroyed"}},
 	}
 	for _, s := range steps {
 		took := powerStep(t, k, g, ev, s.op, s.want, s.wantEvents)
@@ -47,7 +48,7 @@ func TestQEMUGuestPowerFallback(t *testing.T) {
 
 // powerStep runs one power operation on guest g and checks its outcome and the libvirt events
 // that follow it; it returns how long the operation took, for the caller's bound.
-func powerStep(t *testing.T, k *kvm.Conn, g *kvmtest.Guest, ev *eventLog, op drivers.PowerOp, want drivers.PowerOutcome, wantEvents []string) time.Duration {
+func powerStep(t *testing.T, k *kvm.Conn, g *kvmtest.Guest, ev *eventLog, op model.PowerOp, want drivers.PowerOutcome, wantEvents []string) time.Duration {
 	t.Helper()
 	start := time.Now()
 	got, err := k.Power(ctx(t), g.UUID, op)

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"cloudbroker/broker/model"
-	"cloudbroker/drivers"
 	"cloudbroker/drivers/kvm"
 )
 
@@ -16,26 +15,26 @@ func TestSetPower(t *testing.T) {
 	steps := []struct {
 		name      string
 		vm        string
-		op        drivers.PowerOp
+		op        model.PowerOp
 		wantErr   error
 		wantState model.PowerState // of vm afterwards; "" skips the check
 		wantHow   string           // the outcome; "" skips the check
 	}{
-		{"start stopped", db1UUID, drivers.PowerOn, nil, model.PoweredOn, "powered on"},
-		{"start running is a no-op", db1UUID, drivers.PowerOn, nil, model.PoweredOn, "already on"},
-		{"stop running", web1UUID, drivers.PowerOff, nil, model.PoweredOff, "forced off"},
-		{"stop stopped is a no-op", web1UUID, drivers.PowerOff, nil, model.PoweredOff, "already off"},
-		{"reboot stopped conflicts", web1UUID, drivers.Reboot, model.ErrConflict, model.PoweredOff, ""},
-		{"reset stopped conflicts", web1UUID, drivers.Reset, model.ErrConflict, model.PoweredOff, ""},
-		{"start again", web1UUID, drivers.PowerOn, nil, model.PoweredOn, "powered on"},
-		{"reset running", web1UUID, drivers.Reset, nil, model.PoweredOn, "reset"},
-		{"reboot running", web1UUID, drivers.Reboot, nil, model.PoweredOn, "reset after 1s: the guest did not reboot"},
-		{"grace stop", web1UUID, drivers.Shutdown, nil, model.PoweredOff, "shut down by the guest"},
-		{"grace stop stopped is a no-op", web1UUID, drivers.Shutdown, nil, model.PoweredOff, "already off"},
-		{"by name", "db-1", drivers.PowerOff, nil, model.PoweredOff, "forced off"},
-		{"unknown vm", "no-such-vm", drivers.PowerOn, model.ErrNotFound, "", ""},
+		{"start stopped", db1UUID, model.PowerOn, nil, model.PoweredOn, "powered on"},
+		{"start running is a no-op", db1UUID, model.PowerOn, nil, model.PoweredOn, "already on"},
+		{"stop running", web1UUID, model.PowerOff, nil, model.PoweredOff, "forced off"},
+		{"stop stopped is a no-op", web1UUID, model.PowerOff, nil, model.PoweredOff, "already off"},
+		{"reboot stopped conflicts", web1UUID, model.Reboot, model.ErrConflict, model.PoweredOff, ""},
+		{"reset stopped conflicts", web1UUID, model.Reset, model.ErrConflict, model.PoweredOff, ""},
+		{"start again", web1UUID, model.PowerOn, nil, model.PoweredOn, "powered on"},
+		{"reset running", web1UUID, model.Reset, nil, model.PoweredOn, "reset"},
+		{"reboot running", web1UUID, model.Reboot, nil, model.PoweredOn, "reset after 1s: the guest did not reboot"},
+		{"grace stop", web1UUID, model.Shutdown, nil, model.PoweredOff, "shut down by the guest"},
+		{"grace stop stopped is a no-op", web1UUID, model.Shutdown, nil, model.PoweredOff, "already off"},
+		{"by name", "db-1", model.PowerOff, nil, model.PoweredOff, "forced off"},
+		{"unknown vm", "no-such-vm", model.PowerOn, model.ErrNotFound, "", ""},
 		{"unknown op", web1UUID, "hibernate", model.ErrInvalid, "", ""},
-		{"empty id", "", drivers.PowerOn, model.ErrInvalid, "", ""},
+		{"empty id", "", model.PowerOn, model.ErrInvalid, "", ""},
 	}
 	c := openNode(t, map[string]string{kvm.OptShutdownTimeout: "1s"})
 	for _, s := range steps {
@@ -59,7 +58,7 @@ func TestSetPower(t *testing.T) {
 // TestGracefulStop: shutdown_timeout 0 makes grace stop and reboot force at once.
 func TestGracefulStop(t *testing.T) {
 	c := openNode(t, map[string]string{kvm.OptShutdownTimeout: "0"})
-	for _, op := range []drivers.PowerOp{drivers.Reboot, drivers.Shutdown} {
+	for _, op := range []model.PowerOp{model.Reboot, model.Shutdown} {
 		if err := c.SetPower(ctx(t), web1UUID, op); err != nil {
 			t.Fatalf("%s: %v", op, err)
 		}

@@ -34,7 +34,7 @@ func TestQEMUGuest(t *testing.T) {
 	t.Cleanup(func() { c.Close() })
 	k := c.(*kvm.Conn)
 
-	if err := k.SetPower(ctx(t), id, drivers.PowerOn); err != nil {
+	if err := k.SetPower(ctx(t), id, model.PowerOn); err != nil {
 		t.Fatalf("start guest: %v", err)
 	}
 	vm := vmByID(t, k, id)
@@ -50,7 +50,7 @@ func TestQEMUGuest(t *testing.T) {
 	if _, err := k.Clone(ctx(t), id, drivers.CloneSpec{Name: clone, Full: true}); !errors.Is(err, model.ErrConflict) {
 		t.Fatalf("Clone of a running guest error = %v, want ErrConflict", err)
 	}
-	if err := k.SetPower(ctx(t), id, drivers.PowerOff); err != nil {
+	if err := k.SetPower(ctx(t), id, model.PowerOff); err != nil {
 		t.Fatalf("stop guest: %v", err)
 	}
 	var progress []int

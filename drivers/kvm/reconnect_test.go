@@ -31,7 +31,7 @@ func TestReconnectAfterDrop(t *testing.T) {
 	requireDaemon(t)
 	p := startProxy(t, kvm.DefaultSocket)
 	c := openVia(t, p, 10*time.Second)
-	if err := c.SetPower(ctx(t), web1UUID, drivers.PowerOff); err != nil {
+	if err := c.SetPower(ctx(t), web1UUID, model.PowerOff); err != nil {
 		t.Fatal(err)
 	}
 	p.drop()

@@ -24,9 +24,9 @@ func TestUnknownVMIsNotFound(t *testing.T) {
 		call func(context.Context) error
 	}{
 		{"ListDisks", func(ctx context.Context) error { _, err := c.ListDisks(ctx, id); return err }},
-		{"SetPower/start", func(ctx context.Context) error { return c.SetPower(ctx, id, drivers.PowerOn) }},
-		{"SetPower/stop", func(ctx context.Context) error { return c.SetPower(ctx, id, drivers.PowerOff) }},
-		{"SetPower/reboot", func(ctx context.Context) error { return c.SetPower(ctx, id, drivers.Reboot) }},
+		{"SetPower/start", func(ctx context.Context) error { return c.SetPower(ctx, id, model.PowerOn) }},
+		{"SetPower/stop", func(ctx context.Context) error { return c.SetPower(ctx, id, model.PowerOff) }},
+		{"SetPower/reboot", func(ctx context.Context) error { return c.SetPower(ctx, id, model.Reboot) }},
 		{"Clone", func(ctx context.Context) error {
 			_, err := c.Clone(ctx, id, drivers.CloneSpec{Name: "x"})
 			return err
@@ -196,12 +196,12 @@ func TestOperationErrors(t *testing.T) {
 			return err
 		}, model.ErrConflict},
 		// Order matters below: the VM starts powered on.
-		{"start when on", func(ctx context.Context) error { return c.SetPower(ctx, vm, drivers.PowerOn) }, nil},
-		{"stop", func(ctx context.Context) error { return c.SetPower(ctx, vm, drivers.PowerOff) }, nil},
-		{"stop when off", func(ctx context.Context) error { return c.SetPower(ctx, vm, drivers.PowerOff) }, nil},
-		{"reboot when off", func(ctx context.Context) error { return c.SetPower(ctx, vm, drivers.Reboot) }, model.ErrConflict},
-		{"start", func(ctx context.Context) error { return c.SetPower(ctx, vm, drivers.PowerOn) }, nil},
-		{"reboot", func(ctx context.Context) error { return c.SetPower(ctx, vm, drivers.Reboot) }, nil},
+		{"start when on", func(ctx context.Context) error { return c.SetPower(ctx, vm, model.PowerOn) }, nil},
+		{"stop", func(ctx context.Context) error { return c.SetPower(ctx, vm, model.PowerOff) }, nil},
+		{"stop when off", func(ctx context.Context) error { return c.SetPower(ctx, vm, model.PowerOff) }, nil},
+		{"reboot when off", func(ctx context.Context) error { return c.SetPower(ctx, vm, model.Reboot) }, model.ErrConflict},
+		{"start", func(ctx context.Context) error { return c.SetPower(ctx, vm, model.PowerOn) }, nil},
+		{"reboot", func(ctx context.Context) error { return c.SetPower(ctx, vm, model.Reboot) }, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -184,7 +184,7 @@ func TestVMsMatchGovc(t *testing.T) {
 	sim := startSim(t)
 	c := openConn(t, sim)
 	ctx := testContext(t)
-	if err := c.SetPower(ctx, vmID(t, sim, "DC0_H0_VM1"), drivers.PowerOff); err != nil {
+	if err := c.SetPower(ctx, vmID(t, sim, "DC0_H0_VM1"), model.PowerOff); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Clone(ctx, vmID(t, sim, fixtureVM), drivers.CloneSpec{Name: "govc-clone"}); err != nil {

@@ -15,7 +15,7 @@ import (
 var _ drivers.PowerReporter = (*Conn)(nil)
 
 // SetPower implements drivers.PowerController: Power without the outcome.
-func (c *Conn) SetPower(ctx context.Context, nativeVMID string, op drivers.PowerOp) error {
+func (c *Conn) SetPower(ctx context.Context, nativeVMID string, op model.PowerOp) error {
 	_, err := c.Power(ctx, nativeVMID, op)
 	return err
 }
@@ -27,28 +27,28 @@ func (c *Conn) SetPower(ctx context.Context, nativeVMID string, op drivers.Power
 // at once (PowerOff, Reset) when the tools are not running, as vCenter would refuse the guest
 // call with ToolsUnavailable. Asking for the state the VM is already in succeeds, so retried
 // tasks are harmless.
-func (c *Conn) Power(ctx context.Context, nativeVMID string, op drivers.PowerOp) (drivers.PowerOutcome, error) {
+func (c *Conn) Power(ctx context.Context, nativeVMID string, op model.PowerOp) (drivers.PowerOutcome, error) {
 	if nativeVMID == "" {
 		return drivers.PowerOutcome{}, model.Errorf(model.ErrInvalid, "vcenter: empty vm id")
 	}
 	vm := object.NewVirtualMachine(c.client, vmRef(nativeVMID))
 	switch op {
-	case drivers.PowerOn:
+	case model.PowerOn:
 		return drivers.PowerOutcome{How: "powered on"}, c.powerTask(ctx, vm, op, vm.PowerOn)
-	case drivers.PowerOff:
+	case model.PowerOff:
 		return drivers.PowerOutcome{How: "forced off"}, c.powerTask(ctx, vm, op, vm.PowerOff)
-	case drivers.Reset:
+	case model.Reset:
 		return drivers.PowerOutcome{How: "reset"}, c.powerTask(ctx, vm, op, vm.Reset)
-	case drivers.Shutdown:
+	case model.Shutdown:
 		return c.shutdownGuest(ctx, vm)
-	case drivers.Reboot:
+	case model.Reboot:
 		return c.rebootGuest(ctx, vm)
 	}
 	return drivers.PowerOutcome{}, model.Errorf(model.ErrInvalid, "vcenter: unknown power operation %q", op)
 }
 
 // powerTask runs one of the power tasks and waits for it.
-func (c *Conn) powerTask(ctx context.Context, vm *object.VirtualMachine, op drivers.PowerOp, start func(context.Context) (*object.Task, error)) error {
+func (c *Conn) powerTask(ctx context.Context, vm *object.VirtualMachine, op model.PowerOp, start func(context.Context) (*object.Task, error)) error {
 	task, err := start(ctx)
 	if err == nil {
 		err = task.Wait(ctx) // Wait, not WaitEx: WaitEx shares one collector across goroutines
@@ -62,7 +62,7 @@ func (c *Conn) powerTask(ctx context.Context, vm *object.VirtualMachine, op driv
 // shutdownGuest is a grace stop: the guest shuts down, or is forced off.
 func (c *Conn) shutdownGuest(ctx context.Context, vm *object.VirtualMachine) (drivers.PowerOutcome, error) {
 	forced := func(why string) (drivers.PowerOutcome, error) {
-		return drivers.PowerOutcome{How: "forced off: " + why, Forced: true}, c.powerTask(ctx, vm, drivers.PowerOff, vm.PowerOff)
+		return drivers.PowerOutcome{How: "forced off: " + why, Forced: true}, c.powerTask(ctx, vm, model.PowerOff, vm.PowerOff)
 	}
 	st, err := c.guestState(ctx, vm)
 	switch {
@@ -81,7 +81,7 @@ func (c *Conn) shutdownGuest(ctx context.Context, vm *object.VirtualMachine) (dr
 		if isToolsUnavailable(err) {
 			return forced("VMware Tools not running")
 		}
-		if alreadyIn(err, drivers.PowerOff) {
+		if alreadyIn(err, model.PowerOff) {
 			return drivers.PowerOutcome{How: "already off"}, nil
 		}
 		return drivers.PowerOutcome{}, wrapErr(err, "shut down guest of vm %q", vm.Reference().Value)
@@ -97,7 +97,7 @@ func (c *Conn) shutdownGuest(ctx context.Context, vm *object.VirtualMachine) (dr
 		}
 		if !time.Now().Before(deadline) {
 			return drivers.PowerOutcome{How: "forced off after " + c.guestWait.String() + ": the guest did not shut down", Forced: true},
-				c.powerTask(ctx, vm, drivers.PowerOff, vm.PowerOff)
+				c.powerTask(ctx, vm, model.PowerOff, vm.PowerOff)
 		}
 		select {
 		case <-ctx.Done():
@@ -112,7 +112,7 @@ func (c *Conn) shutdownGuest(ctx context.Context, vm *object.VirtualMachine) (dr
 // there is no wait: a guest that took it is rebooting.
 func (c *Conn) rebootGuest(ctx context.Context, vm *object.VirtualMachine) (drivers.PowerOutcome, error) {
 	reset := func(why string) (drivers.PowerOutcome, error) {
-		return drivers.PowerOutcome{How: "reset: " + why, Forced: true}, c.powerTask(ctx, vm, drivers.Reset, vm.Reset)
+		return drivers.PowerOutcome{How: "reset: " + why, Forced: true}, c.powerTask(ctx, vm, model.Reset, vm.Reset)
 	}
 	st, err := c.guestState(ctx, vm)
 	switch {
@@ -160,15 +160,15 @@ func isToolsUnavailable(err error) bool {
 }
 
 // alreadyIn reports whether err only says the VM is already where op would take it.
-func alreadyIn(err error, op drivers.PowerOp) bool {
+func alreadyIn(err error, op model.PowerOp) bool {
 	var ips *types.InvalidPowerState
 	if _, ok := fault.As(err, &ips); !ok || ips == nil {
 		return false
 	}
 	switch op {
-	case drivers.PowerOn:
+	case model.PowerOn:
 		return ips.ExistingState == types.VirtualMachinePowerStatePoweredOn
-	case drivers.PowerOff:
+	case model.PowerOff:
 		return ips.ExistingState == types.VirtualMachinePowerStatePoweredOff
 	}
 	return false

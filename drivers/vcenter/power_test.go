@@ -8,6 +8,7 @@ import (
 	"github.com/vmware/govmomi/event"
 	"github.com/vmware/govmomi/vim25/types"
 
+	"cloudbroker/broker/model"
 	"cloudbroker/drivers"
 	"cloudbroker/drivers/vcenter"
 	"cloudbroker/drivers/vcenter/vcsim"
@@ -34,28 +35,28 @@ func TestGuestPower(t *testing.T) {
 	steps := []struct {
 		name       string
 		tools      bool // VMware Tools running before the step
-		op         drivers.PowerOp
+		op         model.PowerOp
 		want       drivers.PowerOutcome
 		wantEvents []string
 	}{
-		{"grace stop with tools", true, drivers.Shutdown,
+		{"grace stop with tools", true, model.Shutdown,
 			drivers.PowerOutcome{How: "shut down by the guest"},
 			[]string{"VmGuestShutdownEvent", "VmPoweredOffEvent"}},
-		{"grace stop when off", false, drivers.Shutdown, drivers.PowerOutcome{How: "already off"}, nil},
-		{"start", false, drivers.PowerOn, drivers.PowerOutcome{How: "powered on"},
+		{"grace stop when off", false, model.Shutdown, drivers.PowerOutcome{How: "already off"}, nil},
+		{"start", false, model.PowerOn, drivers.PowerOutcome{How: "powered on"},
 			[]string{"VmStartingEvent", "VmPoweredOnEvent"}},
-		{"grace stop without tools falls back", false, drivers.Shutdown,
+		{"grace stop without tools falls back", false, model.Shutdown,
 			drivers.PowerOutcome{How: "forced off: VMware Tools not running", Forced: true},
 			[]string{"VmStoppingEvent", "VmPoweredOffEvent"}},
-		{"start again", false, drivers.PowerOn, drivers.PowerOutcome{How: "powered on"},
+		{"start again", false, model.PowerOn, drivers.PowerOutcome{How: "powered on"},
 			[]string{"VmStartingEvent", "VmPoweredOnEvent"}},
-		{"reboot with tools", true, drivers.Reboot, drivers.PowerOutcome{How: "rebooted by the guest"}, nil},
-		{"reboot without tools resets", false, drivers.Reboot,
+		{"reboot with tools", true, model.Reboot, drivers.PowerOutcome{How: "rebooted by the guest"}, nil},
+		{"reboot without tools resets", false, model.Reboot,
 			drivers.PowerOutcome{How: "reset: VMware Tools not running", Forced: true},
 			[]string{"VmStoppingEvent", "VmPoweredOffEvent", "VmStartingEvent", "VmPoweredOnEvent"}},
-		{"reset", true, drivers.Reset, drivers.PowerOutcome{How: "reset"},
+		{"reset", true, model.Reset, drivers.PowerOutcome{How: "reset"},
 			[]string{"VmStoppingEvent", "VmPoweredOffEvent", "VmStartingEvent", "VmPoweredOnEvent"}},
-		{"cold stop with tools forces at once", true, drivers.PowerOff,
+		{"cold stop with tools forces at once", true, model.PowerOff,
 			drivers.PowerOutcome{How: "forced off"},
 			[]string{"VmStoppingEvent", "VmPoweredOffEvent"}},
 	}
@@ -81,11 +82,11 @@ func TestGuestRebootWhenOff(t *testing.T) {
 	sim := startSim(t)
 	c := openConn(t, sim)
 	id := vmID(t, sim, fixtureVM)
-	if _, err := c.Power(testContext(t), id, drivers.PowerOff); err != nil {
+	if _, err := c.Power(testContext(t), id, model.PowerOff); err != nil {
 		t.Fatal(err)
 	}
 	setTools(t, sim, id, true)
-	if _, err := c.Power(testContext(t), id, drivers.Reboot); err == nil {
+	if _, err := c.Power(testContext(t), id, model.Reboot); err == nil {
 		t.Fatal("Reboot of a powered-off VM succeeded, want ErrConflict")
 	}
 }
@@ -106,7 +107,7 @@ func TestShutdownTimeoutOption(t *testing.T) {
 	t.Cleanup(func() { _ = c.Close() })
 	id := vmID(t, sim, fixtureVM)
 	setTools(t, sim, id, true)
-	got, err := c.Power(testContext(t), id, drivers.Shutdown)
+	got, err := c.Power(testContext(t), id, model.Shutdown)
 	want := drivers.PowerOutcome{How: "forced off: shutdown_timeout is 0", Forced: true}
 	if err != nil || got != want {
 		t.Errorf("Power(shutdown) = %+v, %v; want %+v", got, err, want)

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"cloudbroker/broker/model"
 	"cloudbroker/drivers"
 	"cloudbroker/drivers/vcenter"
 )
@@ -31,7 +32,7 @@ func TestSessionDropRecovery(t *testing.T) {
 		{"ListHosts", func(ctx context.Context) error { _, err := c.ListHosts(ctx); return err }},
 		{"ListImages", func(ctx context.Context) error { _, err := c.ListImages(ctx); return err }},
 		{"ListISOs", func(ctx context.Context) error { _, err := c.ListISOs(ctx, vm); return err }},
-		{"SetPower", func(ctx context.Context) error { return c.SetPower(ctx, vm, drivers.Reboot) }},
+		{"SetPower", func(ctx context.Context) error { return c.SetPower(ctx, vm, model.Reboot) }},
 		{"Clone", func(ctx context.Context) error {
 			_, err := c.Clone(ctx, vm, drivers.CloneSpec{Name: "after-drop"})
 			return err

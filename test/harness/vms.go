@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"cloudbroker/broker"
+	"cloudbroker/broker/model"
 )
 
 // VMIDs lists the vmids of a provider through vcproxy's vm/list, failing the test if none.
@@ -37,7 +38,7 @@ func (b *Broker) WaitSynced(t testing.TB) []broker.ProviderStatus {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		ps, err := b.App.Broker().ProviderStatuses(context.Background(), broker.System)
+		ps, err := b.App.Broker().ProviderStatuses(context.Background(), model.System)
 		if err != nil {
 			t.Fatal(err)
 		}

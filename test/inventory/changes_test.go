@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"cloudbroker/broker"
+	"cloudbroker/broker/model"
 	"cloudbroker/config"
-	"cloudbroker/drivers"
 	"cloudbroker/test/harness"
 	"cloudbroker/test/wait"
 )
@@ -29,11 +29,11 @@ func TestBrokerChangesShowAtOnce(t *testing.T) {
 	ctx := context.Background()
 	bk := b.App.Broker()
 
-	task, err := bk.SubmitPower(ctx, broker.System, src.VMID, drivers.PowerOff)
+	task, err := bk.SubmitPower(ctx, model.System, src.VMID, model.PowerOff)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := bk.Wait(ctx, broker.System, task.ID); err != nil {
+	if _, err := bk.Wait(ctx, model.System, task.ID); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "power change in the list", func() bool {
@@ -45,11 +45,11 @@ func TestBrokerChangesShowAtOnce(t *testing.T) {
 		return false
 	})
 
-	task, err = bk.SubmitClone(ctx, broker.System, src.VMID, broker.CloneRequest{Names: []string{"inv-clone-1"}})
+	task, err = bk.SubmitClone(ctx, model.System, src.VMID, broker.CloneRequest{Names: []string{"inv-clone-1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	done, err := bk.Wait(ctx, broker.System, task.ID)
+	done, err := bk.Wait(ctx, model.System, task.ID)
 	if err != nil || done.State != broker.TaskSucceeded {
 		t.Fatalf("clone: %v %+v", err, done.Err)
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
-	"cloudbroker/broker"
+	"cloudbroker/broker/model"
 	"cloudbroker/config"
 	"cloudbroker/test/harness"
 )
@@ -91,7 +91,7 @@ func TestSessionDropFollowedByFullReload(t *testing.T) {
 		c.Inventory.Period = config.Duration(time.Hour)
 	}})
 	loads := func() int {
-		ps, err := b.App.Broker().ProviderStatuses(context.Background(), broker.System)
+		ps, err := b.App.Broker().ProviderStatuses(context.Background(), model.System)
 		if err != nil || len(ps) == 0 || ps[0].Sync == nil {
 			return 0
 		}

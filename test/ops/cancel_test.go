@@ -40,13 +40,13 @@ func TestCancel(t *testing.T) {
 	bk := b.App.Broker()
 
 	b.Proxies[0].SetDelay(10 * time.Second)
-	running, err := bk.SubmitDiskInfo(ctx, broker.System, vm, "")
+	running, err := bk.SubmitDiskInfo(ctx, model.System, vm, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		tk, _ := bk.Task(ctx, broker.System, running.ID)
+		tk, _ := bk.Task(ctx, model.System, running.ID)
 		if tk.State == broker.TaskRunning {
 			break
 		}
@@ -56,7 +56,7 @@ func TestCancel(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	waited := make(chan broker.Task, 1)
-	go func() { tk, _ := bk.Wait(ctx, broker.System, running.ID); waited <- tk }()
+	go func() { tk, _ := bk.Wait(ctx, model.System, running.ID); waited <- tk }()
 	t0 := time.Now()
 	code, e := cancel(t, b, running.ID)
 	if code != 200 || e.Content.Task.Errcode != "499" {
@@ -73,8 +73,8 @@ func TestCancel(t *testing.T) {
 	t.Logf("running task canceled in %s (the vCenter call would have taken 10s)", time.Since(t0))
 	b.Proxies[0].SetDelay(0)
 
-	done, _ := bk.SubmitDiskInfo(ctx, broker.System, vm, "")
-	if tk, err := bk.Wait(ctx, broker.System, done.ID); err != nil || tk.State != broker.TaskSucceeded {
+	done, _ := bk.SubmitDiskInfo(ctx, model.System, vm, "")
+	if tk, err := bk.Wait(ctx, model.System, done.ID); err != nil || tk.State != broker.TaskSucceeded {
 		t.Fatalf("%v %s", err, tk.State)
 	}
 	if code, _ := cancel(t, b, done.ID); code != 409 {
@@ -93,7 +93,7 @@ func TestCancelQueued(t *testing.T) {
 	seed.Stop()
 	b := harness.Start(t, harness.Options{NoWorker: true, Redis: seed.Redis, Sims: seed.Sims})
 	ctx := context.Background()
-	task, err := b.App.Broker().SubmitDiskInfo(ctx, broker.System, vm, "")
+	task, err := b.App.Broker().SubmitDiskInfo(ctx, model.System, vm, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestCancelQueued(t *testing.T) {
 	}
 	worker := harness.Start(t, harness.Options{Redis: seed.Redis, Sims: seed.Sims})
 	time.Sleep(500 * time.Millisecond) // a worker that would run it has had the chance
-	tk, err := worker.App.Broker().Task(ctx, broker.System, task.ID)
+	tk, err := worker.App.Broker().Task(ctx, model.System, task.ID)
 	if err != nil || tk.State != broker.TaskCanceled {
 		t.Fatalf("after a worker started: %v %s", err, tk.State)
 	}

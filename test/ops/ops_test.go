@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"cloudbroker/broker"
+	"cloudbroker/broker/model"
 	"cloudbroker/config"
 	"cloudbroker/test/harness"
 )
@@ -141,7 +142,7 @@ func TestSlowProviderCannotStarveOthers(t *testing.T) {
 
 	var slow []string
 	for i := range 8 {
-		task, err := bk.SubmitDiskInfo(ctx, broker.System, slowVMs[i%len(slowVMs)], "")
+		task, err := bk.SubmitDiskInfo(ctx, model.System, slowVMs[i%len(slowVMs)], "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,11 +150,11 @@ func TestSlowProviderCannotStarveOthers(t *testing.T) {
 	}
 	time.Sleep(200 * time.Millisecond) // let the slow tasks take what they can
 	t0 := time.Now()
-	task, err := bk.SubmitDiskInfo(ctx, broker.System, fastVM, "")
+	task, err := bk.SubmitDiskInfo(ctx, model.System, fastVM, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	done, err := bk.Wait(ctx, broker.System, task.ID)
+	done, err := bk.Wait(ctx, model.System, task.ID)
 	if err != nil || done.State != broker.TaskSucceeded {
 		t.Fatalf("fast provider's task: %v %+v", err, done.Err)
 	}
@@ -161,7 +162,7 @@ func TestSlowProviderCannotStarveOthers(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, id := range slow {
 		wg.Go(func() {
-			if tk, err := bk.Wait(ctx, broker.System, id); err != nil || tk.State != broker.TaskSucceeded {
+			if tk, err := bk.Wait(ctx, model.System, id); err != nil || tk.State != broker.TaskSucceeded {
 				t.Errorf("slow task %s: %v %s", id, err, tk.State)
 			}
 		})

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"cloudbroker/broker"
+	"cloudbroker/broker/model"
 	"cloudbroker/test/harness"
 )
 
@@ -18,7 +19,7 @@ func TestCloneProgressIsReadable(t *testing.T) {
 	vm := b.VMIDs(t, "vc1")[0]
 	b.Proxies[0].SetDelay(300 * time.Millisecond) // slow enough to watch it run
 	ctx := context.Background()
-	task, err := b.App.Broker().SubmitClone(ctx, broker.System, vm, broker.CloneRequest{Names: []string{"prog-1", "prog-2"}})
+	task, err := b.App.Broker().SubmitClone(ctx, model.System, vm, broker.CloneRequest{Names: []string{"prog-1", "prog-2"}})
 	if err != nil {
 		t.Fatal(err)
 	}

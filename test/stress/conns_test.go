@@ -103,7 +103,7 @@ func watchStatus(t *testing.T, b *harness.Broker) func() []broker.SyncStatus {
 	go func() {
 		defer close(done)
 		for {
-			ps, err := b.App.Broker().ProviderStatuses(context.Background(), broker.System)
+			ps, err := b.App.Broker().ProviderStatuses(context.Background(), model.System)
 			if err == nil && len(ps) > 0 && (ps[0].Sync == nil || ps[0].Sync.State != broker.SyncSynced) {
 				bad = append(bad, statusOf(ps[0]))
 			}

@@ -15,13 +15,14 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 
 	"cloudbroker/broker"
+	"cloudbroker/broker/model"
 	"cloudbroker/config"
 	"cloudbroker/drivers/vcenter"
 	"cloudbroker/drivers/vcenter/vcsim"
 	"cloudbroker/test/harness"
 )
 
-var admin = broker.Caller{Name: "admin", AllProviders: true}
+var admin = model.Caller{Name: "admin", AllProviders: true}
 
 // provider is the one provider every test here runs: "vc1".
 const provider = "vc1"
@@ -56,7 +57,7 @@ func start(t *testing.T, n int, o harness.Options) *harness.Broker {
 // syncOf returns the provider's sync status (zero before its first watch starts).
 func syncOf(t *testing.T, b *harness.Broker) broker.SyncStatus {
 	t.Helper()
-	ps, err := b.App.Broker().ProviderStatuses(context.Background(), broker.System)
+	ps, err := b.App.Broker().ProviderStatuses(context.Background(), model.System)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package broker
+package model
 
 import (
 	"testing"
@@ -10,9 +10,9 @@ import (
 // nothing, only AllProviders everything; provider-less tasks are read by their owner (never by
 // a nameless caller) and by see-all callers.
 func TestCallerFailsClosed(t *testing.T) {
-	owned := TaskSpec{Type: "gc", Owner: "tenant-a"}
-	unowned := TaskSpec{Type: "gc"}
-	onVC2 := TaskSpec{Type: "vm:diskinfo", Provider: "vc2"}
+	owned := struct{ Provider, Owner string }{Owner: "tenant-a"}
+	unowned := struct{ Provider, Owner string }{}
+	onVC2 := struct{ Provider, Owner string }{Provider: "vc2"}
 	type view struct{ VC1, VC2, Owned, Unowned, OnVC2, All bool }
 	for _, tc := range []struct {
 		name   string
@@ -26,7 +26,7 @@ func TestCallerFailsClosed(t *testing.T) {
 		{"system", System, view{VC1: true, VC2: true, Owned: true, Unowned: true, OnVC2: true, All: true}},
 	} {
 		c := tc.caller
-		got := view{c.Sees("vc1"), c.Sees("vc2"), c.SeesTask(owned), c.SeesTask(unowned), c.SeesTask(onVC2), c.RequireAll("x") == nil}
+		got := view{c.Sees("vc1"), c.Sees("vc2"), c.SeesTask(owned.Provider, owned.Owner), c.SeesTask(unowned.Provider, unowned.Owner), c.SeesTask(onVC2.Provider, onVC2.Owner), c.RequireAll("x") == nil}
 		if diff := cmp.Diff(tc.want, got); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
 		}
