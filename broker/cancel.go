@@ -2,12 +2,11 @@ package broker
 
 import (
 	"context"
-	"fmt"
 
 	"cloudbroker/broker/model"
 )
 
-// Canceler is the optional TaskQueue capability to cancel a task: a queued one is removed, a
+// Canceler is the TaskQueue's part that cancels a task: a queued one is removed, a
 // running one has its context canceled on its worker. by names who canceled, for the record.
 type Canceler interface {
 	Cancel(ctx context.Context, id, by string) error
@@ -22,11 +21,7 @@ func (b *Broker) Cancel(ctx context.Context, c model.Caller, id string) (Task, e
 	if t.State.Done() {
 		return t, model.Errorf(model.ErrConflict, "task %s already %s", id, t.State)
 	}
-	cn, ok := b.tasks.(Canceler)
-	if !ok {
-		return t, fmt.Errorf("this task queue cannot cancel tasks: %w", model.ErrUnsupported)
-	}
-	if err := cn.Cancel(ctx, id, c.Name); err != nil {
+	if err := b.tasks.Cancel(ctx, id, c.Name); err != nil {
 		return t, err
 	}
 	return b.tasks.Get(ctx, id)

@@ -100,12 +100,12 @@ func (t Task) CloneResult() (CloneResult, error) {
 
 // SubmitClone starts cloning a VM once per name and returns the pending task. The request is
 // validated before anything is queued; a provider whose driver cannot clone fails the task with
-// an error wrapping model.ErrUnsupported.
-func (b *Broker) SubmitClone(ctx context.Context, c model.Caller, vmid string, req CloneRequest) (Task, error) {
+// an error wrapping model.ErrUnsupported. opts may choose the task's id (WithID).
+func (b *Broker) SubmitClone(ctx context.Context, c model.Caller, vmid string, req CloneRequest, opts ...SubmitOption) (Task, error) {
 	if err := req.validate(); err != nil {
 		return Task{}, err
 	}
-	return b.submitOnVM(ctx, c, TypeVMClone, vmid, "", req)
+	return b.submitOnVM(ctx, c, TypeVMClone, vmid, "", req, opts...)
 }
 
 // registerClones records the uuid of every clone a succeeded clone task made. The broker runs

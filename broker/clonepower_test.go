@@ -16,18 +16,24 @@ import (
 	"cloudbroker/drivers"
 )
 
-// memQueue is a TaskQueue that runs nothing: tests set a task's outcome with finish.
+// memQueue is a TaskQueue that runs nothing: tests set a task's outcome with finish. The parts
+// of TaskQueue these tests never reach (records, long jobs, cancel) are left to the nil
+// TaskQueue it embeds, so reaching one fails the test loudly.
 type memQueue struct {
+	TaskQueue
 	mu    sync.Mutex
 	tasks map[string]Task
 	n     int
 }
 
-func (q *memQueue) Submit(_ context.Context, spec TaskSpec) (Task, error) {
+func (q *memQueue) Submit(_ context.Context, spec TaskSpec, opts ...SubmitOption) (Task, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.n++
 	t := Task{ID: fmt.Sprintf("%032x", q.n), Spec: spec, State: TaskPending, InsertTime: time.Now()}
+	if id := ApplySubmitOptions(opts).ID; id != "" {
+		t.ID = id
+	}
 	if q.tasks == nil {
 		q.tasks = map[string]Task{}
 	}
@@ -58,6 +64,10 @@ func (q *memQueue) Wait(ctx context.Context, id string) (Task, error) {
 		}
 	}
 }
+
+func (q *memQueue) Jobs(context.Context, []Target) (map[Target][]Task, error) { return nil, nil }
+
+func (q *memQueue) ProgressHistory(context.Context, string) ([]Progress, error) { return nil, nil }
 
 // finish ends a task as the worker would: the operation's result or error.
 func (q *memQueue) finish(t *testing.T, id string, res any, err error) Task {

@@ -23,8 +23,7 @@ func TargetOf(spec TaskSpec) (Target, bool) {
 	return Target{Provider: spec.Provider, NativeID: spec.NativeID}, true
 }
 
-// JobIndex is an optional TaskQueue capability, discovered by type assertion: it finds the
-// unfinished (pending, running or retrying) tasks that target resources. The queue package
+// JobIndex is the TaskQueue's part that finds the unfinished (pending, running or retrying) tasks that target resources. The queue package
 // keeps the index in Redis from Submit on, so every broker replica and agent sees the same jobs.
 type JobIndex interface {
 	// Jobs returns, for each target with unfinished tasks, those tasks; targets without any
@@ -32,18 +31,16 @@ type JobIndex interface {
 	Jobs(ctx context.Context, targets []Target) (map[Target][]Task, error)
 }
 
-// attachJobs sets the Job of each image that an unfinished task targets. A queue without a job
-// index leaves every Job nil.
+// attachJobs sets the Job of each image that an unfinished task targets.
 func (b *Broker) attachJobs(ctx context.Context, imgs []ImageEntry) error {
-	idx, ok := b.tasks.(JobIndex)
-	if !ok || len(imgs) == 0 {
+	if len(imgs) == 0 {
 		return nil
 	}
 	targets := make([]Target, len(imgs))
 	for i, img := range imgs {
 		targets[i] = Target{Provider: img.Provider, NativeID: img.NativeID}
 	}
-	jobs, err := idx.Jobs(ctx, targets)
+	jobs, err := b.tasks.Jobs(ctx, targets)
 	if err != nil {
 		return err
 	}

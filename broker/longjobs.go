@@ -28,8 +28,8 @@ type LongJob struct {
 	CreateTime     time.Time `json:"createTime"`
 }
 
-// LongJobStore is an optional TaskQueue capability, discovered by type assertion: keeping long
-// jobs' metadata next to their tasks' records.
+// LongJobStore is the TaskQueue's part that keeps long jobs' metadata next to their tasks'
+// records.
 type LongJobStore interface {
 	// PutLongJob stores j for the task j.ID, to expire with the task's record; a job already
 	// stored under that id is kept and returned instead. A task that does not exist (or
@@ -49,29 +49,17 @@ type LongJobEntry struct {
 	Task Task
 }
 
-func (b *Broker) longJobs() (LongJobStore, error) {
-	s, ok := b.tasks.(LongJobStore)
-	if !ok {
-		return nil, model.Errorf(model.ErrUnsupported, "this task queue keeps no long jobs")
-	}
-	return s, nil
-}
-
 // SubmitLongJob submits a task with submit (one of the Submit* methods, for the caller) and
 // records j as its long job. submit's errors are returned as they are, so a refused request
 // (model.ErrInvalid) submits nothing. If the metadata cannot be recorded, the task is canceled:
 // a job nobody can list must not go on changing the cloud.
 func (b *Broker) SubmitLongJob(ctx context.Context, c model.Caller, j LongJob, submit func(context.Context) (Task, error)) (LongJobEntry, error) {
-	store, err := b.longJobs()
-	if err != nil {
-		return LongJobEntry{}, err
-	}
 	t, err := submit(ctx)
 	if err != nil {
 		return LongJobEntry{}, err
 	}
 	j.ID, j.CreateTime = t.ID, t.InsertTime
-	stored, err := store.PutLongJob(ctx, j)
+	stored, err := b.tasks.PutLongJob(ctx, j)
 	if err != nil {
 		if _, cerr := b.Cancel(context.WithoutCancel(ctx), c, t.ID); cerr != nil && !errors.Is(cerr, model.ErrConflict) {
 			err = errors.Join(err, fmt.Errorf("canceling its task %s: %w", t.ID, cerr))
@@ -83,15 +71,11 @@ func (b *Broker) SubmitLongJob(ctx context.Context, c model.Caller, j LongJob, s
 
 // LongJob returns a long job whose task the caller may see.
 func (b *Broker) LongJob(ctx context.Context, c model.Caller, id string) (LongJobEntry, error) {
-	store, err := b.longJobs()
-	if err != nil {
-		return LongJobEntry{}, err
-	}
 	notFound := model.Errorf(model.ErrNotFound, "long job %s not found or expired", id)
 	if !IsUUID(id) {
 		return LongJobEntry{}, notFound
 	}
-	j, err := store.LongJob(ctx, id)
+	j, err := b.tasks.LongJob(ctx, id)
 	if errors.Is(err, model.ErrNotFound) {
 		return LongJobEntry{}, notFound
 	}
@@ -110,11 +94,7 @@ func (b *Broker) LongJob(ctx context.Context, c model.Caller, id string) (LongJo
 
 // LongJobs lists the long jobs whose tasks the caller may see, oldest first.
 func (b *Broker) LongJobs(ctx context.Context, c model.Caller) ([]LongJobEntry, error) {
-	store, err := b.longJobs()
-	if err != nil {
-		return nil, err
-	}
-	jobs, err := store.LongJobs(ctx)
+	jobs, err := b.tasks.LongJobs(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -162,9 +142,5 @@ func (b *Broker) DeleteLongJob(ctx context.Context, c model.Caller, id string) e
 	if !e.Task.State.Done() {
 		return model.Errorf(model.ErrConflict, "long job %s is still %s: cancel it first (CancelLongJob), then delete it", id, e.Task.State)
 	}
-	store, err := b.longJobs()
-	if err != nil {
-		return err
-	}
-	return store.DeleteLongJob(ctx, id)
+	return b.tasks.DeleteLongJob(ctx, id)
 }

@@ -65,12 +65,13 @@ func poweredAfter(op model.PowerOp) model.PowerState {
 
 // SubmitPower starts a power operation (start, stop, shutdown, reboot, reset; see
 // model.PowerOp) on a VM and returns the pending task. Start and stop of a VM already in that state succeed; a provider whose driver cannot
-// change power fails the task with an error wrapping model.ErrUnsupported.
-func (b *Broker) SubmitPower(ctx context.Context, c model.Caller, vmid string, op model.PowerOp) (Task, error) {
+// change power fails the task with an error wrapping model.ErrUnsupported. opts may choose the
+// task's id (WithID).
+func (b *Broker) SubmitPower(ctx context.Context, c model.Caller, vmid string, op model.PowerOp, opts ...SubmitOption) (Task, error) {
 	if err := validPowerOp(op); err != nil {
 		return Task{}, err
 	}
-	return b.submitOnVM(ctx, c, TypeVMPower, vmid, "", powerArgs{Op: op})
+	return b.submitOnVM(ctx, c, TypeVMPower, vmid, "", powerArgs{Op: op}, opts...)
 }
 
 func runPower(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, error) {

@@ -43,8 +43,7 @@ func ReportSteps(ctx context.Context, percent int, step string, current, total i
 	}
 }
 
-// ProgressLog is an optional TaskQueue capability, discovered by type assertion: the history of
-// a task's progress reports (as throttled when recorded), kept as long as the task's record.
+// ProgressLog is the TaskQueue's part that keeps the history of a task's progress reports (as throttled when recorded), kept as long as the task's record.
 type ProgressLog interface {
 	// ProgressHistory returns the task's recorded reports, oldest first (none for a task that
 	// reported nothing, or that expired).
@@ -52,17 +51,15 @@ type ProgressLog interface {
 }
 
 // TaskProgress returns a task the caller may see and its progress reports, oldest first. A
-// task that reported nothing has none; a queue that keeps no history gives the last report only.
+// task that reported nothing has none; one whose history is empty gives its last report only.
 func (b *Broker) TaskProgress(ctx context.Context, c model.Caller, id string) (Task, []Progress, error) {
 	t, err := b.Task(ctx, c, id)
 	if err != nil {
 		return Task{}, nil, err
 	}
-	var events []Progress
-	if log, ok := b.tasks.(ProgressLog); ok {
-		if events, err = log.ProgressHistory(ctx, id); err != nil {
-			return Task{}, nil, err
-		}
+	events, err := b.tasks.ProgressHistory(ctx, id)
+	if err != nil {
+		return Task{}, nil, err
 	}
 	if len(events) == 0 && t.Progress != nil {
 		events = []Progress{*t.Progress}

@@ -13,8 +13,7 @@ import (
 // an operation runs at once and its outcome is recorded as a finished task, so it is read,
 // polled, called back and expired exactly like a task a worker ran.
 
-// Recorder is an optional TaskQueue capability, discovered by type assertion: recording a task
-// that finished where it was submitted.
+// Recorder is the TaskQueue's part that records a task that finished where it was submitted.
 type Recorder interface {
 	// Record runs op and stores its outcome as task id's (a fresh id when id is empty). An id
 	// used before with the same spec returns that task without running op again; with another
@@ -24,23 +23,15 @@ type Recorder interface {
 }
 
 // RunNow runs op as a finished task of spec's type: its result (JSON-encoded) or its error is
-// the task's outcome. The id ctx chose for spec.Type (WithTaskID) makes the call idempotent.
-// A task on no provider is owned by the caller.
-func (b *Broker) RunNow(ctx context.Context, c model.Caller, spec TaskSpec, op func(context.Context) (any, error)) (Task, error) {
-	r, ok := b.tasks.(Recorder)
-	if !ok {
-		return Task{}, model.Errorf(model.ErrUnsupported, "this task queue cannot record finished tasks")
-	}
+// the task's outcome. A caller-chosen id (WithID) makes the call idempotent. A task on no
+// provider is owned by the caller.
+func (b *Broker) RunNow(ctx context.Context, c model.Caller, spec TaskSpec, op func(context.Context) (any, error), opts ...SubmitOption) (Task, error) {
 	if spec.Provider == "" {
 		spec.Owner = c.Name
 	} else if !c.Sees(spec.Provider) {
 		return Task{}, model.Errorf(model.ErrNotFound, "provider %q not found", spec.Provider)
 	}
-	var id string
-	if chosen, ok := ctx.Value(taskIDKey{}).(chosenID); ok && chosen.taskType == spec.Type {
-		id = chosen.id
-	}
-	return r.Record(ctx, id, spec, func(ctx context.Context) (json.RawMessage, error) {
+	return b.tasks.Record(ctx, ApplySubmitOptions(opts).ID, spec, func(ctx context.Context) (json.RawMessage, error) {
 		v, err := op(ctx)
 		if err != nil {
 			return nil, err

@@ -64,16 +64,22 @@ type Task struct {
 	ExpireTime time.Time `json:"expireTime"`
 }
 
-// TaskQueue runs tasks somewhere else (an asynq queue on Redis); the queue package implements it.
+// TaskQueue runs tasks somewhere else (an asynq queue on Redis); queue.Queue implements it,
+// every part of it: the broker has no branch for a queue that cannot do one of them.
 type TaskQueue interface {
-	// Submit enqueues the task and returns its pending record.
-	Submit(ctx context.Context, spec TaskSpec) (Task, error)
+	// Submit enqueues the task and returns its pending record; opts may choose its id (WithID).
+	Submit(ctx context.Context, spec TaskSpec, opts ...SubmitOption) (Task, error)
 	// Get returns the task's current record, or an error wrapping model.ErrNotFound once it
 	// expired or if it never existed.
 	Get(ctx context.Context, id string) (Task, error)
 	// Wait blocks until the task is done or ctx ends; on ctx's end it returns the task as it
 	// stands and ctx's error.
 	Wait(ctx context.Context, id string) (Task, error)
+	Canceler
+	Recorder
+	JobIndex
+	ProgressLog
+	LongJobStore
 }
 
 // DiskInfoResult is the Result of a TypeVMDiskInfo task.

@@ -11,39 +11,18 @@ import (
 	"cloudbroker/broker/model"
 )
 
-// idQueue is a memQueue that can take caller-chosen ids; it records the ids it was given.
-type idQueue struct {
-	*memQueue
-	chosen []string
-}
-
-func (q *idQueue) SubmitWithID(ctx context.Context, id string, spec TaskSpec) (Task, error) {
-	q.chosen = append(q.chosen, id)
-	t, err := q.Submit(ctx, spec)
-	t.ID = id
-	return t, err
-}
-
-// The id a context chooses goes to the task of its type only; a queue that cannot take ids
-// says so rather than silently using another.
-func TestWithTaskID(t *testing.T) {
-	b, mq, _, vmid := newTestBroker(t)
-	q := &idQueue{memQueue: mq}
-	b.tasks = q
+// WithID names the task it is given to; WithID("") leaves the id to the queue.
+func TestWithID(t *testing.T) {
+	b, q, _, vmid := newTestBroker(t)
 	const id = "d825b1a26f4e474b8c59306081920ff2"
 
-	task, err := b.SubmitPower(WithTaskID(tctx(t), TypeVMPower, id), model.System, vmid, model.PowerOff)
-	if err != nil || task.ID != id || len(q.chosen) != 1 {
-		t.Fatalf("power under a chosen id: %+v, %v (chosen %v)", task, err, q.chosen)
+	task, err := b.SubmitPower(tctx(t), model.System, vmid, model.PowerOff, WithID(id))
+	if err != nil || task.ID != id {
+		t.Fatalf("power under a chosen id: %+v, %v", task, err)
 	}
-	task, err = b.SubmitPower(WithTaskID(tctx(t), TypeVMClone, id), model.System, vmid, model.PowerOn)
-	if err != nil || task.ID == id || len(q.chosen) != 1 {
-		t.Errorf("an id chosen for clones was used by a power task: %+v, %v", task, err)
-	}
-
-	b.tasks = mq // no SubmitWithID
-	if _, err := b.SubmitPower(WithTaskID(tctx(t), TypeVMPower, id), model.System, vmid, model.PowerOn); !errors.Is(err, model.ErrUnsupported) {
-		t.Errorf("queue without ids: %v, want ErrUnsupported", err)
+	task, err = b.SubmitPower(tctx(t), model.System, vmid, model.PowerOn, WithID(""))
+	if err != nil || task.ID == id || len(q.tasks) != 2 {
+		t.Errorf("WithID(\"\") did not take a fresh id: %+v, %v", task, err)
 	}
 }
 

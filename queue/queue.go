@@ -96,8 +96,11 @@ func (q *Queue) Ping(ctx context.Context) error {
 func NewTaskID() string { return broker.NewDatedID(time.Now()) }
 
 // Submit writes the task's record, then enqueues it, under a fresh id it claims first (every
-// id is owned, taskclaim.go).
-func (q *Queue) Submit(ctx context.Context, spec broker.TaskSpec) (broker.Task, error) {
+// id is owned, taskclaim.go), or under the id opts choose (broker.WithID: SubmitWithID).
+func (q *Queue) Submit(ctx context.Context, spec broker.TaskSpec, opts ...broker.SubmitOption) (broker.Task, error) {
+	if id := broker.ApplySubmitOptions(opts).ID; id != "" {
+		return q.SubmitWithID(ctx, id, spec)
+	}
 	for range 3 { // another task under the same ms and 64 random bits: only if someone chose them
 		id := NewTaskID()
 		cl, err := q.claimID(ctx, id, spec, false)

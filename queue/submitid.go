@@ -7,9 +7,7 @@ import (
 	"cloudbroker/broker/model"
 )
 
-var _ broker.IDSubmitter = (*Queue)(nil)
-
-// SubmitWithID implements broker.IDSubmitter: the first call with an id submits the task under
+// SubmitWithID is Submit under a caller-chosen id (broker.WithID): the first call with an id submits the task under
 // it; a later call with the same spec returns that task; any other use of an id that names a
 // task (any caller's, any queue, any state) is refused without touching it (taskclaim.go). Ids
 // must be 32 lowercase hex characters, like the ids Submit makes.

@@ -38,8 +38,7 @@ func (s *Server) accept(c *gin.Context, api string, request any, op func(ctx con
 		return
 	}
 	spec := broker.TaskSpec{Type: apiTypePrefix + api, Args: args}
-	ctx := broker.WithTaskID(c.Request.Context(), spec.Type, call.jobID)
-	t, err := s.b.RunNow(ctx, callerOf(c), spec, op)
+	t, err := s.b.RunNow(c.Request.Context(), callerOf(c), spec, op, broker.WithID(call.jobID))
 	if err != nil {
 		fail(c, err)
 		return

@@ -173,7 +173,7 @@ func (s *Server) vmActions(c *gin.Context) {
 // submitVMAction submits a parsed VM action on vmid as the task jobID ("" for a fresh id).
 func (s *Server) submitVMAction(ctx context.Context, caller model.Caller, vmid string, a vmAction, jobID string) (broker.Task, error) {
 	if a.Name == actClone {
-		return s.b.SubmitClone(broker.WithTaskID(ctx, broker.TypeVMClone, jobID), caller, vmid, a.Clone)
+		return s.b.SubmitClone(ctx, caller, vmid, a.Clone, broker.WithID(jobID))
 	}
-	return s.b.SubmitPower(broker.WithTaskID(ctx, broker.TypeVMPower, jobID), caller, vmid, a.Power)
+	return s.b.SubmitPower(ctx, caller, vmid, a.Power, broker.WithID(jobID))
 }

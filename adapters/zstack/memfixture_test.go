@@ -77,10 +77,11 @@ func (s syncedStore) Statuses(context.Context) (map[string]broker.SyncStatus, er
 	return out, nil
 }
 
-// noTasks is a task queue that holds no task.
-type noTasks struct{}
+// noTasks is a task queue that holds no task; the parts of broker.TaskQueue these tests never
+// reach are left to the nil one it embeds.
+type noTasks struct{ broker.TaskQueue }
 
-func (noTasks) Submit(context.Context, broker.TaskSpec) (broker.Task, error) {
+func (noTasks) Submit(context.Context, broker.TaskSpec, ...broker.SubmitOption) (broker.Task, error) {
 	return broker.Task{}, model.Errorf(model.ErrUnavailable, "no task queue in this test")
 }
 func (noTasks) Get(_ context.Context, id string) (broker.Task, error) {
