@@ -12,11 +12,39 @@ import (
 var (
 	mu       sync.RWMutex
 	registry = map[string]Driver{}
+	attrs    = map[string]Attrs{}
 )
 
-// Register makes a driver available under name. It panics on a nil driver or a duplicate name,
-// as database/sql.Register does: both are programming errors found at start-up.
-func Register(name string, d Driver) {
+// Attrs describe a driver beyond what its connections can do (Can): what dialects report of
+// the clouds it reaches. A driver gives them when it registers (an Attr each).
+type Attrs struct {
+	// Hypervisor names what the driver's VMs run on, as its vendor calls it (HypervisorESX,
+	// HypervisorKVM); "" for a driver of no hypervisor (an image catalog).
+	Hypervisor string
+}
+
+// Hypervisors drivers name.
+const (
+	HypervisorESX = "ESX" // VMware vSphere's
+	HypervisorKVM = "KVM"
+)
+
+// An Attr sets one of a driver's Attrs.
+type Attr func(*Attrs)
+
+// Hypervisor is the Attr naming the driver's hypervisor.
+func Hypervisor(name string) Attr { return func(a *Attrs) { a.Hypervisor = name } }
+
+// AttrsOf returns the named driver's Attrs (the zero Attrs for an unknown driver).
+func AttrsOf(driver string) Attrs {
+	mu.RLock()
+	defer mu.RUnlock()
+	return attrs[driver]
+}
+
+// Register makes a driver available under name, described by as. It panics on a nil driver or
+// a duplicate name, as database/sql.Register does: both are programming errors found at start-up.
+func Register(name string, d Driver, as ...Attr) {
 	mu.Lock()
 	defer mu.Unlock()
 	if d == nil {
@@ -26,6 +54,11 @@ func Register(name string, d Driver) {
 		panic("drivers: Register called twice for driver " + name)
 	}
 	registry[name] = d
+	var a Attrs
+	for _, set := range as {
+		set(&a)
+	}
+	attrs[name] = a
 }
 
 // Names lists the registered drivers, sorted.
@@ -54,8 +87,8 @@ func Open(ctx context.Context, driver string, cfg Config) (Conn, error) {
 // RegisterOpener registers a driver given as its open function, which is all most drivers
 // are: the Driver it makes answers a nil Conn (not a nil *C) with an error, and reports C as
 // its connection type (ConnTyper), so what it can do is known without connecting.
-func RegisterOpener[C Conn](name string, open func(context.Context, Config) (C, error)) {
-	Register(name, opener[C](open))
+func RegisterOpener[C Conn](name string, open func(context.Context, Config) (C, error), as ...Attr) {
+	Register(name, opener[C](open), as...)
 }
 
 type opener[C Conn] func(context.Context, Config) (C, error)

@@ -7,6 +7,7 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
+	"cloudbroker/drivers"
 )
 
 // vmInventory is ZStack's VmInstanceInventory (the clone API's documented answer). A field
@@ -98,11 +99,10 @@ var vmStates = map[model.PowerState]string{
 	"":                 "Unknown",
 }
 
-// hypervisorTypes names each driver as ZStack does ("ESX" for vCenter VMs).
-var hypervisorTypes = map[string]string{"vcenter": "ESX", "kvm": "KVM"}
-
+// hypervisorOf is the provider's hypervisorType: its driver's hypervisor ("ESX" for vCenter
+// VMs), else the driver's name.
 func hypervisorOf(p model.Provider) string {
-	if h, ok := hypervisorTypes[p.Driver]; ok {
+	if h := drivers.AttrsOf(p.Driver).Hypervisor; h != "" {
 		return h
 	}
 	return strings.ToUpper(p.Driver)

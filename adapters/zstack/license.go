@@ -16,6 +16,7 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
+	"cloudbroker/drivers"
 )
 
 // The licence APIs read and change the broker's licence (broker.Licenses, kept in Redis so
@@ -82,7 +83,8 @@ func (s *Server) getLicenseInfo(c *gin.Context) {
 
 // getLicenseCapabilities is GET /zstack/v1/licenses/capabilities (GetLicenseCapabilities): what
 // the broker really does with the providers configured, less what the licence turns off.
-// vmware: a vCenter provider exists; clonevm: some provider's driver can clone; monitoring:
+// vmware: some provider's driver reaches ESX hosts; clonevm: some provider's driver can clone
+// (both as the drivers registered them, drivers.AttrsOf and drivers.Can); monitoring:
 // the broker serves Prometheus metrics (/metrics). The rest are features of a ZStack cloud the
 // broker does not have.
 func (s *Server) getLicenseCapabilities(c *gin.Context) {
@@ -93,8 +95,8 @@ func (s *Server) getLicenseCapabilities(c *gin.Context) {
 	}
 	on := map[string]bool{"monitoring": true}
 	for _, p := range s.b.Providers().Visible(model.System) {
-		on["vmware"] = on["vmware"] || p.Driver == "vcenter"
-		on["clonevm"] = on["clonevm"] || (s.o.CanClone != nil && s.o.CanClone(p.Driver))
+		on["vmware"] = on["vmware"] || drivers.AttrsOf(p.Driver).Hypervisor == drivers.HypervisorESX
+		on["clonevm"] = on["clonevm"] || drivers.Can[drivers.Cloner](p.Driver)
 	}
 	caps := map[string]string{}
 	for _, name := range licenseCapabilities {

@@ -67,10 +67,8 @@ type Options struct {
 	Nodes  broker.NodeRegistry
 	// Version is the build's version (GetVersion).
 	Version string
-	// Licenses is the broker's licence; CanClone reports whether a driver can clone VMs
-	// (GetLicenseCapabilities' clonevm).
+	// Licenses is the broker's licence.
 	Licenses *broker.Licenses
-	CanClone func(driver string) bool
 	// Tags keeps tags (tags.go); nil means none are kept: the tag APIs are unsupported and tag
 	// conditions match untagged resources.
 	Tags *broker.Tags

@@ -23,4 +23,10 @@ func TestEveryDriverHasAConnType(t *testing.T) {
 			t.Errorf("driver %q can clone: %v, want %v", name, got, want)
 		}
 	}
+	// What ZStack reports as hypervisorType and its licence's vmware capability.
+	for name, want := range map[string]string{"vcenter": drivers.HypervisorESX, "kvm": drivers.HypervisorKVM, "catalog": ""} {
+		if got := drivers.AttrsOf(name).Hypervisor; got != want {
+			t.Errorf("driver %q's hypervisor: %q, want %q", name, got, want)
+		}
+	}
 }

@@ -11,7 +11,6 @@ import (
 	"cloudbroker/adapters/metrics"
 	"cloudbroker/adapters/zstack"
 	"cloudbroker/broker"
-	"cloudbroker/drivers"
 	"cloudbroker/queue"
 )
 
@@ -34,7 +33,7 @@ func (a *App) registerZStack(r gin.IRouter, edge *adapters.Edge) {
 		SessionTimeout: z.SessionTimeout.D(), Location: loc, PublicURL: z.PublicURL,
 		AllowedHooks: z.Webhooks.AllowedHosts, MaxBody: a.cfg.HTTP.MaxBodyBytes,
 		Sessions: queue.NewSessions(a.rdb, "zstack"),
-		NodeID:   a.node.node.UUID, Nodes: a.node.registry, Version: Version, CanClone: drivers.Can[drivers.Cloner],
+		NodeID:   a.node.node.UUID, Nodes: a.node.registry, Version: Version,
 	}
 	keys, _ := a.cfg.License.Keys() // validated with the configuration
 	opts.Licenses = broker.NewLicenses(queue.NewLicenses(a.rdb), keys, a.log)

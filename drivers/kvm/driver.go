@@ -15,7 +15,7 @@ import (
 	"cloudbroker/drivers"
 )
 
-func init() { drivers.RegisterOpener("kvm", Open) }
+func init() { drivers.RegisterOpener("kvm", Open, drivers.Hypervisor(drivers.HypervisorKVM)) }
 
 // Open connects to a libvirt daemon. It validates cfg and connects at once, so a wrong URI or
 // a dead daemon shows up at start-up (wrapping model.ErrInvalid or model.ErrUnavailable) rather

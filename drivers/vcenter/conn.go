@@ -45,7 +45,7 @@ const (
 	OptKeepAlive = "keepalive"
 )
 
-func init() { drivers.RegisterOpener(DriverName, Open) }
+func init() { drivers.RegisterOpener(DriverName, Open, drivers.Hypervisor(drivers.HypervisorESX)) }
 
 // Conn is an open, logged-in connection to one vCenter. It is safe for concurrent use.
 type Conn struct {
