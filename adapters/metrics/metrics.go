@@ -5,7 +5,6 @@ package metrics
 
 import (
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -58,22 +57,9 @@ func WebhookFailed() { webhookFailures.Inc() }
 // an account), never from the request, so the series stay few.
 func RateLimited(dialect, caller string) { rateLimited.WithLabelValues(dialect, caller).Inc() }
 
-// dialectOf names the dialect a path belongs to.
-func dialectOf(path string) string {
-	switch {
-	case strings.HasPrefix(path, "/api/"):
-		return "vcproxy"
-	case strings.HasPrefix(path, "/zstack/"):
-		return "zstack"
-	case strings.HasPrefix(path, "/dicloud/"):
-		return "didi"
-	}
-	return "other"
-}
-
 // Middleware counts requests by their route pattern (not the raw path, which would make one
-// series per uuid).
-func Middleware() gin.HandlerFunc {
+// series per uuid) and the dialect dialectOf names for their path (cmd/app's dialect registry).
+func Middleware(dialectOf func(path string) string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()

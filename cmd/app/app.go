@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -19,10 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"cloudbroker/adapters"
-	"cloudbroker/adapters/didi"
 	"cloudbroker/adapters/metrics"
-	"cloudbroker/adapters/vcproxy"
-	"cloudbroker/adapters/zstack"
 	"cloudbroker/broker"
 	"cloudbroker/broker/inventory"
 	"cloudbroker/broker/model"
@@ -53,9 +49,9 @@ type App struct {
 
 	lastConflicts string // touched only by the followAgents goroutine after Start
 
-	zs   *zstackDialect  // the ZStack dialect (zstack.go)
-	node *nodeMembership // this process as a management node (nodes.go)
-	gc   *queue.GC       // clean-up jobs (gc.go)
+	dialects []mounted       // the dialects this process serves (dialects.go)
+	node     *nodeMembership // this process as a management node (nodes.go)
+	gc       *queue.GC       // clean-up jobs (gc.go)
 }
 
 // New builds the process; nothing listens until Serve.
@@ -150,16 +146,14 @@ func (a *App) routes() *gin.Engine {
 	}
 	r.NoRoute(func(c *gin.Context) { unrouted(c, http.StatusNotFound) })
 	r.NoMethod(func(c *gin.Context) { unrouted(c, http.StatusMethodNotAllowed) })
-	r.Use(adapters.RequestIDs(), gin.Recovery(), metrics.Middleware(), accessLog(a.log))
+	r.Use(adapters.RequestIDs(), gin.Recovery(), metrics.Middleware(dialectLabel), accessLog(a.log))
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", a.ready)
 	a.limiter = Limiter(a.cfg)
 	// Every request's deadline is the write timeout: its answer could not be sent after it.
 	edge := &adapters.Edge{Limiter: a.limiter, RequestTimeout: a.cfg.HTTP.WriteTimeout.D()}
-	vcproxy.New(a.broker, Tokens(a.cfg), a.cfg.HTTP.MaxBodyBytes).Register(r, edge)
 	a.mountOps(r)
-	didi.New(a.broker, Tokens(a.cfg), a.cfg.HTTP.MaxBodyBytes).Register(r, edge)
-	a.registerZStack(r, edge)
+	a.mountDialects(r, edge)
 	return r
 }
 
@@ -180,6 +174,9 @@ func (a *App) Handler() http.Handler { return a.engine }
 // Broker is the core service.
 func (a *App) Broker() *broker.Broker { return a.broker }
 
+// Config is the process's configuration, which a dialect is mounted from.
+func (a *App) Config() *config.Config { return a.cfg }
+
 // Redis is the process's Redis client, so a test can check what it sends (a hook added before
 // Start sees every command); its worker, if any, has its own, WorkerRedis.
 func (a *App) Redis() redis.UniversalClient { return a.rdb }
@@ -191,8 +188,8 @@ func (a *App) WorkerRedis() redis.UniversalClient { return a.wrdb }
 // watches; without an inventory it warms the VM id map in the background instead.
 func (a *App) Start() error {
 	a.epoch.Start() // first: what follows writes to Redis under the marker it checks
-	if err := a.startZStack(); err != nil {
-		return fmt.Errorf("zstack webhooks: %w", err)
+	if err := a.startDialects(); err != nil {
+		return err
 	}
 	a.joinNodes()
 	if err := a.gc.Start(context.Background()); err != nil {
@@ -329,7 +326,7 @@ func (a *App) Close() {
 	if a.exec != nil {
 		a.exec.Close()
 	}
-	a.stopZStack()
+	a.stopDialects()
 	a.gc.Stop()
 	a.queue.Close()
 	a.rdb.Close()
@@ -338,19 +335,5 @@ func (a *App) Close() {
 	}
 	if a.embedded != nil {
 		a.embedded.Close()
-	}
-}
-
-// unrouted answers an unknown path or method in the dialect its prefix names.
-func unrouted(c *gin.Context, code int) {
-	switch p := c.Request.URL.Path; {
-	case strings.HasPrefix(p, "/api/"):
-		vcproxy.Unrouted(c, code)
-	case p == "/zstack" || strings.HasPrefix(p, "/zstack/"):
-		zstack.Unrouted(c, code)
-	case p == "/dicloud" || strings.HasPrefix(p, "/dicloud/"):
-		didi.Unrouted(c, code)
-	default:
-		c.JSON(code, gin.H{"error": http.StatusText(code), "path": p})
 	}
 }

@@ -14,16 +14,16 @@ import (
 	"cloudbroker/queue"
 )
 
-// zstackDialect is the ZStack dialect's part of a process: its HTTP server, and the webhook
-// service that calls X-Web-Hook URLs back (nil when zstack.webhooks.allowed_hosts is empty,
-// which refuses X-Web-Hook).
-type zstackDialect struct {
-	server *zstack.Server
-	hooks  *queue.Webhooks
+func init() {
+	RegisterDialect(Dialect{Name: "zstack", Prefix: "/zstack", Unrouted: zstack.Unrouted, Mount: func(m Mount) Hooks {
+		return m.App.mountZStack(m.Router, m.Edge)
+	}})
 }
 
-// registerZStack builds the dialect from the configuration and mounts its routes.
-func (a *App) registerZStack(r gin.IRouter, edge *adapters.Edge) {
+// mountZStack builds the dialect from the configuration and mounts its routes. Its hooks run
+// the webhook service that calls X-Web-Hook URLs back (none when zstack.webhooks.allowed_hosts
+// is empty, which refuses X-Web-Hook).
+func (a *App) mountZStack(r gin.IRouter, edge *adapters.Edge) Hooks {
 	z := a.cfg.ZStack
 	loc, err := time.LoadLocation(z.TimeZone) // validated with the configuration
 	if err != nil {
@@ -49,36 +49,23 @@ func (a *App) registerZStack(r gin.IRouter, edge *adapters.Edge) {
 		}
 		opts.Accounts = append(opts.Accounts, za)
 	}
-	d := &zstackDialect{}
+	var server *zstack.Server
+	var hooks Hooks
 	if len(z.Webhooks.AllowedHosts) > 0 {
 		w := z.Webhooks
-		d.hooks = queue.NewWebhooks(a.rdb, func(ctx context.Context, id string) (queue.Rendered, bool, error) {
-			body, ok, done, err := d.server.RenderJob(ctx, id)
+		wh := queue.NewWebhooks(a.rdb, func(ctx context.Context, id string) (queue.Rendered, bool, error) {
+			body, ok, done, err := server.RenderJob(ctx, id)
 			return queue.Rendered{Body: body, Success: ok}, done, err
 		}, queue.WebhookConfig{
 			Retention: a.cfg.Tasks.Retention.D(), MaxRetry: *w.MaxRetry, RetryDelay: w.RetryDelay.D(),
 			MaxDelay: w.MaxDelay.D(), Timeout: w.Timeout.D(), SweepInterval: w.SweepInterval.D(),
 			PollInterval: w.PollInterval.D(), Concurrency: w.Concurrency,
-			Allowed: func(u *url.URL) error { return d.server.AllowHook(u) }, Failed: metrics.WebhookFailed, Logger: a.log,
+			Allowed: func(u *url.URL) error { return server.AllowHook(u) }, Failed: metrics.WebhookFailed, Logger: a.log,
 		})
-		opts.Hooks = d.hooks
+		opts.Hooks = wh
+		hooks = Hooks{Start: wh.Start, Stop: wh.Stop}
 	}
-	d.server = zstack.New(a.broker, opts)
-	d.server.Register(r, edge)
-	a.zs = d
-}
-
-// startZStack starts the webhook service, if any.
-func (a *App) startZStack() error {
-	if a.zs == nil || a.zs.hooks == nil {
-		return nil
-	}
-	return a.zs.hooks.Start()
-}
-
-// stopZStack stops it, letting running deliveries finish.
-func (a *App) stopZStack() {
-	if a.zs != nil && a.zs.hooks != nil {
-		a.zs.hooks.Stop()
-	}
+	server = zstack.New(a.broker, opts)
+	server.Register(r, edge)
+	return hooks
 }
