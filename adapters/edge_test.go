@@ -19,7 +19,8 @@ import (
 // dialects are the three dialects as the edge sees them.
 func dialects() []adapters.Dialect {
 	b := broker.New(broker.Options{Providers: broker.NewProviders(nil)})
-	return []adapters.Dialect{vcproxy.New(b, nil, 1<<20), didi.New(b, nil, 1<<20), zstack.New(b, zstack.Options{})}
+	bd := adapters.BearerDialect{Broker: b, MaxBody: 1 << 20}
+	return []adapters.Dialect{&vcproxy.Server{BearerDialect: bd}, &didi.Server{BearerDialect: bd}, zstack.New(b, zstack.Options{})}
 }
 
 // Every model error kind has a status of its own in every dialect: none falls through to the

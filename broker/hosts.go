@@ -119,18 +119,7 @@ func (b *Broker) allVMs(ctx context.Context, c model.Caller, providers []string)
 }
 
 func (b *Broker) listProviderHosts(ctx context.Context, c model.Caller, p model.Provider) ([]model.Host, error) {
-	res, err := runAndDecode[HostListResult](ctx, b, c, TaskSpec{Type: TypeHostList, Provider: p.Name, ClientID: p.ClientID})
-	return res.Hosts, err
+	return listOn(ctx, b, c, p, TypeHostList, func(r HostListResult) []model.Host { return r.Hosts })
 }
 
-func runHostList(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, error) {
-	cr, ok := c.(drivers.CapacityReporter)
-	if !ok {
-		return nil, drivers.Unsupported(spec.Provider, "list hosts")
-	}
-	hosts, err := cr.ListHosts(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return HostListResult{Hosts: hosts}, nil
-}
+var runHostList = listingRun("list hosts", drivers.CapacityReporter.ListHosts, func(items []model.Host) HostListResult { return HostListResult{Hosts: items} })

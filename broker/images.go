@@ -116,18 +116,7 @@ func (b *Broker) ListImages(ctx context.Context, c model.Caller, q ListImagesQue
 }
 
 func (b *Broker) listProviderImages(ctx context.Context, c model.Caller, p model.Provider) ([]model.Image, error) {
-	res, err := runAndDecode[ImageListResult](ctx, b, c, TaskSpec{Type: TypeImageList, Provider: p.Name, ClientID: p.ClientID})
-	return res.Images, err
+	return listOn(ctx, b, c, p, TypeImageList, func(r ImageListResult) []model.Image { return r.Images })
 }
 
-func runImageList(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, error) {
-	ic, ok := c.(drivers.ImageCatalog)
-	if !ok {
-		return nil, drivers.Unsupported(spec.Provider, "list images")
-	}
-	imgs, err := ic.ListImages(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return ImageListResult{Images: imgs}, nil
-}
+var runImageList = listingRun("list images", drivers.ImageCatalog.ListImages, func(items []model.Image) ImageListResult { return ImageListResult{Images: items} })

@@ -139,18 +139,7 @@ func (b *Broker) listLive(ctx context.Context, c model.Caller, providers []model
 }
 
 func (b *Broker) listProvider(ctx context.Context, c model.Caller, p model.Provider) ([]model.VM, error) {
-	res, err := runAndDecode[VMListResult](ctx, b, c, TaskSpec{Type: TypeVMList, Provider: p.Name, ClientID: p.ClientID})
-	return res.VMs, err
+	return listOn(ctx, b, c, p, TypeVMList, func(r VMListResult) []model.VM { return r.VMs })
 }
 
-func runVMList(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, error) {
-	vl, ok := c.(drivers.VMLister)
-	if !ok {
-		return nil, drivers.Unsupported(spec.Provider, "list VMs")
-	}
-	vms, err := vl.ListVMs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return VMListResult{VMs: vms}, nil
-}
+var runVMList = listingRun("list VMs", drivers.VMLister.ListVMs, func(items []model.VM) VMListResult { return VMListResult{VMs: items} })

@@ -103,7 +103,7 @@ func (s *Server) cimgList(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	page, err := s.b.ListImages(c.Request.Context(), callerOf(c), broker.ListImagesQuery{
+	page, err := s.Broker.ListImages(c.Request.Context(), callerOf(c), broker.ListImagesQuery{
 		Region: req.RegionID, Names: req.names(), Start: req.start(), Limit: *req.Limit,
 		MediaType: rootVolumeTemplate, // a custom image boots a VM: ISOs are not listed
 	})
@@ -191,7 +191,7 @@ func unixMs(t time.Time) int64 {
 // reachable (Connected) since it just listed the image. Its disk type (DiDi's HE, SSD) is not
 // known to the broker and stays empty.
 func (s *Server) storageOf(img broker.ImageEntry) backupStorage {
-	p, _ := s.b.Providers().Get(img.Provider)
+	p, _ := s.Broker.Providers().Get(img.Provider)
 	bs := backupStorage{BsUUID: providerUUID(img.Provider), Name: img.Provider, State: "Enabled",
 		Status: "Connected", Type: p.Driver}
 	if len(img.Zones) > 0 {

@@ -8,23 +8,11 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"cloudbroker/adapters"
-	"cloudbroker/broker"
 	"cloudbroker/broker/model"
 )
 
-// Server holds the dialect's dependencies.
-type Server struct {
-	b       *broker.Broker
-	tokens  adapters.Tokens
-	maxBody int64
-}
-
-var _ adapters.Dialect = (*Server)(nil)
-
-// New returns the dialect's server. maxBody bounds request bodies.
-func New(b *broker.Broker, tokens adapters.Tokens, maxBody int64) *Server {
-	return &Server{b: b, tokens: tokens, maxBody: maxBody}
-}
+// Server is the dialect: its routes and answers over what every Bearer-token dialect holds.
+type Server struct{ adapters.BearerDialect }
 
 // Register mounts the dialect's routes on r behind the edge.
 func (s *Server) Register(r gin.IRouter, edge *adapters.Edge) {
@@ -34,11 +22,6 @@ func (s *Server) Register(r gin.IRouter, edge *adapters.Edge) {
 
 // Name implements adapters.Dialect.
 func (s *Server) Name() string { return "didi" }
-
-// Authenticate implements adapters.Dialect: "Authorization: Bearer <token>", as DiDi's own.
-func (s *Server) Authenticate(c *gin.Context) (model.Caller, error) {
-	return s.tokens.Bearer(c.Request)
-}
 
 // WriteError implements adapters.Dialect.
 func (s *Server) WriteError(c *gin.Context, err error, msg string) { writeError(c, err, msg) }
@@ -51,15 +34,7 @@ func requestID(c *gin.Context) string { return adapters.RequestID(c) }
 
 // bind reads and decodes the body, answering the dialect's error itself when it cannot.
 func (s *Server) bind(c *gin.Context, v any) bool {
-	body, err := adapters.ReadBody(c.Writer, c.Request, s.maxBody)
-	if err == nil {
-		err = decode(body, v)
-	}
-	if err != nil {
-		fail(c, err)
-		return false
-	}
-	return true
+	return s.Bind(c, errorWriter{}, v, decode)
 }
 
 // fail answers an error in the dialect's shape, through the edge's one error path.

@@ -23,14 +23,14 @@ func (s *Server) agentList(c *gin.Context) {
 	if !s.bind(c, &req) {
 		return
 	}
-	agents, err := s.b.Agents(c.Request.Context(), callerOf(c))
+	agents, err := s.Broker.Agents(c.Request.Context(), callerOf(c))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	items := make([]agentItem, 0, len(agents))
 	for _, a := range agents {
-		it := agentItem{Clientid: a.ClientID, State: s.b.AgentState(a), Version: a.Version, Hostname: a.Hostname,
+		it := agentItem{Clientid: a.ClientID, State: s.Broker.AgentState(a), Version: a.Version, Hostname: a.Hostname,
 			PID: a.PID, Providers: []string{}, StartedAt: a.StartedAt.Unix(), LastSeen: a.LastSeen.Unix()}
 		for _, p := range a.Providers {
 			it.Providers = append(it.Providers, p.Name)

@@ -22,7 +22,7 @@ func (s *Server) diskInfo(c *gin.Context) {
 		return
 	}
 	caller := callerOf(c)
-	t, err := s.b.SubmitDiskInfo(c.Request.Context(), caller, req.VMID, req.ClientID)
+	t, err := s.Broker.SubmitDiskInfo(c.Request.Context(), caller, req.VMID, req.ClientID)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -40,7 +40,7 @@ func (s *Server) taskInfo(c *gin.Context) {
 	if !s.bind(c, &req) {
 		return
 	}
-	t, err := s.b.Task(c.Request.Context(), callerOf(c), req.TaskID)
+	t, err := s.Broker.Task(c.Request.Context(), callerOf(c), req.TaskID)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -54,7 +54,7 @@ func (s *Server) vmList(c *gin.Context) {
 	if !s.bind(c, &req) {
 		return
 	}
-	page, err := s.b.ListVMs(c.Request.Context(), callerOf(c), broker.ListVMsQuery{
+	page, err := s.Broker.ListVMs(c.Request.Context(), callerOf(c), broker.ListVMsQuery{
 		ClientID: req.ClientID, Provider: req.Provider, Offset: req.Offset, Limit: req.Limit,
 	})
 	if err != nil {
@@ -66,13 +66,13 @@ func (s *Server) vmList(c *gin.Context) {
 		s.fail(c, page.Failed[0].Err)
 		return
 	}
-	c.JSON(http.StatusOK, ok(toVMList(page, req, s.b.Providers())))
+	c.JSON(http.StatusOK, ok(toVMList(page, req, s.Broker.Providers())))
 }
 
 // waitAndRender answers a sync request: the finished envelope, or a timeout error carrying the
 // taskid so the caller can keep polling.
 func (s *Server) waitAndRender(c *gin.Context, caller model.Caller, id string) {
-	t, err := s.b.Wait(c.Request.Context(), caller, id)
+	t, err := s.Broker.Wait(c.Request.Context(), caller, id)
 	if errors.Is(err, model.ErrTimeout) {
 		adapters.Fail(c, timedOut{id}, err)
 		return
@@ -91,7 +91,7 @@ func (s *Server) taskCancel(c *gin.Context) {
 	if !s.bind(c, &req) {
 		return
 	}
-	t, err := s.b.Cancel(c.Request.Context(), callerOf(c), req.TaskID)
+	t, err := s.Broker.Cancel(c.Request.Context(), callerOf(c), req.TaskID)
 	if err != nil {
 		s.fail(c, err)
 		return

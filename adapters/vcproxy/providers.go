@@ -29,7 +29,7 @@ func (s *Server) providerList(c *gin.Context) {
 	if !s.bind(c, &req) {
 		return
 	}
-	ps, err := s.b.ProviderStatuses(c.Request.Context(), callerOf(c))
+	ps, err := s.Broker.ProviderStatuses(c.Request.Context(), callerOf(c))
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -9,23 +9,11 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"cloudbroker/adapters"
-	"cloudbroker/broker"
 	"cloudbroker/broker/model"
 )
 
-// Server holds the dialect's dependencies.
-type Server struct {
-	b       *broker.Broker
-	tokens  adapters.Tokens
-	maxBody int64
-}
-
-var _ adapters.Dialect = (*Server)(nil)
-
-// New returns the dialect's server. maxBody bounds request bodies.
-func New(b *broker.Broker, tokens adapters.Tokens, maxBody int64) *Server {
-	return &Server{b: b, tokens: tokens, maxBody: maxBody}
-}
+// Server is the dialect: its routes and answers over what every Bearer-token dialect holds.
+type Server struct{ adapters.BearerDialect }
 
 // Register mounts the dialect's routes on r behind the edge.
 func (s *Server) Register(r gin.IRouter, edge *adapters.Edge) {
@@ -41,11 +29,6 @@ func (s *Server) Register(r gin.IRouter, edge *adapters.Edge) {
 // Name implements adapters.Dialect.
 func (s *Server) Name() string { return "vcproxy" }
 
-// Authenticate implements adapters.Dialect: "Authorization: Bearer <token>".
-func (s *Server) Authenticate(c *gin.Context) (model.Caller, error) {
-	return s.tokens.Bearer(c.Request)
-}
-
 // WriteError implements adapters.Dialect.
 func (s *Server) WriteError(c *gin.Context, err error, msg string) {
 	code, errcode := status(err)
@@ -56,15 +39,7 @@ func callerOf(c *gin.Context) model.Caller { return adapters.CallerOf(c) }
 
 // bind reads and decodes the body, answering the dialect's error itself when it cannot.
 func (s *Server) bind(c *gin.Context, v any) bool {
-	body, err := adapters.ReadBody(c.Writer, c.Request, s.maxBody)
-	if err == nil {
-		err = decode(body, v)
-	}
-	if err != nil {
-		s.fail(c, err)
-		return false
-	}
-	return true
+	return s.Bind(c, s, v, decode)
 }
 
 // fail answers an error in the dialect's shape, through the edge's one error path.
