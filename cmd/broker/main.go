@@ -9,25 +9,17 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"cloudbroker/cmd/app"
 	"cloudbroker/config"
 	"cloudbroker/drivers/vcenter/vcsim"
 )
 
-func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "broker:", err)
-		os.Exit(1)
-	}
-}
+func main() { app.Main("broker", run) }
 
-func run() error {
+func run(ctx context.Context) error {
 	cfgPath := flag.String("config", "", "YAML config file; without it the broker starts the demo setup")
 	listen := flag.String("listen", "", "listen address, overrides the config's listen")
 	check := flag.Bool("check-config", false, "load and validate --config, print every problem, exit 0 if it is usable and 1 if not")
@@ -36,10 +28,7 @@ func run() error {
 		if *cfgPath == "" {
 			return fmt.Errorf("--check-config needs --config")
 		}
-		if !app.CheckConfig(*cfgPath, "", os.Stdout) {
-			os.Exit(1)
-		}
-		return nil
+		return app.Check(*cfgPath, "")
 	}
 
 	var cfg *config.Config
@@ -60,8 +49,7 @@ func run() error {
 	if *listen != "" {
 		cfg.Listen = *listen
 	}
-	log := app.NewLogger(cfg.Log, os.Stderr)
-	slog.SetDefault(log)
+	log := app.SetLogger(cfg.Log)
 	if cfg.Demo {
 		log.Warn("DEMO SETUP: in-process Redis and a simulated vCenter; not for production. Pass --config for a real deployment.",
 			"vcenter", sim.URL().Redacted())
@@ -80,7 +68,5 @@ func run() error {
 	if err := a.Start(); err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	return a.Serve(ctx, ln)
 }
