@@ -1,9 +1,9 @@
 package vcproxy
 
 import (
-	"net/http"
-
 	"github.com/gin-gonic/gin"
+
+	"cloudbroker/broker"
 )
 
 type agentItem struct {
@@ -19,23 +19,12 @@ type agentItem struct {
 
 // agentList is POST /api/agent/list: the proxy agents serving what the caller sees.
 func (s *Server) agentList(c *gin.Context) {
-	var req struct{}
-	if !s.bind(c, &req) {
-		return
-	}
-	agents, err := s.Broker.Agents(c.Request.Context(), callerOf(c))
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	items := make([]agentItem, 0, len(agents))
-	for _, a := range agents {
+	listAPI(s, c, "agents", s.Broker.Agents, func(a broker.Agent) agentItem {
 		it := agentItem{Clientid: a.ClientID, State: s.Broker.AgentState(a), Version: a.Version, Hostname: a.Hostname,
 			PID: a.PID, Providers: []string{}, StartedAt: a.StartedAt.Unix(), LastSeen: a.LastSeen.Unix()}
 		for _, p := range a.Providers {
 			it.Providers = append(it.Providers, p.Name)
 		}
-		items = append(items, it)
-	}
-	c.JSON(http.StatusOK, ok(gin.H{"total": len(items), "agents": items}))
+		return it
+	})
 }

@@ -1,9 +1,12 @@
 package vcproxy
 
 import (
+	"context"
 	"net/http"
 
 	"cloudbroker/adapters"
+	"cloudbroker/broker"
+	"cloudbroker/broker/model"
 
 	"github.com/gin-gonic/gin"
 )
@@ -25,17 +28,7 @@ type providerItem struct {
 // providerList is POST /api/provider/list: the providers the caller sees and how fresh each
 // one's inventory is.
 func (s *Server) providerList(c *gin.Context) {
-	var req struct{}
-	if !s.bind(c, &req) {
-		return
-	}
-	ps, err := s.Broker.ProviderStatuses(c.Request.Context(), callerOf(c))
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	items := make([]providerItem, 0, len(ps))
-	for _, p := range ps {
+	listAPI(s, c, "providers", s.Broker.ProviderStatuses, func(p broker.ProviderStatus) providerItem {
 		it := providerItem{Name: p.Name, Driver: p.Driver, Clientid: p.ClientID, Region: p.Region, Zones: p.Zones, Stale: true}
 		if it.Zones == nil {
 			it.Zones = []string{}
@@ -46,7 +39,25 @@ func (s *Server) providerList(c *gin.Context) {
 				it.LastSync = st.LastSync.Unix()
 			}
 		}
-		items = append(items, it)
+		return it
+	})
+}
+
+// listAPI answers a listing API that takes an empty body: what list gives the caller, each
+// made an item, as {"total": n, key: items}.
+func listAPI[T, I any](s *Server, c *gin.Context, key string, list func(context.Context, model.Caller) ([]T, error), item func(T) I) {
+	var req struct{}
+	if !s.bind(c, &req) {
+		return
 	}
-	c.JSON(http.StatusOK, ok(gin.H{"total": len(items), "providers": items}))
+	all, err := list(c.Request.Context(), callerOf(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	items := make([]I, 0, len(all))
+	for _, t := range all {
+		items = append(items, item(t))
+	}
+	c.JSON(http.StatusOK, ok(gin.H{"total": len(items), key: items}))
 }

@@ -124,14 +124,19 @@ func testListDisksUnknownVM(ctx context.Context, t *testing.T, f Fixture) {
 }
 
 func testListISOs(ctx context.Context, t *testing.T, f Fixture) {
-	c := f.Open(t).(drivers.ISOLister)
-	isos, err := c.ListISOs(ctx, f.VM)
+	isos, err := f.Open(t).(drivers.ISOLister).ListISOs(ctx, f.VM)
+	checkNamed(t, "ListISOs", isos, err, func(iso model.Image) (string, string) { return iso.Name, iso.NativeID })
+}
+
+// checkNamed fails the test if a listing failed or listed an item without a name or an id.
+func checkNamed[T any](t *testing.T, call string, items []T, err error, named func(T) (name, id string)) {
+	t.Helper()
 	if err != nil {
-		t.Fatalf("ListISOs: %v", err)
+		t.Fatalf("%s: %v", call, err)
 	}
-	for _, iso := range isos {
-		if iso.Name == "" || iso.NativeID == "" {
-			t.Errorf("ISO without name or id: %+v", iso)
+	for _, it := range items {
+		if name, id := named(it); name == "" || id == "" {
+			t.Errorf("%s: an item without name or id: %+v", call, it)
 		}
 	}
 }
@@ -153,16 +158,8 @@ func testListHosts(ctx context.Context, t *testing.T, f Fixture) {
 }
 
 func testListImages(ctx context.Context, t *testing.T, f Fixture) {
-	c := f.Open(t).(drivers.ImageCatalog)
-	imgs, err := c.ListImages(ctx)
-	if err != nil {
-		t.Fatalf("ListImages: %v", err)
-	}
-	for _, im := range imgs {
-		if im.Name == "" || im.NativeID == "" {
-			t.Errorf("image without name or id: %+v", im)
-		}
-	}
+	imgs, err := f.Open(t).(drivers.ImageCatalog).ListImages(ctx)
+	checkNamed(t, "ListImages", imgs, err, func(im model.Image) (string, string) { return im.Name, im.NativeID })
 }
 
 func testListVMs(ctx context.Context, t *testing.T, f Fixture) {
