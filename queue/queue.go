@@ -113,9 +113,9 @@ func (q *Queue) Submit(ctx context.Context, spec broker.TaskSpec) (broker.Task, 
 }
 
 // submitAs enqueues the task whose id this call claimed (cl), then writes its record. The
-// record is the commit: it is written only while Redis's clock is within WriteWithin of the
-// call (writeRecordScript), and a worker runs a task only once its record exists, waiting
-// that long for it (worker.go). So a call that answered "unavailable" (Redis stalled or
+// record is the commit: it is written only while Redis's clock is within RecordWindow of the
+// enqueue's start (writeRecordScript), and a worker runs a task only once its record exists,
+// waiting longer than that for it (worker.go). So a call that answered "unavailable" (Redis stalled or
 // failed) leaves no task anyone can read or that runs, even if Redis runs its commands late.
 func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, cl claim) (broker.Task, error) {
 	payload, err := json.Marshal(spec)
@@ -129,6 +129,7 @@ func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, c
 		InsertTime: now, UpdateTime: now, ExpireTime: now.Add(q.cfg.Retention),
 	}
 	qname := QueueFor(spec.ClientID)
+	enqueued := time.Now()
 	_, err = q.client.EnqueueContext(ctx, asynq.NewTask(spec.Type, payload),
 		asynq.TaskID(t.ID), asynq.Queue(qname), asynq.MaxRetry(q.cfg.MaxRetry),
 		asynq.Timeout(q.cfg.Timeout), asynq.Retention(q.cfg.Retention))
@@ -140,7 +141,7 @@ func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, c
 		return broker.Task{}, redisErr("enqueue", err)
 	}
 	q.register(qname)
-	if err := q.writeRecord(ctx, recordKey(id), t.ExpireTime, "queue", qname, "spec", payload, "insertMs", now.UnixMilli()); err != nil {
+	if err := q.writeRecord(ctx, recordKey(id), enqueued, t.ExpireTime, "queue", qname, "spec", payload, "insertMs", now.UnixMilli()); err != nil {
 		// The enqueued task finds no record, so no worker runs it; removing it frees the id
 		// for a retry under the same caller-chosen id (best effort: Redis may be away).
 		if derr := q.insp.DeleteTask(qname, id); derr != nil && !errors.Is(derr, asynq.ErrTaskNotFound) {

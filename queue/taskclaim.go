@@ -112,7 +112,7 @@ func (q *Queue) claimID(ctx context.Context, id string, spec broker.TaskSpec, ch
 	mine := newClaim(spec)
 	deadline := time.Now().Add(claimWait)
 	for {
-		res, err := claimScript.Run(ctx, q.rdb, []string{claimKey(id), recordKey(id)}, mine.String(), q.cfg.Retention.Milliseconds(), q.writeDeadline()).StringSlice()
+		res, err := claimScript.Run(ctx, q.rdb, []string{claimKey(id), recordKey(id)}, mine.String(), q.cfg.Retention.Milliseconds(), q.writeDeadline(time.Now(), q.cfg.WriteWithin)).StringSlice()
 		if err != nil {
 			return claimed{}, redisErr("claim task id", err)
 		}
