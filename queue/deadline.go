@@ -7,6 +7,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"cloudbroker/broker/model"
+	"cloudbroker/queue/internal/rediserr"
 )
 
 // A command that timed out on the client is not a command that failed: Redis may run it once
@@ -52,7 +53,7 @@ func (q *Queue) writeRecord(ctx context.Context, key string, enqueued, expire ti
 	args := append([]any{q.writeDeadline(enqueued, RecordWindow(q.cfg.WriteWithin)), expire.UnixMilli()}, fields...)
 	n, err := writeRecordScript.Run(ctx, q.rdb, []string{key}, args...).Int()
 	if err != nil {
-		return redisErr("write task record", err)
+		return rediserr.Wrap("write task record", err)
 	}
 	if n == 0 {
 		return errTooLate

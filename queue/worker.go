@@ -15,6 +15,7 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
+	"cloudbroker/queue/internal/keys"
 )
 
 // Executor runs one task; broker.Executor is the real one.
@@ -225,7 +226,7 @@ func (w *Worker) finish(ctx context.Context, t *asynq.Task, spec broker.TaskSpec
 		// Returning the error makes asynq retry the task: a result must not be lost.
 		return fmt.Errorf("writing result: %w", err)
 	}
-	if err := w.rdb.Publish(context.WithoutCancel(ctx), doneChannel, t.ResultWriter().TaskID()).Err(); err != nil {
+	if err := w.rdb.Publish(context.WithoutCancel(ctx), keys.TaskDone, t.ResultWriter().TaskID()).Err(); err != nil {
 		w.log.Warn("completion not announced; waiters fall back to polling", "err", err)
 	}
 	if obs, ok := w.exec.(FinishObserver); ok {

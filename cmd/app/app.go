@@ -29,6 +29,7 @@ import (
 	"cloudbroker/config"
 	"cloudbroker/drivers"
 	"cloudbroker/queue"
+	"cloudbroker/queue/redisstore"
 )
 
 // App is one broker process.
@@ -47,7 +48,7 @@ type App struct {
 	engine   *gin.Engine
 	limiter  *adapters.Limiter
 	index    *inventory.Index
-	inv      *queue.Inventory
+	inv      *redisstore.Inventory
 	stop     chan struct{}
 	bg       context.CancelFunc // stops the inventory follower
 
@@ -70,13 +71,11 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		cfg.Redis.Addr = e.Addr()
 		log.Warn("DEMO SETUP: in-process Redis (miniredis); tasks do not survive a restart", "addr", e.Addr())
 	}
-	var err error
-	if a.rdb, err = queue.NewRedis(cfg.Redis); err != nil {
+	ro, err := RedisOptions(cfg.Redis)
+	if err != nil {
 		return nil, err
 	}
-	if a.monConn, err = queue.ConnOpt(cfg.Redis); err != nil {
-		return nil, err
-	}
+	a.rdb, a.monConn = queue.NewRedis(ro), queue.ConnOpt(ro)
 	a.epoch = queue.NewEpoch(a.rdb, cfg.Redis.LossCheckInterval.D(), log)
 	a.queue = queue.New(a.rdb, queue.Config{
 		Retention: cfg.Tasks.Retention.D(), Timeout: cfg.Tasks.Timeout.D(), MaxRetry: *cfg.Tasks.MaxRetry, Logger: log,
@@ -92,25 +91,23 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		}
 	}
 	opts := broker.Options{
-		Tasks: a.queue, Refs: queue.NewRefs(a.rdb), Providers: broker.NewProviders(metas),
+		Tasks: a.queue, Refs: redisstore.NewRefs(a.rdb), Providers: broker.NewProviders(metas),
 		Agents: queue.NewAgents(a.rdb), AgentOfflineAfter: cfg.Agents.OfflineAfter.D(),
 		SyncTimeout: cfg.Tasks.SyncTimeout.D(), Logger: log,
 		Notifications: notifications(a), StoreReachableSince: a.epoch.ReachableSince,
 	}
 	if *cfg.Inventory.Enabled {
-		a.index, a.inv = inventory.NewIndex(), queue.NewInventory(a.rdb)
+		a.index, a.inv = inventory.NewIndex(), redisstore.NewInventory(a.rdb)
 		opts.Index, opts.Inventory = a.index, a.inv
 	}
-	a.broker = broker.New(opts).WithLiveSnapshots(queue.NewLiveSnapshots(a.rdb), cfg.Inventory.LiveSnapshotTTL.D())
-	clones := queue.NewCloneLog(a.rdb, cfg.Tasks.Retention.D()) // written by the worker, read by the GC job
+	a.broker = broker.New(opts).WithLiveSnapshots(redisstore.NewLiveSnapshots(a.rdb), cfg.Inventory.LiveSnapshotTTL.D())
+	clones := redisstore.NewCloneLog(a.rdb, cfg.Tasks.Retention.D()) // written by the worker, read by the GC job
 	if *cfg.Worker.Enabled {
 		a.exec = broker.NewExecutor(specs, log).WithNotifier(opts.Notifications, "broker").WithCloneLog(clones)
 		if a.inv != nil {
 			a.exec.WithInventory(a.inv)
 		}
-		if a.wrdb, err = queue.NewWorkerRedis(cfg.Redis); err != nil {
-			return nil, err
-		}
+		a.wrdb = queue.NewWorkerRedis(ro)
 		a.worker = queue.NewWorker(a.wrdb, a.exec, queue.WorkerConfig{
 			Queues: []string{queue.DefaultQueue}, Concurrency: cfg.Worker.Concurrency, RecordWait: recordWait(cfg),
 			PollInterval: cfg.Tasks.PollInterval.D(), RetryDelay: cfg.Tasks.RetryDelay.D(),

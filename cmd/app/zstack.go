@@ -13,6 +13,7 @@ import (
 	"cloudbroker/broker"
 	"cloudbroker/drivers"
 	"cloudbroker/queue"
+	"cloudbroker/queue/redisstore"
 )
 
 // zstackDialect is the ZStack dialect's part of a process: its HTTP server, and the webhook
@@ -33,14 +34,14 @@ func (a *App) registerZStack(r gin.IRouter, edge *adapters.Edge) {
 	opts := zstack.Options{
 		SessionTimeout: z.SessionTimeout.D(), Location: loc, PublicURL: z.PublicURL,
 		AllowedHooks: z.Webhooks.AllowedHosts, MaxBody: a.cfg.HTTP.MaxBodyBytes,
-		Sessions: queue.NewSessions(a.rdb, "zstack"),
+		Sessions: redisstore.NewSessions(a.rdb, "zstack"),
 		NodeID:   a.node.node.UUID, Nodes: a.node.registry, Version: Version, CanClone: drivers.Can[drivers.Cloner],
 	}
 	keys, _ := a.cfg.License.Keys() // validated with the configuration
-	opts.Licenses = broker.NewLicenses(queue.NewLicenses(a.rdb), keys, a.log)
-	opts.Tags = broker.NewTags(a.broker, queue.NewTags(a.rdb))
+	opts.Licenses = broker.NewLicenses(redisstore.NewLicenses(a.rdb), keys, a.log)
+	opts.Tags = broker.NewTags(a.broker, redisstore.NewTags(a.rdb))
 	if lt := a.cfg.Auth.LoginThrottle; lt.Enabled() {
-		opts.Logins = &adapters.LoginThrottle{Store: queue.NewLogins(a.rdb), Policy: adapters.AttemptPolicy{
+		opts.Logins = &adapters.LoginThrottle{Store: redisstore.NewLogins(a.rdb), Policy: adapters.AttemptPolicy{
 			FreeAttempts: lt.FreeAttempts, BaseDelay: lt.BaseDelay.D(), MaxDelay: lt.MaxDelay.D(), Window: lt.Window.D()}}
 	}
 	for _, acc := range z.Accounts {

@@ -1,4 +1,4 @@
-package queue_test
+package redisstore_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
-	"cloudbroker/queue"
+	"cloudbroker/queue/redisstore"
 	"cloudbroker/test/redistest"
 )
 
@@ -26,7 +26,7 @@ func tag(uuid, resource, text string, typ broker.TagType) broker.Tag {
 func TestTagsNoDuplicatesAcrossReplicas(t *testing.T) {
 	rdb := redistest.Start(t).CheckedClient(t)
 	ctx := context.Background()
-	a, b := queue.NewTags(rdb), queue.NewTags(rdb)
+	a, b := redisstore.NewTags(rdb), redisstore.NewTags(rdb)
 	const vm = "0123456789abcdef0123456789abcdef"
 
 	var wg sync.WaitGroup
@@ -110,7 +110,7 @@ func TestTagsNoDuplicatesAcrossReplicas(t *testing.T) {
 // Redis down: every call fails as unavailable, not as a missing tag.
 func TestTagsRedisDown(t *testing.T) {
 	srv := redistest.Start(t)
-	s := queue.NewTags(srv.CheckedClient(t))
+	s := redisstore.NewTags(srv.CheckedClient(t))
 	srv.Stop()
 	ctx := context.Background()
 	if _, err := s.All(ctx); !errors.Is(err, model.ErrUnavailable) {
@@ -128,10 +128,10 @@ func TestTagsRedisDown(t *testing.T) {
 func BenchmarkTagsAll(b *testing.B) {
 	for _, n := range []int{100, 1000, 10000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			store := queue.NewTags(redistest.Start(b).CheckedClient(b))
+			store := redisstore.NewTags(redistest.Start(b).CheckedClient(b))
 			ctx := context.Background()
 			for i := range n {
-				if err := store.Create(ctx, tag(queue.NewTaskID(), queue.NewTaskID(), fmt.Sprintf("t-%d", i), broker.TagUser)); err != nil {
+				if err := store.Create(ctx, tag(broker.NewDatedID(time.Now()), broker.NewDatedID(time.Now()), fmt.Sprintf("t-%d", i), broker.TagUser)); err != nil {
 					b.Fatal(err)
 				}
 			}

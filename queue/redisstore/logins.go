@@ -1,14 +1,14 @@
-package queue
+package redisstore
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"cloudbroker/adapters"
+	"cloudbroker/queue/internal/keys"
+	"cloudbroker/queue/internal/rediserr"
 )
 
 var _ adapters.AttemptStore = (*Logins)(nil)
@@ -19,13 +19,6 @@ type Logins struct{ rdb redis.UniversalClient }
 
 // NewLogins returns the attempt store.
 func NewLogins(rdb redis.UniversalClient) *Logins { return &Logins{rdb: rdb} }
-
-// The key is a digest: account names and addresses come from the request, so they are neither
-// trusted in a key nor kept in Redis.
-func loginKey(k string) string {
-	sum := sha256.Sum256([]byte(k))
-	return "cb:login:" + hex.EncodeToString(sum[:16])
-}
 
 // attemptScript: a key still waiting gets its remaining wait and no count; otherwise the attempt
 // is counted and, from the last free one on, sets the wait for the next. ARGV: now ms, free, base ms,
@@ -49,15 +42,15 @@ return 0
 
 // Attempt implements adapters.AttemptStore.
 func (l *Logins) Attempt(ctx context.Context, key string, p adapters.AttemptPolicy) (time.Duration, error) {
-	ms, err := attemptScript.Run(ctx, l.rdb, []string{loginKey(key)}, time.Now().UnixMilli(), p.FreeAttempts,
+	ms, err := attemptScript.Run(ctx, l.rdb, []string{keys.Login(key)}, time.Now().UnixMilli(), p.FreeAttempts,
 		p.BaseDelay.Milliseconds(), p.MaxDelay.Milliseconds(), p.Window.Milliseconds()).Int64()
 	if err != nil {
-		return 0, redisErr("count login attempt", err)
+		return 0, rediserr.Wrap("count login attempt", err)
 	}
 	return time.Duration(ms) * time.Millisecond, nil
 }
 
 // Reset implements adapters.AttemptStore.
 func (l *Logins) Reset(ctx context.Context, key string) error {
-	return redisErr("reset login attempts", l.rdb.Del(ctx, loginKey(key)).Err())
+	return rediserr.Wrap("reset login attempts", l.rdb.Del(ctx, keys.Login(key)).Err())
 }

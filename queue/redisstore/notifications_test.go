@@ -1,4 +1,4 @@
-package queue_test
+package redisstore_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"cloudbroker/broker"
-	"cloudbroker/queue"
+	"cloudbroker/queue/redisstore"
 	"cloudbroker/test/redistest"
 )
 
@@ -18,7 +18,7 @@ import (
 func TestNotificationsOnceBoundedNewestFirst(t *testing.T) {
 	rdb := redistest.Start(t).CheckedClient(t)
 	ctx := context.Background()
-	replicas := []*queue.Notifications{queue.NewNotifications(rdb, time.Hour, 3, nil), queue.NewNotifications(rdb, time.Hour, 3, nil)}
+	replicas := []*redisstore.Notifications{redisstore.NewNotifications(rdb, time.Hour, 3, nil), redisstore.NewNotifications(rdb, time.Hour, 3, nil)}
 	for _, s := range replicas {
 		if err := s.Notify(ctx, broker.Notification{Name: "AgentOffline", Content: "agent[clientid:%s] is offline", Arguments: []string{"site-a"}}, "agent-offline:site-a:1"); err != nil {
 			t.Fatal(err)

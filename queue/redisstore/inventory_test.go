@@ -1,4 +1,4 @@
-package queue_test
+package redisstore_test
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"cloudbroker/broker"
 	"cloudbroker/broker/inventory"
 	"cloudbroker/broker/model"
-	"cloudbroker/queue"
+	"cloudbroker/queue/redisstore"
 	"cloudbroker/test/redistest"
 )
 
@@ -27,7 +27,7 @@ func TestFollowedStatusNeverAheadOfTheIndex(t *testing.T) {
 	redistest.CheckSlots(t, rdb)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	inv, ix := queue.NewInventory(rdb), inventory.NewIndex()
+	inv, ix := redisstore.NewInventory(rdb), inventory.NewIndex()
 
 	if _, ok := inv.FollowedStatuses(); ok {
 		t.Fatal("FollowedStatuses answered before Follow started")
@@ -94,7 +94,7 @@ func TestFollowedStatusNeverAheadOfTheIndex(t *testing.T) {
 	}
 
 	// A second follower starting now (a replica started later) loads the same state at once.
-	inv2, ix2 := queue.NewInventory(rdb), inventory.NewIndex()
+	inv2, ix2 := redisstore.NewInventory(rdb), inventory.NewIndex()
 	loaded := make(chan struct{})
 	go inv2.Follow(ctx, ix2, slog.New(slog.NewTextHandler(io.Discard, nil)), func() { close(loaded) })
 	<-loaded

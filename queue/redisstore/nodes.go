@@ -1,4 +1,4 @@
-package queue
+package redisstore
 
 import (
 	"cmp"
@@ -14,15 +14,14 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
+	"cloudbroker/queue/internal/keys"
+	"cloudbroker/queue/internal/rediserr"
 )
 
 // A broker replica announces itself under cb:node:<uuid>, a record whose TTL is the dead-after
 // bound and which every heartbeat rewrites: Redis's own clock decides when a silent replica
 // is gone, so replicas with skewed clocks never judge each other. cb:nodes indexes the uuids;
 // a member whose record expired is pruned by whoever lists next.
-const nodesKey = "cb:nodes"
-
-func nodeKey(uuid string) string { return "cb:node:" + uuid }
 
 // Nodes is the registry of running broker replicas. It implements broker.NodeRegistry.
 type Nodes struct {
@@ -43,19 +42,19 @@ func NewNodes(rdb redis.UniversalClient, deadAfter time.Duration) *Nodes {
 
 // Nodes lists the live replicas, oldest first.
 func (n *Nodes) Nodes(ctx context.Context) ([]broker.ManagementNode, error) {
-	ids, err := n.rdb.SMembers(ctx, nodesKey).Result()
+	ids, err := n.rdb.SMembers(ctx, keys.Nodes).Result()
 	if err != nil {
-		return nil, redisErr("list management nodes", err)
+		return nil, rediserr.Wrap("list management nodes", err)
 	}
 	cmds := make([]*redis.StringCmd, len(ids))
 	_, err = n.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, id := range ids {
-			cmds[i] = p.Get(ctx, nodeKey(id))
+			cmds[i] = p.Get(ctx, keys.Node(id))
 		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, redisErr("read management nodes", err)
+		return nil, rediserr.Wrap("read management nodes", err)
 	}
 	var out []broker.ManagementNode
 	var gone []any
@@ -72,7 +71,7 @@ func (n *Nodes) Nodes(ctx context.Context) ([]broker.ManagementNode, error) {
 		out = append(out, node)
 	}
 	if len(gone) > 0 {
-		n.rdb.SRem(ctx, nodesKey, gone...) // best effort: the next listing retries
+		n.rdb.SRem(ctx, keys.Nodes, gone...) // best effort: the next listing retries
 	}
 	slices.SortFunc(out, func(a, b broker.ManagementNode) int {
 		return cmp.Or(a.JoinDate.Compare(b.JoinDate), cmp.Compare(a.UUID, b.UUID))
@@ -82,13 +81,13 @@ func (n *Nodes) Nodes(ctx context.Context) ([]broker.ManagementNode, error) {
 
 // Node returns one live replica.
 func (n *Nodes) Node(ctx context.Context, uuid string) (broker.ManagementNode, error) {
-	b, err := n.rdb.Get(ctx, nodeKey(uuid)).Bytes()
+	b, err := n.rdb.Get(ctx, keys.Node(uuid)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return broker.ManagementNode{}, model.Errorf(model.ErrNotFound,
 			"management node %s is not running (no heartbeat within %s)", uuid, n.deadAfter)
 	}
 	if err != nil {
-		return broker.ManagementNode{}, redisErr("read management node", err)
+		return broker.ManagementNode{}, rediserr.Wrap("read management node", err)
 	}
 	var node broker.ManagementNode
 	return node, json.Unmarshal(b, &node)
@@ -148,11 +147,11 @@ func (h *NodeBeat) beat(ctx context.Context) error {
 	node.HeartBeat = time.Now()
 	b, _ := json.Marshal(node)
 	_, err := h.n.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, nodeKey(node.UUID), b, h.n.deadAfter)
-		p.SAdd(ctx, nodesKey, node.UUID)
+		p.Set(ctx, keys.Node(node.UUID), b, h.n.deadAfter)
+		p.SAdd(ctx, keys.Nodes, node.UUID)
 		return nil
 	})
-	return redisErr("management node heartbeat", err)
+	return rediserr.Wrap("management node heartbeat", err)
 }
 
 // Leave stops the heartbeat and removes the replica at once, so a graceful stop is seen
@@ -163,11 +162,11 @@ func (h *NodeBeat) Leave(ctx context.Context) error {
 		close(h.stop)
 		<-h.done
 		_, err = h.n.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			p.Del(ctx, nodeKey(h.node.UUID))
-			p.SRem(ctx, nodesKey, h.node.UUID)
+			p.Del(ctx, keys.Node(h.node.UUID))
+			p.SRem(ctx, keys.Nodes, h.node.UUID)
 			return nil
 		})
-		err = redisErr("management node leave", err)
+		err = rediserr.Wrap("management node leave", err)
 	})
 	return err
 }

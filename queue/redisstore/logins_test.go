@@ -1,4 +1,4 @@
-package queue_test
+package redisstore_test
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"cloudbroker/adapters"
-	"cloudbroker/queue"
+	"cloudbroker/queue/redisstore"
 	"cloudbroker/test/redistest"
 )
 
@@ -15,7 +15,7 @@ import (
 // are independent.
 func TestLoginAttemptsGrowingDelay(t *testing.T) {
 	ctx := context.Background()
-	l := queue.NewLogins(redistest.Start(t).CheckedClient(t))
+	l := redisstore.NewLogins(redistest.Start(t).CheckedClient(t))
 	p := adapters.AttemptPolicy{FreeAttempts: 2, BaseDelay: 100 * time.Millisecond, MaxDelay: 400 * time.Millisecond, Window: time.Minute}
 	attempt := func(key string) time.Duration {
 		t.Helper()

@@ -1,4 +1,4 @@
-package queue
+package redisstore
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
+	"cloudbroker/queue/internal/keys"
+	"cloudbroker/queue/internal/rediserr"
 )
 
 // Refs keeps the VM uuid → (provider, native id) mapping in one Redis hash, shared by every
@@ -30,17 +32,17 @@ func (r *Refs) PutVMRefs(ctx context.Context, refs map[string]broker.VMRef) erro
 		b, _ := json.Marshal(ref)
 		args = append(args, id, b)
 	}
-	return redisErr("put vm refs", r.rdb.HSet(ctx, vmRefsKey, args...).Err())
+	return rediserr.Wrap("put vm refs", r.rdb.HSet(ctx, keys.VMRefs, args...).Err())
 }
 
 // ResolveVM finds a VM's ref.
 func (r *Refs) ResolveVM(ctx context.Context, id string) (broker.VMRef, error) {
-	b, err := r.rdb.HGet(ctx, vmRefsKey, id).Bytes()
+	b, err := r.rdb.HGet(ctx, keys.VMRefs, id).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return broker.VMRef{}, model.Errorf(model.ErrNotFound, "vm %s not found", id)
 	}
 	if err != nil {
-		return broker.VMRef{}, redisErr("resolve vm", err)
+		return broker.VMRef{}, rediserr.Wrap("resolve vm", err)
 	}
 	var ref broker.VMRef
 	if err := json.Unmarshal(b, &ref); err != nil {

@@ -1,4 +1,4 @@
-package queue_test
+package redisstore_test
 
 import (
 	"context"
@@ -10,14 +10,14 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
-	"cloudbroker/queue"
+	"cloudbroker/queue/redisstore"
 	"cloudbroker/test/redistest"
 )
 
 // A snapshot reads back as stored, with its failures' kinds, and expires after its TTL.
 func TestLiveSnapshotRoundTrip(t *testing.T) {
 	rdb := redistest.Start(t).CheckedClient(t)
-	s := queue.NewLiveSnapshots(rdb)
+	s := redisstore.NewLiveSnapshots(rdb)
 	ctx := context.Background()
 	if _, ok, err := s.GetLiveSnapshot(ctx, "none"); ok || err != nil {
 		t.Fatalf("missing snapshot: ok %v, err %v", ok, err)
@@ -44,27 +44,27 @@ func TestLiveSnapshotRoundTrip(t *testing.T) {
 // Past MaxLiveSnapshots, the snapshots closest to expiring are dropped.
 func TestLiveSnapshotsBounded(t *testing.T) {
 	rdb := redistest.Start(t).CheckedClient(t)
-	s := queue.NewLiveSnapshots(rdb)
+	s := redisstore.NewLiveSnapshots(rdb)
 	ctx := context.Background()
 	extra := 3
-	for i := range queue.MaxLiveSnapshots + extra {
+	for i := range redisstore.MaxLiveSnapshots + extra {
 		// Later ones live longer, so the first ones are closest to expiring.
 		if err := s.PutLiveSnapshot(ctx, fmt.Sprint(i), broker.LiveSnapshot{}, time.Minute+time.Duration(i)*time.Second); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var kept []int
-	for i := range queue.MaxLiveSnapshots + extra {
+	for i := range redisstore.MaxLiveSnapshots + extra {
 		if _, ok, err := s.GetLiveSnapshot(ctx, fmt.Sprint(i)); err != nil {
 			t.Fatal(err)
 		} else if ok {
 			kept = append(kept, i)
 		}
 	}
-	if len(kept) != queue.MaxLiveSnapshots || kept[0] != extra {
-		t.Errorf("kept %d snapshots from %v, want %d from %d", len(kept), kept[:1], queue.MaxLiveSnapshots, extra)
+	if len(kept) != redisstore.MaxLiveSnapshots || kept[0] != extra {
+		t.Errorf("kept %d snapshots from %v, want %d from %d", len(kept), kept[:1], redisstore.MaxLiveSnapshots, extra)
 	}
-	if n := rdb.ZCard(ctx, "cb:{livesnap}:index").Val(); n != int64(queue.MaxLiveSnapshots) {
-		t.Errorf("index holds %d, want %d", n, queue.MaxLiveSnapshots)
+	if n := rdb.ZCard(ctx, "cb:{livesnap}:index").Val(); n != int64(redisstore.MaxLiveSnapshots) {
+		t.Errorf("index holds %d, want %d", n, redisstore.MaxLiveSnapshots)
 	}
 }

@@ -1,4 +1,4 @@
-package queue
+package redisstore
 
 import (
 	"context"
@@ -9,10 +9,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"cloudbroker/broker"
+	"cloudbroker/queue/internal/keys"
+	"cloudbroker/queue/internal/rediserr"
 )
-
-// licenseKey holds the installed licence, with no expiry: it stays until replaced.
-const licenseKey = "cb:license"
 
 // Licenses keeps the installed licence in Redis, where every replica reads it. It implements
 // broker.LicenseStore.
@@ -25,12 +24,12 @@ func NewLicenses(rdb redis.UniversalClient) *Licenses { return &Licenses{rdb: rd
 
 // Installed reads the installed licence.
 func (l *Licenses) Installed(ctx context.Context) (broker.InstalledLicense, bool, error) {
-	b, err := l.rdb.Get(ctx, licenseKey).Bytes()
+	b, err := l.rdb.Get(ctx, keys.License).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return broker.InstalledLicense{}, false, nil
 	}
 	if err != nil {
-		return broker.InstalledLicense{}, false, redisErr("read licence", err)
+		return broker.InstalledLicense{}, false, rediserr.Wrap("read licence", err)
 	}
 	var in broker.InstalledLicense
 	if err := json.Unmarshal(b, &in); err != nil {
@@ -42,5 +41,5 @@ func (l *Licenses) Installed(ctx context.Context) (broker.InstalledLicense, bool
 // Install replaces the installed licence.
 func (l *Licenses) Install(ctx context.Context, in broker.InstalledLicense) error {
 	b, _ := json.Marshal(in)
-	return redisErr("store licence", l.rdb.Set(ctx, licenseKey, b, 0).Err())
+	return rediserr.Wrap("store licence", l.rdb.Set(ctx, keys.License, b, 0).Err())
 }

@@ -1,4 +1,4 @@
-package queue
+package redisstore
 
 import (
 	"context"
@@ -10,25 +10,18 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/inventory"
 	"cloudbroker/broker/model"
+	"cloudbroker/queue/internal/keys"
+	"cloudbroker/queue/internal/rediserr"
 )
 
-// Every inventory key carries the {inv} hash tag: Apply and SetStatus write several of them in
-// one transaction, which a Redis Cluster only allows within one slot.
-const (
-	invVMsKey    = "cb:{inv}:vms"    // hash: uuid → VM JSON
-	invStatusKey = "cb:{inv}:status" // hash: provider → SyncStatus JSON
-	invEventsKey = "cb:{inv}:events" // stream of change batches and statuses, for followers
-	// invEventsMax bounds the stream; a follower that falls further behind reloads fully.
-	invEventsMax = 100_000
-)
-
-func invIDsKey(provider string) string { return "cb:{inv}:ids:" + provider }
+// invEventsMax bounds the event stream (keys.InvEvents); a follower that falls further behind
+// reloads fully.
+const invEventsMax = 100_000
 
 // Stream entry fields: a batch of VM changes, or one provider's new sync status.
 const (
@@ -75,27 +68,27 @@ func (s *Inventory) Apply(ctx context.Context, provider string, changes []invent
 			switch c.Op {
 			case inventory.Upsert:
 				b, _ := json.Marshal(c.VM)
-				p.HSet(ctx, invVMsKey, c.ID, b)
-				p.SAdd(ctx, invIDsKey(provider), c.ID)
+				p.HSet(ctx, keys.InvVMs, c.ID, b)
+				p.SAdd(ctx, keys.InvIDs(provider), c.ID)
 			case inventory.Delete:
-				p.HDel(ctx, invVMsKey, c.ID)
-				p.SRem(ctx, invIDsKey(provider), c.ID)
+				p.HDel(ctx, keys.InvVMs, c.ID)
+				p.SRem(ctx, keys.InvIDs(provider), c.ID)
 			}
 		}
 		publish(ctx, p, invFieldChanges, batch)
 		return nil
 	})
-	return redisErr("inventory apply", err)
+	return rediserr.Wrap("inventory apply", err)
 }
 
 // VM reads one VM from the shared inventory.
 func (s *Inventory) VM(ctx context.Context, id string) (model.VM, bool, error) {
-	b, err := s.rdb.HGet(ctx, invVMsKey, id).Bytes()
+	b, err := s.rdb.HGet(ctx, keys.InvVMs, id).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return model.VM{}, false, nil
 	}
 	if err != nil {
-		return model.VM{}, false, redisErr("inventory read", err)
+		return model.VM{}, false, rediserr.Wrap("inventory read", err)
 	}
 	var vm model.VM
 	return vm, true, json.Unmarshal(b, &vm)
@@ -103,8 +96,8 @@ func (s *Inventory) VM(ctx context.Context, id string) (model.VM, bool, error) {
 
 // VMIDs lists the uuids held for a provider.
 func (s *Inventory) VMIDs(ctx context.Context, provider string) ([]string, error) {
-	ids, err := s.rdb.SMembers(ctx, invIDsKey(provider)).Result()
-	return ids, redisErr("inventory ids", err)
+	ids, err := s.rdb.SMembers(ctx, keys.InvIDs(provider)).Result()
+	return ids, rediserr.Wrap("inventory ids", err)
 }
 
 // SetStatus records a provider's sync status and appends it to the event stream in one
@@ -113,17 +106,17 @@ func (s *Inventory) VMIDs(ctx context.Context, provider string) ([]string, error
 func (s *Inventory) SetStatus(ctx context.Context, st broker.SyncStatus) error {
 	b, _ := json.Marshal(st)
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, invStatusKey, st.Provider, b)
+		p.HSet(ctx, keys.InvStatus, st.Provider, b)
 		publish(ctx, p, invFieldStatus, b)
 		return nil
 	})
-	return redisErr("inventory status", err)
+	return rediserr.Wrap("inventory status", err)
 }
 
 // publish appends one entry (a field of the stream entry fields above) to the event stream
 // followers read, within the caller's transaction.
 func publish(ctx context.Context, p redis.Pipeliner, field string, value []byte) {
-	p.XAdd(ctx, &redis.XAddArgs{Stream: invEventsKey, MaxLen: invEventsMax, Approx: true, Values: []any{field, value}})
+	p.XAdd(ctx, &redis.XAddArgs{Stream: keys.InvEvents, MaxLen: invEventsMax, Approx: true, Values: []any{field, value}})
 }
 
 // FollowedStatuses implements broker.FollowedStatuses: the statuses this process's follower
@@ -141,9 +134,9 @@ func (s *Inventory) FollowedStatuses() (map[string]broker.SyncStatus, bool) {
 
 // Statuses reads every provider's sync status.
 func (s *Inventory) Statuses(ctx context.Context) (map[string]broker.SyncStatus, error) {
-	m, err := s.rdb.HGetAll(ctx, invStatusKey).Result()
+	m, err := s.rdb.HGetAll(ctx, keys.InvStatus).Result()
 	if err != nil {
-		return nil, redisErr("inventory statuses", err)
+		return nil, rediserr.Wrap("inventory statuses", err)
 	}
 	out := make(map[string]broker.SyncStatus, len(m))
 	for p, v := range m {
@@ -185,9 +178,9 @@ func (s *Inventory) follow(ctx context.Context, ix *inventory.Index, f *followed
 	// The stream position goes first: events after it are replayed over the load, and
 	// replaying an upsert or delete that the load already holds changes nothing.
 	last := "0-0"
-	msgs, err := s.rdb.XRevRangeN(ctx, invEventsKey, "+", "-", 1).Result()
+	msgs, err := s.rdb.XRevRangeN(ctx, keys.InvEvents, "+", "-", 1).Result()
 	if err != nil {
-		return redisErr("inventory position", err)
+		return rediserr.Wrap("inventory position", err)
 	}
 	if len(msgs) == 1 {
 		last = msgs[0].ID
@@ -210,12 +203,12 @@ func (s *Inventory) follow(ctx context.Context, ix *inventory.Index, f *followed
 		loaded()
 	}
 	for {
-		streams, err := s.rdb.XRead(ctx, &redis.XReadArgs{Streams: []string{invEventsKey, last}, Block: 5 * time.Second, Count: 1000}).Result()
+		streams, err := s.rdb.XRead(ctx, &redis.XReadArgs{Streams: []string{keys.InvEvents, last}, Block: 5 * time.Second, Count: 1000}).Result()
 		if errors.Is(err, redis.Nil) {
 			continue // nothing new within the block time
 		}
 		if err != nil {
-			return redisErr("inventory events", err)
+			return rediserr.Wrap("inventory events", err)
 		}
 		for _, st := range streams {
 			for _, m := range st.Messages {
@@ -278,7 +271,7 @@ func keepUnwatched(ix *inventory.Index, vms []model.VM, statuses map[string]brok
 
 func (s *Inventory) load(ctx context.Context) ([]model.VM, error) {
 	var vms []model.VM
-	iter := s.rdb.HScan(ctx, invVMsKey, 0, "", 1000).Iterator()
+	iter := s.rdb.HScan(ctx, keys.InvVMs, 0, "", 1000).Iterator()
 	for iter.Next(ctx) {
 		_ = iter.Val() // field (uuid)
 		if !iter.Next(ctx) {
@@ -289,24 +282,7 @@ func (s *Inventory) load(ctx context.Context) ([]model.VM, error) {
 			vms = append(vms, vm)
 		}
 	}
-	return vms, redisErr("inventory load", iter.Err())
-}
-
-// dropStrayScript deletes a task hash that holds no task (no "msg"), only a result. KEYS: the
-// task's hash.
-var dropStrayScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('HEXISTS', KEYS[1], 'msg') == 0 then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-`)
-
-// dropStray removes what a watch that ran when Redis lost its data left under its task's id:
-// its worker wrote its result (asynq's ResultWriter) into a hash the loss had removed, which
-// recreated it without a task, and asynq refuses the id while it exists.
-func (q *Queue) dropStray(ctx context.Context, qname, id string) bool {
-	n, err := dropStrayScript.Run(ctx, q.rdb, []string{asynqTaskKey(qname, id)}).Int()
-	return err == nil && n == 1
+	return vms, rediserr.Wrap("inventory load", iter.Err())
 }
 
 // Reload makes the follower load the inventory fully again. It is an Epoch hook: after Redis
@@ -318,48 +294,4 @@ func (s *Inventory) Reload(context.Context) {
 	if cancel := s.reload.Load(); cancel != nil {
 		(*cancel)()
 	}
-}
-
-// EnsureWatch makes sure a provider's watch task exists: a fixed task id per provider makes
-// asynq refuse a second one, so every broker replica may call this without creating
-// duplicates. A watch archived after a permanent failure is replaced once it is older than
-// retryAfter.
-func (q *Queue) EnsureWatch(ctx context.Context, spec broker.TaskSpec, period, retryAfter time.Duration) (bool, error) {
-	payload, err := json.Marshal(spec)
-	if err != nil {
-		return false, err
-	}
-	id, qname := "inventory-watch-"+spec.Provider, WatchQueue(QueueFor(spec.ClientID))
-	// After Redis lost its data the old watch's task is gone, but the watch may still run
-	// until its process notices the loss (EndWatches): wait that long before a new one.
-	if settling, err := q.settling(ctx); err != nil || settling {
-		return false, err
-	}
-	enqueue := func() error {
-		_, err := q.client.EnqueueContext(ctx, asynq.NewTask(spec.Type, payload), asynq.TaskID(id), asynq.Queue(qname),
-			asynq.MaxRetry(1_000_000), asynq.Timeout(period+time.Minute), asynq.Retention(0))
-		return err
-	}
-	err = enqueue()
-	if errors.Is(err, asynq.ErrTaskIDConflict) && q.dropStray(ctx, qname, id) {
-		err = enqueue()
-	}
-	if !errors.Is(err, asynq.ErrTaskIDConflict) {
-		if err == nil {
-			q.register(qname)
-		}
-		return err == nil, redisErr("enqueue watch", err)
-	}
-	info, ierr := q.insp.GetTaskInfo(qname, id)
-	if ierr != nil || (info.State != asynq.TaskStateArchived && info.State != asynq.TaskStateCompleted) {
-		return false, nil // running, pending or retrying: nothing to do
-	}
-	if info.State == asynq.TaskStateArchived && time.Since(info.LastFailedAt) < retryAfter {
-		return false, nil
-	}
-	if err := q.insp.DeleteTask(qname, id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
-		return false, redisErr("replace watch", err)
-	}
-	err = enqueue()
-	return err == nil, redisErr("enqueue watch", err)
 }

@@ -1,4 +1,4 @@
-package queue
+package redisstore
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"cloudbroker/broker"
+	"cloudbroker/queue/internal/keys"
+	"cloudbroker/queue/internal/rediserr"
 )
 
 // CloneLog keeps the names of clones that ended without a VM (broker.CloneFailureLog) in one
@@ -21,8 +23,6 @@ type CloneLog struct {
 }
 
 var _ broker.CloneFailureLog = (*CloneLog)(nil)
-
-const cloneFailKey = "cb:clonefail"
 
 // NewCloneLog returns the log; retention defaults to 24h.
 func NewCloneLog(rdb redis.UniversalClient, retention time.Duration) *CloneLog {
@@ -40,29 +40,29 @@ func cloneFailField(f broker.FailedClone) string {
 func (l *CloneLog) LogFailedClones(ctx context.Context, failed, made []broker.FailedClone) error {
 	_, err := l.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		for _, m := range made {
-			p.HDel(ctx, cloneFailKey, cloneFailField(m))
+			p.HDel(ctx, keys.CloneFailures, cloneFailField(m))
 		}
 		for _, f := range failed {
 			b, _ := json.Marshal(f)
-			p.HSet(ctx, cloneFailKey, cloneFailField(f), b)
+			p.HSet(ctx, keys.CloneFailures, cloneFailField(f), b)
 		}
 		return nil
 	})
-	return redisErr("log failed clones", err)
+	return rediserr.Wrap("log failed clones", err)
 }
 
 // FailedClones implements broker.CloneFailureLog.
 func (l *CloneLog) FailedClones(ctx context.Context) ([]broker.FailedClone, error) {
-	all, err := l.rdb.HGetAll(ctx, cloneFailKey).Result()
+	all, err := l.rdb.HGetAll(ctx, keys.CloneFailures).Result()
 	if err != nil {
-		return nil, redisErr("read failed clones", err)
+		return nil, rediserr.Wrap("read failed clones", err)
 	}
 	cutoff := time.Now().Add(-l.retention)
 	var out []broker.FailedClone
 	for field, raw := range all {
 		var f broker.FailedClone
 		if json.Unmarshal([]byte(raw), &f) != nil || f.At.Before(cutoff) {
-			l.rdb.HDel(ctx, cloneFailKey, field)
+			l.rdb.HDel(ctx, keys.CloneFailures, field)
 			continue
 		}
 		out = append(out, f)

@@ -1,4 +1,4 @@
-package queue
+package redisstore
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
+	"cloudbroker/queue/internal/keys"
+	"cloudbroker/queue/internal/rediserr"
 )
 
 // Tags keeps tags in Redis, shared by every replica. Keys share the {tags} hash tag so the
@@ -28,10 +30,8 @@ type Tags struct {
 
 var _ broker.TagStore = (*Tags)(nil)
 
-const tagsDataKey = "cb:{tags}:data"
-
 func tagsResourceKey(t broker.Tag) string {
-	return "cb:{tags}:res:" + string(t.Resource) + ":" + t.ResourceUUID
+	return keys.TagsResource(string(t.Resource), t.ResourceUUID)
 }
 
 func tagsTextField(t broker.Tag) string { return string(t.Type) + ":" + t.Text }
@@ -54,9 +54,9 @@ func (s *Tags) Create(ctx context.Context, t broker.Tag) error {
 	if err != nil {
 		return err
 	}
-	have, err := createTagScript.Run(ctx, s.rdb, []string{tagsDataKey, tagsResourceKey(t)}, t.UUID, tagsTextField(t), js).Text()
+	have, err := createTagScript.Run(ctx, s.rdb, []string{keys.TagsData, tagsResourceKey(t)}, t.UUID, tagsTextField(t), js).Text()
 	if err != nil {
-		return redisErr("create tag", err)
+		return rediserr.Wrap("create tag", err)
 	}
 	if have != "" {
 		return duplicateTag(t, have)
@@ -71,12 +71,12 @@ func duplicateTag(t broker.Tag, existing string) error {
 
 // Get implements broker.TagStore.
 func (s *Tags) Get(ctx context.Context, uuid string) (broker.Tag, error) {
-	js, err := s.rdb.HGet(ctx, tagsDataKey, uuid).Bytes()
+	js, err := s.rdb.HGet(ctx, keys.TagsData, uuid).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return broker.Tag{}, model.Errorf(model.ErrNotFound, "tag %s not found", uuid)
 	}
 	if err != nil {
-		return broker.Tag{}, redisErr("get tag", err)
+		return broker.Tag{}, rediserr.Wrap("get tag", err)
 	}
 	var t broker.Tag
 	if err := json.Unmarshal(js, &t); err != nil {
@@ -88,9 +88,9 @@ func (s *Tags) Get(ctx context.Context, uuid string) (broker.Tag, error) {
 // All implements broker.TagStore: one HGETALL. A record that cannot be decoded is skipped
 // rather than failing every query that touches tags.
 func (s *Tags) All(ctx context.Context) ([]broker.Tag, error) {
-	m, err := s.rdb.HGetAll(ctx, tagsDataKey).Result()
+	m, err := s.rdb.HGetAll(ctx, keys.TagsData).Result()
 	if err != nil {
-		return nil, redisErr("list tags", err)
+		return nil, rediserr.Wrap("list tags", err)
 	}
 	out := make([]broker.Tag, 0, len(m))
 	for _, js := range m {
@@ -120,12 +120,12 @@ const casAttempts = 5
 // SetText implements broker.TagStore.
 func (s *Tags) SetText(ctx context.Context, uuid, text string, at time.Time) (broker.Tag, error) {
 	for range casAttempts {
-		old, err := s.rdb.HGet(ctx, tagsDataKey, uuid).Result()
+		old, err := s.rdb.HGet(ctx, keys.TagsData, uuid).Result()
 		if errors.Is(err, redis.Nil) {
 			return broker.Tag{}, model.Errorf(model.ErrNotFound, "tag %s not found", uuid)
 		}
 		if err != nil {
-			return broker.Tag{}, redisErr("get tag", err)
+			return broker.Tag{}, rediserr.Wrap("get tag", err)
 		}
 		var t broker.Tag
 		if err := json.Unmarshal([]byte(old), &t); err != nil {
@@ -137,10 +137,10 @@ func (s *Tags) SetText(ctx context.Context, uuid, text string, at time.Time) (br
 		if err != nil {
 			return broker.Tag{}, err
 		}
-		r, err := setTagTextScript.Run(ctx, s.rdb, []string{tagsDataKey, tagsResourceKey(t)}, uuid, old, oldField, tagsTextField(t), js).Text()
+		r, err := setTagTextScript.Run(ctx, s.rdb, []string{keys.TagsData, tagsResourceKey(t)}, uuid, old, oldField, tagsTextField(t), js).Text()
 		switch {
 		case err != nil:
-			return broker.Tag{}, redisErr("update tag", err)
+			return broker.Tag{}, rediserr.Wrap("update tag", err)
 		case r == "":
 			return t, nil
 		case r != "~":
@@ -163,22 +163,22 @@ return 1`)
 // Delete implements broker.TagStore.
 func (s *Tags) Delete(ctx context.Context, uuid string) (bool, error) {
 	for range casAttempts {
-		old, err := s.rdb.HGet(ctx, tagsDataKey, uuid).Result()
+		old, err := s.rdb.HGet(ctx, keys.TagsData, uuid).Result()
 		if errors.Is(err, redis.Nil) {
 			return false, nil
 		}
 		if err != nil {
-			return false, redisErr("get tag", err)
+			return false, rediserr.Wrap("get tag", err)
 		}
 		var t broker.Tag
 		if err := json.Unmarshal([]byte(old), &t); err != nil {
 			// Unreadable: its resource entry cannot be found either; drop the record alone.
-			n, err := s.rdb.HDel(ctx, tagsDataKey, uuid).Result()
-			return n > 0, redisErr("delete tag", err)
+			n, err := s.rdb.HDel(ctx, keys.TagsData, uuid).Result()
+			return n > 0, rediserr.Wrap("delete tag", err)
 		}
-		n, err := deleteTagScript.Run(ctx, s.rdb, []string{tagsDataKey, tagsResourceKey(t)}, uuid, old, tagsTextField(t)).Int()
+		n, err := deleteTagScript.Run(ctx, s.rdb, []string{keys.TagsData, tagsResourceKey(t)}, uuid, old, tagsTextField(t)).Int()
 		if err != nil {
-			return false, redisErr("delete tag", err)
+			return false, rediserr.Wrap("delete tag", err)
 		}
 		if n >= 0 {
 			return n == 1, nil

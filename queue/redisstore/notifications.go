@@ -1,4 +1,4 @@
-package queue
+package redisstore
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"cloudbroker/broker"
+	"cloudbroker/queue/internal/keys"
+	"cloudbroker/queue/internal/rediserr"
 )
 
 // Notifications keeps broker events in Redis, shared by every replica and agent. Keys share the
@@ -32,14 +34,6 @@ type Notifications struct {
 }
 
 var _ broker.NotificationStore = (*Notifications)(nil)
-
-const (
-	notesIndexKey  = "cb:{notes}:index"
-	notesDataKey   = "cb:{notes}:data"
-	notesStatusKey = "cb:{notes}:status"
-)
-
-func notesOnceKey(once string) string { return "cb:{notes}:once:" + once }
 
 // NewNotifications returns the store. retention (default 7 days) and maxCount (default 1000)
 // bound it.
@@ -82,7 +76,7 @@ return 1`)
 func (s *Notifications) Notify(ctx context.Context, n broker.Notification, once string) error {
 	now := time.Now()
 	if n.UUID == "" {
-		n.UUID = NewTaskID()
+		n.UUID = broker.NewDatedID(time.Now())
 	}
 	if n.Time.IsZero() {
 		n.Time = now
@@ -100,14 +94,14 @@ func (s *Notifications) Notify(ctx context.Context, n broker.Notification, once 
 	if err != nil {
 		return err
 	}
-	useOnce, onceKey := "0", notesOnceKey("-")
+	useOnce, onceKey := "0", keys.NotesOnce("-")
 	if once != "" {
-		useOnce, onceKey = "1", notesOnceKey(once)
+		useOnce, onceKey = "1", keys.NotesOnce(once)
 	}
-	err = addNoteScript.Run(ctx, s.rdb, []string{notesIndexKey, notesDataKey, notesStatusKey, onceKey},
+	err = addNoteScript.Run(ctx, s.rdb, []string{keys.NotesIndex, keys.NotesData, keys.NotesStatus, onceKey},
 		useOnce, n.UUID, n.Time.UnixMilli(), b, now.Add(-s.retention).UnixMilli(), s.retention.Milliseconds(), s.maxCount).Err()
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return redisErr("record notification", err)
+		return rediserr.Wrap("record notification", err)
 	}
 	return nil
 }
@@ -115,21 +109,21 @@ func (s *Notifications) Notify(ctx context.Context, n broker.Notification, once 
 // Notifications implements broker.NotificationStore: every unexpired notification, newest first.
 func (s *Notifications) Notifications(ctx context.Context) ([]broker.Notification, error) {
 	cutoff := strconv.FormatInt(time.Now().Add(-s.retention).UnixMilli(), 10)
-	ids, err := s.rdb.ZRevRangeByScore(ctx, notesIndexKey, &redis.ZRangeBy{Min: cutoff, Max: "+inf"}).Result()
+	ids, err := s.rdb.ZRevRangeByScore(ctx, keys.NotesIndex, &redis.ZRangeBy{Min: cutoff, Max: "+inf"}).Result()
 	if err != nil {
-		return nil, redisErr("list notifications", err)
+		return nil, rediserr.Wrap("list notifications", err)
 	}
 	if len(ids) == 0 {
 		return nil, nil
 	}
 	var data, status *redis.SliceCmd
 	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		data = p.HMGet(ctx, notesDataKey, ids...)
-		status = p.HMGet(ctx, notesStatusKey, ids...)
+		data = p.HMGet(ctx, keys.NotesData, ids...)
+		status = p.HMGet(ctx, keys.NotesStatus, ids...)
 		return nil
 	})
 	if err != nil {
-		return nil, redisErr("read notifications", err)
+		return nil, rediserr.Wrap("read notifications", err)
 	}
 	out := make([]broker.Notification, 0, len(ids))
 	for i, v := range data.Val() {
@@ -169,11 +163,11 @@ func (s *Notifications) SetNotificationsStatus(ctx context.Context, uuids []stri
 	for _, id := range uuids {
 		args = append(args, id)
 	}
-	err := setNoteStatusScript.Run(ctx, s.rdb, []string{notesDataKey, notesStatusKey}, args...).Err()
+	err := setNoteStatusScript.Run(ctx, s.rdb, []string{keys.NotesData, keys.NotesStatus}, args...).Err()
 	if errors.Is(err, redis.Nil) {
 		err = nil
 	}
-	return redisErr("update notifications", err)
+	return rediserr.Wrap("update notifications", err)
 }
 
 // DeleteNotifications implements broker.NotificationStore.
@@ -186,10 +180,10 @@ func (s *Notifications) DeleteNotifications(ctx context.Context, uuids []string)
 		members[i] = id
 	}
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZRem(ctx, notesIndexKey, members...)
-		p.HDel(ctx, notesDataKey, uuids...)
-		p.HDel(ctx, notesStatusKey, uuids...)
+		p.ZRem(ctx, keys.NotesIndex, members...)
+		p.HDel(ctx, keys.NotesData, uuids...)
+		p.HDel(ctx, keys.NotesStatus, uuids...)
 		return nil
 	})
-	return redisErr("delete notifications", err)
+	return rediserr.Wrap("delete notifications", err)
 }

@@ -1,4 +1,4 @@
-package queue
+package redisstore
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"cloudbroker/broker"
+	"cloudbroker/queue/internal/keys"
+	"cloudbroker/queue/internal/rediserr"
 )
 
 // Live snapshots (broker/livesnapshot.go), shared by every replica so that paging through a
@@ -22,13 +24,10 @@ import (
 //	cb:{livesnap}:index   sorted set: snapshot key → expiry (ms), to bound how many are kept
 //
 // One hash tag puts them in one Cluster slot, so the script below may touch them all.
-const (
-	liveSnapPrefix   = "cb:{livesnap}:"
-	liveSnapIndexKey = liveSnapPrefix + "index"
-	// MaxLiveSnapshots bounds the snapshots kept (each is every VM listed, gzipped): past it,
-	// the one closest to expiring goes, and a page still reading it lists again.
-	MaxLiveSnapshots = 64
-)
+
+// MaxLiveSnapshots bounds the snapshots kept (each is every VM listed, gzipped): past it, the
+// one closest to expiring goes, and a page still reading it lists again.
+const MaxLiveSnapshots = 64
 
 // LiveSnapshots is the Redis store of live snapshots.
 type LiveSnapshots struct{ rdb redis.UniversalClient }
@@ -63,19 +62,19 @@ func (l *LiveSnapshots) PutLiveSnapshot(ctx context.Context, key string, s broke
 	if err := zw.Close(); err != nil {
 		return err
 	}
-	err := putLiveSnapScript.Run(ctx, l.rdb, []string{liveSnapPrefix + key, liveSnapIndexKey},
+	err := putLiveSnapScript.Run(ctx, l.rdb, []string{keys.LiveSnap(key), keys.LiveSnapIndex},
 		buf.Bytes(), max(ttl.Milliseconds(), 1), time.Now().UnixMilli(), MaxLiveSnapshots).Err()
-	return redisErr("put live snapshot", err)
+	return rediserr.Wrap("put live snapshot", err)
 }
 
 // GetLiveSnapshot reads the snapshot under key, if it has not expired.
 func (l *LiveSnapshots) GetLiveSnapshot(ctx context.Context, key string) (broker.LiveSnapshot, bool, error) {
-	b, err := l.rdb.Get(ctx, liveSnapPrefix+key).Bytes()
+	b, err := l.rdb.Get(ctx, keys.LiveSnap(key)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return broker.LiveSnapshot{}, false, nil
 	}
 	if err != nil {
-		return broker.LiveSnapshot{}, false, redisErr("get live snapshot", err)
+		return broker.LiveSnapshot{}, false, rediserr.Wrap("get live snapshot", err)
 	}
 	zr, err := gzip.NewReader(bytes.NewReader(b))
 	if err != nil {
