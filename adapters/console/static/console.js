@@ -107,9 +107,9 @@ function renderTasks(tasks) {
       cancel.addEventListener("click", () => cancelTask(t.id));
       actions.append(" ", cancel);
     }
-    return el("tr", { "data-task-id": t.id, "data-state": t.state, class: t.id === selected ? "selected" : "" },
+    return el("tr", { "data-task-id": t.id, "data-type": t.type, "data-state": t.state, class: t.id === selected ? "selected" : "" },
       el("td", {}, badge(t.state)),
-      el("td", {}, el("span", {}, t.describe || t.type), el("span", { class: "step" }, t.id)),
+      el("td", {}, el("span", { title: t.describe }, t.type), el("span", { class: "step" }, t.id)),
       el("td", {}, t.provider || "-"), progressCell(t), el("td", {}, when(t.inserted)), actions);
   }));
 }
@@ -133,7 +133,7 @@ async function loadTask(id) {
   const d = await api("GET", "/ui/api/tasks/" + encodeURIComponent(id));
   const t = d.task;
   $("#detail-id").textContent = t.id;
-  $("#detail-summary").textContent = (t.describe || t.type) + " on " + (t.provider || "-") + ": " + t.state +
+  $("#detail-summary").textContent = t.type + " on " + (t.provider || "-") + ": " + t.state +
     (t.progress ? " (" + t.progress.percent + "%" + (t.progress.step ? ", " + t.progress.step : "") + ")" : "");
   $("#detail").setAttribute("data-state", t.state);
   $("#envelopes").replaceChildren(...d.envelopes.map((e) => el("div", { class: "envelope", "data-dialect": e.dialect },
