@@ -20,13 +20,14 @@ type taskRow struct {
 	Type    string `json:"type"`
 	State   string `json:"state"`
 	Percent int    `json:"percent"`
+	Step    string `json:"step"`
 }
 
 // The console in a real headless chromium against a real broker (two simulated vCenters, real
 // Redis): a tenant logs in with its token, sees its one provider synced and its VMs, searches
 // them in the query language, clones one with the page's button and watches the clone's
-// progress to completion, then reads the task as every dialect answers it. Every request the
-// page makes goes to the broker.
+// progress to completion, reads the task as every dialect answers it, and cancels a second
+// clone with the task's Cancel button. Every request the page makes goes to the broker.
 func TestConsoleInChromium(t *testing.T) {
 	requireChromium(t)
 	start := time.Now()
@@ -75,7 +76,7 @@ func TestConsoleInChromium(t *testing.T) {
 	waitFor(t, tab, "one VM found", `document.querySelectorAll("#vms tbody tr").length === 1 && document.querySelector("#vm-info").textContent.startsWith("1 VM")`)
 
 	// Slow vCenter answers, so the clone runs long enough to be seen running.
-	b.Proxies[0].SetDelay(300 * time.Millisecond)
+	b.Proxies[0].SetDelay(500 * time.Millisecond)
 	do(t, tab, "clone",
 		chromedp.SetValue(chromedp.CSS("#clone-name"), "console-clone-1"),
 		chromedp.Click(chromedp.CSS(`#vms tr[data-vm-name="DC0_H0_VM0"] button.clone`)),
@@ -84,11 +85,12 @@ func TestConsoleInChromium(t *testing.T) {
 	var last taskRow
 	for deadline := time.Now().Add(40 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		last = eval[taskRow](t, tab, `(() => { const r = document.querySelector('#tasks tbody tr[data-type="vm:clone"]');
-			return r ? {id: r.dataset.taskId, type: r.dataset.type, state: r.dataset.state, percent: +r.querySelector(".progress").dataset.percent} : {}; })()`)
+			return r ? {id: r.dataset.taskId, type: r.dataset.type, state: r.dataset.state, percent: +r.querySelector(".progress").dataset.percent,
+			step: (r.querySelector(".progress .step") || {}).textContent || ""} : {}; })()`)
 		if last.State != "" && (len(seen) == 0 || seen[len(seen)-1] != last.State) {
 			seen = append(seen, last.State)
 		}
-		if last.State == "running" && last.Percent > 0 && !shot {
+		if last.State == "running" && (last.Percent > 0 || last.Step != "") && !shot {
 			screenshot(t, tab, "console-clone-running.png")
 			shot = true
 		}
@@ -100,8 +102,8 @@ func TestConsoleInChromium(t *testing.T) {
 		}
 	}
 	b.Proxies[0].SetDelay(0)
-	if last.State != "succeeded" || last.Percent != 100 || !slices.Contains(seen, "running") {
-		t.Errorf("the page showed the clone as %q, ending %+v; want it running, then succeeded at 100%%", seen, last)
+	if last.State != "succeeded" || last.Percent != 100 || !slices.Contains(seen, "running") || !shot {
+		t.Errorf("the page showed the clone as %q, ending %+v (progress shown while running: %v); want it running with progress, then succeeded at 100%%", seen, last, shot)
 	}
 	// The clone button opened the task: each dialect's answer, the clone's VM in ZStack's.
 	waitFor(t, tab, "the envelopes of the finished clone",
@@ -123,6 +125,17 @@ func TestConsoleInChromium(t *testing.T) {
 	)
 	waitFor(t, tab, "the clone listed", `!!document.querySelector('#vms tr[data-vm-name="console-clone-1"]')`)
 	screenshot(t, tab, "console-clone-done.png")
+
+	// A second clone, on a vCenter slow enough to stop it: its Cancel button cancels it.
+	b.Proxies[0].SetDelay(time.Second)
+	do(t, tab, "clone again",
+		chromedp.SetValue(chromedp.CSS("#clone-name"), "console-clone-2"),
+		chromedp.Click(chromedp.CSS(`#vms tr[data-vm-name="console-clone-1"] button.clone`)),
+	)
+	waitFor(t, tab, "the second clone listed unfinished", `!!document.querySelector('#tasks tbody tr[data-type="vm:clone"] button.cancel')`)
+	do(t, tab, "cancel", chromedp.Click(chromedp.CSS(`#tasks tbody tr[data-type="vm:clone"] button.cancel`)))
+	waitFor(t, tab, "the second clone canceled", `document.querySelector('#tasks tbody tr[data-type="vm:clone"]').dataset.state === "canceled"`)
+	b.Proxies[0].SetDelay(0)
 
 	mu.Lock()
 	defer mu.Unlock()
