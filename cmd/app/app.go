@@ -157,6 +157,7 @@ func (a *App) routes() *gin.Engine {
 	a.mountOps(r)
 	didi.New(a.broker, Tokens(a.cfg), a.cfg.HTTP.MaxBodyBytes).Register(r, edge)
 	a.registerZStack(r, edge)
+	a.mountConsole(r, edge)
 	return r
 }
 
