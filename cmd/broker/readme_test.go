@@ -71,7 +71,7 @@ func checkCounts(t *testing.T, d *runningDemo) {
 // runReadme runs every example of README.md in one shell, the demo's address in place of
 // 127.0.0.1:8080, and compares each answer with the README's (normalise says how).
 func runReadme(t *testing.T, d *runningDemo) {
-	for _, tool := range []string{"bash", "curl", "python3", "sha512sum"} {
+	for _, tool := range []string{"bash", "curl", "python3", "sha512sum", "go"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			if os.Getenv("CI") == "true" {
 				t.Fatalf("the README's examples need %s: %v", tool, err)
