@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 )
 
@@ -23,6 +24,8 @@ type example struct {
 	hasWant  bool
 }
 
+var shellFence = regexp.MustCompile("^```(sh|bash|shell|console)\\b")
+
 func readmeExamples(path string) ([]example, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -35,8 +38,12 @@ func readmeExamples(path string) ([]example, error) {
 	}
 	var out []example
 	for i := 0; i < len(lines); i++ {
-		if strings.TrimSpace(lines[i]) != "```sh" {
+		switch fence := strings.TrimSpace(lines[i]); {
+		case fence == "```sh":
+		case fence == "```sh setup" || !shellFence.MatchString(fence):
 			continue
+		default: // a shell example this test would silently skip
+			return nil, fmt.Errorf("README.md:%d: %s: fence shell examples ```sh (run) or ```sh setup (not run)", i+1, fence)
 		}
 		end := i + 1
 		for end < len(lines) && lines[end] != "```" {
