@@ -265,6 +265,9 @@ func (a *App) scheduleWatches(ctx context.Context) {
 	defer t.Stop()
 	for {
 		for _, p := range a.broker.Providers().Visible(model.System) {
+			if !broker.HasVMs(p) { // a catalog: nothing to watch
+				continue
+			}
 			spec := broker.TaskSpec{Type: broker.TypeInventoryWatch, Provider: p.Name, ClientID: p.ClientID, Args: args}
 			started, err := a.queue.EnsureWatch(ctx, spec, a.cfg.Inventory.Period.D(), time.Minute)
 			if err != nil && ctx.Err() == nil {
