@@ -1,5 +1,5 @@
 # cloudbroker. `make run` starts the demo broker; `make test` installs/starts what the tests
-# need (redis-server, govc, libvirtd) and runs every test with the race detector.
+# need (redis-server, govc, libvirtd, chromium) and runs every test with the race detector.
 GO       ?= go
 GOBIN    := $(shell $(GO) env GOPATH)/bin
 export PATH := $(GOBIN):$(PATH)
@@ -17,6 +17,7 @@ deps:
 	bash test/scripts/ensure-redis.sh
 	bash test/scripts/ensure-govc.sh
 	bash test/scripts/libvirtd.sh
+	bash test/scripts/ensure-chromium.sh
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }

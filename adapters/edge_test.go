@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"cloudbroker/adapters"
+	"cloudbroker/adapters/console"
 	"cloudbroker/adapters/didi"
 	"cloudbroker/adapters/vcproxy"
 	"cloudbroker/adapters/zstack"
@@ -16,11 +17,11 @@ import (
 	"cloudbroker/broker/model"
 )
 
-// dialects are the three dialects as the edge sees them.
+// dialects are the three dialects and the console as the edge sees them.
 func dialects() []adapters.Dialect {
 	b := broker.New(broker.Options{Providers: broker.NewProviders(nil)})
 	bd := adapters.BearerDialect{Broker: b, MaxBody: 1 << 20}
-	return []adapters.Dialect{&vcproxy.Server{BearerDialect: bd}, &didi.Server{BearerDialect: bd}, zstack.New(b, zstack.Options{})}
+	return []adapters.Dialect{&vcproxy.Server{BearerDialect: bd}, &didi.Server{BearerDialect: bd}, zstack.New(b, zstack.Options{}), console.New(b, nil, 1<<20, nil)}
 }
 
 // Every model error kind has a status of its own in every dialect: none falls through to the

@@ -21,7 +21,7 @@ type AttemptPolicy struct {
 	Window       time.Duration
 }
 
-// AttemptStore counts login attempts where every broker replica sees them (queue.Logins in
+// AttemptStore counts login attempts where every broker replica sees them (redisstore.Logins in
 // Redis), so guessing against several replicas gains nothing.
 type AttemptStore interface {
 	// Attempt records an attempt of key, unless key must still wait: then it records nothing

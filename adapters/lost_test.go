@@ -23,6 +23,7 @@ func TestLostAnswersGoneInEveryDialect(t *testing.T) {
 		"vcproxy": `{"errcode":"410","errmsg":"task x was lost: lost with Redis's data"}`,
 		"didi":    `{"errno":2,"errmsg":"task x was lost: lost with Redis's data","requestId":""}`,
 		"zstack":  `{"error":{"code":"SYS.1003","description":"Unable to find resource","details":"task x was lost: lost with Redis's data"}}`,
+		"console": `{"error":"task x was lost: lost with Redis's data","kind":"lost"}`,
 	}
 	for _, d := range dialects() {
 		w := httptest.NewRecorder()

@@ -43,7 +43,7 @@ type HostsResult struct {
 func (b *Broker) Hosts(ctx context.Context, c model.Caller, providers []string) (HostsResult, error) {
 	var ps []model.Provider
 	for _, p := range b.providers.Visible(c) {
-		if providers == nil || slices.Contains(providers, p.Name) {
+		if (providers == nil || slices.Contains(providers, p.Name)) && can[drivers.CapacityReporter](p) {
 			ps = append(ps, p)
 		}
 	}

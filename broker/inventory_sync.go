@@ -15,9 +15,11 @@ const TypeInventoryWatch = "inventory:watch"
 
 // Sync states of a provider's inventory.
 const (
+	SyncPending = "pending" // not watched yet: its first watch is scheduled, or its agent not yet heard from
 	SyncLoading = "loading" // first full load in progress; nothing to serve yet
 	SyncSynced  = "synced"  // loaded and following changes
 	SyncError   = "error"   // the last watch failed; the last good inventory is served, stale
+	SyncNone    = "none"    // the provider has no VMs to sync (a catalog of images; HasVMs)
 )
 
 // SyncStatus is where a provider's inventory sync stands. A failed sync is visible here,
@@ -34,7 +36,7 @@ type SyncStatus struct {
 }
 
 // Stale reports whether the provider's VMs may be out of date.
-func (s SyncStatus) Stale() bool { return s.State != SyncSynced }
+func (s SyncStatus) Stale() bool { return s.State != SyncSynced && s.State != SyncNone }
 
 // InventoryStore is the shared inventory (Redis): workers write it, every replica follows it.
 type InventoryStore interface {

@@ -56,7 +56,7 @@ func (b *Broker) Readiness(ctx context.Context, c model.Caller) error {
 			continue
 		}
 		switch {
-		case ps.Sync == nil:
+		case ps.Sync == nil || ps.Sync.State == SyncPending:
 			problems = append(problems, fmt.Sprintf("provider %q: inventory not loaded yet", ps.Name))
 		case ps.Sync.State == SyncLoading:
 			problems = append(problems, fmt.Sprintf("provider %q: inventory still loading", ps.Name))

@@ -80,6 +80,7 @@ type TaskQueue interface {
 	JobIndex
 	ProgressLog
 	LongJobStore
+	TaskHistory
 }
 
 // DiskInfoResult is the Result of a TypeVMDiskInfo task.

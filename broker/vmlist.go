@@ -88,8 +88,10 @@ func (b *Broker) ListVMs(ctx context.Context, c model.Caller, q ListVMsQuery) (V
 }
 
 // splitBySync sorts providers into those the inventory serves (it completed a load at least
-// once) and those that must be listed live (no inventory, or not loaded yet).
+// once) and those that must be listed live (no inventory, or not loaded yet). Providers
+// without VMs (HasVMs) are in neither.
 func (b *Broker) splitBySync(ctx context.Context, providers []model.Provider) (indexed []string, live []model.Provider, stale []SyncStatus, err error) {
+	providers = slices.DeleteFunc(slices.Clone(providers), func(p model.Provider) bool { return !HasVMs(p) })
 	if b.index == nil || b.inv == nil {
 		return nil, providers, nil, nil
 	}

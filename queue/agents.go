@@ -12,6 +12,8 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
+	"cloudbroker/queue/internal/keys"
+	"cloudbroker/queue/internal/rediserr"
 )
 
 // agentRecordTTL keeps a silent agent's record long enough to say "offline since".
@@ -27,12 +29,12 @@ func NewAgents(rdb redis.UniversalClient) *Agents { return &Agents{rdb: rdb} }
 
 // Agent reads one agent's last heartbeat.
 func (r *Agents) Agent(ctx context.Context, clientid string) (broker.Agent, error) {
-	b, err := r.rdb.Get(ctx, agentKey(clientid)).Bytes()
+	b, err := r.rdb.Get(ctx, keys.Agent(clientid)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return broker.Agent{}, model.Errorf(model.ErrNotFound, "agent %q not found", clientid)
 	}
 	if err != nil {
-		return broker.Agent{}, redisErr("read agent", err)
+		return broker.Agent{}, rediserr.Wrap("read agent", err)
 	}
 	var a broker.Agent
 	return a, json.Unmarshal(b, &a)
@@ -40,15 +42,15 @@ func (r *Agents) Agent(ctx context.Context, clientid string) (broker.Agent, erro
 
 // Agents lists every agent with a record.
 func (r *Agents) Agents(ctx context.Context) ([]broker.Agent, error) {
-	ids, err := r.rdb.SMembers(ctx, agentsKey).Result()
+	ids, err := r.rdb.SMembers(ctx, keys.Agents).Result()
 	if err != nil {
-		return nil, redisErr("list agents", err)
+		return nil, rediserr.Wrap("list agents", err)
 	}
 	var out []broker.Agent
 	for _, id := range ids {
 		a, err := r.Agent(ctx, id)
 		if errors.Is(err, model.ErrNotFound) {
-			r.rdb.SRem(ctx, agentsKey, id) // its record expired: forget it
+			r.rdb.SRem(ctx, keys.Agents, id) // its record expired: forget it
 			continue
 		}
 		if err != nil {
@@ -91,15 +93,15 @@ func (h *Heartbeat) Acquire(ctx context.Context, wait time.Duration) error {
 	deadline := time.Now().Add(wait)
 	logged := false
 	for {
-		ok, err := h.rdb.SetNX(ctx, agentLockKey(h.agent.ClientID), h.agent.Instance, h.lockTTL).Result()
+		ok, err := h.rdb.SetNX(ctx, keys.AgentLock(h.agent.ClientID), h.agent.Instance, h.lockTTL).Result()
 		if err != nil {
-			return redisErr("agent lock", err)
+			return rediserr.Wrap("agent lock", err)
 		}
 		if ok {
 			return h.beat(ctx)
 		}
 		if time.Now().After(deadline) {
-			holder, _ := h.rdb.Get(ctx, agentLockKey(h.agent.ClientID)).Result()
+			holder, _ := h.rdb.Get(ctx, keys.AgentLock(h.agent.ClientID)).Result()
 			return fmt.Errorf("agent %q: instance %s still holds the lock after %s: %w", h.agent.ClientID, holder, wait, ErrAgentRunning)
 		}
 		if !logged {
@@ -146,11 +148,11 @@ func (h *Heartbeat) Run() {
 		case <-t.C:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), h.interval)
-		n, err := renewScript.Run(ctx, h.rdb, []string{agentLockKey(h.agent.ClientID)}, h.agent.Instance, h.lockTTL.Milliseconds()).Int()
+		n, err := renewScript.Run(ctx, h.rdb, []string{keys.AgentLock(h.agent.ClientID)}, h.agent.Instance, h.lockTTL.Milliseconds()).Int()
 		if err == nil && n == 0 {
 			// The lock expired (Redis was unreachable for a while) but nobody took it: retake it.
 			var ok bool
-			ok, err = h.rdb.SetNX(ctx, agentLockKey(h.agent.ClientID), h.agent.Instance, h.lockTTL).Result()
+			ok, err = h.rdb.SetNX(ctx, keys.AgentLock(h.agent.ClientID), h.agent.Instance, h.lockTTL).Result()
 			if err == nil && !ok {
 				n = -1
 			}
@@ -179,11 +181,11 @@ func (h *Heartbeat) beat(ctx context.Context) error {
 	a.LastSeen = time.Now()
 	b, _ := json.Marshal(a)
 	// The record, then the set (two slots on a Cluster): a listing forgets an id without a record.
-	err := h.rdb.Set(ctx, agentKey(a.ClientID), b, agentRecordTTL).Err()
+	err := h.rdb.Set(ctx, keys.Agent(a.ClientID), b, agentRecordTTL).Err()
 	if err == nil {
-		err = h.rdb.SAdd(ctx, agentsKey, a.ClientID).Err()
+		err = h.rdb.SAdd(ctx, keys.Agents, a.ClientID).Err()
 	}
-	return redisErr("heartbeat", err)
+	return rediserr.Wrap("heartbeat", err)
 }
 
 // Stop ends the heartbeat, records a graceful stop and releases the lock.
@@ -196,7 +198,7 @@ func (h *Heartbeat) Stop(ctx context.Context) error {
 	<-h.done
 	h.agent.Stopped = true
 	err := h.beat(ctx)
-	releaseScript.Run(ctx, h.rdb, []string{agentLockKey(h.agent.ClientID)}, h.agent.Instance)
+	releaseScript.Run(ctx, h.rdb, []string{keys.AgentLock(h.agent.ClientID)}, h.agent.Instance)
 	return err
 }
 
@@ -208,14 +210,14 @@ func (h *Heartbeat) Stop(ctx context.Context) error {
 // orphan. It relies on asynq's lease key (asynq:{queue}:lease, task id → expiry), stable in
 // the pinned asynq v0.26.0.
 func RecoverOrphans(ctx context.Context, rdb redis.UniversalClient, queue string) (int, error) {
-	key := "asynq:{" + queue + "}:lease"
+	key := keys.AsynqLease(queue)
 	ids, err := rdb.ZRange(ctx, key, 0, -1).Result()
 	if err != nil {
-		return 0, redisErr("list leases", err)
+		return 0, rediserr.Wrap("list leases", err)
 	}
 	for _, id := range ids {
 		if err := rdb.ZAddXX(ctx, key, redis.Z{Score: 0, Member: id}).Err(); err != nil {
-			return 0, redisErr("expire lease", err)
+			return 0, rediserr.Wrap("expire lease", err)
 		}
 	}
 	return len(ids), nil

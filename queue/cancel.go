@@ -12,6 +12,8 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
+	"cloudbroker/queue/internal/keys"
+	"cloudbroker/queue/internal/rediserr"
 )
 
 var _ broker.Canceler = (*Queue)(nil)
@@ -20,25 +22,25 @@ var _ broker.Canceler = (*Queue)(nil)
 // or cancels its context on the worker if it runs (the worker then records the cancellation
 // as its outcome). A task that finished first keeps its result.
 func (q *Queue) Cancel(ctx context.Context, id, by string) error {
-	key := recordKey(id)
+	key := keys.Record(id)
 	qname, err := q.rdb.HGet(ctx, key, "queue").Result()
 	if errors.Is(err, redis.Nil) {
 		return q.missing(id)
 	}
 	if err != nil {
-		return redisErr("cancel", err)
+		return rediserr.Wrap("cancel", err)
 	}
 	if err := q.rdb.HSet(ctx, key, "canceledMs", time.Now().UnixMilli(), "canceledBy", by).Err(); err != nil {
-		return redisErr("cancel", err)
+		return rediserr.Wrap("cancel", err)
 	}
 	info, err := q.insp.GetTaskInfo(qname, id)
 	if err != nil {
-		return redisErr("cancel", err)
+		return rediserr.Wrap("cancel", err)
 	}
 	switch info.State {
 	case asynq.TaskStateActive:
 		err = q.insp.CancelProcessing(id)
-		q.rdb.Publish(ctx, doneChannel, id) // it reads as canceled from now on
+		q.rdb.Publish(ctx, keys.TaskDone, id) // it reads as canceled from now on
 	case asynq.TaskStateCompleted, asynq.TaskStateArchived:
 		q.rdb.HDel(ctx, key, "canceledMs", "canceledBy")
 		return model.Errorf(model.ErrConflict, "task %s finished before it could be canceled", id)
@@ -47,9 +49,9 @@ func (q *Queue) Cancel(ctx context.Context, id, by string) error {
 		if errors.Is(err, asynq.ErrTaskNotFound) {
 			err = nil
 		}
-		q.rdb.Publish(ctx, doneChannel, id)
+		q.rdb.Publish(ctx, keys.TaskDone, id)
 	}
-	return redisErr("cancel", err)
+	return rediserr.Wrap("cancel", err)
 }
 
 // canceled reads whether, when and by whom a task was canceled.
@@ -71,9 +73,9 @@ func (w *Worker) cancellation(ctx context.Context, id string) (*model.TaskError,
 // recordState reads, in one command, whether the task's record exists (true when Redis cannot
 // say) and whether it says the task was canceled.
 func (w *Worker) recordState(ctx context.Context, id string) (exists bool, why *model.TaskError, isCanceled bool) {
-	v, err := w.rdb.HMGet(context.WithoutCancel(ctx), recordKey(id), "canceledMs", "canceledBy", "spec").Result()
-	if err == nil && v[2] == nil { // written before records had hash tags (keys.go)
-		v, err = w.rdb.HMGet(context.WithoutCancel(ctx), legacyRecordKey(id), "canceledMs", "canceledBy", "spec").Result()
+	v, err := w.rdb.HMGet(context.WithoutCancel(ctx), keys.Record(id), "canceledMs", "canceledBy", "spec").Result()
+	if err == nil && v[2] == nil { // written before records had hash tags (internal/keys)
+		v, err = w.rdb.HMGet(context.WithoutCancel(ctx), keys.LegacyRecord(id), "canceledMs", "canceledBy", "spec").Result()
 	}
 	if err != nil {
 		return true, nil, false

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"cloudbroker/broker"
-	"cloudbroker/config"
 	"cloudbroker/queue"
 )
 
@@ -18,10 +17,7 @@ func TestEmbeddedRunsTheScripts(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.Close)
-	rdb, err := queue.NewRedis(config.Redis{Addr: e.Addr(), Timeout: config.Duration(time.Second)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rdb := queue.NewRedis(queue.RedisOptions{Addr: e.Addr(), Timeout: time.Second})
 	t.Cleanup(func() { rdb.Close() })
 	ctx := context.Background()
 	ep := queue.NewEpoch(rdb, time.Second, nil)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"cloudbroker/queue/internal/keys"
 )
 
 // Redis can lose its data while every process keeps running: a restart without persistence,
@@ -27,8 +29,6 @@ import (
 // The same check reads Redis's clock, for writes that must not apply once their caller gave
 // up (taskclaim.go, queue.go), and notes whether Redis answered, so liveness judged from
 // heartbeats can ignore a stall of Redis itself (ReachableSince).
-
-const epochKey = "cb:epoch"
 
 // epochScript returns the marker's id, its "lost" time (” if no loss is known) and Redis's
 // clock in ms, making the marker (ARGV[1] as id) if it is missing. ARGV[2] is the id this
@@ -130,7 +130,7 @@ func (e *Epoch) Check(ctx context.Context) bool {
 	known := e.id
 	e.mu.Unlock()
 	sent := time.Now()
-	res, err := epochScript.Run(ctx, e.rdb, []string{epochKey}, NewTaskID(), known).StringSlice()
+	res, err := epochScript.Run(ctx, e.rdb, []string{keys.Epoch}, NewTaskID(), known).StringSlice()
 	got := time.Now()
 	if err != nil || len(res) != 3 {
 		if e.reachable.Swap(0) != 0 {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
@@ -117,6 +119,52 @@ func TestLateSubmissionWritesNothing(t *testing.T) {
 	keys, _ := rdb.Keys(ctx, "*").Result()
 	if len(keys) != 0 {
 		t.Errorf("keys after a late submission: %v, want none", keys)
+	}
+}
+
+// slowEnqueue holds back the answer to asynq's enqueue (after Redis ran it) for delay: a
+// worker may take the task at once while its submitting call is still waiting.
+type slowEnqueue struct{ delay time.Duration }
+
+func (slowEnqueue) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h slowEnqueue) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if name := cmd.Name(); name == "evalsha" || name == "eval" {
+			for _, a := range cmd.Args() {
+				if s, ok := a.(string); ok && strings.HasPrefix(s, "asynq:{") && strings.Contains(s, "}:t:") {
+					time.Sleep(h.delay)
+					break
+				}
+			}
+		}
+		return err
+	}
+}
+func (slowEnqueue) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// A record may land only within RecordWindow of its enqueue's start, whatever held the call
+// up in between: a worker takes the task when the enqueue lands and waits for its record only
+// so long. Before, the record's deadline counted from its own call, so an enqueue answered late
+// let a call be told "accepted" after its worker had skipped the task as never submitted.
+func TestRecordLandsWithinTheWorkersWait(t *testing.T) {
+	red := redistest.Start(t)
+	rdb := red.Client(t)
+	ctx := context.Background()
+	const within = 200 * time.Millisecond
+	rdb.AddHook(slowEnqueue{delay: queue.RecordWindow(within) + 100*time.Millisecond})
+	q := queue.New(rdb, queue.Config{Retention: time.Hour, WriteWithin: within})
+	t.Cleanup(func() { q.Close() })
+	_, err := q.Submit(ctx, spec)
+	if !errors.Is(err, model.ErrUnavailable) {
+		t.Fatalf("Submit whose enqueue answered after the record window: %v, want unavailable", err)
+	}
+	for _, pattern := range []string{"cb:task:*", "asynq:{default}:t:*"} {
+		if keys, _ := rdb.Keys(ctx, pattern).Result(); len(keys) != 0 {
+			t.Errorf("keys %s after the refused submission: %v, want none", pattern, keys)
+		}
 	}
 }
 

@@ -18,6 +18,8 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
+	"cloudbroker/queue/internal/keys"
+	"cloudbroker/queue/internal/rediserr"
 )
 
 // GC runs the broker's periodic clean-up jobs (ZStack's GC jobs) as asynq scheduled entries.
@@ -53,8 +55,6 @@ const (
 	GCIdle       = "Idle"
 	GCProcessing = "Processing"
 )
-
-func gcJobKey(name string) string { return "cb:gc:job:" + name }
 
 // GCJobUUID is a job's stable uuid, derived from its name.
 func GCJobUUID(name string) string {
@@ -138,7 +138,7 @@ func NewGC(rdb redis.UniversalClient, jobs []GCJobSpec, cfg GCConfig) *GC {
 
 // periodKey is the claim of a job's scheduled run in the period that holds now.
 func periodKey(name string, interval time.Duration, now time.Time) string {
-	return "cb:gc:period:" + name + ":" + strconv.FormatInt(now.UnixNano()/int64(interval), 10)
+	return keys.GCPeriod(name, now.UnixNano()/int64(interval))
 }
 
 // triggerMark is in the task id of a triggered (not scheduled) run.
@@ -183,10 +183,10 @@ func (g *GC) record(ctx context.Context) error {
 			state = GCEnabled
 		}
 		jctx, _ := json.Marshal(map[string]string{"interval": j.Interval.String()})
-		key := gcJobKey(name)
+		key := keys.GCJob(name)
 		old, err := g.rdb.HGet(ctx, key, "state").Result()
 		if err != nil && !errors.Is(err, redis.Nil) {
-			return redisErr("gc job", err)
+			return rediserr.Wrap("gc job", err)
 		}
 		_, err = g.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			p.HSetNX(ctx, key, "createMs", now)
@@ -198,7 +198,7 @@ func (g *GC) record(ctx context.Context) error {
 			return nil
 		})
 		if err != nil {
-			return redisErr("gc job", err)
+			return rediserr.Wrap("gc job", err)
 		}
 	}
 	return nil
@@ -237,7 +237,7 @@ func (g *GC) loop() {
 func (g *GC) sync(ctx context.Context) {
 	for _, name := range g.order {
 		j := g.jobs[name]
-		state, err := g.rdb.HGet(ctx, gcJobKey(name), "state").Result()
+		state, err := g.rdb.HGet(ctx, keys.GCJob(name), "state").Result()
 		if err != nil {
 			continue // Redis trouble: keep what is registered
 		}
@@ -269,7 +269,7 @@ func (g *GC) handle(ctx context.Context, t *asynq.Task) error {
 	if !ok {
 		return nil
 	}
-	key := gcJobKey(name)
+	key := keys.GCJob(name)
 	state, err := g.rdb.HGet(ctx, key, "state").Result()
 	if err != nil || state != GCEnabled {
 		return nil // deleted (or disabled) since it was enqueued
@@ -309,12 +309,12 @@ func (g *GC) GCJobs(ctx context.Context) ([]broker.GCJob, error) {
 	var cmds []*redis.MapStringStringCmd
 	_, err := g.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, name := range g.order {
-			cmds = append(cmds, p.HGetAll(ctx, gcJobKey(name)))
+			cmds = append(cmds, p.HGetAll(ctx, keys.GCJob(name)))
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, redisErr("read gc jobs", err)
+		return nil, rediserr.Wrap("read gc jobs", err)
 	}
 	var out []broker.GCJob
 	for i, name := range g.order {
@@ -346,9 +346,9 @@ func (g *GC) job(ctx context.Context, uuid string) (string, string, error) {
 		if GCJobUUID(name) != uuid {
 			continue
 		}
-		state, err := g.rdb.HGet(ctx, gcJobKey(name), "state").Result()
+		state, err := g.rdb.HGet(ctx, keys.GCJob(name), "state").Result()
 		if err != nil && !errors.Is(err, redis.Nil) {
-			return "", "", redisErr("read gc job", err)
+			return "", "", rediserr.Wrap("read gc job", err)
 		}
 		if state != "" && state != GCDeleted {
 			return name, state, nil
@@ -368,7 +368,7 @@ func (g *GC) TriggerGCJob(ctx context.Context, uuid string) error {
 	}
 	_, err = g.client.EnqueueContext(ctx, asynq.NewTask(gcTypePrefix+name, nil), asynq.TaskID(gcTypePrefix+name+triggerMark+NewTaskID()),
 		asynq.Queue(GCQueue), asynq.MaxRetry(0), asynq.Timeout(g.cfg.Timeout), asynq.Retention(time.Hour))
-	return redisErr("trigger gc job", err)
+	return rediserr.Wrap("trigger gc job", err)
 }
 
 // DeleteGCJob implements broker.GCService: every process stops scheduling the job.
@@ -377,9 +377,9 @@ func (g *GC) DeleteGCJob(ctx context.Context, uuid string) error {
 	if err != nil {
 		return err
 	}
-	err = g.rdb.HSet(ctx, gcJobKey(name), "state", GCDeleted, "lastOpMs", time.Now().UnixMilli()).Err()
+	err = g.rdb.HSet(ctx, keys.GCJob(name), "state", GCDeleted, "lastOpMs", time.Now().UnixMilli()).Err()
 	if err != nil {
-		return redisErr("delete gc job", err)
+		return rediserr.Wrap("delete gc job", err)
 	}
 	g.sync(ctx) // this process at once; the others within their sync interval
 	return nil

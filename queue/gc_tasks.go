@@ -11,6 +11,9 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+
+	"cloudbroker/queue/internal/keys"
+	"cloudbroker/queue/internal/rediserr"
 )
 
 // CleanTaskIndexes is the expired-task-indexes GC job. Task records (cb:task:{<id>}) expire by
@@ -45,12 +48,12 @@ func (q *Queue) CleanTaskIndexes(ctx context.Context) (string, error) {
 // scanKeys lists the keys matching pattern, on every master of a Cluster.
 func (q *Queue) scanKeys(ctx context.Context, pattern string) ([]string, error) {
 	var mu sync.Mutex // ForEachMaster scans the masters at once
-	var keys []string
+	var found []string
 	scan := func(ctx context.Context, c redis.UniversalClient) error {
 		it := c.Scan(ctx, 0, pattern, 500).Iterator()
 		for it.Next(ctx) {
 			mu.Lock()
-			keys = append(keys, it.Val())
+			found = append(found, it.Val())
 			mu.Unlock()
 		}
 		return it.Err()
@@ -61,7 +64,7 @@ func (q *Queue) scanKeys(ctx context.Context, pattern string) ([]string, error) 
 	} else {
 		err = scan(ctx, q.rdb)
 	}
-	return keys, redisErr("scan "+pattern, err)
+	return found, rediserr.Wrap("scan "+pattern, err)
 }
 
 // missingRecords returns those of ids whose task record does not exist.
@@ -69,12 +72,12 @@ func (q *Queue) missingRecords(ctx context.Context, ids []string) ([]string, err
 	cmds := make([]*redis.IntCmd, len(ids))
 	_, err := q.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, id := range ids {
-			cmds[i] = p.Exists(ctx, recordKey(id))
+			cmds[i] = p.Exists(ctx, keys.Record(id))
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, redisErr("check task records", err)
+		return nil, rediserr.Wrap("check task records", err)
 	}
 	var out []string
 	for i, c := range cmds {
@@ -86,21 +89,21 @@ func (q *Queue) missingRecords(ctx context.Context, ids []string) ([]string, err
 }
 
 func (q *Queue) cleanJobIndex(ctx context.Context) (int, error) {
-	keys, err := q.scanKeys(ctx, "cb:jobs:*")
+	indexes, err := q.scanKeys(ctx, keys.JobsPattern)
 	if err != nil {
 		return 0, err
 	}
 	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
 	removed := 0
-	for _, key := range keys {
+	for _, key := range indexes {
 		n, err := q.rdb.ZRemRangeByScore(ctx, key, "-inf", "("+now).Result()
 		if err != nil {
-			return removed, redisErr("clean job index", err)
+			return removed, rediserr.Wrap("clean job index", err)
 		}
 		removed += int(n)
 		ids, err := q.rdb.ZRange(ctx, key, 0, -1).Result()
 		if err != nil {
-			return removed, redisErr("clean job index", err)
+			return removed, rediserr.Wrap("clean job index", err)
 		}
 		gone, err := q.missingRecords(ctx, ids)
 		if err != nil || len(gone) == 0 {
@@ -115,7 +118,7 @@ func (q *Queue) cleanJobIndex(ctx context.Context) (int, error) {
 		}
 		n, err = q.rdb.ZRem(ctx, key, members...).Result()
 		if err != nil {
-			return removed, redisErr("clean job index", err)
+			return removed, rediserr.Wrap("clean job index", err)
 		}
 		removed += int(n)
 	}
@@ -124,22 +127,22 @@ func (q *Queue) cleanJobIndex(ctx context.Context) (int, error) {
 
 func (q *Queue) cleanWebhookIndex(ctx context.Context) (int, error) {
 	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
-	n, err := q.rdb.ZRemRangeByScore(ctx, webhooksKey, "-inf", "("+now).Result()
+	n, err := q.rdb.ZRemRangeByScore(ctx, keys.Webhooks, "-inf", "("+now).Result()
 	if err != nil {
-		return 0, redisErr("clean webhook index", err)
+		return 0, rediserr.Wrap("clean webhook index", err)
 	}
 	removed := int(n)
-	ids, err := q.rdb.ZRange(ctx, webhooksKey, 0, -1).Result()
+	ids, err := q.rdb.ZRange(ctx, keys.Webhooks, 0, -1).Result()
 	if err != nil {
-		return removed, redisErr("clean webhook index", err)
+		return removed, rediserr.Wrap("clean webhook index", err)
 	}
 	for _, id := range ids {
-		hook, err := q.rdb.Exists(ctx, hookKey(id)).Result()
+		hook, err := q.rdb.Exists(ctx, keys.Hook(id)).Result()
 		if err != nil {
-			return removed, redisErr("clean webhook index", err)
+			return removed, rediserr.Wrap("clean webhook index", err)
 		}
 		if hook == 0 {
-			removed += int(q.rdb.ZRem(ctx, webhooksKey, id).Val())
+			removed += int(q.rdb.ZRem(ctx, keys.Webhooks, id).Val())
 		}
 	}
 	return removed, nil
@@ -153,7 +156,7 @@ func isTaskQueue(name string) bool {
 func (q *Queue) cleanArchive(ctx context.Context) (int, error) {
 	queues, err := q.insp.Queues()
 	if err != nil {
-		return 0, redisErr("list queues", err)
+		return 0, rediserr.Wrap("list queues", err)
 	}
 	removed := 0
 	for _, qname := range queues {
@@ -164,7 +167,7 @@ func (q *Queue) cleanArchive(ctx context.Context) (int, error) {
 		for page := 1; ; page++ {
 			infos, err := q.insp.ListArchivedTasks(qname, asynq.PageSize(500), asynq.Page(page))
 			if err != nil {
-				return removed, redisErr("list archived tasks", err)
+				return removed, rediserr.Wrap("list archived tasks", err)
 			}
 			ids := make([]string, len(infos))
 			for i, t := range infos {
@@ -181,7 +184,7 @@ func (q *Queue) cleanArchive(ctx context.Context) (int, error) {
 		}
 		for _, id := range stale { // after listing, so deleting does not shift the pages
 			if err := q.insp.DeleteTask(qname, id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
-				return removed, redisErr("delete archived task", err)
+				return removed, rediserr.Wrap("delete archived task", err)
 			}
 			removed++
 		}

@@ -10,6 +10,8 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
+	"cloudbroker/queue/internal/keys"
+	"cloudbroker/queue/internal/rediserr"
 )
 
 // The job index: for each target (provider, native id) a sorted set of the ids of the tasks that
@@ -27,7 +29,7 @@ func (q *Queue) trackJob(ctx context.Context, t broker.Task) error {
 	if !ok {
 		return nil
 	}
-	key := jobsKey(target)
+	key := keys.Jobs(target.Provider, target.NativeID)
 	_, err := q.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.ZAdd(ctx, key, redis.Z{Score: float64(t.ExpireTime.UnixMilli()), Member: t.ID})
 		// Keep the set small when nobody lists: drop the ids of tasks already past retention.
@@ -46,12 +48,12 @@ func (q *Queue) Jobs(ctx context.Context, targets []broker.Target) (map[broker.T
 	cmds := make([]*redis.StringSliceCmd, len(targets))
 	_, err := q.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, t := range targets {
-			cmds[i] = p.ZRangeByScore(ctx, jobsKey(t), &redis.ZRangeBy{Min: now, Max: "+inf"})
+			cmds[i] = p.ZRangeByScore(ctx, keys.Jobs(t.Provider, t.NativeID), &redis.ZRangeBy{Min: now, Max: "+inf"})
 		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, redisErr("read job index", err)
+		return nil, rediserr.Wrap("read job index", err)
 	}
 	out := map[broker.Target][]broker.Task{}
 	for i, target := range targets {
@@ -59,7 +61,7 @@ func (q *Queue) Jobs(ctx context.Context, targets []broker.Target) (map[broker.T
 			t, err := q.Get(ctx, id)
 			switch {
 			case errors.Is(err, model.ErrNotFound) || errors.Is(err, model.ErrLost) || (err == nil && t.State.Done()):
-				q.rdb.ZRem(ctx, jobsKey(target), id) // best effort; the next reader retries
+				q.rdb.ZRem(ctx, keys.Jobs(target.Provider, target.NativeID), id) // best effort; the next reader retries
 			case err != nil:
 				return nil, err
 			default:

@@ -12,6 +12,8 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
+	"cloudbroker/queue/internal/keys"
+	"cloudbroker/queue/internal/rediserr"
 )
 
 // Long jobs' metadata: one JSON string per job next to its task's record (same hash tag),
@@ -50,26 +52,26 @@ func (q *Queue) PutLongJob(ctx context.Context, j broker.LongJob) (broker.LongJo
 	if err != nil {
 		return broker.LongJob{}, err
 	}
-	res, err := putLongJobScript.Run(ctx, q.rdb, []string{recordKey(j.ID), longJobKey(j.ID)}, b).Slice()
+	res, err := putLongJobScript.Run(ctx, q.rdb, []string{keys.Record(j.ID), keys.LongJob(j.ID)}, b).Slice()
 	if errors.Is(err, redis.Nil) {
 		return broker.LongJob{}, model.Errorf(model.ErrNotFound, "task %s not found or expired", j.ID)
 	}
 	if err != nil {
-		return broker.LongJob{}, redisErr("write long job", err)
+		return broker.LongJob{}, rediserr.Wrap("write long job", err)
 	}
 	raw, _ := res[0].(string)
 	ttl, _ := res[1].(int64)
 	// Listed after it is stored, also when it was stored before (a retry after a failed listing).
-	err = indexLongJobScript.Run(ctx, q.rdb, []string{longJobIndexKey}, j.ID, time.Now().UnixMilli(), ttl).Err()
+	err = indexLongJobScript.Run(ctx, q.rdb, []string{keys.LongJobIndex}, j.ID, time.Now().UnixMilli(), ttl).Err()
 	if err != nil {
-		return broker.LongJob{}, redisErr("list long job", err)
+		return broker.LongJob{}, rediserr.Wrap("list long job", err)
 	}
 	return decodeLongJob(j.ID, raw)
 }
 
 // LongJob implements broker.LongJobStore.
 func (q *Queue) LongJob(ctx context.Context, id string) (broker.LongJob, error) {
-	raw, err := q.rdb.Get(ctx, longJobKey(id)).Result()
+	raw, err := q.rdb.Get(ctx, keys.LongJob(id)).Result()
 	if errors.Is(err, redis.Nil) {
 		if lost := q.missing(id); errors.Is(lost, model.ErrLost) {
 			return broker.LongJob{}, lost
@@ -77,7 +79,7 @@ func (q *Queue) LongJob(ctx context.Context, id string) (broker.LongJob, error) 
 		return broker.LongJob{}, model.Errorf(model.ErrNotFound, "long job %s not found or expired", id)
 	}
 	if err != nil {
-		return broker.LongJob{}, redisErr("read long job", err)
+		return broker.LongJob{}, rediserr.Wrap("read long job", err)
 	}
 	return decodeLongJob(id, raw)
 }
@@ -85,9 +87,9 @@ func (q *Queue) LongJob(ctx context.Context, id string) (broker.LongJob, error) 
 // LongJobs implements broker.LongJobStore: the index's live ids, then one read of them all.
 func (q *Queue) LongJobs(ctx context.Context) ([]broker.LongJob, error) {
 	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
-	ids, err := q.rdb.ZRangeByScore(ctx, longJobIndexKey, &redis.ZRangeBy{Min: now, Max: "+inf"}).Result()
+	ids, err := q.rdb.ZRangeByScore(ctx, keys.LongJobIndex, &redis.ZRangeBy{Min: now, Max: "+inf"}).Result()
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, redisErr("read long job index", err)
+		return nil, rediserr.Wrap("read long job index", err)
 	}
 	if len(ids) == 0 {
 		return nil, nil
@@ -96,18 +98,18 @@ func (q *Queue) LongJobs(ctx context.Context) ([]broker.LongJob, error) {
 	gets := make([]*redis.StringCmd, len(ids))
 	_, err = q.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, id := range ids {
-			gets[i] = p.Get(ctx, longJobKey(id))
+			gets[i] = p.Get(ctx, keys.LongJob(id))
 		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, redisErr("read long jobs", err)
+		return nil, rediserr.Wrap("read long jobs", err)
 	}
 	out := make([]broker.LongJob, 0, len(ids))
 	for i, g := range gets {
 		raw, err := g.Result()
 		if err != nil { // expired or deleted since the index was read
-			q.rdb.ZRem(ctx, longJobIndexKey, ids[i]) // best effort; the next listing retries
+			q.rdb.ZRem(ctx, keys.LongJobIndex, ids[i]) // best effort; the next listing retries
 			continue
 		}
 		j, err := decodeLongJob(ids[i], raw)
@@ -122,11 +124,11 @@ func (q *Queue) LongJobs(ctx context.Context) ([]broker.LongJob, error) {
 // DeleteLongJob implements broker.LongJobStore.
 func (q *Queue) DeleteLongJob(ctx context.Context, id string) error {
 	// The job first: an index entry left by a failure in between is dropped by the next listing.
-	err := q.rdb.Del(ctx, longJobKey(id)).Err()
+	err := q.rdb.Del(ctx, keys.LongJob(id)).Err()
 	if err == nil {
-		err = q.rdb.ZRem(ctx, longJobIndexKey, id).Err()
+		err = q.rdb.ZRem(ctx, keys.LongJobIndex, id).Err()
 	}
-	return redisErr("delete long job", err)
+	return rediserr.Wrap("delete long job", err)
 }
 
 func decodeLongJob(id, raw string) (broker.LongJob, error) {

@@ -12,6 +12,7 @@ import (
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
 	"cloudbroker/queue"
+	"cloudbroker/queue/internal/keys"
 )
 
 // Long jobs' metadata: only for a task that exists, first write wins, expires with the task's
@@ -41,7 +42,7 @@ func TestLongJobStore(t *testing.T) {
 		t.Errorf("a second PutLongJob under one id = %+v, %v; want the first kept", got, err)
 	}
 	rdb := r.red.CheckedClient(t)
-	recTTL, jobTTL := rdb.PTTL(ctx, queue.RecordKey(jobs[0].ID)).Val(), rdb.PTTL(ctx, queue.LongJobKey(jobs[0].ID)).Val()
+	recTTL, jobTTL := rdb.PTTL(ctx, keys.Record(jobs[0].ID)).Val(), rdb.PTTL(ctx, keys.LongJob(jobs[0].ID)).Val()
 	if jobTTL <= 0 || jobTTL > recTTL || recTTL-jobTTL > time.Minute {
 		t.Errorf("long job expires in %s, its task's record in %s: want the same", jobTTL, recTTL)
 	}
@@ -55,7 +56,7 @@ func TestLongJobStore(t *testing.T) {
 	if _, err := r.q.LongJob(ctx, jobs[0].ID); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("LongJob after delete: %v, want not found", err)
 	}
-	rdb.Del(ctx, queue.LongJobKey(jobs[1].ID)) // as if it expired
+	rdb.Del(ctx, keys.LongJob(jobs[1].ID)) // as if it expired
 	if list, err := r.q.LongJobs(ctx); err != nil || len(list) != 0 {
 		t.Errorf("LongJobs after delete and expiry = %+v, %v", list, err)
 	}

@@ -8,6 +8,8 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
+	"cloudbroker/queue/internal/keys"
+	"cloudbroker/queue/internal/rediserr"
 )
 
 // lostMargin keeps an id near the end of its retention "expired": the clocks of the process
@@ -41,7 +43,7 @@ func (q *Queue) Reregister(ctx context.Context) {
 		names = append(names, k)
 		return true
 	})
-	if err := q.rdb.SAdd(ctx, asynqAllQueues, names...).Err(); err != nil {
+	if err := q.rdb.SAdd(ctx, keys.AsynqAllQueues, names...).Err(); err != nil {
 		q.cfg.Logger.Warn("could not register the task queues again; reading a task registers its queue", "err", err)
 	}
 }
@@ -65,9 +67,9 @@ func (q *Queue) settling(ctx context.Context) (bool, error) {
 	if q.cfg.Epoch == nil {
 		return false, nil
 	}
-	age, err := settlingScript.Run(ctx, q.rdb, []string{epochKey}).Int64()
+	age, err := settlingScript.Run(ctx, q.rdb, []string{keys.Epoch}).Int64()
 	if err != nil {
-		return false, redisErr("read epoch", err)
+		return false, rediserr.Wrap("read epoch", err)
 	}
 	return age < (3 * q.cfg.Epoch.interval).Milliseconds(), nil
 }

@@ -1,6 +1,6 @@
 package queue
 
-// asynq queue names (Redis keys: keys.go).
+// asynq queue names (Redis keys: internal/keys).
 const (
 	// DefaultQueue serves providers with no clientid: the broker's own workers.
 	DefaultQueue = "default"

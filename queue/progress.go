@@ -11,6 +11,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"cloudbroker/broker"
+	"cloudbroker/queue/internal/keys"
+	"cloudbroker/queue/internal/rediserr"
 )
 
 var _ broker.ProgressLog = (*Queue)(nil)
@@ -60,15 +62,15 @@ func (w *Worker) withProgress(ctx context.Context, id string) context.Context {
 		p.last = r
 		b, _ := json.Marshal(r)
 		// Best effort: progress is advisory, and a task must not fail because Redis hiccuped.
-		recordProgressScript.Run(context.WithoutCancel(ctx), w.rdb, []string{recordKey(id), progressKey(id)}, b, maxProgressEvents)
+		recordProgressScript.Run(context.WithoutCancel(ctx), w.rdb, []string{keys.Record(id), keys.Progress(id)}, b, maxProgressEvents)
 	})
 }
 
 // ProgressHistory implements broker.ProgressLog.
 func (q *Queue) ProgressHistory(ctx context.Context, id string) ([]broker.Progress, error) {
-	raw, err := q.rdb.LRange(ctx, progressKey(id), 0, -1).Result()
+	raw, err := q.rdb.LRange(ctx, keys.Progress(id), 0, -1).Result()
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, redisErr("read progress", err)
+		return nil, rediserr.Wrap("read progress", err)
 	}
 	out := make([]broker.Progress, 0, len(raw))
 	for _, r := range raw {

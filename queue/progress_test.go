@@ -9,6 +9,7 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/queue"
+	"cloudbroker/queue/internal/keys"
 )
 
 // Every progress report is kept, in order, up to a bound, and expires with the task's record.
@@ -41,7 +42,7 @@ func TestProgressHistory(t *testing.T) {
 		}
 	}
 	rdb := r.red.CheckedClient(t)
-	recTTL, histTTL := rdb.PTTL(ctx, queue.RecordKey(task.ID)).Val(), rdb.PTTL(ctx, queue.ProgressKey(task.ID)).Val()
+	recTTL, histTTL := rdb.PTTL(ctx, keys.Record(task.ID)).Val(), rdb.PTTL(ctx, keys.Progress(task.ID)).Val()
 	if histTTL <= 0 || histTTL > recTTL || recTTL-histTTL > time.Minute {
 		t.Errorf("history expires in %s, the record in %s: want the same", histTTL, recTTL)
 	}

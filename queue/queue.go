@@ -15,6 +15,8 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
+	"cloudbroker/queue/internal/keys"
+	"cloudbroker/queue/internal/rediserr"
 )
 
 // Config tunes submission. Zero fields take the documented defaults.
@@ -88,7 +90,7 @@ func (q *Queue) Close() error {
 
 // Ping checks Redis.
 func (q *Queue) Ping(ctx context.Context) error {
-	return redisErr("ping", q.rdb.Ping(ctx).Err())
+	return rediserr.Wrap("ping", q.rdb.Ping(ctx).Err())
 }
 
 // NewTaskID returns a fresh dated id (broker.NewDatedID): 32 hex characters, the shape of the
@@ -116,9 +118,9 @@ func (q *Queue) Submit(ctx context.Context, spec broker.TaskSpec, opts ...broker
 }
 
 // submitAs enqueues the task whose id this call claimed (cl), then writes its record. The
-// record is the commit: it is written only while Redis's clock is within WriteWithin of the
-// call (writeRecordScript), and a worker runs a task only once its record exists, waiting
-// that long for it (worker.go). So a call that answered "unavailable" (Redis stalled or
+// record is the commit: it is written only while Redis's clock is within RecordWindow of the
+// enqueue's start (writeRecordScript), and a worker runs a task only once its record exists,
+// waiting longer than that for it (worker.go). So a call that answered "unavailable" (Redis stalled or
 // failed) leaves no task anyone can read or that runs, even if Redis runs its commands late.
 func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, cl claim) (broker.Task, error) {
 	payload, err := json.Marshal(spec)
@@ -132,6 +134,7 @@ func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, c
 		InsertTime: now, UpdateTime: now, ExpireTime: now.Add(q.cfg.Retention),
 	}
 	qname := QueueFor(spec.ClientID)
+	enqueued := time.Now()
 	_, err = q.client.EnqueueContext(ctx, asynq.NewTask(spec.Type, payload),
 		asynq.TaskID(t.ID), asynq.Queue(qname), asynq.MaxRetry(q.cfg.MaxRetry),
 		asynq.Timeout(q.cfg.Timeout), asynq.Retention(q.cfg.Retention))
@@ -140,10 +143,10 @@ func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, c
 		if errors.Is(err, asynq.ErrTaskIDConflict) { // asynq kept an older task under the id
 			return broker.Task{}, errIDInUse(id)
 		}
-		return broker.Task{}, redisErr("enqueue", err)
+		return broker.Task{}, rediserr.Wrap("enqueue", err)
 	}
 	q.register(qname)
-	if err := q.writeRecord(ctx, recordKey(id), t.ExpireTime, "queue", qname, "spec", payload, "insertMs", now.UnixMilli()); err != nil {
+	if err := q.writeRecord(ctx, keys.Record(id), enqueued, t.ExpireTime, "queue", qname, "spec", payload, "insertMs", now.UnixMilli()); err != nil {
 		// The enqueued task finds no record, so no worker runs it; removing it frees the id
 		// for a retry under the same caller-chosen id (best effort: Redis may be away).
 		if derr := q.insp.DeleteTask(qname, id); derr != nil && !errors.Is(derr, asynq.ErrTaskNotFound) {
@@ -163,12 +166,12 @@ func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, c
 
 // Get reads a task: its record for what and when, asynq's task info for where it stands.
 func (q *Queue) Get(ctx context.Context, id string) (broker.Task, error) {
-	rec, err := q.rdb.HGetAll(ctx, recordKey(id)).Result()
-	if err == nil && len(rec) == 0 { // written before records had hash tags (keys.go)
-		rec, err = q.rdb.HGetAll(ctx, legacyRecordKey(id)).Result()
+	rec, err := q.rdb.HGetAll(ctx, keys.Record(id)).Result()
+	if err == nil && len(rec) == 0 { // written before records had hash tags (internal/keys)
+		rec, err = q.rdb.HGetAll(ctx, keys.LegacyRecord(id)).Result()
 	}
 	if err != nil {
-		return broker.Task{}, redisErr("read task record", err)
+		return broker.Task{}, rediserr.Wrap("read task record", err)
 	}
 	if len(rec) == 0 {
 		return broker.Task{}, q.missing(id)
@@ -197,7 +200,7 @@ func (q *Queue) Get(ctx context.Context, id string) (broker.Task, error) {
 		// asynq forgot the queue (Redis lost its data since this process first submitted
 		// to it, and the check has not noticed yet): register it and look again.
 		q.register(rec["queue"])
-		if rerr := q.rdb.SAdd(ctx, asynqAllQueues, rec["queue"]).Err(); rerr == nil {
+		if rerr := q.rdb.SAdd(ctx, keys.AsynqAllQueues, rec["queue"]).Err(); rerr == nil {
 			info, err = q.insp.GetTaskInfo(rec["queue"], id)
 		}
 	}
@@ -213,7 +216,7 @@ func (q *Queue) Get(ctx context.Context, id string) (broker.Task, error) {
 		return broker.Task{}, model.Errorf(model.ErrLost, "task %s was accepted but its queue entry is gone (Redis lost data, or it was deleted by hand): "+
 			"whether it ran is unknown; check its target before submitting it again", id)
 	case err != nil:
-		return broker.Task{}, redisErr("read task", err)
+		return broker.Task{}, rediserr.Wrap("read task", err)
 	}
 	applyInfo(&t, info)
 	return t, nil
@@ -252,7 +255,7 @@ func applyInfo(t *broker.Task, info *asynq.TaskInfo) {
 func (q *Queue) Depths(ctx context.Context) (map[string]map[string]int, error) {
 	names, err := q.insp.Queues()
 	if err != nil {
-		return nil, redisErr("list queues", err)
+		return nil, rediserr.Wrap("list queues", err)
 	}
 	out := map[string]map[string]int{}
 	for _, n := range names {

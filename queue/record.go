@@ -10,6 +10,8 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
+	"cloudbroker/queue/internal/keys"
+	"cloudbroker/queue/internal/rediserr"
 )
 
 var _ broker.Recorder = (*Queue)(nil)
@@ -51,18 +53,18 @@ func (q *Queue) Record(ctx context.Context, id string, spec broker.TaskSpec, op 
 	rawOut, _ := json.Marshal(out)
 	// The work is done: from here on the record must be written even if the caller went away.
 	wctx := context.WithoutCancel(ctx)
-	key := recordKey(id)
+	key := keys.Record(id)
 	done := cl.c
 	done.state = claimSubmitted
 	_, err = q.rdb.TxPipelined(wctx, func(p redis.Pipeliner) error {
 		p.HSet(wctx, key, "queue", "", "spec", payload, "insertMs", now.UnixMilli(), "outcome", rawOut)
 		p.PExpireAt(wctx, key, t.ExpireTime)
-		p.Eval(wctx, casClaimSrc, []string{claimKey(id)}, cl.c.String(), done.String())
-		p.Publish(wctx, doneChannel, id)
+		p.Eval(wctx, casClaimSrc, []string{keys.Claim(id)}, cl.c.String(), done.String())
+		p.Publish(wctx, keys.TaskDone, id)
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return broker.Task{}, redisErr("write finished task", err)
+		return broker.Task{}, rediserr.Wrap("write finished task", err)
 	}
 	return t, nil
 }

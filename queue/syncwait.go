@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"cloudbroker/broker"
+	"cloudbroker/queue/internal/keys"
 )
 
 // The sync wait, queue side: a waiter registers for its task's completion message (one Redis
@@ -25,7 +26,7 @@ type hub struct {
 }
 
 func newHub(rdb redis.UniversalClient, log *slog.Logger) *hub {
-	h := &hub{ps: rdb.Subscribe(context.Background(), doneChannel), log: log, waiters: map[string]map[chan struct{}]struct{}{}}
+	h := &hub{ps: rdb.Subscribe(context.Background(), keys.TaskDone), log: log, waiters: map[string]map[chan struct{}]struct{}{}}
 	go h.run()
 	return h
 }

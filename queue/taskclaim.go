@@ -15,6 +15,8 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
+	"cloudbroker/queue/internal/keys"
+	"cloudbroker/queue/internal/rediserr"
 )
 
 // Task ids are owned. Every task record is created under a claim, cb:taskclaim:{<id>}, taken
@@ -112,9 +114,9 @@ func (q *Queue) claimID(ctx context.Context, id string, spec broker.TaskSpec, ch
 	mine := newClaim(spec)
 	deadline := time.Now().Add(claimWait)
 	for {
-		res, err := claimScript.Run(ctx, q.rdb, []string{claimKey(id), recordKey(id)}, mine.String(), q.cfg.Retention.Milliseconds(), q.writeDeadline()).StringSlice()
+		res, err := claimScript.Run(ctx, q.rdb, []string{keys.Claim(id), keys.Record(id)}, mine.String(), q.cfg.Retention.Milliseconds(), q.writeDeadline(time.Now(), q.cfg.WriteWithin)).StringSlice()
 		if err != nil {
-			return claimed{}, redisErr("claim task id", err)
+			return claimed{}, rediserr.Wrap("claim task id", err)
 		}
 		switch res[0] {
 		case "late":
@@ -173,9 +175,9 @@ func (q *Queue) existingTask(ctx context.Context, id string) (claimed, error) {
 // heldByAsynq reports whether any asynq queue holds a task with this id, in any state. asynq
 // only refuses an id within one queue, and keeps finished tasks longer than our records.
 func (q *Queue) heldByAsynq(ctx context.Context, id string) (bool, error) {
-	names, err := q.rdb.SMembers(ctx, asynqAllQueues).Result()
+	names, err := q.rdb.SMembers(ctx, keys.AsynqAllQueues).Result()
 	if err != nil {
-		return false, redisErr("list queues", err)
+		return false, rediserr.Wrap("list queues", err)
 	}
 	if len(names) == 0 {
 		return false, nil
@@ -183,12 +185,12 @@ func (q *Queue) heldByAsynq(ctx context.Context, id string) (bool, error) {
 	cmds := make([]*redis.IntCmd, len(names))
 	_, err = q.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, n := range names {
-			cmds[i] = p.Exists(ctx, asynqTaskKey(n, id))
+			cmds[i] = p.Exists(ctx, keys.AsynqTask(n, id))
 		}
 		return nil
 	})
 	if err != nil {
-		return false, redisErr("look up task id", err)
+		return false, rediserr.Wrap("look up task id", err)
 	}
 	for _, c := range cmds {
 		if c.Val() > 0 {
@@ -198,16 +200,10 @@ func (q *Queue) heldByAsynq(ctx context.Context, id string) (bool, error) {
 	return false, nil
 }
 
-// asynq's own key layout (internal/base in asynq v0.26): the set of queue names, and one hash
-// per task, whatever its state.
-const asynqAllQueues = "asynq:queues"
-
-func asynqTaskKey(queue, id string) string { return "asynq:{" + queue + "}:t:" + id }
-
 // releaseClaim removes c if it is still this call's claim: a refused or failed submission
 // frees the id it claimed and touches nothing else.
 func (q *Queue) releaseClaim(ctx context.Context, id string, c claim) {
-	err := casClaimScript.Run(context.WithoutCancel(ctx), q.rdb, []string{claimKey(id)}, c.String(), "").Err()
+	err := casClaimScript.Run(context.WithoutCancel(ctx), q.rdb, []string{keys.Claim(id)}, c.String(), "").Err()
 	if err != nil {
 		q.cfg.Logger.Warn("task id claim not released; the id stays taken until it expires", "task", id, "err", err)
 	}
@@ -217,7 +213,7 @@ func (q *Queue) releaseClaim(ctx context.Context, id string, c claim) {
 func (q *Queue) markSubmitted(ctx context.Context, id string, c claim) {
 	done := c
 	done.state = claimSubmitted
-	err := casClaimScript.Run(context.WithoutCancel(ctx), q.rdb, []string{claimKey(id)}, c.String(), done.String()).Err()
+	err := casClaimScript.Run(context.WithoutCancel(ctx), q.rdb, []string{keys.Claim(id)}, c.String(), done.String()).Err()
 	if err != nil {
 		q.cfg.Logger.Warn("task id claim not marked submitted; retries wait for it", "task", id, "err", err)
 	}

@@ -17,6 +17,7 @@ import (
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
 	"cloudbroker/queue"
+	"cloudbroker/queue/internal/keys"
 )
 
 // Tenant B's tasks, one per way a task comes to be, each in the state the case needs.
@@ -159,7 +160,7 @@ func TestChosenIDNamingAnotherTenantsTask(t *testing.T) {
 		}},
 		{"expired record, asynq still holds the task", func(t *testing.T) (string, broker.TaskSpec) {
 			id := submitted(t, victimSpec, true)
-			rdb.Del(ctx, queue.RecordKey(id), queue.ClaimKey(id)) // what retention does to them
+			rdb.Del(ctx, keys.Record(id), keys.Claim(id)) // what retention does to them
 			return id, victimSpec
 		}, nil},
 		{"task in the gc queue", func(t *testing.T) (string, broker.TaskSpec) {

@@ -15,6 +15,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"cloudbroker/broker/model"
+	"cloudbroker/queue/internal/keys"
+	"cloudbroker/queue/internal/rediserr"
 )
 
 // Webhooks POST a finished job's result to the URL its caller gave (ZStack's X-Web-Hook).
@@ -137,12 +139,12 @@ func NewWebhooks(rdb redis.UniversalClient, render RenderFunc, cfg WebhookConfig
 func (w *Webhooks) Register(ctx context.Context, jobID, hookURL string) error {
 	expire := time.Now().Add(w.cfg.Retention)
 	// The hook, then the index (two slots on a Cluster): a sweep drops an entry without a hook.
-	err := w.rdb.Set(ctx, hookKey(jobID), hookURL, w.cfg.Retention).Err()
+	err := w.rdb.Set(ctx, keys.Hook(jobID), hookURL, w.cfg.Retention).Err()
 	if err == nil {
-		err = w.rdb.ZAdd(ctx, webhooksKey, redis.Z{Score: float64(expire.UnixMilli()), Member: jobID}).Err()
+		err = w.rdb.ZAdd(ctx, keys.Webhooks, redis.Z{Score: float64(expire.UnixMilli()), Member: jobID}).Err()
 	}
 	if err != nil {
-		return redisErr("register webhook", err)
+		return rediserr.Wrap("register webhook", err)
 	}
 	// The job may have finished before its hook was recorded, its completion message already
 	// gone: look once now rather than leave it to the next sweep.
@@ -157,11 +159,11 @@ func (w *Webhooks) Register(ctx context.Context, jobID, hookURL string) error {
 // Forget drops a pending hook (its job was not submitted after all, or it was dispatched).
 func (w *Webhooks) Forget(ctx context.Context, jobID string) error {
 	// The hook first: an index entry left by a failure in between is dropped by the next sweep.
-	err := w.rdb.Del(ctx, hookKey(jobID)).Err()
+	err := w.rdb.Del(ctx, keys.Hook(jobID)).Err()
 	if err == nil {
-		err = w.rdb.ZRem(ctx, webhooksKey, jobID).Err()
+		err = w.rdb.ZRem(ctx, keys.Webhooks, jobID).Err()
 	}
-	return redisErr("forget webhook", err)
+	return rediserr.Wrap("forget webhook", err)
 }
 
 // Start starts the delivery worker and the dispatch loops.
@@ -171,7 +173,7 @@ func (w *Webhooks) Start() error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w.stop = cancel
-	ps := w.rdb.Subscribe(ctx, doneChannel)
+	ps := w.rdb.Subscribe(ctx, keys.TaskDone)
 	done := ps.Channel() // closed once ps is
 	w.wg.Add(2)
 	go func() {
@@ -214,8 +216,8 @@ func (w *Webhooks) Stop() {
 // sweep dispatches every pending hook whose job may have finished unheard, and drops expired ones.
 func (w *Webhooks) sweep(ctx context.Context) {
 	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
-	w.rdb.ZRemRangeByScore(ctx, webhooksKey, "-inf", "("+now)
-	ids, err := w.rdb.ZRangeByScore(ctx, webhooksKey, &redis.ZRangeBy{Min: now, Max: "+inf", Count: 1000}).Result()
+	w.rdb.ZRemRangeByScore(ctx, keys.Webhooks, "-inf", "("+now)
+	ids, err := w.rdb.ZRangeByScore(ctx, keys.Webhooks, &redis.ZRangeBy{Min: now, Max: "+inf", Count: 1000}).Result()
 	if err != nil {
 		if ctx.Err() == nil {
 			w.cfg.Logger.Warn("webhook sweep failed", "err", err)
@@ -232,9 +234,9 @@ func (w *Webhooks) sweep(ctx context.Context) {
 
 // dispatch enqueues the delivery of a finished job that has a hook; anything else is a no-op.
 func (w *Webhooks) dispatch(ctx context.Context, jobID string) {
-	hookURL, err := w.rdb.Get(ctx, hookKey(jobID)).Result()
+	hookURL, err := w.rdb.Get(ctx, keys.Hook(jobID)).Result()
 	if errors.Is(err, redis.Nil) {
-		w.rdb.ZRem(ctx, webhooksKey, jobID) // expired with its TTL
+		w.rdb.ZRem(ctx, keys.Webhooks, jobID) // expired with its TTL
 		return
 	}
 	if err != nil {

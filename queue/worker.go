@@ -15,6 +15,7 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
+	"cloudbroker/queue/internal/keys"
 )
 
 // Executor runs one task; broker.Executor is the real one.
@@ -44,8 +45,9 @@ type WorkerConfig struct {
 	// WatchConcurrency is how many inventory watches run at once (one per provider served).
 	// Default 64.
 	WatchConcurrency int
-	// RecordWait is how long a task's record may lag its enqueue: the submitting call writes
-	// it just after, and never later than the queue's WriteWithin (queue.go). Default 3s.
+	// RecordWait is how long a worker waits for the record of a task it took: the submitting
+	// call writes it just after the enqueue, never later than RecordWindow of the queue's
+	// WriteWithin (deadline.go), so set it above that. Default 3s.
 	RecordWait time.Duration
 	// Observe, if set, is told each attempt's task type, outcome (ok, failed, retry) and time.
 	Observe func(taskType, outcome string, d time.Duration)
@@ -201,12 +203,11 @@ func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 }
 
 // awaitRecord waits for the record of a task its submitting call may still be writing, until
-// recordWait after the id was made (a dated id) or from now (a caller-chosen one).
+// recordWait from now. The record lands within RecordWindow of the enqueue's start, which
+// came before this worker took the task, so a wait from now (never from the id's date: a
+// caller may choose an id that reads as dated) outlasts it.
 func (w *Worker) awaitRecord(ctx context.Context, id string) (exists bool, why *model.TaskError, isCanceled bool) {
 	until := time.Now().Add(w.recordWait)
-	if made, ok := broker.DatedIDTime(id); ok {
-		until = made.Add(w.recordWait)
-	}
 	for time.Now().Before(until) && ctx.Err() == nil {
 		time.Sleep(10 * time.Millisecond)
 		if exists, why, isCanceled = w.recordState(ctx, id); exists {
@@ -225,7 +226,7 @@ func (w *Worker) finish(ctx context.Context, t *asynq.Task, spec broker.TaskSpec
 		// Returning the error makes asynq retry the task: a result must not be lost.
 		return fmt.Errorf("writing result: %w", err)
 	}
-	if err := w.rdb.Publish(context.WithoutCancel(ctx), doneChannel, t.ResultWriter().TaskID()).Err(); err != nil {
+	if err := w.rdb.Publish(context.WithoutCancel(ctx), keys.TaskDone, t.ResultWriter().TaskID()).Err(); err != nil {
 		w.log.Warn("completion not announced; waiters fall back to polling", "err", err)
 	}
 	if obs, ok := w.exec.(FinishObserver); ok {

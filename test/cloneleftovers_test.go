@@ -11,6 +11,7 @@ import (
 	"cloudbroker/config"
 	"cloudbroker/drivers"
 	"cloudbroker/queue"
+	"cloudbroker/queue/redisstore"
 	"cloudbroker/test/harness"
 	"cloudbroker/test/wait"
 )
@@ -24,7 +25,7 @@ func TestCloneLeftoversAreProven(t *testing.T) {
 		c.GC.CloneLeftovers.Interval = config.Duration(time.Hour) // runs only when triggered
 	}})
 	br := b.App.Broker()
-	log := queue.NewCloneLog(b.Redis.Client(t), 0)
+	log := redisstore.NewCloneLog(b.Redis.Client(t), 0)
 	src := vmidOf(t, br, "vc1", "DC0_H0_VM0")
 	waitFor(t, "vc1's inventory to sync", func() bool {
 		ps, err := br.ProviderStatuses(ctx(t), model.System)

@@ -12,7 +12,7 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
-	"cloudbroker/queue"
+	"cloudbroker/queue/redisstore"
 	"cloudbroker/test/govctest"
 	"cloudbroker/test/harness"
 )
@@ -89,7 +89,7 @@ func power(t *testing.T, br *broker.Broker, vmid string, op model.PowerOp) broke
 // clone, so only the broker's registration can have put the id there.
 func resolvable(t *testing.T, b *harness.Broker, vm model.VM) {
 	t.Helper()
-	ref, err := queue.NewRefs(b.Redis.Client(t)).ResolveVM(ctx(t), vm.ID)
+	ref, err := redisstore.NewRefs(b.Redis.Client(t)).ResolveVM(ctx(t), vm.ID)
 	if err != nil || ref.Provider != vm.Provider || ref.NativeID != vm.NativeID {
 		t.Errorf("id map: %s -> %+v, %v; want %s/%s", vm.ID, ref, err, vm.Provider, vm.NativeID)
 	}

@@ -174,7 +174,8 @@ func (s *Server) toCimg(img broker.ImageEntry) cimgItem {
 		it.Regions = []string{}
 	}
 	if t := img.Job; t != nil {
-		it.Job = &job{JobUUID: t.ID, ResourceUUID: img.ID, Type: t.Spec.Type, Result: t.LastError}
+		j := toJob(*t, img.ID)
+		it.Job = &j
 	}
 	return it
 }

@@ -17,7 +17,7 @@ type providerItem struct {
 	Clientid  string   `json:"clientid"`
 	Region    string   `json:"region"`
 	Zones     []string `json:"zones"`
-	SyncState string   `json:"sync_state"` // loading, synced, error; "" when never watched
+	SyncState string   `json:"sync_state"` // pending, loading, synced, error, none; "live" without an inventory
 	Stale     bool     `json:"stale"`
 	LastSync  int64    `json:"last_sync"`
 	LastError string   `json:"last_error"`
@@ -29,7 +29,7 @@ type providerItem struct {
 // one's inventory is.
 func (s *Server) providerList(c *gin.Context) {
 	listAPI(s, c, "providers", s.Broker.ProviderStatuses, func(p broker.ProviderStatus) providerItem {
-		it := providerItem{Name: p.Name, Driver: p.Driver, Clientid: p.ClientID, Region: p.Region, Zones: p.Zones, Stale: true}
+		it := providerItem{Name: p.Name, Driver: p.Driver, Clientid: p.ClientID, Region: p.Region, Zones: p.Zones, Stale: true, SyncState: "live"}
 		if it.Zones == nil {
 			it.Zones = []string{}
 		}

@@ -12,6 +12,7 @@ import (
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
 	"cloudbroker/queue"
+	"cloudbroker/queue/redisstore"
 	"cloudbroker/test/redistest"
 )
 
@@ -77,8 +78,8 @@ func BenchmarkQueryVmInstance100k(b *testing.B) {
 func BenchmarkQueryVmInstanceByTag100k(b *testing.B) {
 	vms := benchVMs(100_000)
 	rdb := redistest.Start(b).Client(b)
-	m := newMemBroker(b, vms, nil, func(br *broker.Broker, o *zstack.Options) { o.Tags = broker.NewTags(br, queue.NewTags(rdb)) })
-	store := queue.NewTags(rdb)
+	m := newMemBroker(b, vms, nil, func(br *broker.Broker, o *zstack.Options) { o.Tags = broker.NewTags(br, redisstore.NewTags(rdb)) })
+	store := redisstore.NewTags(rdb)
 	for i := 0; i < 2000; i++ {
 		vm := vms[i*50]
 		text := "web"

@@ -45,22 +45,25 @@ func (s *Server) job(c *gin.Context) {
 		fail(c, jobError(id, model.ErrNotFound))
 		return
 	}
-	ctx, caller := c.Request.Context(), callerOf(c)
-	t, err := s.b.Task(ctx, caller, id)
+	t, err := s.b.Task(c.Request.Context(), callerOf(c), id)
 	if err != nil {
 		fail(c, jobError(id, err))
 		return
 	}
+	c.JSON(s.TaskEnvelope(c, t))
+}
+
+// TaskEnvelope is the status and body an api-jobs poll answers for t, read by the request's
+// caller: 202 and its location while it runs, then its API's result (200) or the error (503).
+func (s *Server) TaskEnvelope(c *gin.Context, t broker.Task) (int, any) {
 	if !t.State.Done() {
-		c.JSON(http.StatusAccepted, gin.H{"location": s.location(c, id)})
-		return
+		return http.StatusAccepted, gin.H{"location": s.location(c, t.ID)}
 	}
-	body, ok := s.outcome(ctx, caller, t)
-	code := http.StatusOK
+	body, ok := s.outcome(c.Request.Context(), callerOf(c), t)
 	if !ok {
-		code = http.StatusServiceUnavailable
+		return http.StatusServiceUnavailable, body
 	}
-	c.JSON(code, body)
+	return http.StatusOK, body
 }
 
 // jobID reads a job's uuid from the path parameter; a malformed one names no job, so it is

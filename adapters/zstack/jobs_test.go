@@ -13,6 +13,7 @@ import (
 	"cloudbroker/broker/model"
 	"cloudbroker/config"
 	"cloudbroker/queue"
+	"cloudbroker/queue/redisstore"
 	"cloudbroker/test/harness"
 )
 
@@ -46,7 +47,7 @@ func (e *countingExec) count(taskType string) int {
 func startCounted(t *testing.T, fail string, tune func(*config.Config)) (*harness.Broker, *countingExec) {
 	t.Helper()
 	b := startBroker(t, brokerOpts{noWorker: true, tune: tune})
-	exec := &countingExec{inner: b.Executor(t).WithInventory(queue.NewInventory(b.Redis.Client(t))), fail: fail, n: map[string]int{}}
+	exec := &countingExec{inner: b.Executor(t).WithInventory(redisstore.NewInventory(b.Redis.Client(t))), fail: fail, n: map[string]int{}}
 	b.StartWorker(t, exec)
 	return b, exec
 }

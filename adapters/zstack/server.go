@@ -34,7 +34,7 @@ type User struct {
 	PasswordSHA512 string
 }
 
-// SessionStore keeps sessions where every broker replica reads them (queue.Sessions in Redis).
+// SessionStore keeps sessions where every broker replica reads them (redisstore.Sessions in Redis).
 type SessionStore interface {
 	Put(ctx context.Context, id string, v []byte, ttl time.Duration) error
 	// Get returns an error wrapping model.ErrNotFound for an unknown or expired session.

@@ -1,14 +1,17 @@
 package zstack
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"github.com/gin-gonic/gin"
 
 	"cloudbroker/adapters"
 	"cloudbroker/broker"
 	"cloudbroker/broker/inventory"
+	"cloudbroker/broker/model"
 )
 
 // notTemplate keeps vCenter templates out of QueryVmInstance: ZStack lists them as images.
@@ -35,29 +38,48 @@ func (s *Server) getVM(c *gin.Context) {
 	s.listVMs(c, q)
 }
 
-func (s *Server) listVMs(c *gin.Context, q listQuery) {
-	caller := callerOf(c)
-	if err := checkFields(q, vmPrimitives, "VmInstance"); err != nil {
-		fail(c, err)
-		return
-	}
-	tags, err := s.queryTags(c.Request.Context(), caller, q.Conds, broker.TagOnVM) // no read without a tag condition
+// VMQuery reads QueryVmInstance's query language (q=, sort=/sortBy=, start=, limit=) into the
+// inventory query it runs for caller, so another view of the VMs (the console) searches
+// exactly as QueryVmInstance does. An error wraps model.ErrInvalid and names the bad part.
+func (s *Server) VMQuery(ctx context.Context, caller model.Caller, v url.Values) (inventory.Query, error) {
+	q, err := parseQuery(v)
 	if err != nil {
-		fail(c, err)
-		return
+		return inventory.Query{}, err
+	}
+	iq, err := s.vmQuery(ctx, caller, q)
+	iq.Start, iq.Limit = q.Start, q.Limit
+	return iq, err
+}
+
+// vmQuery translates a query's conditions and order (ZStack's field names, tag conditions)
+// into the inventory's, templates left out; paging is the caller's.
+func (s *Server) vmQuery(ctx context.Context, caller model.Caller, q listQuery) (inventory.Query, error) {
+	if err := checkFields(q, vmPrimitives, "VmInstance"); err != nil {
+		return inventory.Query{}, err
+	}
+	tags, err := s.queryTags(ctx, caller, q.Conds, broker.TagOnVM) // no read without a tag condition
+	if err != nil {
+		return inventory.Query{}, err
 	}
 	tr := translator{providers: s.b.Providers().Visible(caller), loc: s.o.Location, tags: tags}
 	conds, err := tr.conditions(q.Conds)
 	if err != nil {
-		fail(c, err)
-		return
+		return inventory.Query{}, err
 	}
 	order, err := tr.sort(q.Sort)
+	if err != nil {
+		return inventory.Query{}, err
+	}
+	return inventory.Query{Conditions: append(conds, notTemplate), Sort: order}, nil
+}
+
+func (s *Server) listVMs(c *gin.Context, q listQuery) {
+	caller := callerOf(c)
+	iq, err := s.vmQuery(c.Request.Context(), caller, q)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	iq := inventory.Query{Conditions: append(conds, notTemplate), Sort: order}
 	switch {
 	case q.GroupBy != "": // every match: the groups are paged, not the VMs
 	case q.Count || q.Limit == 0:

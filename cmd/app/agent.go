@@ -17,6 +17,7 @@ import (
 	"cloudbroker/broker/model"
 	"cloudbroker/config"
 	"cloudbroker/queue"
+	"cloudbroker/queue/redisstore"
 )
 
 // Agent is a proxy agent process: the worker for one clientid's queue, holding the drivers (and
@@ -50,19 +51,17 @@ func NewAgent(cfg *config.Config, clientid string, log *slog.Logger) (*Agent, er
 		specs = append(specs, broker.ProviderSpec{Provider: meta, Config: DriverConfig(p), MaxConcurrent: p.MaxConcurrency})
 	}
 	a := &Agent{cfg: cfg, clientid: clientid, log: log.With("clientid", clientid)}
-	rdb, err := queue.NewRedis(cfg.Redis)
+	ro, err := RedisOptions(cfg.Redis)
 	if err != nil {
 		return nil, err
 	}
-	a.rdb = rdb
-	a.exec = broker.NewExecutor(specs, a.log).WithInventory(queue.NewInventory(a.rdb)).
-		WithNotifier(queue.NewNotifications(a.rdb, cfg.Notifications.Retention.D(), cfg.Notifications.MaxCount, a.log), "agent:"+clientid).
-		WithCloneLog(queue.NewCloneLog(a.rdb, cfg.Tasks.Retention.D()))
+	a.rdb = queue.NewRedis(ro)
+	a.exec = broker.NewExecutor(specs, a.log).WithInventory(redisstore.NewInventory(a.rdb)).
+		WithNotifier(redisstore.NewNotifications(a.rdb, cfg.Notifications.Retention.D(), cfg.Notifications.MaxCount, a.log), "agent:"+clientid).
+		WithCloneLog(redisstore.NewCloneLog(a.rdb, cfg.Tasks.Retention.D()))
 	a.epoch = queue.NewEpoch(a.rdb, cfg.Redis.LossCheckInterval.D(), a.log)
 	watchesOnDataLoss(a.epoch, a.exec)
-	if a.wrdb, err = queue.NewWorkerRedis(cfg.Redis); err != nil {
-		return nil, err
-	}
+	a.wrdb = queue.NewWorkerRedis(ro)
 	a.worker = queue.NewWorker(a.wrdb, a.exec, queue.WorkerConfig{
 		Queues: []string{queue.QueueFor(clientid)}, Concurrency: cfg.Worker.Concurrency, RecordWait: recordWait(cfg),
 		PollInterval: cfg.Tasks.PollInterval.D(), RetryDelay: cfg.Tasks.RetryDelay.D(),

@@ -19,12 +19,14 @@ import (
 
 	"cloudbroker/adapters"
 	"cloudbroker/adapters/metrics"
+	"cloudbroker/adapters/zstack"
 	"cloudbroker/broker"
 	"cloudbroker/broker/inventory"
 	"cloudbroker/broker/model"
 	"cloudbroker/config"
 	"cloudbroker/drivers"
 	"cloudbroker/queue"
+	"cloudbroker/queue/redisstore"
 )
 
 // App is one broker process.
@@ -43,13 +45,14 @@ type App struct {
 	engine   *gin.Engine
 	limiter  *adapters.Limiter
 	index    *inventory.Index
-	inv      *queue.Inventory
+	inv      *redisstore.Inventory
 	stop     chan struct{}
 	bg       context.CancelFunc // stops the inventory follower
 
 	lastConflicts string // touched only by the followAgents goroutine after Start
 
 	dialects []mounted       // the dialects this process serves (dialects.go)
+	zstack   *zstack.Server  // the ZStack dialect's server, which the console searches VMs with
 	node     *nodeMembership // this process as a management node (nodes.go)
 	gc       *queue.GC       // clean-up jobs (gc.go)
 }
@@ -66,13 +69,11 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		cfg.Redis.Addr = e.Addr()
 		log.Warn("DEMO SETUP: in-process Redis (miniredis); tasks do not survive a restart", "addr", e.Addr())
 	}
-	var err error
-	if a.rdb, err = queue.NewRedis(cfg.Redis); err != nil {
+	ro, err := RedisOptions(cfg.Redis)
+	if err != nil {
 		return nil, err
 	}
-	if a.monConn, err = queue.ConnOpt(cfg.Redis); err != nil {
-		return nil, err
-	}
+	a.rdb, a.monConn = queue.NewRedis(ro), queue.ConnOpt(ro)
 	a.epoch = queue.NewEpoch(a.rdb, cfg.Redis.LossCheckInterval.D(), log)
 	a.queue = queue.New(a.rdb, queue.Config{
 		Retention: cfg.Tasks.Retention.D(), Timeout: cfg.Tasks.Timeout.D(), MaxRetry: *cfg.Tasks.MaxRetry, Logger: log,
@@ -88,25 +89,23 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		}
 	}
 	opts := broker.Options{
-		Tasks: a.queue, Refs: queue.NewRefs(a.rdb), Providers: broker.NewProviders(metas),
+		Tasks: a.queue, Refs: redisstore.NewRefs(a.rdb), Providers: broker.NewProviders(metas),
 		Agents: queue.NewAgents(a.rdb), AgentOfflineAfter: cfg.Agents.OfflineAfter.D(),
 		SyncTimeout: cfg.Tasks.SyncTimeout.D(), Logger: log,
 		Notifications: notifications(a), StoreReachableSince: a.epoch.ReachableSince,
 	}
 	if *cfg.Inventory.Enabled {
-		a.index, a.inv = inventory.NewIndex(), queue.NewInventory(a.rdb)
+		a.index, a.inv = inventory.NewIndex(), redisstore.NewInventory(a.rdb)
 		opts.Index, opts.Inventory = a.index, a.inv
 	}
-	a.broker = broker.New(opts).WithLiveSnapshots(queue.NewLiveSnapshots(a.rdb), cfg.Inventory.LiveSnapshotTTL.D())
-	clones := queue.NewCloneLog(a.rdb, cfg.Tasks.Retention.D()) // written by the worker, read by the GC job
+	a.broker = broker.New(opts).WithLiveSnapshots(redisstore.NewLiveSnapshots(a.rdb), cfg.Inventory.LiveSnapshotTTL.D())
+	clones := redisstore.NewCloneLog(a.rdb, cfg.Tasks.Retention.D()) // written by the worker, read by the GC job
 	if *cfg.Worker.Enabled {
 		a.exec = broker.NewExecutor(specs, log).WithNotifier(opts.Notifications, "broker").WithCloneLog(clones)
 		if a.inv != nil {
 			a.exec.WithInventory(a.inv)
 		}
-		if a.wrdb, err = queue.NewWorkerRedis(cfg.Redis); err != nil {
-			return nil, err
-		}
+		a.wrdb = queue.NewWorkerRedis(ro)
 		a.worker = queue.NewWorker(a.wrdb, a.exec, queue.WorkerConfig{
 			Queues: []string{queue.DefaultQueue}, Concurrency: cfg.Worker.Concurrency, RecordWait: recordWait(cfg),
 			PollInterval: cfg.Tasks.PollInterval.D(), RetryDelay: cfg.Tasks.RetryDelay.D(),
@@ -154,6 +153,7 @@ func (a *App) routes() *gin.Engine {
 	edge := &adapters.Edge{Limiter: a.limiter, RequestTimeout: a.cfg.HTTP.WriteTimeout.D()}
 	a.mountOps(r)
 	a.mountDialects(r, edge)
+	a.mountConsole(r, edge)
 	return r
 }
 
@@ -264,6 +264,9 @@ func (a *App) scheduleWatches(ctx context.Context) {
 	defer t.Stop()
 	for {
 		for _, p := range a.broker.Providers().Visible(model.System) {
+			if !broker.HasVMs(p) { // a catalog: nothing to watch
+				continue
+			}
 			spec := broker.TaskSpec{Type: broker.TypeInventoryWatch, Provider: p.Name, ClientID: p.ClientID, Args: args}
 			started, err := a.queue.EnsureWatch(ctx, spec, a.cfg.Inventory.Period.D(), time.Minute)
 			if err != nil && ctx.Err() == nil {

@@ -29,6 +29,8 @@ func (a *App) onDataLoss() {
 func watchesOnDataLoss(e *queue.Epoch, exec *broker.Executor) { e.OnLoss(exec.EndWatches) }
 
 // recordWait is how long a worker waits for the record of a task it took: the submitting
-// call writes it within redis.timeout of the enqueue, by Redis's clock; 2s more cover clocks
-// that disagree a little.
-func recordWait(cfg *config.Config) time.Duration { return cfg.Redis.Timeout.D() + 2*time.Second }
+// call writes it within queue.RecordWindow of the enqueue's start, by Redis's clock; 2s more
+// cover clocks that disagree a little.
+func recordWait(cfg *config.Config) time.Duration {
+	return queue.RecordWindow(cfg.Redis.Timeout.D()) + 2*time.Second
+}

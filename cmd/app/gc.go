@@ -6,17 +6,18 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/queue"
+	"cloudbroker/queue/redisstore"
 )
 
 // The broker's events (notifications) and clean-up jobs (GC), shared by every replica in Redis.
 
 // notifications is the Redis notification store, bounded by the notifications section.
-func notifications(a *App) *queue.Notifications {
-	return queue.NewNotifications(a.rdb, a.cfg.Notifications.Retention.D(), a.cfg.Notifications.MaxCount, a.log)
+func notifications(a *App) *redisstore.Notifications {
+	return redisstore.NewNotifications(a.rdb, a.cfg.Notifications.Retention.D(), a.cfg.Notifications.MaxCount, a.log)
 }
 
 // buildGC defines the clean-up jobs and gives them to the broker; Start schedules them.
-func (a *App) buildGC(clones *queue.CloneLog) {
+func (a *App) buildGC(clones *redisstore.CloneLog) {
 	g := a.cfg.GC
 	jobs := []queue.GCJobSpec{
 		// Its result counts entries over the whole broker and names none: every caller reads it.

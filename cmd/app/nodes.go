@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"cloudbroker/broker"
-	"cloudbroker/queue"
+	"cloudbroker/queue/redisstore"
 )
 
 // nodeMembership makes this process a management node: a random uuid per start, registered
@@ -16,14 +16,14 @@ import (
 // heartbeat is younger than agents.offline_after, and removed at once on a graceful stop.
 type nodeMembership struct {
 	node     broker.ManagementNode
-	registry *queue.Nodes
-	beat     *queue.NodeBeat
+	registry *redisstore.Nodes
+	beat     *redisstore.NodeBeat
 }
 
 func (a *App) newNodeMembership() *nodeMembership {
 	return &nodeMembership{
 		node:     broker.ManagementNode{UUID: broker.NewUUID(), HostName: hostName(a.cfg.Listen)},
-		registry: queue.NewNodes(a.rdb, a.cfg.Agents.OfflineAfter.D()),
+		registry: redisstore.NewNodes(a.rdb, a.cfg.Agents.OfflineAfter.D()),
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"cloudbroker/adapters/zstack"
 	"cloudbroker/broker"
 	"cloudbroker/queue"
+	"cloudbroker/queue/redisstore"
 )
 
 func init() {
@@ -32,14 +33,14 @@ func (a *App) mountZStack(r gin.IRouter, edge *adapters.Edge) Hooks {
 	opts := zstack.Options{
 		SessionTimeout: z.SessionTimeout.D(), Location: loc, PublicURL: z.PublicURL,
 		AllowedHooks: z.Webhooks.AllowedHosts, MaxBody: a.cfg.HTTP.MaxBodyBytes,
-		Sessions: queue.NewSessions(a.rdb, "zstack"),
+		Sessions: redisstore.NewSessions(a.rdb, "zstack"),
 		NodeID:   a.node.node.UUID, Nodes: a.node.registry, Version: Version,
 	}
 	keys, _ := a.cfg.License.Keys() // validated with the configuration
-	opts.Licenses = broker.NewLicenses(queue.NewLicenses(a.rdb), keys, a.log)
-	opts.Tags = broker.NewTags(a.broker, queue.NewTags(a.rdb))
+	opts.Licenses = broker.NewLicenses(redisstore.NewLicenses(a.rdb), keys, a.log)
+	opts.Tags = broker.NewTags(a.broker, redisstore.NewTags(a.rdb))
 	if lt := a.cfg.Auth.LoginThrottle; lt.Enabled() {
-		opts.Logins = &adapters.LoginThrottle{Store: queue.NewLogins(a.rdb), Policy: adapters.AttemptPolicy{
+		opts.Logins = &adapters.LoginThrottle{Store: redisstore.NewLogins(a.rdb), Policy: adapters.AttemptPolicy{
 			FreeAttempts: lt.FreeAttempts, BaseDelay: lt.BaseDelay.D(), MaxDelay: lt.MaxDelay.D(), Window: lt.Window.D()}}
 	}
 	for _, acc := range z.Accounts {
@@ -67,5 +68,6 @@ func (a *App) mountZStack(r gin.IRouter, edge *adapters.Edge) Hooks {
 	}
 	server = zstack.New(a.broker, opts)
 	server.Register(r, edge)
+	a.zstack = server
 	return hooks
 }

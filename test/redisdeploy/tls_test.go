@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"cloudbroker/cmd/app"
 	"cloudbroker/config"
 	"cloudbroker/queue"
 	"cloudbroker/test/harness"
@@ -71,10 +72,11 @@ func TestTLSRedisVerifies(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rc := full
 			tc.tune(&rc)
-			rdb, err := queue.NewRedis(rc)
+			ro, err := app.RedisOptions(rc)
 			if err != nil {
 				t.Fatal(err)
 			}
+			rdb := queue.NewRedis(ro)
 			defer rdb.Close()
 			err = rdb.Ping(context.Background()).Err()
 			if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {

@@ -10,7 +10,7 @@ import (
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
 	"cloudbroker/config"
-	"cloudbroker/queue"
+	"cloudbroker/queue/redisstore"
 	"cloudbroker/test/harness"
 	"cloudbroker/test/wait"
 )
@@ -27,7 +27,7 @@ func TestIDsResolveAsTheInventoryLoads(t *testing.T) {
 	_, id := bulkVM(t, b, 7)
 	br := b.App.Broker()
 	b.Proxies[0].SetDelay(300 * time.Millisecond)
-	b.StartWorker(t, b.Executor(t).WithInventory(queue.NewInventory(b.Redis.Client(t))))
+	b.StartWorker(t, b.Executor(t).WithInventory(redisstore.NewInventory(b.Redis.Client(t))))
 	wait.For(t, 30*time.Second, "provider loading", func() bool { return syncOf(t, b).State == broker.SyncLoading })
 
 	// A request with one second to live answers the provider's state.

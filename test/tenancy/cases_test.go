@@ -77,6 +77,49 @@ var cases = map[string]routeCase{
 		return []attempt{{method: http.MethodPost, path: "/api/provider/list", body: map[string]any{}, header: bearer(tokenA)}}
 	}},
 
+	// The web console (adapters/console): its page, and its API for the same tokens.
+	"GET /ui/": {"tenant-less: the page, served without credentials; checked: it names nothing of B", func(_ *testing.T, w *world) []attempt {
+		return []attempt{{name: "with A's token", method: http.MethodGet, path: "/ui/", header: bearer(tokenA)}}
+	}},
+	"GET /ui/assets/*file": {"tenant-less: the page's script and style; checked: they name nothing of B", func(_ *testing.T, w *world) []attempt {
+		return []attempt{
+			{name: "script", method: http.MethodGet, path: "/ui/assets/console.js", header: bearer(tokenA)},
+			{name: "style", method: http.MethodGet, path: "/ui/assets/console.css"},
+		}
+	}},
+	"GET /ui/api/overview": {"providers, agents and recent tasks: vc2, site-b, agent-b and B's tasks must not be listed", func(_ *testing.T, w *world) []attempt {
+		return []attempt{
+			{name: "default", method: http.MethodGet, path: "/ui/api/overview", header: bearer(tokenA)},
+			{name: "every recent task", method: http.MethodGet, path: "/ui/api/overview?tasks=200", header: bearer(tokenA)},
+		}
+	}},
+	"GET /ui/api/tasks/:id": {"B's tasks of every dialect and state, with each dialect's envelope", func(_ *testing.T, w *world) []attempt {
+		return w.eachTask(func(n namedID) attempt {
+			return attempt{method: http.MethodGet, path: "/ui/api/tasks/" + n.id, header: bearer(tokenA), refuse: true}
+		})
+	}},
+	"POST /ui/api/tasks/:id/cancel": {"cancel B's tasks of every dialect and state from the console", func(_ *testing.T, w *world) []attempt {
+		return w.eachTask(func(n namedID) attempt {
+			return attempt{method: http.MethodPost, path: "/ui/api/tasks/" + n.id + "/cancel", body: map[string]any{}, header: bearer(tokenA), refuse: true}
+		})
+	}},
+	"GET /ui/api/vms": {"VM searches naming B's VMs, clone, cluster, zone and tags", func(_ *testing.T, w *world) []attempt {
+		var out []attempt
+		for _, q := range []string{"", "q=name=" + cloneB, "q=uuid=" + w.vmB, "q=uuid=" + w.tmplB, "q=clusterUuid=" + w.cluster, "q=zoneUuid=" + w.zone,
+			"q=__userTag__=" + userTagB, "q=__systemTag__=" + url.QueryEscape(sysTagB), "q=name~=tenant-b%25", "limit=500"} {
+			out = append(out, attempt{name: q, method: http.MethodGet, path: "/ui/api/vms?" + q, header: bearer(tokenA)})
+		}
+		return out
+	}},
+	"POST /ui/api/vms/:id/clone": {"cloning B's VMs from the console", func(_ *testing.T, w *world) []attempt {
+		var out []attempt
+		for _, vm := range []namedID{{"B's VM", w.vmB}, {"B's clone", w.cloneB}, {"B's template", w.tmplB}} {
+			out = append(out, attempt{name: vm.name, method: http.MethodPost, path: "/ui/api/vms/" + vm.id + "/clone",
+				body: map[string]any{"names": []string{"a-steal"}}, header: bearer(tokenA), refuse: true})
+		}
+		return out
+	}},
+
 	// DiDi.
 	"POST /dicloud/i/storage/cimg/list": {"images of A's region, of B's region, and B's template by name (its running task is a DiDi job)", func(_ *testing.T, w *world) []attempt {
 		return []attempt{

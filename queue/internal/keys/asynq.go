@@ -1,0 +1,13 @@
+package keys
+
+// asynq's own key layout (internal/base in the pinned asynq v0.26.0), for the few places that
+// read or repair it directly.
+
+// AsynqAllQueues is the set of queue names.
+const AsynqAllQueues = "asynq:queues"
+
+// AsynqTask is one task's hash, whatever its state.
+func AsynqTask(queue, id string) string { return "asynq:{" + queue + "}:t:" + id }
+
+// AsynqLease is a queue's leases: task id → expiry.
+func AsynqLease(queue string) string { return "asynq:{" + queue + "}:lease" }

@@ -1,0 +1,147 @@
+package queue
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strconv"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"cloudbroker/broker"
+	"cloudbroker/broker/model"
+	"cloudbroker/queue/internal/keys"
+	"cloudbroker/queue/internal/rediserr"
+)
+
+var _ broker.TaskHistory = (*Queue)(nil)
+
+// Recent implements broker.TaskHistory from what asynq keeps of every queue: the unfinished
+// tasks and the newest finished ones (asynq keeps those for the retention). Tasks recorded
+// finished without a queue (RunNow) and canceled ones that were still queued are not in it.
+// Each queue gives at most n candidates per state; keep is asked about each candidate's spec,
+// newest first, and the first n kept are read in full (Get).
+func (q *Queue) Recent(ctx context.Context, n int, keep func(broker.TaskSpec) bool) ([]broker.Task, error) {
+	names, err := q.insp.Queues()
+	if err != nil {
+		return nil, rediserr.Wrap("list queues", err)
+	}
+	seen := map[string]bool{}
+	var ids []string
+	for _, name := range names {
+		got, err := q.queueCandidates(name, n)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range got {
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	cands, err := q.candidateSpecs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(cands, func(a, b candidate) int { return cmp.Or(cmp.Compare(b.insertMs, a.insertMs), cmp.Compare(b.id, a.id)) })
+	out := []broker.Task{}
+	for _, c := range cands {
+		if len(out) == n {
+			break
+		}
+		if !keep(c.spec) {
+			continue
+		}
+		t, err := q.Get(ctx, c.id)
+		if errors.Is(err, model.ErrNotFound) || errors.Is(err, model.ErrLost) {
+			continue // expired or lost since it was listed
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// queueCandidates lists the ids of up to n tasks of each state of one queue: the finished
+// ones from the end of their sets, where asynq keeps the newest.
+func (q *Queue) queueCandidates(name string, n int) ([]string, error) {
+	info, err := q.insp.GetQueueInfo(name)
+	if err != nil {
+		return nil, nil // removed meanwhile
+	}
+	var ids []string
+	add := func(ts []*asynq.TaskInfo, err error) error {
+		if err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
+			return rediserr.Wrap("list tasks", err)
+		}
+		for _, t := range ts {
+			ids = append(ids, t.ID)
+		}
+		return nil
+	}
+	lists := []func(string, ...asynq.ListOption) ([]*asynq.TaskInfo, error){q.insp.ListActiveTasks, q.insp.ListPendingTasks, q.insp.ListRetryTasks}
+	for _, list := range lists {
+		if err := add(list(name, asynq.PageSize(n))); err != nil {
+			return nil, err
+		}
+	}
+	tail := []struct {
+		size int
+		list func(string, ...asynq.ListOption) ([]*asynq.TaskInfo, error)
+	}{{info.Completed, q.insp.ListCompletedTasks}, {info.Archived, q.insp.ListArchivedTasks}}
+	for _, set := range tail {
+		if set.size == 0 {
+			continue
+		}
+		last := (set.size + n - 1) / n // 1-based: the page holding the newest
+		for page := max(last-1, 1); page <= last; page++ {
+			if err := add(set.list(name, asynq.PageSize(n), asynq.Page(page))); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return ids, nil
+}
+
+type candidate struct {
+	id       string
+	insertMs int64
+	spec     broker.TaskSpec
+}
+
+// candidateSpecs reads each task's spec and submission time from its record, in one round
+// trip; a task without a record (expired) is left out.
+func (q *Queue) candidateSpecs(ctx context.Context, ids []string) ([]candidate, error) {
+	cmds := make([]*redis.SliceCmd, len(ids))
+	_, err := q.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.HMGet(ctx, keys.Record(id), "insertMs", "spec")
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, rediserr.Wrap("read task records", err)
+	}
+	out := make([]candidate, 0, len(ids))
+	for i, cmd := range cmds {
+		v := cmd.Val()
+		if len(v) < 2 {
+			continue
+		}
+		ms, _ := v[0].(string)
+		raw, _ := v[1].(string)
+		c := candidate{id: ids[i]}
+		if json.Unmarshal([]byte(raw), &c.spec) != nil {
+			continue
+		}
+		c.insertMs, _ = strconv.ParseInt(ms, 10, 64)
+		out = append(out, c)
+	}
+	return out, nil
+}
