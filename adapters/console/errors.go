@@ -7,32 +7,31 @@ import (
 	"cloudbroker/broker/model"
 )
 
-// status is the console's one mapping from an error to an HTTP status.
+// statuses is the console's one mapping from an error to an HTTP status, in the order the
+// kinds are tried (an error may wrap several).
+var statuses = []struct {
+	kind error
+	code int
+}{
+	{model.ErrInvalid, http.StatusBadRequest},
+	{model.ErrUnauthorized, http.StatusUnauthorized},
+	{model.ErrNotFound, http.StatusNotFound},
+	{model.ErrLost, http.StatusGone},
+	{model.ErrConflict, http.StatusConflict},
+	{model.ErrTooLarge, http.StatusRequestEntityTooLarge},
+	{model.ErrRateLimited, http.StatusTooManyRequests},
+	{model.ErrCanceled, http.StatusConflict},
+	{model.ErrUnsupported, http.StatusNotImplemented},
+	{model.ErrUnavailable, http.StatusServiceUnavailable},
+	{model.ErrTimeout, http.StatusGatewayTimeout},
+}
+
+// status is err's HTTP status: its kind's, else 500.
 func status(err error) int {
-	switch {
-	case errors.Is(err, model.ErrInvalid):
-		return http.StatusBadRequest
-	case errors.Is(err, model.ErrUnauthorized):
-		return http.StatusUnauthorized
-	case errors.Is(err, model.ErrNotFound):
-		return http.StatusNotFound
-	case errors.Is(err, model.ErrLost):
-		return http.StatusGone
-	case errors.Is(err, model.ErrConflict):
-		return http.StatusConflict
-	case errors.Is(err, model.ErrTooLarge):
-		return http.StatusRequestEntityTooLarge
-	case errors.Is(err, model.ErrRateLimited):
-		return http.StatusTooManyRequests
-	case errors.Is(err, model.ErrCanceled):
-		return http.StatusConflict
-	case errors.Is(err, model.ErrUnsupported):
-		return http.StatusNotImplemented
-	case errors.Is(err, model.ErrUnavailable):
-		return http.StatusServiceUnavailable
-	case errors.Is(err, model.ErrTimeout):
-		return http.StatusGatewayTimeout
-	default:
-		return http.StatusInternalServerError
+	for _, s := range statuses {
+		if errors.Is(err, s.kind) {
+			return s.code
+		}
 	}
+	return http.StatusInternalServerError
 }
