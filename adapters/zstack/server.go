@@ -16,6 +16,7 @@ import (
 	"cloudbroker/adapters"
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
+	"cloudbroker/broker/tags"
 )
 
 // Account is a tenant that may log in; it and its users see only its providers.
@@ -73,7 +74,7 @@ type Options struct {
 	CanClone func(driver string) bool
 	// Tags keeps tags (tags.go); nil means none are kept: the tag APIs are unsupported and tag
 	// conditions match untagged resources.
-	Tags *broker.Tags
+	Tags *tags.Service
 	// Logins throttles password guessing on the login APIs; nil means no throttle.
 	Logins *adapters.LoginThrottle
 }

@@ -9,6 +9,7 @@ import (
 	"cloudbroker/adapters"
 	"cloudbroker/broker"
 	"cloudbroker/broker/inventory"
+	"cloudbroker/broker/tags"
 )
 
 // notTemplate keeps vCenter templates out of QueryVmInstance: ZStack lists them as images.
@@ -41,7 +42,7 @@ func (s *Server) listVMs(c *gin.Context, q listQuery) {
 		fail(c, err)
 		return
 	}
-	tags, err := s.queryTags(c.Request.Context(), caller, q.Conds, broker.TagOnVM) // no read without a tag condition
+	tags, err := s.queryTags(c.Request.Context(), caller, q.Conds, tags.OnVM) // no read without a tag condition
 	if err != nil {
 		fail(c, err)
 		return

@@ -11,6 +11,7 @@ import (
 	"cloudbroker/adapters/metrics"
 	"cloudbroker/adapters/zstack"
 	"cloudbroker/broker"
+	"cloudbroker/broker/tags"
 	"cloudbroker/drivers"
 	"cloudbroker/queue"
 )
@@ -38,7 +39,7 @@ func (a *App) registerZStack(r gin.IRouter, edge *adapters.Edge) {
 	}
 	keys, _ := a.cfg.License.Keys() // validated with the configuration
 	opts.Licenses = broker.NewLicenses(queue.NewLicenses(a.rdb), keys, a.log)
-	opts.Tags = broker.NewTags(a.broker, queue.NewTags(a.rdb))
+	opts.Tags = tags.New(queue.NewTags(a.rdb), tags.Deps{Core: a.broker})
 	if lt := a.cfg.Auth.LoginThrottle; lt.Enabled() {
 		opts.Logins = &adapters.LoginThrottle{Store: queue.NewLogins(a.rdb), Policy: adapters.AttemptPolicy{
 			FreeAttempts: lt.FreeAttempts, BaseDelay: lt.BaseDelay.D(), MaxDelay: lt.MaxDelay.D(), Window: lt.Window.D()}}
