@@ -15,10 +15,11 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"cloudbroker/broker"
+	"cloudbroker/broker/license"
 	"cloudbroker/broker/model"
 )
 
-// The licence APIs read and change the broker's licence (broker.Licenses, kept in Redis so
+// The licence APIs read and change the broker's licence (license.Service, kept in Redis so
 // every replica has the same one).
 
 // unlimited is what hostNum and cpuNum answer for a licence with no limit (the free one):
@@ -54,11 +55,11 @@ var licenseCapabilities = []string{"addHost", "clonevm", "imagestore", "ipsec", 
 	"overProvisioning", "pciDevice", "performanceMonitor", "qos", "setVmRootPassword", "usbDevice",
 	"vipqos", "vmware", "vrouterRoute"}
 
-func (s *Server) licenseInventory(l broker.License) licenseInventory {
+func (s *Server) licenseInventory(l license.License) licenseInventory {
 	req, _ := json.Marshal(map[string]string{"product": "cloudbroker", "version": s.o.Version})
-	inv := licenseInventory{LicenseType: l.LicenseType, LicenseRequest: base64.StdEncoding.EncodeToString(req),
+	inv := licenseInventory{LicenseType: l.Type, LicenseRequest: base64.StdEncoding.EncodeToString(req),
 		IssuedDate: s.r.date(l.IssuedDate), ExpiredDate: s.r.date(l.ExpiredDate), UploadDate: s.r.date(l.UploadDate),
-		ManagementNodeUUID: l.ManagementNodeUUID, User: l.User, HostNum: l.HostNum, CPUNum: l.CPUNum,
+		ManagementNodeUUID: l.Node, User: l.User, HostNum: l.HostNum, CPUNum: l.CPUNum,
 		Expired: l.Expired(time.Now())}
 	if inv.HostNum == 0 {
 		inv.HostNum = unlimited

@@ -15,6 +15,7 @@ import (
 
 	"cloudbroker/adapters"
 	"cloudbroker/broker"
+	"cloudbroker/broker/license"
 	"cloudbroker/broker/model"
 	"cloudbroker/broker/tags"
 )
@@ -70,7 +71,7 @@ type Options struct {
 	Version string
 	// Licenses is the broker's licence; CanClone reports whether a driver can clone VMs
 	// (GetLicenseCapabilities' clonevm).
-	Licenses *broker.Licenses
+	Licenses *license.Service
 	CanClone func(driver string) bool
 	// Tags keeps tags (tags.go); nil means none are kept: the tag APIs are unsupported and tag
 	// conditions match untagged resources.

@@ -10,7 +10,7 @@ import (
 	"cloudbroker/adapters"
 	"cloudbroker/adapters/metrics"
 	"cloudbroker/adapters/zstack"
-	"cloudbroker/broker"
+	"cloudbroker/broker/license"
 	"cloudbroker/broker/tags"
 	"cloudbroker/drivers"
 	"cloudbroker/queue"
@@ -38,7 +38,7 @@ func (a *App) registerZStack(r gin.IRouter, edge *adapters.Edge) {
 		NodeID:   a.node.node.UUID, Nodes: a.node.registry, Version: Version, CanClone: drivers.Can[drivers.Cloner],
 	}
 	keys, _ := a.cfg.License.Keys() // validated with the configuration
-	opts.Licenses = broker.NewLicenses(queue.NewLicenses(a.rdb), keys, a.log)
+	opts.Licenses = license.New(queue.NewLicenses(a.rdb), license.Deps{Keys: keys, Log: a.log})
 	opts.Tags = tags.New(queue.NewTags(a.rdb), tags.Deps{Core: a.broker})
 	if lt := a.cfg.Auth.LoginThrottle; lt.Enabled() {
 		opts.Logins = &adapters.LoginThrottle{Store: queue.NewLogins(a.rdb), Policy: adapters.AttemptPolicy{
