@@ -37,7 +37,7 @@ type Executor struct {
 	inv InventoryStore
 	// notes records events (notify_exec.go), clones the names of failed clones (gc_clones.go);
 	// sender names this process in notifications. All optional.
-	notes  Notifier
+	notes  model.Notifier
 	clones CloneFailureLog
 	sender string
 	// stopping is closed by Stop, ending long-running tasks (watches) early.

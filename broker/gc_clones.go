@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"cloudbroker/broker/inventory"
+	"cloudbroker/broker/model"
 )
 
 // Clone leftovers. A clone that the broker reports as failed or canceled can still leave a VM
@@ -98,7 +99,7 @@ type CloneLeftover struct {
 // It deletes nothing. A provider whose inventory is not synced is skipped this run: its VMs
 // may be out of date. It needs the inventory (inventory.enabled). The report is per provider
 // (GCReport), so a tenant reading the job's result sees only its own providers' findings.
-func (b *Broker) FindCloneLeftovers(ctx context.Context, log CloneFailureLog) (GCReport, error) {
+func (b *Broker) FindCloneLeftovers(ctx context.Context, log CloneFailureLog, notes model.Notifier) (GCReport, error) {
 	if b.index == nil || b.inv == nil {
 		return GCReport{Summary: "no inventory is kept (inventory.enabled is false): nothing to look in"}, nil
 	}
@@ -137,11 +138,11 @@ func (b *Broker) FindCloneLeftovers(ctx context.Context, log CloneFailureLog) (G
 		report.SetProvider(f.Provider, pr)
 	}
 	for _, l := range found {
-		notify(ctx, b.notes, b.log, Notification{
-			Name: NoticeCloneLeftover, Type: NoticeWarning, Sender: "broker",
+		Notify(ctx, notes, b.log, model.Notification{
+			Name: model.NoticeCloneLeftover, Type: model.NoticeWarning, Sender: "broker",
 			Content:      "vm[uuid:%s] named %s on provider[name:%s] was left by failed clone task[uuid:%s]; it was not deleted",
 			Arguments:    []string{l.VMID, l.Name, l.Provider, l.TaskID},
-			ResourceUUID: l.VMID, ResourceType: ResourceVM, Providers: []string{l.Provider},
+			ResourceUUID: l.VMID, ResourceType: model.ResourceVM, Providers: []string{l.Provider},
 		}, "clone-leftover:"+l.VMID)
 	}
 	return report, nil

@@ -11,7 +11,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"cloudbroker/broker"
+	"cloudbroker/broker/model"
+	"cloudbroker/broker/notify"
 )
 
 // Notifications keeps broker events in Redis, shared by every replica and agent. Keys share the
@@ -31,7 +32,7 @@ type Notifications struct {
 	log       *slog.Logger
 }
 
-var _ broker.NotificationStore = (*Notifications)(nil)
+var _ notify.Store = (*Notifications)(nil)
 
 const (
 	notesIndexKey  = "cb:{notes}:index"
@@ -78,8 +79,8 @@ for _, id in ipairs(gone) do
 end
 return 1`)
 
-// Notify implements broker.Notifier.
-func (s *Notifications) Notify(ctx context.Context, n broker.Notification, once string) error {
+// Notify implements model.Notifier.
+func (s *Notifications) Notify(ctx context.Context, n model.Notification, once string) error {
 	now := time.Now()
 	if n.UUID == "" {
 		n.UUID = NewTaskID()
@@ -91,7 +92,7 @@ func (s *Notifications) Notify(ctx context.Context, n broker.Notification, once 
 		n.LastOpDate = n.Time
 	}
 	if n.Status == "" {
-		n.Status = broker.NoticeUnread
+		n.Status = model.NoticeUnread
 	}
 	if n.Arguments == nil {
 		n.Arguments = []string{}
@@ -112,8 +113,8 @@ func (s *Notifications) Notify(ctx context.Context, n broker.Notification, once 
 	return nil
 }
 
-// Notifications implements broker.NotificationStore: every unexpired notification, newest first.
-func (s *Notifications) Notifications(ctx context.Context) ([]broker.Notification, error) {
+// Notifications implements notify.Store: every unexpired notification, newest first.
+func (s *Notifications) Notifications(ctx context.Context) ([]model.Notification, error) {
 	cutoff := strconv.FormatInt(time.Now().Add(-s.retention).UnixMilli(), 10)
 	ids, err := s.rdb.ZRevRangeByScore(ctx, notesIndexKey, &redis.ZRangeBy{Min: cutoff, Max: "+inf"}).Result()
 	if err != nil {
@@ -131,13 +132,13 @@ func (s *Notifications) Notifications(ctx context.Context) ([]broker.Notificatio
 	if err != nil {
 		return nil, redisErr("read notifications", err)
 	}
-	out := make([]broker.Notification, 0, len(ids))
+	out := make([]model.Notification, 0, len(ids))
 	for i, v := range data.Val() {
 		raw, ok := v.(string)
 		if !ok {
 			continue // deleted meanwhile
 		}
-		var n broker.Notification
+		var n model.Notification
 		if err := json.Unmarshal([]byte(raw), &n); err != nil {
 			s.log.Warn("skipping a corrupt notification", "uuid", ids[i], "err", err)
 			continue
@@ -163,7 +164,7 @@ for i = 2, #ARGV do
 end
 return 1`)
 
-// SetNotificationsStatus implements broker.NotificationStore.
+// SetNotificationsStatus implements notify.Store.
 func (s *Notifications) SetNotificationsStatus(ctx context.Context, uuids []string, status string) error {
 	args := []any{status + ":" + strconv.FormatInt(time.Now().UnixMilli(), 10)}
 	for _, id := range uuids {
@@ -176,7 +177,7 @@ func (s *Notifications) SetNotificationsStatus(ctx context.Context, uuids []stri
 	return redisErr("update notifications", err)
 }
 
-// DeleteNotifications implements broker.NotificationStore.
+// DeleteNotifications implements notify.Store.
 func (s *Notifications) DeleteNotifications(ctx context.Context, uuids []string) error {
 	if len(uuids) == 0 {
 		return nil

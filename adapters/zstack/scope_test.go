@@ -125,7 +125,7 @@ func TestBrokerRecordsScoped(t *testing.T) {
 func TestAgentNotificationsScoped(t *testing.T) {
 	b := startBroker(t, brokerOpts{noWorker: true})
 	long := time.Now().Add(-time.Hour)
-	b.App.Broker().NoticeOfflineAgents(context.Background(), []broker.Agent{
+	b.App.Notifications().NoticeOfflineAgents(context.Background(), []broker.Agent{
 		{ClientID: "agent-shared", Instance: "i1", LastSeen: long, Providers: []model.Provider{{Name: "vc1"}, {Name: "vc2"}}},
 		{ClientID: "agent-b", Instance: "i2", LastSeen: long, Providers: []model.Provider{{Name: "vc2"}}},
 	})

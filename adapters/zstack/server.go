@@ -17,6 +17,7 @@ import (
 	"cloudbroker/broker"
 	"cloudbroker/broker/license"
 	"cloudbroker/broker/model"
+	"cloudbroker/broker/notify"
 	"cloudbroker/broker/tags"
 )
 
@@ -73,6 +74,9 @@ type Options struct {
 	// (GetLicenseCapabilities' clonevm).
 	Licenses *license.Service
 	CanClone func(driver string) bool
+	// Notifications are the broker's events (notifications.go); nil means none are kept: the
+	// notification APIs are unsupported.
+	Notifications *notify.Service
 	// Tags keeps tags (tags.go); nil means none are kept: the tag APIs are unsupported and tag
 	// conditions match untagged resources.
 	Tags *tags.Service

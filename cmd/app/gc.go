@@ -28,7 +28,7 @@ func (a *App) buildGC(clones *queue.CloneLog) {
 		// Its result names providers, VMs and tasks: stored per provider, read per caller.
 		{Name: "clone-leftovers", Interval: g.CloneLeftovers.Interval.D(), Enabled: *g.CloneLeftovers.Enabled,
 			Run: func(ctx context.Context) (string, error) {
-				r, err := a.broker.FindCloneLeftovers(ctx, clones)
+				r, err := a.broker.FindCloneLeftovers(ctx, clones, notifications(a))
 				return r.Encode(), err
 			}},
 	}
