@@ -48,7 +48,6 @@ type Broker struct {
 	refs        RefStore
 	providers   *Providers
 	agents      AgentRegistry
-	gc          GCService // gc.go
 	index       *inventory.Index
 	inv         InventoryStore
 	live        *liveSnapshots // nil: every live page lists again (livesnapshot.go)

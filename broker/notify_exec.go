@@ -89,7 +89,7 @@ func (e *Executor) watchConnFailed(ctx context.Context, spec TaskSpec, err error
 // (queue.Worker calls it; err is nil on success). A failed task is a TaskFailed notification,
 // except a canceled one (someone asked for it) and an inventory watch (its failure is already
 // a disconnection or a failed sync). Clone names that ended without a VM go to the clone log
-// (gc_clones.go). The notification is keyed by the task id, so a worker that records the same
+// (clonelog.go). The notification is keyed by the task id, so a worker that records the same
 // outcome twice (its first write was lost) notifies once.
 func (e *Executor) TaskFinished(ctx context.Context, id string, spec TaskSpec, res json.RawMessage, err error) {
 	canceled := errors.Is(err, model.ErrCanceled) // a TaskError of kind "canceled" unwraps to it

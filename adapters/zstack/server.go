@@ -15,6 +15,7 @@ import (
 
 	"cloudbroker/adapters"
 	"cloudbroker/broker"
+	"cloudbroker/broker/gc"
 	"cloudbroker/broker/license"
 	"cloudbroker/broker/model"
 	"cloudbroker/broker/notify"
@@ -74,6 +75,9 @@ type Options struct {
 	// (GetLicenseCapabilities' clonevm).
 	Licenses *license.Service
 	CanClone func(driver string) bool
+	// GC is the broker's clean-up jobs (gcjobs.go); nil means none run: the GC job APIs are
+	// unsupported.
+	GC *gc.Service
 	// Notifications are the broker's events (notifications.go); nil means none are kept: the
 	// notification APIs are unsupported.
 	Notifications *notify.Service

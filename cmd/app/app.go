@@ -105,7 +105,6 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 	}
 	a.broker = broker.New(opts).WithLiveSnapshots(queue.NewLiveSnapshots(a.rdb), cfg.Inventory.LiveSnapshotTTL.D())
 	notes := notifications(a)
-	a.buildFeatures(notes)
 	clones := queue.NewCloneLog(a.rdb, cfg.Tasks.Retention.D()) // written by the worker, read by the GC job
 	if *cfg.Worker.Enabled {
 		a.exec = broker.NewExecutor(specs, log).WithNotifier(notes, "broker").WithCloneLog(clones)
@@ -122,7 +121,8 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		})
 	}
 	a.node = a.newNodeMembership()
-	a.buildGC(clones)
+	a.buildGC()
+	a.buildFeatures(notes, clones)
 	a.onDataLoss()
 	a.engine = a.routes()
 	return a, nil

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cloudbroker/broker/gc"
 	"cloudbroker/broker/notify"
 	"cloudbroker/queue"
 )
@@ -9,12 +10,14 @@ import (
 // New(its store, its dependencies), the core broker among them. The dialects call them.
 type features struct {
 	notes *notify.Service
+	gc    *gc.Service
 }
 
 // buildFeatures builds the feature services over their Redis stores.
-func (a *App) buildFeatures(notes *queue.Notifications) {
+func (a *App) buildFeatures(notes *queue.Notifications, clones *queue.CloneLog) {
 	a.features = features{
 		notes: notify.New(notes, notify.Deps{Core: a.broker, Log: a.log}),
+		gc:    gc.New(a.gc, gc.Deps{Core: a.broker, Clones: clones, Notes: notes, Log: a.log}),
 	}
 }
 

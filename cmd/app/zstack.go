@@ -39,7 +39,7 @@ func (a *App) registerZStack(r gin.IRouter, edge *adapters.Edge) {
 	}
 	keys, _ := a.cfg.License.Keys() // validated with the configuration
 	opts.Licenses = license.New(queue.NewLicenses(a.rdb), license.Deps{Keys: keys, Log: a.log})
-	opts.Notifications = a.features.notes
+	opts.Notifications, opts.GC = a.features.notes, a.features.gc
 	opts.Tags = tags.New(queue.NewTags(a.rdb), tags.Deps{Core: a.broker})
 	if lt := a.cfg.Auth.LoginThrottle; lt.Enabled() {
 		opts.Logins = &adapters.LoginThrottle{Store: queue.NewLogins(a.rdb), Policy: adapters.AttemptPolicy{
