@@ -129,7 +129,7 @@ func (s *Server) licenseActions(c *gin.Context) {
 			return nil, err
 		}
 		for _, id := range p.ManagementNodeUUIDs {
-			if err := s.liveNode(ctx, id, "reloadLicense.managementNodeUuids"); err != nil {
+			if err := s.liveNode(ctx, caller, id, "reloadLicense.managementNodeUuids"); err != nil {
 				return nil, err
 			}
 		}
@@ -173,7 +173,7 @@ func (s *Server) updateLicense(c *gin.Context) {
 		if err := caller.RequireAll("change the broker's licence"); err != nil {
 			return nil, err
 		}
-		if err := s.liveNode(ctx, node, "managementNodeUuid"); err != nil {
+		if err := s.liveNode(ctx, caller, node, "managementNodeUuid"); err != nil {
 			return nil, err
 		}
 		doc, err := s.o.Licenses.Parse(p.License)
@@ -195,11 +195,11 @@ func (s *Server) updateLicense(c *gin.Context) {
 }
 
 // liveNode refuses (400) a uuid that names no running replica.
-func (s *Server) liveNode(ctx context.Context, id, field string) error {
+func (s *Server) liveNode(ctx context.Context, caller model.Caller, id, field string) error {
 	if !broker.IsUUID(id) {
 		return model.Errorf(model.ErrInvalid, "%s: %q is not a management node uuid", field, shorten(id))
 	}
-	_, err := s.o.Nodes.Node(ctx, id)
+	_, err := s.o.Nodes.Get(ctx, caller, id)
 	if errors.Is(err, model.ErrNotFound) {
 		return model.Errorf(model.ErrInvalid, "%s: %v", field, err)
 	}

@@ -17,7 +17,9 @@ import (
 	"cloudbroker/broker"
 	"cloudbroker/broker/gc"
 	"cloudbroker/broker/license"
+	"cloudbroker/broker/longjobs"
 	"cloudbroker/broker/model"
+	"cloudbroker/broker/nodes"
 	"cloudbroker/broker/notify"
 	"cloudbroker/broker/tags"
 )
@@ -66,9 +68,10 @@ type Options struct {
 	Sessions     SessionStore
 	// Hooks is nil when callbacks are not delivered: X-Web-Hook is then refused.
 	Hooks HookRegistry
-	// NodeID is this replica's management node uuid; Nodes lists the running replicas.
+	// NodeID is this replica's node uuid; Nodes lists the running replicas and says whether
+	// this one is ready.
 	NodeID string
-	Nodes  broker.NodeRegistry
+	Nodes  *nodes.Service
 	// Version is the build's version (GetVersion).
 	Version string
 	// Licenses is the broker's licence; CanClone reports whether a driver can clone VMs
@@ -78,6 +81,9 @@ type Options struct {
 	// GC is the broker's clean-up jobs (gcjobs.go); nil means none run: the GC job APIs are
 	// unsupported.
 	GC *gc.Service
+	// LongJobs keeps long jobs (longjobs.go); nil means none are kept: the long job APIs are
+	// unsupported.
+	LongJobs *longjobs.Service
 	// Notifications are the broker's events (notifications.go); nil means none are kept: the
 	// notification APIs are unsupported.
 	Notifications *notify.Service

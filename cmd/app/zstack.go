@@ -10,8 +10,6 @@ import (
 	"cloudbroker/adapters"
 	"cloudbroker/adapters/metrics"
 	"cloudbroker/adapters/zstack"
-	"cloudbroker/broker/license"
-	"cloudbroker/broker/tags"
 	"cloudbroker/drivers"
 	"cloudbroker/queue"
 )
@@ -35,12 +33,10 @@ func (a *App) registerZStack(r gin.IRouter, edge *adapters.Edge) {
 		SessionTimeout: z.SessionTimeout.D(), Location: loc, PublicURL: z.PublicURL,
 		AllowedHooks: z.Webhooks.AllowedHosts, MaxBody: a.cfg.HTTP.MaxBodyBytes,
 		Sessions: queue.NewSessions(a.rdb, "zstack"),
-		NodeID:   a.node.node.UUID, Nodes: a.node.registry, Version: Version, CanClone: drivers.Can[drivers.Cloner],
+		NodeID:   a.node.node.UUID, Nodes: a.features.nodes, Version: Version, CanClone: drivers.Can[drivers.Cloner],
 	}
-	keys, _ := a.cfg.License.Keys() // validated with the configuration
-	opts.Licenses = license.New(queue.NewLicenses(a.rdb), license.Deps{Keys: keys, Log: a.log})
-	opts.Notifications, opts.GC = a.features.notes, a.features.gc
-	opts.Tags = tags.New(queue.NewTags(a.rdb), tags.Deps{Core: a.broker})
+	f := a.features
+	opts.Licenses, opts.Tags, opts.Notifications, opts.GC, opts.LongJobs = f.lic, f.tags, f.notes, f.gc, f.jobs
 	if lt := a.cfg.Auth.LoginThrottle; lt.Enabled() {
 		opts.Logins = &adapters.LoginThrottle{Store: queue.NewLogins(a.rdb), Policy: adapters.AttemptPolicy{
 			FreeAttempts: lt.FreeAttempts, BaseDelay: lt.BaseDelay.D(), MaxDelay: lt.MaxDelay.D(), Window: lt.Window.D()}}
