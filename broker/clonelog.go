@@ -93,7 +93,7 @@ func (b *Broker) InventoryStatuses(ctx context.Context) (st map[string]SyncStatu
 		return nil, false, nil
 	}
 	st, err = b.servedStatuses(ctx)
-	return st, err == nil, err
+	return st, true, err
 }
 
 // IndexedVMsNamed returns the VMs of a provider with a name, as this replica's inventory holds
