@@ -27,8 +27,6 @@ type Options struct {
 	Inventory InventoryStore
 	// Agents reads proxy agents' heartbeats; nil when no agent is used.
 	Agents AgentRegistry
-	// Notifications keeps broker events (notify.go); nil means none are kept.
-	Notifications NotificationStore
 	// AgentOfflineAfter is how stale an agent's last heartbeat may be before its tasks fail
 	// fast as offline. Default 5s.
 	AgentOfflineAfter time.Duration
@@ -50,8 +48,6 @@ type Broker struct {
 	refs        RefStore
 	providers   *Providers
 	agents      AgentRegistry
-	notes       NotificationStore
-	gc          GCService // gc.go
 	index       *inventory.Index
 	inv         InventoryStore
 	live        *liveSnapshots // nil: every live page lists again (livesnapshot.go)
@@ -80,7 +76,7 @@ func New(o Options) *Broker {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Broker{tasks: o.Tasks, refs: o.Refs, providers: o.Providers, agents: o.Agents, notes: o.Notifications, index: o.Index, inv: o.Inventory, syncTimeout: o.SyncTimeout,
+	return &Broker{tasks: o.Tasks, refs: o.Refs, providers: o.Providers, agents: o.Agents, index: o.Index, inv: o.Inventory, syncTimeout: o.SyncTimeout,
 		agentOfflineAfter: o.AgentOfflineAfter, reachableSince: o.StoreReachableSince, log: o.Logger, refreshEvery: o.RefreshInterval}
 }
 

@@ -35,9 +35,9 @@ type Executor struct {
 
 	// inv is the shared inventory that watch tasks keep current; nil on workers that keep none.
 	inv InventoryStore
-	// notes records events (notify_exec.go), clones the names of failed clones (gc_clones.go);
+	// notes records events (notify_exec.go), clones the names of failed clones (clonelog.go);
 	// sender names this process in notifications. All optional.
-	notes  Notifier
+	notes  model.Notifier
 	clones CloneFailureLog
 	sender string
 	// stopping is closed by Stop, ending long-running tasks (watches) early.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -13,9 +14,20 @@ import (
 // The events a worker (the broker's own or an agent's) notices: its providers' inventory
 // watches failing and recovering, and its tasks failing for good.
 
+// Notify records note through n, logging (not returning) a failure: losing a notification
+// must never fail the work that noticed the event. A nil n records nothing.
+func Notify(ctx context.Context, n model.Notifier, log *slog.Logger, note model.Notification, once string) {
+	if n == nil {
+		return
+	}
+	if err := n.Notify(context.WithoutCancel(ctx), note, once); err != nil {
+		log.Warn("could not record a notification", "name", note.Name, "text", note.Text(), "err", err)
+	}
+}
+
 // WithNotifier makes the executor record events into n and returns it; sender names this
 // process in them ("broker", "agent:<clientid>").
-func (e *Executor) WithNotifier(n Notifier, sender string) *Executor {
+func (e *Executor) WithNotifier(n model.Notifier, sender string) *Executor {
 	e.notes, e.sender = n, sender
 	return e
 }
@@ -29,26 +41,26 @@ func (e *Executor) watchDown(ctx context.Context, provider string, wasDown bool,
 	if wasDown {
 		return
 	}
-	n := Notification{
-		Sender: e.sender, ResourceUUID: provider, ResourceType: ResourceProvider, Providers: []string{provider},
+	n := model.Notification{
+		Sender: e.sender, ResourceUUID: provider, ResourceType: model.ResourceProvider, Providers: []string{provider},
 		Arguments: []string{provider, err.Error()},
 	}
 	once := "provider-down:" + provider + ":" + strconv.Itoa(now.FullLoads)
 	if Retryable(err) {
-		n.Name, n.Type, n.Content = NoticeProviderDisconnected, NoticeWarning, "provider[name:%s] is disconnected: %s"
+		n.Name, n.Type, n.Content = model.NoticeProviderDisconnected, model.NoticeWarning, "provider[name:%s] is disconnected: %s"
 	} else {
-		n.Name, n.Type, n.Content = NoticeSyncFailed, NoticeError, "inventory sync of provider[name:%s] failed: %s"
+		n.Name, n.Type, n.Content = model.NoticeSyncFailed, model.NoticeError, "inventory sync of provider[name:%s] failed: %s"
 	}
-	notify(ctx, e.notes, e.log, n, once)
+	Notify(ctx, e.notes, e.log, n, once)
 }
 
 // watchUp records that a provider whose last watch had failed is synced again.
 func (e *Executor) watchUp(ctx context.Context, st SyncStatus) {
-	notify(ctx, e.notes, e.log, Notification{
-		Name: NoticeProviderReconnected, Type: NoticeInfo, Sender: e.sender,
+	Notify(ctx, e.notes, e.log, model.Notification{
+		Name: model.NoticeProviderReconnected, Type: model.NoticeInfo, Sender: e.sender,
 		Content:      "provider[name:%s] is reconnected: inventory synced again (%s VMs)",
 		Arguments:    []string{st.Provider, strconv.Itoa(st.VMs)},
-		ResourceUUID: st.Provider, ResourceType: ResourceProvider, Providers: []string{st.Provider},
+		ResourceUUID: st.Provider, ResourceType: model.ResourceProvider, Providers: []string{st.Provider},
 	}, "provider-up:"+st.Provider+":"+strconv.Itoa(st.FullLoads))
 }
 
@@ -77,7 +89,7 @@ func (e *Executor) watchConnFailed(ctx context.Context, spec TaskSpec, err error
 // (queue.Worker calls it; err is nil on success). A failed task is a TaskFailed notification,
 // except a canceled one (someone asked for it) and an inventory watch (its failure is already
 // a disconnection or a failed sync). Clone names that ended without a VM go to the clone log
-// (gc_clones.go). The notification is keyed by the task id, so a worker that records the same
+// (clonelog.go). The notification is keyed by the task id, so a worker that records the same
 // outcome twice (its first write was lost) notifies once.
 func (e *Executor) TaskFinished(ctx context.Context, id string, spec TaskSpec, res json.RawMessage, err error) {
 	canceled := errors.Is(err, model.ErrCanceled) // a TaskError of kind "canceled" unwraps to it
@@ -87,19 +99,19 @@ func (e *Executor) TaskFinished(ctx context.Context, id string, spec TaskSpec, r
 	if err == nil || canceled || spec.Type == TypeInventoryWatch {
 		return
 	}
-	n := Notification{
-		Name: NoticeTaskFailed, Type: NoticeError, Sender: e.sender,
+	n := model.Notification{
+		Name: model.NoticeTaskFailed, Type: model.NoticeError, Sender: e.sender,
 		Content:      "task[uuid:%s] %s on provider[name:%s] failed: %s",
 		Arguments:    []string{id, Describe(spec.Type), spec.Provider, err.Error()},
-		ResourceUUID: id, ResourceType: ResourceTask,
+		ResourceUUID: id, ResourceType: model.ResourceTask,
 	}
 	if spec.Provider != "" {
 		n.Providers = []string{spec.Provider}
 	}
 	if spec.VMID != "" { // the task's VM is what a portal can show the failure on
-		n.ResourceUUID, n.ResourceType = spec.VMID, ResourceVM
+		n.ResourceUUID, n.ResourceType = spec.VMID, model.ResourceVM
 		n.Content = "task[uuid:%s] %s on provider[name:%s] failed: %s (vm %s)"
 		n.Arguments = append(n.Arguments, spec.VMID)
 	}
-	notify(ctx, e.notes, e.log, n, "task-failed:"+id)
+	Notify(ctx, e.notes, e.log, n, "task-failed:"+id)
 }

@@ -79,7 +79,6 @@ type TaskQueue interface {
 	Recorder
 	JobIndex
 	ProgressLog
-	LongJobStore
 	TaskHistory
 }
 

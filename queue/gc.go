@@ -16,7 +16,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
-	"cloudbroker/broker"
+	"cloudbroker/broker/gc"
 	"cloudbroker/broker/model"
 	"cloudbroker/queue/internal/keys"
 	"cloudbroker/queue/internal/rediserr"
@@ -103,7 +103,7 @@ type GC struct {
 	done     chan struct{}
 }
 
-var _ broker.GCService = (*GC)(nil)
+var _ gc.Store = (*GC)(nil)
 
 // NewGC returns the clean-up jobs of this process; Start it.
 func NewGC(rdb redis.UniversalClient, jobs []GCJobSpec, cfg GCConfig) *GC {
@@ -304,8 +304,8 @@ func (g *GC) handle(ctx context.Context, t *asynq.Task) error {
 	return nil
 }
 
-// GCJobs implements broker.GCService: every job not deleted, in configuration order.
-func (g *GC) GCJobs(ctx context.Context) ([]broker.GCJob, error) {
+// GCJobs implements gc.Store: every job not deleted, in configuration order.
+func (g *GC) GCJobs(ctx context.Context) ([]gc.Job, error) {
 	var cmds []*redis.MapStringStringCmd
 	_, err := g.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, name := range g.order {
@@ -316,7 +316,7 @@ func (g *GC) GCJobs(ctx context.Context) ([]broker.GCJob, error) {
 	if err != nil {
 		return nil, rediserr.Wrap("read gc jobs", err)
 	}
-	var out []broker.GCJob
+	var out []gc.Job
 	for i, name := range g.order {
 		h := cmds[i].Val()
 		if len(h) == 0 || h["state"] == GCDeleted {
@@ -330,9 +330,9 @@ func (g *GC) GCJobs(ctx context.Context) ([]broker.GCJob, error) {
 			return time.UnixMilli(v)
 		}
 		runs, _ := strconv.Atoi(h["runs"])
-		out = append(out, broker.GCJob{
-			UUID: GCJobUUID(name), Name: name, RunnerClass: gcTypePrefix + name, Context: h["context"],
-			Status: h["status"], State: h["state"], ManagementNodeUUID: h["node"], Type: "TimeBased",
+		out = append(out, gc.Job{
+			UUID: GCJobUUID(name), Name: name, Runner: gcTypePrefix + name, Context: h["context"],
+			Status: h["status"], State: h["state"], Node: h["node"],
 			CreateDate: ms("createMs"), LastOpDate: ms("lastOpMs"), LastRun: ms("lastRunMs"),
 			LastResult: h["lastResult"], LastError: h["lastError"], Runs: runs,
 		})
@@ -357,7 +357,7 @@ func (g *GC) job(ctx context.Context, uuid string) (string, string, error) {
 	return "", "", model.Errorf(model.ErrNotFound, "gc job %s not found", uuid)
 }
 
-// TriggerGCJob implements broker.GCService: a run now, under a fresh id.
+// TriggerGCJob implements gc.Store: a run now, under a fresh id.
 func (g *GC) TriggerGCJob(ctx context.Context, uuid string) error {
 	name, state, err := g.job(ctx, uuid)
 	if err != nil {
@@ -371,7 +371,7 @@ func (g *GC) TriggerGCJob(ctx context.Context, uuid string) error {
 	return rediserr.Wrap("trigger gc job", err)
 }
 
-// DeleteGCJob implements broker.GCService: every process stops scheduling the job.
+// DeleteGCJob implements gc.Store: every process stops scheduling the job.
 func (g *GC) DeleteGCJob(ctx context.Context, uuid string) error {
 	name, _, err := g.job(ctx, uuid)
 	if err != nil {

@@ -110,7 +110,7 @@ func TestGCSchedulesOncePerPeriodAcrossReplicas(t *testing.T) {
 		t.Fatalf("GCJobs: %v %v", jobs, err)
 	}
 	j := jobs[0]
-	if j.UUID != queue.GCJobUUID("count") || j.State != queue.GCEnabled || j.Type != "TimeBased" || j.RunnerClass != "gc:count" || j.Context != `{"interval":"1s"}` {
+	if j.UUID != queue.GCJobUUID("count") || j.State != queue.GCEnabled || j.Runner != "gc:count" || j.Context != `{"interval":"1s"}` {
 		t.Errorf("job %+v", j)
 	}
 

@@ -10,7 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"cloudbroker/broker"
+	"cloudbroker/broker/longjobs"
 	"cloudbroker/broker/model"
 	"cloudbroker/queue/internal/keys"
 	"cloudbroker/queue/internal/rediserr"
@@ -22,7 +22,7 @@ import (
 // whose metadata expired or was never stored is dropped from the index by the next listing, so
 // nothing has to remember to remove it.
 
-var _ broker.LongJobStore = (*Queue)(nil)
+var _ longjobs.Store = (*Queue)(nil)
 
 // putLongJobScript stores a job unless one is stored under its id, taking its task record's
 // remaining lifetime. It answers the stored job's JSON and its remaining lifetime in ms, or nil
@@ -46,46 +46,46 @@ if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) en
 return 1
 `)
 
-// PutLongJob implements broker.LongJobStore.
-func (q *Queue) PutLongJob(ctx context.Context, j broker.LongJob) (broker.LongJob, error) {
+// PutLongJob implements longjobs.Store.
+func (q *Queue) PutLongJob(ctx context.Context, j longjobs.Job) (longjobs.Job, error) {
 	b, err := json.Marshal(j)
 	if err != nil {
-		return broker.LongJob{}, err
+		return longjobs.Job{}, err
 	}
 	res, err := putLongJobScript.Run(ctx, q.rdb, []string{keys.Record(j.ID), keys.LongJob(j.ID)}, b).Slice()
 	if errors.Is(err, redis.Nil) {
-		return broker.LongJob{}, model.Errorf(model.ErrNotFound, "task %s not found or expired", j.ID)
+		return longjobs.Job{}, model.Errorf(model.ErrNotFound, "task %s not found or expired", j.ID)
 	}
 	if err != nil {
-		return broker.LongJob{}, rediserr.Wrap("write long job", err)
+		return longjobs.Job{}, rediserr.Wrap("write long job", err)
 	}
 	raw, _ := res[0].(string)
 	ttl, _ := res[1].(int64)
 	// Listed after it is stored, also when it was stored before (a retry after a failed listing).
 	err = indexLongJobScript.Run(ctx, q.rdb, []string{keys.LongJobIndex}, j.ID, time.Now().UnixMilli(), ttl).Err()
 	if err != nil {
-		return broker.LongJob{}, rediserr.Wrap("list long job", err)
+		return longjobs.Job{}, rediserr.Wrap("list long job", err)
 	}
 	return decodeLongJob(j.ID, raw)
 }
 
-// LongJob implements broker.LongJobStore.
-func (q *Queue) LongJob(ctx context.Context, id string) (broker.LongJob, error) {
+// LongJob implements longjobs.Store.
+func (q *Queue) LongJob(ctx context.Context, id string) (longjobs.Job, error) {
 	raw, err := q.rdb.Get(ctx, keys.LongJob(id)).Result()
 	if errors.Is(err, redis.Nil) {
 		if lost := q.missing(id); errors.Is(lost, model.ErrLost) {
-			return broker.LongJob{}, lost
+			return longjobs.Job{}, lost
 		}
-		return broker.LongJob{}, model.Errorf(model.ErrNotFound, "long job %s not found or expired", id)
+		return longjobs.Job{}, model.Errorf(model.ErrNotFound, "long job %s not found or expired", id)
 	}
 	if err != nil {
-		return broker.LongJob{}, rediserr.Wrap("read long job", err)
+		return longjobs.Job{}, rediserr.Wrap("read long job", err)
 	}
 	return decodeLongJob(id, raw)
 }
 
-// LongJobs implements broker.LongJobStore: the index's live ids, then one read of them all.
-func (q *Queue) LongJobs(ctx context.Context) ([]broker.LongJob, error) {
+// LongJobs implements longjobs.Store: the index's live ids, then one read of them all.
+func (q *Queue) LongJobs(ctx context.Context) ([]longjobs.Job, error) {
 	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
 	ids, err := q.rdb.ZRangeByScore(ctx, keys.LongJobIndex, &redis.ZRangeBy{Min: now, Max: "+inf"}).Result()
 	if err != nil && !errors.Is(err, redis.Nil) {
@@ -105,7 +105,7 @@ func (q *Queue) LongJobs(ctx context.Context) ([]broker.LongJob, error) {
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, rediserr.Wrap("read long jobs", err)
 	}
-	out := make([]broker.LongJob, 0, len(ids))
+	out := make([]longjobs.Job, 0, len(ids))
 	for i, g := range gets {
 		raw, err := g.Result()
 		if err != nil { // expired or deleted since the index was read
@@ -121,7 +121,7 @@ func (q *Queue) LongJobs(ctx context.Context) ([]broker.LongJob, error) {
 	return out, nil
 }
 
-// DeleteLongJob implements broker.LongJobStore.
+// DeleteLongJob implements longjobs.Store.
 func (q *Queue) DeleteLongJob(ctx context.Context, id string) error {
 	// The job first: an index entry left by a failure in between is dropped by the next listing.
 	err := q.rdb.Del(ctx, keys.LongJob(id)).Err()
@@ -131,10 +131,10 @@ func (q *Queue) DeleteLongJob(ctx context.Context, id string) error {
 	return rediserr.Wrap("delete long job", err)
 }
 
-func decodeLongJob(id, raw string) (broker.LongJob, error) {
-	var j broker.LongJob
+func decodeLongJob(id, raw string) (longjobs.Job, error) {
+	var j longjobs.Job
 	if err := json.Unmarshal([]byte(raw), &j); err != nil {
-		return broker.LongJob{}, fmt.Errorf("long job %s: corrupt record: %w", id, err)
+		return longjobs.Job{}, fmt.Errorf("long job %s: corrupt record: %w", id, err)
 	}
 	return j, nil
 }

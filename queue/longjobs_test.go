@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"cloudbroker/broker"
+	"cloudbroker/broker/longjobs"
 	"cloudbroker/broker/model"
 	"cloudbroker/queue"
 	"cloudbroker/queue/internal/keys"
@@ -20,16 +21,16 @@ import (
 func TestLongJobStore(t *testing.T) {
 	r := setup(t, &scripted{}, queue.Config{Retention: time.Hour}, false)
 	ctx := context.Background()
-	if _, err := r.q.PutLongJob(ctx, broker.LongJob{ID: "0123456789abcdef0123456789abcdef", JobName: "x"}); !errors.Is(err, model.ErrNotFound) {
+	if _, err := r.q.PutLongJob(ctx, longjobs.Job{ID: "0123456789abcdef0123456789abcdef", JobName: "x"}); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("a long job for no task: %v, want not found", err)
 	}
-	var jobs []broker.LongJob
+	var jobs []longjobs.Job
 	for _, name := range []string{"first", "second"} {
 		task, err := r.q.Submit(ctx, broker.TaskSpec{Type: "test:longjob", Provider: "vc1"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		j := broker.LongJob{ID: task.ID, Name: name, JobName: "APIStartVmInstanceMsg", JobData: `{"uuid":"u"}`, CreateTime: task.InsertTime.UTC()}
+		j := longjobs.Job{ID: task.ID, Name: name, JobName: "APIStartVmInstanceMsg", JobData: `{"uuid":"u"}`, CreateTime: task.InsertTime.UTC()}
 		got, err := r.q.PutLongJob(ctx, j)
 		if err != nil || !cmp.Equal(j, got) {
 			t.Fatalf("PutLongJob = %+v, %v; want %+v", got, err, j)

@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"cloudbroker/broker"
+	"cloudbroker/broker/longjobs"
 	"cloudbroker/broker/model"
 	"cloudbroker/queue"
 	"cloudbroker/queue/internal/keys"
@@ -144,7 +145,7 @@ func TestChosenIDNamingAnotherTenantsTask(t *testing.T) {
 		}, func(id string, s broker.TaskSpec) (broker.Task, error) { return r.q.SubmitWithID(ctx, id, s) }},
 		{"long job", func(t *testing.T) (string, broker.TaskSpec) {
 			id := submitted(t, victimSpec, true)
-			if _, err := r.q.PutLongJob(ctx, broker.LongJob{ID: id, Name: "secret-job-b", JobName: "APIStopVmInstanceMsg", JobData: "{}"}); err != nil {
+			if _, err := r.q.PutLongJob(ctx, longjobs.Job{ID: id, Name: "secret-job-b", JobName: "APIStopVmInstanceMsg", JobData: "{}"}); err != nil {
 				t.Fatal(err)
 			}
 			return id, victimSpec

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"cloudbroker/broker"
+	"cloudbroker/broker/gc"
 	"cloudbroker/broker/model"
 	"cloudbroker/config"
 	"cloudbroker/drivers"
@@ -80,7 +81,7 @@ func TestCloneLeftoversAreProven(t *testing.T) {
 func runCloneLeftovers(t *testing.T, b *harness.Broker) string {
 	t.Helper()
 	uuid := queue.GCJobUUID("clone-leftovers")
-	runs := func() broker.GCJob {
+	runs := func() gc.Job {
 		jobs, err := b.App.GC().GCJobs(ctx(t))
 		if err != nil {
 			t.Fatal(err)
@@ -91,18 +92,18 @@ func runCloneLeftovers(t *testing.T, b *harness.Broker) string {
 			}
 		}
 		t.Fatal("no clone-leftovers job")
-		return broker.GCJob{}
+		return gc.Job{}
 	}
 	before := runs().Runs
 	if err := b.App.GC().TriggerGCJob(ctx(t), uuid); err != nil {
 		t.Fatal(err)
 	}
-	var j broker.GCJob
+	var j gc.Job
 	waitFor(t, "the clone-leftovers run", func() bool { j = runs(); return j.Runs > before && j.Status != "Processing" })
 	if j.LastError != "" {
 		t.Fatalf("clone-leftovers failed: %s", j.LastError)
 	}
-	report, ok := broker.DecodeGCReport(j.LastResult)
+	report, ok := gc.DecodeReport(j.LastResult)
 	if !ok {
 		t.Fatalf("clone-leftovers result is not a report: %s", j.LastResult)
 	}

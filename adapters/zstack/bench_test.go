@@ -11,6 +11,7 @@ import (
 	"cloudbroker/adapters/zstack"
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
+	"cloudbroker/broker/tags"
 	"cloudbroker/queue"
 	"cloudbroker/queue/redisstore"
 	"cloudbroker/test/redistest"
@@ -78,7 +79,9 @@ func BenchmarkQueryVmInstance100k(b *testing.B) {
 func BenchmarkQueryVmInstanceByTag100k(b *testing.B) {
 	vms := benchVMs(100_000)
 	rdb := redistest.Start(b).Client(b)
-	m := newMemBroker(b, vms, nil, func(br *broker.Broker, o *zstack.Options) { o.Tags = broker.NewTags(br, redisstore.NewTags(rdb)) })
+	m := newMemBroker(b, vms, nil, func(br *broker.Broker, o *zstack.Options) {
+		o.Tags = tags.New(redisstore.NewTags(rdb), tags.Deps{Core: br})
+	})
 	store := redisstore.NewTags(rdb)
 	for i := 0; i < 2000; i++ {
 		vm := vms[i*50]
@@ -86,7 +89,7 @@ func BenchmarkQueryVmInstanceByTag100k(b *testing.B) {
 		if i%2 == 1 {
 			text = fmt.Sprintf("team-%d", i)
 		}
-		tag := broker.Tag{UUID: queue.NewTaskID(), Type: broker.TagUser, Resource: broker.TagOnVM, ResourceUUID: vm.ID, Text: text, Provider: vm.Provider, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+		tag := tags.Tag{UUID: queue.NewTaskID(), Type: tags.User, Resource: tags.OnVM, ResourceUUID: vm.ID, Text: text, Provider: vm.Provider, CreatedAt: time.Now(), UpdatedAt: time.Now()}
 		if err := store.Create(context.Background(), tag); err != nil {
 			b.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
+	"cloudbroker/broker/tags"
 )
 
 // refusedAs400 fails the test unless err is a client error the dialect answers with 400.
@@ -29,12 +30,12 @@ func FuzzParseCreateTag(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		spec, err := parseCreateTag(body, broker.TagUser)
+		spec, err := parseCreateTag(body, tags.User)
 		if err != nil {
 			refusedAs400(t, "parseCreateTag", body, err)
 			return
 		}
-		if !broker.IsUUID(spec.ResourceUUID) || broker.CheckTagText(spec.Text) != nil || spec.Resource == "" || spec.Type != broker.TagUser {
+		if !broker.IsUUID(spec.ResourceUUID) || tags.CheckText(spec.Text) != nil || spec.Resource == "" || spec.Type != tags.User {
 			t.Fatalf("parseCreateTag(%q) accepted %+v", body, spec)
 		}
 	})

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"cloudbroker/broker"
 	"cloudbroker/broker/inventory"
 	"cloudbroker/broker/model"
+	"cloudbroker/broker/tags"
 )
 
 // fieldKind says how a field of VmInstanceInventory is found in the broker's inventory.
@@ -33,7 +33,7 @@ type vmField struct {
 	enum  map[string][]string         // kEnum: ZStack value → broker values
 	of    func(model.Provider) string // kProvider
 	value string                      // kConst
-	tag   broker.TagType              // kTag
+	tag   tags.Type                   // kTag
 }
 
 // vmFields maps each queryable field of VmInstanceInventory, by ZStack's name as q=, sort= and
@@ -65,8 +65,8 @@ var vmFields = map[string]vmField{
 	"allVolumes.name":        {path: "disks.label"},
 	"allVolumes.installPath": {path: "disks.fileName"},
 	"allVolumes.format":      {path: "disks.format"},
-	"__systemTag__":          {kind: kTag, tag: broker.TagSystem},
-	"__userTag__":            {kind: kTag, tag: broker.TagUser},
+	"__systemTag__":          {kind: kTag, tag: tags.System},
+	"__userTag__":            {kind: kTag, tag: tags.User},
 }
 
 // stateValues are ZStack's VM states and the power states they stand for.

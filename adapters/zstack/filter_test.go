@@ -6,14 +6,14 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"cloudbroker/broker"
+	"cloudbroker/broker/tags"
 )
 
 // Tag conditions on a small list (ISO candidates) match each item's tags by its uuid, with
 // ZStack's semantics: a negation holds when no tag meets the positive form.
 func TestFilterItemsByTags(t *testing.T) {
 	items := []map[string]any{{"uuid": "a", "name": "a.iso"}, {"uuid": "b", "name": "b.iso"}, {"uuid": "c", "name": "c.iso"}}
-	tags := tagTexts{broker.TagUser: {"a": {"linux", "dvd"}, "b": {"windows"}}}
+	tags := tagTexts{tags.User: {"a": {"linux", "dvd"}, "b": {"windows"}}}
 	tests := []struct {
 		cond string
 		want []string

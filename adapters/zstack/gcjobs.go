@@ -8,7 +8,7 @@ import (
 
 // GC jobs are the broker's periodic clean-up jobs (queue/gc.go): expired-task-indexes and
 // clone-leftovers. Every account may query them, reading only its part of a run's result (the
-// clone-leftovers findings on its providers; broker.GCReport) and not why a run failed; only an
+// clone-leftovers findings on its providers; gc.Report) and not why a run failed; only an
 // account that sees every provider may trigger or delete one: another gets the dialect's
 // answer for a refused operation, 503 SYS.1006 (errors.go maps model.ErrUnauthorized so).
 // A deleted job is no longer listed and its uuid is not found (404), as in ZStack; a broker
@@ -40,7 +40,7 @@ func (s *Server) queryGCJobs(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	jobs, err := s.b.GCJobs(c.Request.Context(), callerOf(c))
+	jobs, err := s.o.GC.Jobs(c.Request.Context(), callerOf(c))
 	if err != nil {
 		fail(c, err)
 		return
@@ -48,8 +48,8 @@ func (s *Server) queryGCJobs(c *gin.Context) {
 	invs := make([]gcJobInventory, 0, len(jobs))
 	for _, j := range jobs {
 		inv := gcJobInventory{
-			UUID: j.UUID, Name: j.Name, RunnerClass: j.RunnerClass, Context: j.Context, Status: j.Status,
-			State: j.State, ManagementNodeUUID: j.ManagementNodeUUID, Type: j.Type,
+			UUID: j.UUID, Name: j.Name, RunnerClass: j.Runner, Context: j.Context, Status: j.Status,
+			State: j.State, ManagementNodeUUID: j.Node, Type: "TimeBased", // every job runs on its interval
 			CreateDate: s.r.date(j.CreateDate), LastOpDate: s.r.date(j.LastOpDate),
 			LastResult: j.LastResult, LastError: j.LastError, Runs: j.Runs,
 		}
@@ -76,7 +76,7 @@ func (s *Server) gcJobActions(c *gin.Context) {
 	}
 	id, caller := c.Param("uuid"), callerOf(c)
 	s.accept(c, "TriggerGCJob", gin.H{"uuid": id}, func(ctx context.Context) (any, error) {
-		return empty{}, s.b.TriggerGCJob(ctx, caller, id)
+		return empty{}, s.o.GC.Trigger(ctx, caller, id)
 	})
 }
 
@@ -89,6 +89,6 @@ func (s *Server) deleteGCJob(c *gin.Context) {
 	}
 	id, caller := c.Param("uuid"), callerOf(c)
 	s.accept(c, "DeleteGCJob", gin.H{"uuid": id}, func(ctx context.Context) (any, error) {
-		return empty{}, s.b.DeleteGCJob(ctx, caller, id)
+		return empty{}, s.o.GC.Delete(ctx, caller, id)
 	})
 }

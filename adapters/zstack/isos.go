@@ -4,6 +4,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"cloudbroker/broker"
+	"cloudbroker/broker/tags"
 )
 
 // isoCandidates is GET /zstack/v1/vm-instances/{uuid}/iso-candidates
@@ -38,7 +39,7 @@ func (s *Server) isoCandidates(c *gin.Context) {
 	for _, img := range res.Images {
 		invs = append(invs, s.r.image(img))
 	}
-	tags, err := s.queryTags(ctx, caller, q.Conds, broker.TagOnImage) // no read without a tag condition
+	tags, err := s.queryTags(ctx, caller, q.Conds, tags.OnImage) // no read without a tag condition
 	if err != nil {
 		fail(c, err)
 		return

@@ -15,11 +15,12 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"cloudbroker/broker"
+	"cloudbroker/broker/license"
 	"cloudbroker/broker/model"
 	"cloudbroker/drivers"
 )
 
-// The licence APIs read and change the broker's licence (broker.Licenses, kept in Redis so
+// The licence APIs read and change the broker's licence (license.Service, kept in Redis so
 // every replica has the same one).
 
 // unlimited is what hostNum and cpuNum answer for a licence with no limit (the free one):
@@ -55,11 +56,11 @@ var licenseCapabilities = []string{"addHost", "clonevm", "imagestore", "ipsec", 
 	"overProvisioning", "pciDevice", "performanceMonitor", "qos", "setVmRootPassword", "usbDevice",
 	"vipqos", "vmware", "vrouterRoute"}
 
-func (s *Server) licenseInventory(l broker.License) licenseInventory {
+func (s *Server) licenseInventory(l license.License) licenseInventory {
 	req, _ := json.Marshal(map[string]string{"product": "cloudbroker", "version": s.o.Version})
-	inv := licenseInventory{LicenseType: l.LicenseType, LicenseRequest: base64.StdEncoding.EncodeToString(req),
+	inv := licenseInventory{LicenseType: l.Type, LicenseRequest: base64.StdEncoding.EncodeToString(req),
 		IssuedDate: s.r.date(l.IssuedDate), ExpiredDate: s.r.date(l.ExpiredDate), UploadDate: s.r.date(l.UploadDate),
-		ManagementNodeUUID: l.ManagementNodeUUID, User: l.User, HostNum: l.HostNum, CPUNum: l.CPUNum,
+		ManagementNodeUUID: l.Node, User: l.User, HostNum: l.HostNum, CPUNum: l.CPUNum,
 		Expired: l.Expired(time.Now())}
 	if inv.HostNum == 0 {
 		inv.HostNum = unlimited
@@ -130,7 +131,7 @@ func (s *Server) licenseActions(c *gin.Context) {
 			return nil, err
 		}
 		for _, id := range p.ManagementNodeUUIDs {
-			if err := s.liveNode(ctx, id, "reloadLicense.managementNodeUuids"); err != nil {
+			if err := s.liveNode(ctx, caller, id, "reloadLicense.managementNodeUuids"); err != nil {
 				return nil, err
 			}
 		}
@@ -174,7 +175,7 @@ func (s *Server) updateLicense(c *gin.Context) {
 		if err := caller.RequireAll("change the broker's licence"); err != nil {
 			return nil, err
 		}
-		if err := s.liveNode(ctx, node, "managementNodeUuid"); err != nil {
+		if err := s.liveNode(ctx, caller, node, "managementNodeUuid"); err != nil {
 			return nil, err
 		}
 		doc, err := s.o.Licenses.Parse(p.License)
@@ -196,11 +197,11 @@ func (s *Server) updateLicense(c *gin.Context) {
 }
 
 // liveNode refuses (400) a uuid that names no running replica.
-func (s *Server) liveNode(ctx context.Context, id, field string) error {
+func (s *Server) liveNode(ctx context.Context, caller model.Caller, id, field string) error {
 	if !broker.IsUUID(id) {
 		return model.Errorf(model.ErrInvalid, "%s: %q is not a management node uuid", field, shorten(id))
 	}
-	_, err := s.o.Nodes.Node(ctx, id)
+	_, err := s.o.Nodes.Get(ctx, caller, id)
 	if errors.Is(err, model.ErrNotFound) {
 		return model.Errorf(model.ErrInvalid, "%s: %v", field, err)
 	}

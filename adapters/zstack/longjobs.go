@@ -14,12 +14,13 @@ import (
 
 	"cloudbroker/adapters"
 	"cloudbroker/broker"
+	"cloudbroker/broker/longjobs"
 	"cloudbroker/broker/model"
 )
 
 // Long jobs (SubmitLongJob, QueryLongJob, CancelLongJob, DeleteLongJob) are broker tasks
 // submitted through the VM actions' own path (routing, agents, concurrency, webhooks), plus the
-// metadata the submitter gave (broker.LongJob). A long job's uuid is its task's id, which is
+// metadata the submitter gave (longjobs.Job). A long job's uuid is its task's id, which is
 // also its apiId for GetTaskProgress.
 
 // longJobKind is a jobName the broker runs: the VM action it is, and the jobData field that
@@ -75,11 +76,11 @@ func longJobState(s broker.TaskState) string {
 
 // longJob renders a long job. jobResult is, once the job is done, what its API's job would
 // answer when polled: the API's result, or {"error":{...}}.
-func (s *Server) longJob(ctx context.Context, caller model.Caller, e broker.LongJobEntry) longJobInventory {
+func (s *Server) longJob(ctx context.Context, caller model.Caller, e longjobs.Entry) longJobInventory {
 	inv := longJobInventory{
 		UUID: e.Job.ID, Name: e.Job.Name, Description: e.Job.Description, APIID: e.Job.ID,
 		JobName: e.Job.JobName, JobData: e.Job.JobData, TargetResourceUUID: e.Job.TargetResourceUUID,
-		ManagementNodeUUID: e.Job.ManagementNode, CreateDate: s.r.date(e.Job.CreateTime),
+		ManagementNodeUUID: e.Job.Node, CreateDate: s.r.date(e.Job.CreateTime),
 		LastOpDate: s.r.date(e.Task.UpdateTime), State: longJobState(e.Task.State),
 	}
 	var result any
@@ -114,9 +115,9 @@ type submitLongJobParams struct {
 
 // longJobRequest is a SubmitLongJob request, checked.
 type longJobRequest struct {
-	Job    broker.LongJob `json:"job"`
-	VMID   string         `json:"vmid"`
-	TaskID string         `json:"taskId,omitempty"`
+	Job    longjobs.Job `json:"job"`
+	VMID   string       `json:"vmid"`
+	TaskID string       `json:"taskId,omitempty"`
 	action vmAction
 }
 
@@ -164,7 +165,7 @@ func parseSubmitLongJob(body []byte) (longJobRequest, error) {
 		return longJobRequest{}, err
 	}
 	req := longJobRequest{VMID: strings.ToLower(strings.TrimSpace(vmid)), action: a,
-		Job: broker.LongJob{Name: deref(p.Name), Description: deref(p.Description), JobName: name, JobData: text}}
+		Job: longjobs.Job{Name: deref(p.Name), Description: deref(p.Description), JobName: name, JobData: text}}
 	if id := strings.ToLower(strings.TrimSpace(deref(p.ResourceUUID))); id != "" {
 		if !broker.IsUUID(id) {
 			return longJobRequest{}, model.Errorf(model.ErrInvalid, "resourceUuid %q must be 32 hexadecimal characters", shorten(deref(p.ResourceUUID)))
@@ -220,8 +221,8 @@ func (s *Server) submitLongJob(c *gin.Context) {
 	caller := callerOf(c)
 	s.accept(c, "SubmitLongJob", req, func(ctx context.Context) (any, error) {
 		job := req.Job
-		job.ManagementNode = s.o.NodeID // not part of the request: a retry may reach another replica
-		e, err := s.b.SubmitLongJob(ctx, caller, job, func(ctx context.Context) (broker.Task, error) {
+		job.Node = s.o.NodeID // not part of the request: a retry may reach another replica
+		e, err := s.o.LongJobs.Submit(ctx, caller, job, func(ctx context.Context) (broker.Task, error) {
 			return s.submitVMAction(ctx, caller, req.VMID, req.action, req.TaskID)
 		})
 		if err != nil {
@@ -240,9 +241,9 @@ func (s *Server) queryLongJobs(c *gin.Context) {
 		return
 	}
 	ctx, caller := c.Request.Context(), callerOf(c)
-	var entries []broker.LongJobEntry
+	var entries []longjobs.Entry
 	if id := c.Param("uuid"); id != "" {
-		e, err := s.b.LongJob(ctx, caller, strings.ToLower(id))
+		e, err := s.o.LongJobs.Get(ctx, caller, strings.ToLower(id))
 		switch {
 		case err == nil:
 			entries = append(entries, e)
@@ -250,7 +251,7 @@ func (s *Server) queryLongJobs(c *gin.Context) {
 			fail(c, err)
 			return
 		}
-	} else if entries, err = s.b.LongJobs(ctx, caller); err != nil {
+	} else if entries, err = s.o.LongJobs.List(ctx, caller); err != nil {
 		fail(c, err)
 		return
 	}
@@ -276,7 +277,7 @@ func (s *Server) longJobActions(c *gin.Context) {
 	id := strings.ToLower(c.Param("uuid"))
 	caller := callerOf(c)
 	s.accept(c, "CancelLongJob", gin.H{"uuid": id}, func(ctx context.Context) (any, error) {
-		if _, err := s.b.CancelLongJob(ctx, caller, id); err != nil {
+		if _, err := s.o.LongJobs.Cancel(ctx, caller, id); err != nil {
 			return nil, err
 		}
 		return empty{}, nil
@@ -294,7 +295,7 @@ func (s *Server) deleteLongJob(c *gin.Context) {
 	id := strings.ToLower(c.Param("uuid"))
 	caller := callerOf(c)
 	s.accept(c, "DeleteLongJob", gin.H{"uuid": id}, func(ctx context.Context) (any, error) {
-		if err := s.b.DeleteLongJob(ctx, caller, id); err != nil {
+		if err := s.o.LongJobs.Delete(ctx, caller, id); err != nil {
 			return nil, err
 		}
 		return empty{}, nil

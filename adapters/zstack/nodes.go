@@ -18,7 +18,7 @@ import (
 	"cloudbroker/broker/model"
 )
 
-// Management nodes are the running broker replicas (broker.NodeRegistry, heartbeats in Redis).
+// Management nodes are the running broker replicas (nodes.Store, heartbeats in Redis).
 
 // managementNodeInventory is ZStack's ManagementNodeInventory.
 type managementNodeInventory struct {
@@ -54,7 +54,7 @@ func (s *Server) queryManagementNodes(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	nodes, err := s.o.Nodes.Nodes(c.Request.Context())
+	nodes, err := s.o.Nodes.List(c.Request.Context(), callerOf(c))
 	if err != nil {
 		fail(c, err)
 		return
@@ -139,14 +139,14 @@ func (s *Server) isReadyToGo(c *gin.Context) {
 			fail(c, model.Errorf(model.ErrInvalid, "invalid query parameter: managementNodeId %q is not a uuid", shorten(id)))
 			return
 		}
-		if _, err := s.o.Nodes.Node(ctx, id); err != nil {
+		if _, err := s.o.Nodes.Get(ctx, callerOf(c), id); err != nil {
 			fail(c, err)
 			return
 		}
 		fail(c, model.Errorf(model.ErrInvalid, "management node %s is another running replica; IsReadyToGo answers for the node that serves the request (%s): ask %s at its own address", id, s.o.NodeID, id))
 		return
 	}
-	if _, err := s.o.Nodes.Node(ctx, s.o.NodeID); err != nil {
+	if _, err := s.o.Nodes.Get(ctx, callerOf(c), s.o.NodeID); err != nil {
 		switch {
 		case errors.Is(err, model.ErrNotFound):
 			err = model.Errorf(model.ErrUnavailable, "not ready: management node %s has not registered its heartbeat in Redis yet", s.o.NodeID)
@@ -156,7 +156,7 @@ func (s *Server) isReadyToGo(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	if err := s.b.Readiness(ctx, callerOf(c)); err != nil {
+	if err := s.o.Nodes.Readiness(ctx, callerOf(c)); err != nil {
 		fail(c, err)
 		return
 	}

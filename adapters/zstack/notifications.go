@@ -8,11 +8,10 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"cloudbroker/adapters"
-	"cloudbroker/broker"
 	"cloudbroker/broker/model"
 )
 
-// Notifications are the broker's events (broker/notify.go): provider disconnected and
+// Notifications are the broker's events (model.Notification, read through broker/notify): provider disconnected and
 // reconnected, inventory sync failed, agent offline, task failed, clone leftover found.
 //
 // Visibility: a notification about a provider is seen by callers that see the provider; an
@@ -42,21 +41,21 @@ type notificationInventory struct {
 // a cluster in this dialect (ClusterVO, its clusterUuid), a VM a VmInstanceVO; agents and
 // tasks have no ZStack resource, so they keep their own names (AgentVO with the clientid,
 // TaskVO with the task's uuid, which is also its api-job uuid).
-func notificationResource(n broker.Notification) (string, string) {
+func notificationResource(n model.Notification) (string, string) {
 	switch n.ResourceType {
-	case broker.ResourceProvider:
+	case model.ResourceProvider:
 		return nameUUID("cluster", n.ResourceUUID), "ClusterVO"
-	case broker.ResourceVM:
+	case model.ResourceVM:
 		return n.ResourceUUID, "VmInstanceVO"
-	case broker.ResourceAgent:
+	case model.ResourceAgent:
 		return n.ResourceUUID, "AgentVO"
-	case broker.ResourceTask:
+	case model.ResourceTask:
 		return n.ResourceUUID, "TaskVO"
 	}
 	return n.ResourceUUID, n.ResourceType
 }
 
-func (r renderer) notification(n broker.Notification) notificationInventory {
+func (r renderer) notification(n model.Notification) notificationInventory {
 	// Contents and arguments quote errors (a provider's, a task's): no address reaches a caller.
 	args, _ := json.Marshal(n.Arguments)
 	id, typ := notificationResource(n)
@@ -75,7 +74,7 @@ func (s *Server) queryNotifications(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	notes, err := s.b.Notifications(c.Request.Context(), callerOf(c))
+	notes, err := s.o.Notifications.List(c.Request.Context(), callerOf(c))
 	if err != nil {
 		fail(c, err)
 		return
@@ -107,8 +106,8 @@ func (s *Server) notificationActions(c *gin.Context) {
 	if err == nil {
 		err = checkNotificationUUIDs(req.UUIDs)
 	}
-	if err == nil && req.Status != broker.NoticeRead && req.Status != broker.NoticeUnread {
-		err = model.Errorf(model.ErrInvalid, "updateNotificationsStatus.status %q is not a notification status: use %s or %s", shorten(req.Status), broker.NoticeUnread, broker.NoticeRead)
+	if err == nil && req.Status != model.NoticeRead && req.Status != model.NoticeUnread {
+		err = model.Errorf(model.ErrInvalid, "updateNotificationsStatus.status %q is not a notification status: use %s or %s", shorten(req.Status), model.NoticeUnread, model.NoticeRead)
 	}
 	if err != nil {
 		fail(c, err)
@@ -116,7 +115,7 @@ func (s *Server) notificationActions(c *gin.Context) {
 	}
 	caller := callerOf(c)
 	s.accept(c, "UpdateNotificationsStatus", req, func(ctx context.Context) (any, error) {
-		return empty{}, s.b.UpdateNotificationsStatus(ctx, caller, req.UUIDs, req.Status)
+		return empty{}, s.o.Notifications.UpdateStatus(ctx, caller, req.UUIDs, req.Status)
 	})
 }
 
@@ -160,7 +159,7 @@ func (s *Server) deleteNotifications(c *gin.Context) {
 	}
 	caller := callerOf(c)
 	s.accept(c, "DeleteNotifications", req, func(ctx context.Context) (any, error) {
-		return empty{}, s.b.DeleteNotifications(ctx, caller, req.UUIDs)
+		return empty{}, s.o.Notifications.Delete(ctx, caller, req.UUIDs)
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"cloudbroker/broker"
+	"cloudbroker/broker/gc"
 	"cloudbroker/broker/model"
 	"cloudbroker/config"
 	"cloudbroker/queue"
@@ -30,10 +31,10 @@ func TestBrokerRecordsScoped(t *testing.T) {
 	secretsOfB := []string{"vc2", vmB, taskB, "b-leftover", "agent-b"}
 
 	// A clone-leftovers run's result as the job stores it, and a failed run's error.
-	report := broker.GCReport{CheckedWhat: "failed clone names checked", FoundWhat: "leftover VMs found"}
-	report.SetProvider("vc1", broker.GCProviderReport{Checked: 2, Found: []string{"a-leftover (vm " + vmA + ", task " + taskA + ")"}})
-	report.SetProvider("vc2", broker.GCProviderReport{Checked: 3, Found: []string{"b-leftover (vm " + vmB + ", task " + taskB + ")"}})
-	report.SetProvider("vc3", broker.GCProviderReport{Checked: 1, Skipped: "inventory not synced"})
+	report := gc.Report{CheckedWhat: "failed clone names checked", FoundWhat: "leftover VMs found"}
+	report.SetProvider("vc1", gc.ProviderReport{Checked: 2, Found: []string{"a-leftover (vm " + vmA + ", task " + taskA + ")"}})
+	report.SetProvider("vc2", gc.ProviderReport{Checked: 3, Found: []string{"b-leftover (vm " + vmB + ", task " + taskB + ")"}})
+	report.SetProvider("vc3", gc.ProviderReport{Checked: 1, Skipped: "inventory not synced"})
 	rdb := b.Redis.Client(t)
 	ctx := context.Background()
 	if err := rdb.HSet(ctx, "cb:gc:job:clone-leftovers", "lastResult", report.Encode(),
@@ -125,7 +126,7 @@ func TestBrokerRecordsScoped(t *testing.T) {
 func TestAgentNotificationsScoped(t *testing.T) {
 	b := startBroker(t, brokerOpts{noWorker: true})
 	long := time.Now().Add(-time.Hour)
-	b.App.Broker().NoticeOfflineAgents(context.Background(), []broker.Agent{
+	b.App.Notifications().NoticeOfflineAgents(context.Background(), []broker.Agent{
 		{ClientID: "agent-shared", Instance: "i1", LastSeen: long, Providers: []model.Provider{{Name: "vc1"}, {Name: "vc2"}}},
 		{ClientID: "agent-b", Instance: "i2", LastSeen: long, Providers: []model.Provider{{Name: "vc2"}}},
 	})

@@ -15,7 +15,13 @@ import (
 
 	"cloudbroker/adapters"
 	"cloudbroker/broker"
+	"cloudbroker/broker/gc"
+	"cloudbroker/broker/license"
+	"cloudbroker/broker/longjobs"
 	"cloudbroker/broker/model"
+	"cloudbroker/broker/nodes"
+	"cloudbroker/broker/notify"
+	"cloudbroker/broker/tags"
 )
 
 // Account is a tenant that may log in; it and its users see only its providers.
@@ -62,16 +68,26 @@ type Options struct {
 	Sessions     SessionStore
 	// Hooks is nil when callbacks are not delivered: X-Web-Hook is then refused.
 	Hooks HookRegistry
-	// NodeID is this replica's management node uuid; Nodes lists the running replicas.
+	// NodeID is this replica's node uuid; Nodes lists the running replicas and says whether
+	// this one is ready.
 	NodeID string
-	Nodes  broker.NodeRegistry
+	Nodes  *nodes.Service
 	// Version is the build's version (GetVersion).
 	Version string
 	// Licenses is the broker's licence.
-	Licenses *broker.Licenses
+	Licenses *license.Service
+	// GC is the broker's clean-up jobs (gcjobs.go); nil means none run: the GC job APIs are
+	// unsupported.
+	GC *gc.Service
+	// LongJobs keeps long jobs (longjobs.go); nil means none are kept: the long job APIs are
+	// unsupported.
+	LongJobs *longjobs.Service
+	// Notifications are the broker's events (notifications.go); nil means none are kept: the
+	// notification APIs are unsupported.
+	Notifications *notify.Service
 	// Tags keeps tags (tags.go); nil means none are kept: the tag APIs are unsupported and tag
 	// conditions match untagged resources.
-	Tags *broker.Tags
+	Tags *tags.Service
 	// Logins throttles password guessing on the login APIs; nil means no throttle.
 	Logins *adapters.LoginThrottle
 }

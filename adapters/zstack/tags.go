@@ -12,22 +12,23 @@ import (
 	"cloudbroker/adapters"
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
+	"cloudbroker/broker/tags"
 )
 
 // The tag APIs (CreateSystemTag, QuerySystemTag, UpdateSystemTag, CreateUserTag, QueryUserTag,
-// DeleteTag) over broker.Tags, and the resource types tags can be put on.
+// DeleteTag) over tags.Service, and the resource types tags can be put on.
 
 // tagResources maps ZStack's resource types to the broker's resources: the one table knowing
 // both names.
-var tagResources = map[string]broker.TagResource{
-	"VmInstanceVO": broker.TagOnVM,
-	"HostVO":       broker.TagOnHost,
-	"ImageVO":      broker.TagOnImage,
+var tagResources = map[string]tags.Resource{
+	"VmInstanceVO": tags.OnVM,
+	"HostVO":       tags.OnHost,
+	"ImageVO":      tags.OnImage,
 }
 
 var tagResourceTypes = slices.Sorted(maps.Keys(tagResources))
 
-func tagResourceType(r broker.TagResource) string {
+func tagResourceType(r tags.Resource) string {
 	for name, res := range tagResources {
 		if res == r {
 			return name
@@ -59,14 +60,14 @@ type userTagInventory struct {
 	LastOpDate   string `json:"lastOpDate"`
 }
 
-func (r renderer) systemTag(t broker.Tag) systemTagInventory {
+func (r renderer) systemTag(t tags.Tag) systemTagInventory {
 	return systemTagInventory{
 		Inherent: t.Inherent, UUID: t.UUID, ResourceUUID: t.ResourceUUID, ResourceType: tagResourceType(t.Resource),
 		Tag: t.Text, Type: string(t.Type), CreateDate: r.date(t.CreatedAt), LastOpDate: r.date(t.UpdatedAt),
 	}
 }
 
-func (r renderer) userTag(t broker.Tag) userTagInventory {
+func (r renderer) userTag(t tags.Tag) userTagInventory {
 	return userTagInventory{
 		UUID: t.UUID, ResourceUUID: t.ResourceUUID, ResourceType: tagResourceType(t.Resource),
 		Tag: t.Text, Type: string(t.Type), CreateDate: r.date(t.CreatedAt), LastOpDate: r.date(t.UpdatedAt),
@@ -74,7 +75,7 @@ func (r renderer) userTag(t broker.Tag) userTagInventory {
 }
 
 // tagsOrUnsupported is the tag service, or an error when this broker keeps no tags.
-func (s *Server) tagsOrUnsupported() (*broker.Tags, error) {
+func (s *Server) tagsOrUnsupported() (*tags.Service, error) {
 	if s.o.Tags == nil {
 		return nil, model.Errorf(model.ErrUnsupported, "this broker keeps no tags")
 	}
@@ -90,30 +91,30 @@ type createTagParams struct {
 
 // parseCreateTag reads {"params":{resourceType, resourceUuid, tag}, "systemTags", "userTags"};
 // every refusal names the field.
-func parseCreateTag(body []byte, typ broker.TagType) (broker.TagSpec, error) {
+func parseCreateTag(body []byte, typ tags.Type) (tags.Spec, error) {
 	raw, err := actionBody(body, "params")
 	if err != nil {
-		return broker.TagSpec{}, err
+		return tags.Spec{}, err
 	}
 	var p createTagParams
 	if err := json.Unmarshal(raw, &p); err != nil {
-		return broker.TagSpec{}, model.Errorf(model.ErrInvalid, "params: %s", adapters.DescribeJSONError(err))
+		return tags.Spec{}, model.Errorf(model.ErrInvalid, "params: %s", adapters.DescribeJSONError(err))
 	}
 	res, ok := tagResources[p.ResourceType]
 	switch {
 	case p.ResourceType == "":
-		return broker.TagSpec{}, model.Errorf(model.ErrInvalid, "params.resourceType is required: one of %s", strings.Join(tagResourceTypes, ", "))
+		return tags.Spec{}, model.Errorf(model.ErrInvalid, "params.resourceType is required: one of %s", strings.Join(tagResourceTypes, ", "))
 	case !ok:
-		return broker.TagSpec{}, model.Errorf(model.ErrInvalid, "params.resourceType %q is not supported: tags can be put on %s", shorten(p.ResourceType), strings.Join(tagResourceTypes, ", "))
+		return tags.Spec{}, model.Errorf(model.ErrInvalid, "params.resourceType %q is not supported: tags can be put on %s", shorten(p.ResourceType), strings.Join(tagResourceTypes, ", "))
 	case p.ResourceUUID == "":
-		return broker.TagSpec{}, model.Errorf(model.ErrInvalid, "params.resourceUuid is required: the uuid of the %s to tag", p.ResourceType)
+		return tags.Spec{}, model.Errorf(model.ErrInvalid, "params.resourceUuid is required: the uuid of the %s to tag", p.ResourceType)
 	case !broker.IsUUID(p.ResourceUUID):
-		return broker.TagSpec{}, model.Errorf(model.ErrInvalid, "params.resourceUuid %q must be 32 lowercase hexadecimal characters", shorten(p.ResourceUUID))
+		return tags.Spec{}, model.Errorf(model.ErrInvalid, "params.resourceUuid %q must be 32 lowercase hexadecimal characters", shorten(p.ResourceUUID))
 	}
-	if err := broker.CheckTagText(p.Tag); err != nil {
-		return broker.TagSpec{}, model.Errorf(model.ErrInvalid, "params.%v", err)
+	if err := tags.CheckText(p.Tag); err != nil {
+		return tags.Spec{}, model.Errorf(model.ErrInvalid, "params.%v", err)
 	}
-	return broker.TagSpec{Type: typ, Resource: res, ResourceUUID: p.ResourceUUID, Text: p.Tag}, nil
+	return tags.Spec{Type: typ, Resource: res, ResourceUUID: p.ResourceUUID, Text: p.Tag}, nil
 }
 
 // actionBody returns the object under key in a body that may also hold systemTags, userTags
@@ -136,12 +137,12 @@ func actionBody(body []byte, key string) (json.RawMessage, error) {
 }
 
 // createSystemTag is POST /zstack/v1/system-tags (CreateSystemTag).
-func (s *Server) createSystemTag(c *gin.Context) { s.createTag(c, broker.TagSystem) }
+func (s *Server) createSystemTag(c *gin.Context) { s.createTag(c, tags.System) }
 
 // createUserTag is POST /zstack/v1/user-tags (CreateUserTag).
-func (s *Server) createUserTag(c *gin.Context) { s.createTag(c, broker.TagUser) }
+func (s *Server) createUserTag(c *gin.Context) { s.createTag(c, tags.User) }
 
-func (s *Server) createTag(c *gin.Context, typ broker.TagType) {
+func (s *Server) createTag(c *gin.Context, typ tags.Type) {
 	raw, ok := s.body(c)
 	if !ok {
 		return
@@ -151,18 +152,18 @@ func (s *Server) createTag(c *gin.Context, typ broker.TagType) {
 		fail(c, err)
 		return
 	}
-	tags, err := s.tagsOrUnsupported()
+	svc, err := s.tagsOrUnsupported()
 	if err != nil {
 		fail(c, err)
 		return
 	}
 	caller := callerOf(c)
 	s.accept(c, "Create"+string(typ)+"Tag", spec, func(ctx context.Context) (any, error) {
-		t, err := tags.Create(ctx, caller, spec)
+		t, err := svc.Create(ctx, caller, spec)
 		if err != nil {
 			return nil, err
 		}
-		if typ == broker.TagSystem {
+		if typ == tags.System {
 			return gin.H{"inventory": s.r.systemTag(t)}, nil
 		}
 		return gin.H{"inventory": s.r.userTag(t)}, nil
@@ -171,12 +172,12 @@ func (s *Server) createTag(c *gin.Context, typ broker.TagType) {
 
 // querySystemTags is GET /zstack/v1/system-tags[/{uuid}] (QuerySystemTag).
 func (s *Server) querySystemTags(c *gin.Context) {
-	q, tags, ok := s.visibleTags(c, broker.TagSystem)
+	q, found, ok := s.visibleTags(c, tags.System)
 	if !ok {
 		return
 	}
-	invs := make([]systemTagInventory, 0, len(tags))
-	for _, t := range tags {
+	invs := make([]systemTagInventory, 0, len(found))
+	for _, t := range found {
 		invs = append(invs, s.r.systemTag(t))
 	}
 	queryList(c, q, invs, "SystemTag")
@@ -184,33 +185,33 @@ func (s *Server) querySystemTags(c *gin.Context) {
 
 // queryUserTags is GET /zstack/v1/user-tags[/{uuid}] (QueryUserTag).
 func (s *Server) queryUserTags(c *gin.Context) {
-	q, tags, ok := s.visibleTags(c, broker.TagUser)
+	q, found, ok := s.visibleTags(c, tags.User)
 	if !ok {
 		return
 	}
-	invs := make([]userTagInventory, 0, len(tags))
-	for _, t := range tags {
+	invs := make([]userTagInventory, 0, len(found))
+	for _, t := range found {
 		invs = append(invs, s.r.userTag(t))
 	}
 	queryList(c, q, invs, "UserTag")
 }
 
 // visibleTags parses a tag query and returns the caller's tags of a type, oldest first.
-func (s *Server) visibleTags(c *gin.Context, typ broker.TagType) (listQuery, []broker.Tag, bool) {
+func (s *Server) visibleTags(c *gin.Context, typ tags.Type) (listQuery, []tags.Tag, bool) {
 	q, err := parseListQuery(c)
-	var tags *broker.Tags
+	var svc *tags.Service
 	if err == nil {
-		tags, err = s.tagsOrUnsupported()
+		svc, err = s.tagsOrUnsupported()
 	}
-	var all []broker.Tag
+	var all []tags.Tag
 	if err == nil {
-		all, err = tags.List(c.Request.Context(), callerOf(c))
+		all, err = svc.List(c.Request.Context(), callerOf(c))
 	}
 	if err != nil {
 		fail(c, err)
 		return q, nil, false
 	}
-	return q, slices.DeleteFunc(all, func(t broker.Tag) bool { return t.Type != typ }), true
+	return q, slices.DeleteFunc(all, func(t tags.Tag) bool { return t.Type != typ }), true
 }
 
 // systemTagActions is PUT /zstack/v1/system-tags/{uuid}/actions: {"updateSystemTag":{"tag":...}}
@@ -233,7 +234,7 @@ func (s *Server) systemTagActions(c *gin.Context) {
 		return
 	}
 	id := c.Param("uuid")
-	if err := broker.CheckTagText(p.Tag); err != nil {
+	if err := tags.CheckText(p.Tag); err != nil {
 		fail(c, model.Errorf(model.ErrInvalid, "updateSystemTag.%v", err))
 		return
 	}
@@ -241,14 +242,14 @@ func (s *Server) systemTagActions(c *gin.Context) {
 		fail(c, model.Errorf(model.ErrInvalid, "system tag uuid %q must be 32 lowercase hexadecimal characters", shorten(id)))
 		return
 	}
-	tags, err := s.tagsOrUnsupported()
+	svc, err := s.tagsOrUnsupported()
 	if err != nil {
 		fail(c, err)
 		return
 	}
 	caller := callerOf(c)
 	s.accept(c, "UpdateSystemTag", gin.H{"uuid": id, "tag": p.Tag}, func(ctx context.Context) (any, error) {
-		t, err := tags.UpdateSystem(ctx, caller, id, p.Tag)
+		t, err := svc.UpdateSystem(ctx, caller, id, p.Tag)
 		if err != nil {
 			return nil, err
 		}
@@ -304,14 +305,14 @@ func (s *Server) deleteTag(c *gin.Context) {
 		fail(c, model.Errorf(model.ErrInvalid, "tag uuid %q must be 32 lowercase hexadecimal characters", shorten(id)))
 		return
 	}
-	tags, err := s.tagsOrUnsupported()
+	svc, err := s.tagsOrUnsupported()
 	if err != nil {
 		fail(c, err)
 		return
 	}
 	caller := callerOf(c)
 	s.accept(c, "DeleteTag", gin.H{"uuid": id, "deleteMode": mode}, func(ctx context.Context) (any, error) {
-		if err := tags.Delete(ctx, caller, id); err != nil {
+		if err := svc.Delete(ctx, caller, id); err != nil {
 			return nil, err
 		}
 		return empty{}, nil

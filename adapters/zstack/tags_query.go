@@ -5,9 +5,9 @@ import (
 	"maps"
 	"slices"
 
-	"cloudbroker/broker"
 	"cloudbroker/broker/inventory"
 	"cloudbroker/broker/model"
+	"cloudbroker/broker/tags"
 )
 
 // Query conditions on tags, with ZStack's semantics: __userTag__ (and __systemTag__) with =,
@@ -18,18 +18,18 @@ import (
 // the tag store only when a query has a tag condition.
 
 // tagFields are the query fields that name tags, with the tags' type.
-var tagFields = map[string]broker.TagType{
-	"__systemTag__": broker.TagSystem,
-	"__userTag__":   broker.TagUser,
+var tagFields = map[string]tags.Type{
+	"__systemTag__": tags.System,
+	"__userTag__":   tags.User,
 }
 
 // tagTexts are the caller's tags a query's tag conditions match against: by type, the texts of
 // each resource's tags by resource uuid.
-type tagTexts map[broker.TagType]map[string][]string
+type tagTexts map[tags.Type]map[string][]string
 
 // queryTags reads the tags of one kind of resource the query's tag conditions need; nil (and
 // no read) when it has none. A broker keeping no tags has none to match.
-func (s *Server) queryTags(ctx context.Context, caller model.Caller, conds []cond, on broker.TagResource) (tagTexts, error) {
+func (s *Server) queryTags(ctx context.Context, caller model.Caller, conds []cond, on tags.Resource) (tagTexts, error) {
 	var out tagTexts
 	for _, c := range conds {
 		typ, ok := tagFields[c.Field]

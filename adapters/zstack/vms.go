@@ -12,6 +12,7 @@ import (
 	"cloudbroker/broker"
 	"cloudbroker/broker/inventory"
 	"cloudbroker/broker/model"
+	"cloudbroker/broker/tags"
 )
 
 // notTemplate keeps vCenter templates out of QueryVmInstance: ZStack lists them as images.
@@ -57,7 +58,7 @@ func (s *Server) vmQuery(ctx context.Context, caller model.Caller, q listQuery) 
 	if err := checkFields(q, vmPrimitives, "VmInstance"); err != nil {
 		return inventory.Query{}, err
 	}
-	tags, err := s.queryTags(ctx, caller, q.Conds, broker.TagOnVM) // no read without a tag condition
+	tags, err := s.queryTags(ctx, caller, q.Conds, tags.OnVM) // no read without a tag condition
 	if err != nil {
 		return inventory.Query{}, err
 	}

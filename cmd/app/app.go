@@ -55,6 +55,8 @@ type App struct {
 	zstack   *zstack.Server  // the ZStack dialect's server, which the console searches VMs with
 	node     *nodeMembership // this process as a management node (nodes.go)
 	gc       *queue.GC       // clean-up jobs (gc.go)
+
+	features features // the broker's feature services (features.go)
 }
 
 // New builds the process; nothing listens until Serve.
@@ -92,16 +94,17 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		Tasks: a.queue, Refs: redisstore.NewRefs(a.rdb), Providers: broker.NewProviders(metas),
 		Agents: queue.NewAgents(a.rdb), AgentOfflineAfter: cfg.Agents.OfflineAfter.D(),
 		SyncTimeout: cfg.Tasks.SyncTimeout.D(), Logger: log,
-		Notifications: notifications(a), StoreReachableSince: a.epoch.ReachableSince,
+		StoreReachableSince: a.epoch.ReachableSince,
 	}
 	if *cfg.Inventory.Enabled {
 		a.index, a.inv = inventory.NewIndex(), redisstore.NewInventory(a.rdb)
 		opts.Index, opts.Inventory = a.index, a.inv
 	}
 	a.broker = broker.New(opts).WithLiveSnapshots(redisstore.NewLiveSnapshots(a.rdb), cfg.Inventory.LiveSnapshotTTL.D())
+	notes := notifications(a)
 	clones := redisstore.NewCloneLog(a.rdb, cfg.Tasks.Retention.D()) // written by the worker, read by the GC job
 	if *cfg.Worker.Enabled {
-		a.exec = broker.NewExecutor(specs, log).WithNotifier(opts.Notifications, "broker").WithCloneLog(clones)
+		a.exec = broker.NewExecutor(specs, log).WithNotifier(notes, "broker").WithCloneLog(clones)
 		if a.inv != nil {
 			a.exec.WithInventory(a.inv)
 		}
@@ -113,7 +116,8 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		})
 	}
 	a.node = a.newNodeMembership()
-	a.buildGC(clones)
+	a.buildGC()
+	a.buildFeatures(notes, clones)
 	a.onDataLoss()
 	a.engine = a.routes()
 	return a, nil
@@ -304,7 +308,7 @@ func (a *App) refreshAnnounced() {
 	if err != nil {
 		return // Redis is down: keep what we know; readyz reports the outage
 	}
-	a.broker.NoticeOfflineAgents(ctx, agents) // once per agent process, across replicas
+	a.features.notes.NoticeOfflineAgents(ctx, agents) // once per agent process, across replicas
 	conflicts := fmt.Sprint(a.broker.Providers().SetAnnounced(agents))
 	if conflicts != "[]" && conflicts != a.lastConflicts { // log a conflict once, not every beat
 		a.log.Warn("provider conflicts", "conflicts", conflicts)

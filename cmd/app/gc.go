@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"cloudbroker/broker"
+	"cloudbroker/broker/gc"
 	"cloudbroker/queue"
 	"cloudbroker/queue/redisstore"
 )
@@ -16,25 +16,25 @@ func notifications(a *App) *redisstore.Notifications {
 	return redisstore.NewNotifications(a.rdb, a.cfg.Notifications.Retention.D(), a.cfg.Notifications.MaxCount, a.log)
 }
 
-// buildGC defines the clean-up jobs and gives them to the broker; Start schedules them.
-func (a *App) buildGC(clones *redisstore.CloneLog) {
+// buildGC defines the clean-up jobs (the service that reads them: features.go); Start
+// schedules them.
+func (a *App) buildGC() {
 	g := a.cfg.GC
 	jobs := []queue.GCJobSpec{
 		// Its result counts entries over the whole broker and names none: every caller reads it.
 		{Name: "expired-task-indexes", Interval: g.ExpiredTaskIndexes.Interval.D(), Enabled: *g.ExpiredTaskIndexes.Enabled,
 			Run: func(ctx context.Context) (string, error) {
 				res, err := a.queue.CleanTaskIndexes(ctx)
-				return broker.GCReport{Summary: res}.Encode(), err
+				return gc.Report{Summary: res}.Encode(), err
 			}},
 		// Its result names providers, VMs and tasks: stored per provider, read per caller.
 		{Name: "clone-leftovers", Interval: g.CloneLeftovers.Interval.D(), Enabled: *g.CloneLeftovers.Enabled,
 			Run: func(ctx context.Context) (string, error) {
-				r, err := a.broker.FindCloneLeftovers(ctx, clones)
+				r, err := a.features.gc.FindCloneLeftovers(ctx)
 				return r.Encode(), err
 			}},
 	}
 	a.gc = queue.NewGC(a.rdb, jobs, queue.GCConfig{PollInterval: max(a.cfg.Tasks.PollInterval.D(), 50*time.Millisecond), Node: a.NodeID(), Logger: a.log})
-	a.broker.WithGC(a.gc)
 }
 
 // GC is this process's part of the clean-up jobs.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"cloudbroker/broker"
+	"cloudbroker/broker/nodes"
 	"cloudbroker/queue/redisstore"
 )
 
@@ -15,14 +16,14 @@ import (
 // in Redis by heartbeat while it runs (agents.heartbeat_interval), listed while its last
 // heartbeat is younger than agents.offline_after, and removed at once on a graceful stop.
 type nodeMembership struct {
-	node     broker.ManagementNode
+	node     nodes.Node
 	registry *redisstore.Nodes
 	beat     *redisstore.NodeBeat
 }
 
 func (a *App) newNodeMembership() *nodeMembership {
 	return &nodeMembership{
-		node:     broker.ManagementNode{UUID: broker.NewUUID(), HostName: hostName(a.cfg.Listen)},
+		node:     nodes.Node{UUID: broker.NewUUID(), HostName: hostName(a.cfg.Listen)},
 		registry: redisstore.NewNodes(a.rdb, a.cfg.Agents.OfflineAfter.D()),
 	}
 }

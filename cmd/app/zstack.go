@@ -10,7 +10,6 @@ import (
 	"cloudbroker/adapters"
 	"cloudbroker/adapters/metrics"
 	"cloudbroker/adapters/zstack"
-	"cloudbroker/broker"
 	"cloudbroker/queue"
 	"cloudbroker/queue/redisstore"
 )
@@ -34,11 +33,10 @@ func (a *App) mountZStack(r gin.IRouter, edge *adapters.Edge) Hooks {
 		SessionTimeout: z.SessionTimeout.D(), Location: loc, PublicURL: z.PublicURL,
 		AllowedHooks: z.Webhooks.AllowedHosts, MaxBody: a.cfg.HTTP.MaxBodyBytes,
 		Sessions: redisstore.NewSessions(a.rdb, "zstack"),
-		NodeID:   a.node.node.UUID, Nodes: a.node.registry, Version: Version,
+		NodeID:   a.node.node.UUID, Nodes: a.features.nodes, Version: Version,
 	}
-	keys, _ := a.cfg.License.Keys() // validated with the configuration
-	opts.Licenses = broker.NewLicenses(redisstore.NewLicenses(a.rdb), keys, a.log)
-	opts.Tags = broker.NewTags(a.broker, redisstore.NewTags(a.rdb))
+	f := a.features
+	opts.Licenses, opts.Tags, opts.Notifications, opts.GC, opts.LongJobs = f.lic, f.tags, f.notes, f.gc, f.jobs
 	if lt := a.cfg.Auth.LoginThrottle; lt.Enabled() {
 		opts.Logins = &adapters.LoginThrottle{Store: redisstore.NewLogins(a.rdb), Policy: adapters.AttemptPolicy{
 			FreeAttempts: lt.FreeAttempts, BaseDelay: lt.BaseDelay.D(), MaxDelay: lt.MaxDelay.D(), Window: lt.Window.D()}}

@@ -8,38 +8,38 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"cloudbroker/broker"
+	"cloudbroker/broker/license"
 	"cloudbroker/queue/internal/keys"
 	"cloudbroker/queue/internal/rediserr"
 )
 
 // Licenses keeps the installed licence in Redis, where every replica reads it. It implements
-// broker.LicenseStore.
+// license.Store.
 type Licenses struct{ rdb redis.UniversalClient }
 
-var _ broker.LicenseStore = (*Licenses)(nil)
+var _ license.Store = (*Licenses)(nil)
 
 // NewLicenses returns the Redis licence store.
 func NewLicenses(rdb redis.UniversalClient) *Licenses { return &Licenses{rdb: rdb} }
 
 // Installed reads the installed licence.
-func (l *Licenses) Installed(ctx context.Context) (broker.InstalledLicense, bool, error) {
+func (l *Licenses) Installed(ctx context.Context) (license.Record, bool, error) {
 	b, err := l.rdb.Get(ctx, keys.License).Bytes()
 	if errors.Is(err, redis.Nil) {
-		return broker.InstalledLicense{}, false, nil
+		return license.Record{}, false, nil
 	}
 	if err != nil {
-		return broker.InstalledLicense{}, false, rediserr.Wrap("read licence", err)
+		return license.Record{}, false, rediserr.Wrap("read licence", err)
 	}
-	var in broker.InstalledLicense
+	var in license.Record
 	if err := json.Unmarshal(b, &in); err != nil {
-		return broker.InstalledLicense{}, false, fmt.Errorf("the stored licence record is corrupt: %w", err)
+		return license.Record{}, false, fmt.Errorf("the stored licence record is corrupt: %w", err)
 	}
 	return in, true, nil
 }
 
 // Install replaces the installed licence.
-func (l *Licenses) Install(ctx context.Context, in broker.InstalledLicense) error {
+func (l *Licenses) Install(ctx context.Context, in license.Record) error {
 	b, _ := json.Marshal(in)
 	return rediserr.Wrap("store licence", l.rdb.Set(ctx, keys.License, b, 0).Err())
 }

@@ -12,8 +12,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"cloudbroker/broker"
 	"cloudbroker/broker/model"
+	"cloudbroker/broker/nodes"
 	"cloudbroker/queue/internal/keys"
 	"cloudbroker/queue/internal/rediserr"
 )
@@ -23,13 +23,13 @@ import (
 // is gone, so replicas with skewed clocks never judge each other. cb:nodes indexes the uuids;
 // a member whose record expired is pruned by whoever lists next.
 
-// Nodes is the registry of running broker replicas. It implements broker.NodeRegistry.
+// Nodes is the registry of running broker replicas. It implements nodes.Store.
 type Nodes struct {
 	rdb       redis.UniversalClient
 	deadAfter time.Duration
 }
 
-var _ broker.NodeRegistry = (*Nodes)(nil)
+var _ nodes.Store = (*Nodes)(nil)
 
 // NewNodes returns the registry; a replica is listed until deadAfter (default 5s) passes
 // without a heartbeat from it.
@@ -41,7 +41,7 @@ func NewNodes(rdb redis.UniversalClient, deadAfter time.Duration) *Nodes {
 }
 
 // Nodes lists the live replicas, oldest first.
-func (n *Nodes) Nodes(ctx context.Context) ([]broker.ManagementNode, error) {
+func (n *Nodes) Nodes(ctx context.Context) ([]nodes.Node, error) {
 	ids, err := n.rdb.SMembers(ctx, keys.Nodes).Result()
 	if err != nil {
 		return nil, rediserr.Wrap("list management nodes", err)
@@ -56,7 +56,7 @@ func (n *Nodes) Nodes(ctx context.Context) ([]broker.ManagementNode, error) {
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, rediserr.Wrap("read management nodes", err)
 	}
-	var out []broker.ManagementNode
+	var out []nodes.Node
 	var gone []any
 	for i, c := range cmds {
 		b, err := c.Bytes()
@@ -64,7 +64,7 @@ func (n *Nodes) Nodes(ctx context.Context) ([]broker.ManagementNode, error) {
 			gone = append(gone, ids[i])
 			continue
 		}
-		var node broker.ManagementNode
+		var node nodes.Node
 		if err != nil || json.Unmarshal(b, &node) != nil {
 			continue // a record that cannot be read is not a node anyone can reach either
 		}
@@ -73,30 +73,30 @@ func (n *Nodes) Nodes(ctx context.Context) ([]broker.ManagementNode, error) {
 	if len(gone) > 0 {
 		n.rdb.SRem(ctx, keys.Nodes, gone...) // best effort: the next listing retries
 	}
-	slices.SortFunc(out, func(a, b broker.ManagementNode) int {
+	slices.SortFunc(out, func(a, b nodes.Node) int {
 		return cmp.Or(a.JoinDate.Compare(b.JoinDate), cmp.Compare(a.UUID, b.UUID))
 	})
 	return out, nil
 }
 
 // Node returns one live replica.
-func (n *Nodes) Node(ctx context.Context, uuid string) (broker.ManagementNode, error) {
+func (n *Nodes) Node(ctx context.Context, uuid string) (nodes.Node, error) {
 	b, err := n.rdb.Get(ctx, keys.Node(uuid)).Bytes()
 	if errors.Is(err, redis.Nil) {
-		return broker.ManagementNode{}, model.Errorf(model.ErrNotFound,
+		return nodes.Node{}, model.Errorf(model.ErrNotFound,
 			"management node %s is not running (no heartbeat within %s)", uuid, n.deadAfter)
 	}
 	if err != nil {
-		return broker.ManagementNode{}, rediserr.Wrap("read management node", err)
+		return nodes.Node{}, rediserr.Wrap("read management node", err)
 	}
-	var node broker.ManagementNode
+	var node nodes.Node
 	return node, json.Unmarshal(b, &node)
 }
 
 // NodeBeat keeps one replica registered: a heartbeat every interval until Leave.
 type NodeBeat struct {
 	n        *Nodes
-	node     broker.ManagementNode
+	node     nodes.Node
 	interval time.Duration
 	log      *slog.Logger
 	stop     chan struct{}
@@ -107,7 +107,7 @@ type NodeBeat struct {
 // Join registers node (its UUID, HostName and JoinDate set) and heartbeats it every interval
 // (default 1s; keep it under half the dead-after bound). A failed first beat is logged and
 // retried by the next: the replica serves without Redis too, as far as it can.
-func (n *Nodes) Join(node broker.ManagementNode, interval time.Duration, log *slog.Logger) *NodeBeat {
+func (n *Nodes) Join(node nodes.Node, interval time.Duration, log *slog.Logger) *NodeBeat {
 	if interval <= 0 {
 		interval = time.Second
 	}

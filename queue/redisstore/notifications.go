@@ -12,6 +12,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"cloudbroker/broker"
+	"cloudbroker/broker/model"
+	"cloudbroker/broker/notify"
 	"cloudbroker/queue/internal/keys"
 	"cloudbroker/queue/internal/rediserr"
 )
@@ -33,7 +35,7 @@ type Notifications struct {
 	log       *slog.Logger
 }
 
-var _ broker.NotificationStore = (*Notifications)(nil)
+var _ notify.Store = (*Notifications)(nil)
 
 // NewNotifications returns the store. retention (default 7 days) and maxCount (default 1000)
 // bound it.
@@ -72,8 +74,8 @@ for _, id in ipairs(gone) do
 end
 return 1`)
 
-// Notify implements broker.Notifier.
-func (s *Notifications) Notify(ctx context.Context, n broker.Notification, once string) error {
+// Notify implements model.Notifier.
+func (s *Notifications) Notify(ctx context.Context, n model.Notification, once string) error {
 	now := time.Now()
 	if n.UUID == "" {
 		n.UUID = broker.NewDatedID(time.Now())
@@ -85,7 +87,7 @@ func (s *Notifications) Notify(ctx context.Context, n broker.Notification, once 
 		n.LastOpDate = n.Time
 	}
 	if n.Status == "" {
-		n.Status = broker.NoticeUnread
+		n.Status = model.NoticeUnread
 	}
 	if n.Arguments == nil {
 		n.Arguments = []string{}
@@ -106,8 +108,8 @@ func (s *Notifications) Notify(ctx context.Context, n broker.Notification, once 
 	return nil
 }
 
-// Notifications implements broker.NotificationStore: every unexpired notification, newest first.
-func (s *Notifications) Notifications(ctx context.Context) ([]broker.Notification, error) {
+// Notifications implements notify.Store: every unexpired notification, newest first.
+func (s *Notifications) Notifications(ctx context.Context) ([]model.Notification, error) {
 	cutoff := strconv.FormatInt(time.Now().Add(-s.retention).UnixMilli(), 10)
 	ids, err := s.rdb.ZRevRangeByScore(ctx, keys.NotesIndex, &redis.ZRangeBy{Min: cutoff, Max: "+inf"}).Result()
 	if err != nil {
@@ -125,13 +127,13 @@ func (s *Notifications) Notifications(ctx context.Context) ([]broker.Notificatio
 	if err != nil {
 		return nil, rediserr.Wrap("read notifications", err)
 	}
-	out := make([]broker.Notification, 0, len(ids))
+	out := make([]model.Notification, 0, len(ids))
 	for i, v := range data.Val() {
 		raw, ok := v.(string)
 		if !ok {
 			continue // deleted meanwhile
 		}
-		var n broker.Notification
+		var n model.Notification
 		if err := json.Unmarshal([]byte(raw), &n); err != nil {
 			s.log.Warn("skipping a corrupt notification", "uuid", ids[i], "err", err)
 			continue
@@ -157,7 +159,7 @@ for i = 2, #ARGV do
 end
 return 1`)
 
-// SetNotificationsStatus implements broker.NotificationStore.
+// SetNotificationsStatus implements notify.Store.
 func (s *Notifications) SetNotificationsStatus(ctx context.Context, uuids []string, status string) error {
 	args := []any{status + ":" + strconv.FormatInt(time.Now().UnixMilli(), 10)}
 	for _, id := range uuids {
@@ -170,7 +172,7 @@ func (s *Notifications) SetNotificationsStatus(ctx context.Context, uuids []stri
 	return rediserr.Wrap("update notifications", err)
 }
 
-// DeleteNotifications implements broker.NotificationStore.
+// DeleteNotifications implements notify.Store.
 func (s *Notifications) DeleteNotifications(ctx context.Context, uuids []string) error {
 	if len(uuids) == 0 {
 		return nil

@@ -9,8 +9,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"cloudbroker/broker"
 	"cloudbroker/broker/model"
+	"cloudbroker/broker/tags"
 	"cloudbroker/queue/internal/keys"
 	"cloudbroker/queue/internal/rediserr"
 )
@@ -28,13 +28,13 @@ type Tags struct {
 	rdb redis.UniversalClient
 }
 
-var _ broker.TagStore = (*Tags)(nil)
+var _ tags.Store = (*Tags)(nil)
 
-func tagsResourceKey(t broker.Tag) string {
+func tagsResourceKey(t tags.Tag) string {
 	return keys.TagsResource(string(t.Resource), t.ResourceUUID)
 }
 
-func tagsTextField(t broker.Tag) string { return string(t.Type) + ":" + t.Text }
+func tagsTextField(t tags.Tag) string { return string(t.Type) + ":" + t.Text }
 
 // NewTags returns the store.
 func NewTags(rdb redis.UniversalClient) *Tags { return &Tags{rdb: rdb} }
@@ -48,8 +48,8 @@ redis.call("HSET", KEYS[2], ARGV[2], ARGV[1])
 redis.call("HSET", KEYS[1], ARGV[1], ARGV[3])
 return ""`)
 
-// Create implements broker.TagStore.
-func (s *Tags) Create(ctx context.Context, t broker.Tag) error {
+// Create implements tags.Store.
+func (s *Tags) Create(ctx context.Context, t tags.Tag) error {
 	js, err := json.Marshal(t)
 	if err != nil {
 		return err
@@ -64,37 +64,37 @@ func (s *Tags) Create(ctx context.Context, t broker.Tag) error {
 	return nil
 }
 
-func duplicateTag(t broker.Tag, existing string) error {
+func duplicateTag(t tags.Tag, existing string) error {
 	return fmt.Errorf("the %s tag %q is already on %s %s (tag %s): %w",
-		t.Type, t.Text, t.Resource, t.ResourceUUID, existing, broker.ErrDuplicateTag)
+		t.Type, t.Text, t.Resource, t.ResourceUUID, existing, tags.ErrDuplicate)
 }
 
-// Get implements broker.TagStore.
-func (s *Tags) Get(ctx context.Context, uuid string) (broker.Tag, error) {
+// Get implements tags.Store.
+func (s *Tags) Get(ctx context.Context, uuid string) (tags.Tag, error) {
 	js, err := s.rdb.HGet(ctx, keys.TagsData, uuid).Bytes()
 	if errors.Is(err, redis.Nil) {
-		return broker.Tag{}, model.Errorf(model.ErrNotFound, "tag %s not found", uuid)
+		return tags.Tag{}, model.Errorf(model.ErrNotFound, "tag %s not found", uuid)
 	}
 	if err != nil {
-		return broker.Tag{}, rediserr.Wrap("get tag", err)
+		return tags.Tag{}, rediserr.Wrap("get tag", err)
 	}
-	var t broker.Tag
+	var t tags.Tag
 	if err := json.Unmarshal(js, &t); err != nil {
-		return broker.Tag{}, fmt.Errorf("tag %s: decoding its record: %w", uuid, err)
+		return tags.Tag{}, fmt.Errorf("tag %s: decoding its record: %w", uuid, err)
 	}
 	return t, nil
 }
 
-// All implements broker.TagStore: one HGETALL. A record that cannot be decoded is skipped
+// All implements tags.Store: one HGETALL. A record that cannot be decoded is skipped
 // rather than failing every query that touches tags.
-func (s *Tags) All(ctx context.Context) ([]broker.Tag, error) {
+func (s *Tags) All(ctx context.Context) ([]tags.Tag, error) {
 	m, err := s.rdb.HGetAll(ctx, keys.TagsData).Result()
 	if err != nil {
 		return nil, rediserr.Wrap("list tags", err)
 	}
-	out := make([]broker.Tag, 0, len(m))
+	out := make([]tags.Tag, 0, len(m))
 	for _, js := range m {
-		var t broker.Tag
+		var t tags.Tag
 		if json.Unmarshal([]byte(js), &t) == nil {
 			out = append(out, t)
 		}
@@ -117,37 +117,37 @@ return ""`)
 // casAttempts bounds the retries of a change whose tag kept changing under it.
 const casAttempts = 5
 
-// SetText implements broker.TagStore.
-func (s *Tags) SetText(ctx context.Context, uuid, text string, at time.Time) (broker.Tag, error) {
+// SetText implements tags.Store.
+func (s *Tags) SetText(ctx context.Context, uuid, text string, at time.Time) (tags.Tag, error) {
 	for range casAttempts {
 		old, err := s.rdb.HGet(ctx, keys.TagsData, uuid).Result()
 		if errors.Is(err, redis.Nil) {
-			return broker.Tag{}, model.Errorf(model.ErrNotFound, "tag %s not found", uuid)
+			return tags.Tag{}, model.Errorf(model.ErrNotFound, "tag %s not found", uuid)
 		}
 		if err != nil {
-			return broker.Tag{}, rediserr.Wrap("get tag", err)
+			return tags.Tag{}, rediserr.Wrap("get tag", err)
 		}
-		var t broker.Tag
+		var t tags.Tag
 		if err := json.Unmarshal([]byte(old), &t); err != nil {
-			return broker.Tag{}, fmt.Errorf("tag %s: decoding its record: %w", uuid, err)
+			return tags.Tag{}, fmt.Errorf("tag %s: decoding its record: %w", uuid, err)
 		}
 		oldField := tagsTextField(t)
 		t.Text, t.UpdatedAt = text, at
 		js, err := json.Marshal(t)
 		if err != nil {
-			return broker.Tag{}, err
+			return tags.Tag{}, err
 		}
 		r, err := setTagTextScript.Run(ctx, s.rdb, []string{keys.TagsData, tagsResourceKey(t)}, uuid, old, oldField, tagsTextField(t), js).Text()
 		switch {
 		case err != nil:
-			return broker.Tag{}, rediserr.Wrap("update tag", err)
+			return tags.Tag{}, rediserr.Wrap("update tag", err)
 		case r == "":
 			return t, nil
 		case r != "~":
-			return broker.Tag{}, duplicateTag(t, r)
+			return tags.Tag{}, duplicateTag(t, r)
 		}
 	}
-	return broker.Tag{}, fmt.Errorf("tag %s kept changing while being updated; try again: %w", uuid, model.ErrConflict)
+	return tags.Tag{}, fmt.Errorf("tag %s kept changing while being updated; try again: %w", uuid, model.ErrConflict)
 }
 
 // deleteTagScript deletes a tag if it is still as read. KEYS: data, resource. ARGV: uuid, json
@@ -160,7 +160,7 @@ redis.call("HDEL", KEYS[1], ARGV[1])
 if redis.call("HGET", KEYS[2], ARGV[3]) == ARGV[1] then redis.call("HDEL", KEYS[2], ARGV[3]) end
 return 1`)
 
-// Delete implements broker.TagStore.
+// Delete implements tags.Store.
 func (s *Tags) Delete(ctx context.Context, uuid string) (bool, error) {
 	for range casAttempts {
 		old, err := s.rdb.HGet(ctx, keys.TagsData, uuid).Result()
@@ -170,7 +170,7 @@ func (s *Tags) Delete(ctx context.Context, uuid string) (bool, error) {
 		if err != nil {
 			return false, rediserr.Wrap("get tag", err)
 		}
-		var t broker.Tag
+		var t tags.Tag
 		if err := json.Unmarshal([]byte(old), &t); err != nil {
 			// Unreadable: its resource entry cannot be found either; drop the record alone.
 			n, err := s.rdb.HDel(ctx, keys.TagsData, uuid).Result()

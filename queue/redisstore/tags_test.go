@@ -12,13 +12,14 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
+	"cloudbroker/broker/tags"
 	"cloudbroker/queue/redisstore"
 	"cloudbroker/test/redistest"
 )
 
-func tag(uuid, resource, text string, typ broker.TagType) broker.Tag {
+func tag(uuid, resource, text string, typ tags.Type) tags.Tag {
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	return broker.Tag{UUID: uuid, Type: typ, Resource: broker.TagOnVM, ResourceUUID: resource, Text: text, Provider: "vc1", CreatedAt: at, UpdatedAt: at}
+	return tags.Tag{UUID: uuid, Type: typ, Resource: tags.OnVM, ResourceUUID: resource, Text: text, Provider: "vc1", CreatedAt: at, UpdatedAt: at}
 }
 
 // Two replicas share the tags; a resource never holds two tags of one type with one text, even
@@ -36,7 +37,7 @@ func TestTagsNoDuplicatesAcrossReplicas(t *testing.T) {
 		if i%2 == 1 {
 			s = b
 		}
-		wg.Go(func() { errs[i] = s.Create(ctx, tag(fmt.Sprintf("%032x", i+1), vm, "foo", broker.TagUser)) })
+		wg.Go(func() { errs[i] = s.Create(ctx, tag(fmt.Sprintf("%032x", i+1), vm, "foo", tags.User)) })
 	}
 	wg.Wait()
 	created := 0
@@ -44,7 +45,7 @@ func TestTagsNoDuplicatesAcrossReplicas(t *testing.T) {
 		switch {
 		case err == nil:
 			created++
-		case !errors.Is(err, broker.ErrDuplicateTag) || !errors.Is(err, model.ErrInvalid):
+		case !errors.Is(err, tags.ErrDuplicate) || !errors.Is(err, model.ErrInvalid):
 			t.Errorf("concurrent Create: %v, want nil or ErrDuplicateTag", err)
 		}
 	}
@@ -52,9 +53,9 @@ func TestTagsNoDuplicatesAcrossReplicas(t *testing.T) {
 		t.Fatalf("%d of 16 concurrent creates of one tag succeeded, want 1", created)
 	}
 	// The same text as a system tag, or on another resource, is another tag.
-	sys := tag("aa000000000000000000000000000001", vm, "foo", broker.TagSystem)
-	other := tag("aa000000000000000000000000000002", "fedcba9876543210fedcba9876543210", "foo", broker.TagUser)
-	for _, x := range []broker.Tag{sys, other} {
+	sys := tag("aa000000000000000000000000000001", vm, "foo", tags.System)
+	other := tag("aa000000000000000000000000000002", "fedcba9876543210fedcba9876543210", "foo", tags.User)
+	for _, x := range []tags.Tag{sys, other} {
 		if err := b.Create(ctx, x); err != nil {
 			t.Fatalf("Create %s %s on %s: %v", x.Type, x.Text, x.ResourceUUID, err)
 		}
@@ -65,11 +66,11 @@ func TestTagsNoDuplicatesAcrossReplicas(t *testing.T) {
 	}
 
 	// Update: a text the resource has is refused; another moves the tag, freeing the old one.
-	dup := tag("aa000000000000000000000000000003", vm, "bar", broker.TagSystem)
+	dup := tag("aa000000000000000000000000000003", vm, "bar", tags.System)
 	if err := a.Create(ctx, dup); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.SetText(ctx, dup.UUID, "foo", time.Now()); !errors.Is(err, broker.ErrDuplicateTag) {
+	if _, err := a.SetText(ctx, dup.UUID, "foo", time.Now()); !errors.Is(err, tags.ErrDuplicate) {
 		t.Errorf("SetText to a text the resource has: %v, want ErrDuplicateTag", err)
 	}
 	later := sys.UpdatedAt.Add(time.Hour)
@@ -102,7 +103,7 @@ func TestTagsNoDuplicatesAcrossReplicas(t *testing.T) {
 	if _, err := b.SetText(ctx, got.UUID, "x", time.Now()); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("SetText of a deleted tag: %v, want ErrNotFound", err)
 	}
-	if err := b.Create(ctx, tag("aa000000000000000000000000000004", vm, "baz", broker.TagSystem)); err != nil {
+	if err := b.Create(ctx, tag("aa000000000000000000000000000004", vm, "baz", tags.System)); err != nil {
 		t.Errorf("Create with the text the delete freed: %v", err)
 	}
 }
@@ -116,7 +117,7 @@ func TestTagsRedisDown(t *testing.T) {
 	if _, err := s.All(ctx); !errors.Is(err, model.ErrUnavailable) {
 		t.Errorf("All: %v, want ErrUnavailable", err)
 	}
-	if err := s.Create(ctx, tag("aa000000000000000000000000000001", "0123456789abcdef0123456789abcdef", "x", broker.TagUser)); !errors.Is(err, model.ErrUnavailable) {
+	if err := s.Create(ctx, tag("aa000000000000000000000000000001", "0123456789abcdef0123456789abcdef", "x", tags.User)); !errors.Is(err, model.ErrUnavailable) {
 		t.Errorf("Create: %v, want ErrUnavailable", err)
 	}
 	if _, err := s.Get(ctx, "aa000000000000000000000000000001"); !errors.Is(err, model.ErrUnavailable) {
@@ -131,7 +132,7 @@ func BenchmarkTagsAll(b *testing.B) {
 			store := redisstore.NewTags(redistest.Start(b).CheckedClient(b))
 			ctx := context.Background()
 			for i := range n {
-				if err := store.Create(ctx, tag(broker.NewDatedID(time.Now()), broker.NewDatedID(time.Now()), fmt.Sprintf("t-%d", i), broker.TagUser)); err != nil {
+				if err := store.Create(ctx, tag(broker.NewDatedID(time.Now()), broker.NewDatedID(time.Now()), fmt.Sprintf("t-%d", i), tags.User)); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -3,10 +3,10 @@ package broker
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"cloudbroker/broker/inventory"
+	"cloudbroker/broker/model"
 )
 
 // Clone leftovers. A clone that the broker reports as failed or canceled can still leave a VM
@@ -21,7 +21,8 @@ import (
 // (drivers.CloneSpec.Mark), so a VM reported is one the failed task provably made, never one
 // that had the name before (a clone to an existing name fails and leaves nothing). Each found
 // is reported (a CloneLeftover notification and the job's result), never deleted: the
-// broker's driver contract has no delete. Entries expire with the tasks' retention.
+// broker's driver contract has no delete. Entries expire with the tasks' retention. The
+// executor writes the log (here); the clone-leftovers job reads it (broker/gc/clones.go).
 
 // FailedClone is a clone name that ended without a VM.
 type FailedClone struct {
@@ -85,64 +86,24 @@ func (e *Executor) logFailedClones(ctx context.Context, id string, spec TaskSpec
 	}
 }
 
-// CloneLeftover is a VM a failed clone made: it has the clone's name and the task's mark.
-type CloneLeftover struct {
-	FailedClone
-	VMID     string `json:"vmId"`
-	NativeID string `json:"nativeId"`
+// InventoryStatuses are the sync statuses this replica serves its inventory by, per provider;
+// ok is false when the broker keeps no inventory (inventory.enabled is false).
+func (b *Broker) InventoryStatuses(ctx context.Context) (st map[string]SyncStatus, ok bool, err error) {
+	if b.index == nil || b.inv == nil {
+		return nil, false, nil
+	}
+	st, err = b.servedStatuses(ctx)
+	return st, true, err
 }
 
-// FindCloneLeftovers is the clone-leftovers GC job: it looks up every logged failed clone name
-// in the inventory and reports (notification CloneLeftover, once per VM) each VM that has it
-// and is marked as made by the failed task.
-// It deletes nothing. A provider whose inventory is not synced is skipped this run: its VMs
-// may be out of date. It needs the inventory (inventory.enabled). The report is per provider
-// (GCReport), so a tenant reading the job's result sees only its own providers' findings.
-func (b *Broker) FindCloneLeftovers(ctx context.Context, log CloneFailureLog) (GCReport, error) {
-	if b.index == nil || b.inv == nil {
-		return GCReport{Summary: "no inventory is kept (inventory.enabled is false): nothing to look in"}, nil
+// IndexedVMsNamed returns the VMs of a provider with a name, as this replica's inventory holds
+// them (none without an inventory).
+func (b *Broker) IndexedVMsNamed(provider, name string) ([]model.VM, error) {
+	if b.index == nil {
+		return nil, nil
 	}
-	failed, err := log.FailedClones(ctx)
-	if err != nil {
-		return GCReport{}, err
-	}
-	statuses, err := b.servedStatuses(ctx)
-	if err != nil {
-		return GCReport{}, err
-	}
-	report := GCReport{CheckedWhat: "failed clone names checked", FoundWhat: "leftover VMs found"}
-	var found []CloneLeftover
-	for _, f := range failed {
-		pr := report.Providers[f.Provider]
-		pr.Checked++
-		if statuses[f.Provider].State != SyncSynced {
-			pr.Skipped = "inventory not synced"
-			report.SetProvider(f.Provider, pr)
-			continue
-		}
-		res, err := b.index.Query(inventory.Query{Providers: []string{f.Provider}, Conditions: []inventory.Condition{
-			{Field: "name", Op: inventory.OpEq, Values: []string{f.Name}},
-		}})
-		if err != nil {
-			return GCReport{}, err
-		}
-		for _, vm := range res.VMs {
-			if vm.CloneMark == "" || vm.CloneMark != f.TaskID { // not made by the failed task
-				continue
-			}
-			l := CloneLeftover{FailedClone: f, VMID: vm.ID, NativeID: vm.NativeID}
-			found = append(found, l)
-			pr.Found = append(pr.Found, fmt.Sprintf("%s (vm %s, task %s)", l.Name, l.VMID, l.TaskID))
-		}
-		report.SetProvider(f.Provider, pr)
-	}
-	for _, l := range found {
-		notify(ctx, b.notes, b.log, Notification{
-			Name: NoticeCloneLeftover, Type: NoticeWarning, Sender: "broker",
-			Content:      "vm[uuid:%s] named %s on provider[name:%s] was left by failed clone task[uuid:%s]; it was not deleted",
-			Arguments:    []string{l.VMID, l.Name, l.Provider, l.TaskID},
-			ResourceUUID: l.VMID, ResourceType: ResourceVM, Providers: []string{l.Provider},
-		}, "clone-leftover:"+l.VMID)
-	}
-	return report, nil
+	res, err := b.index.Query(inventory.Query{Providers: []string{provider}, Conditions: []inventory.Condition{
+		{Field: "name", Op: inventory.OpEq, Values: []string{name}},
+	}})
+	return res.VMs, err
 }

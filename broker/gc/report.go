@@ -1,4 +1,4 @@
-package broker
+package gc
 
 import (
 	"encoding/json"
@@ -10,24 +10,24 @@ import (
 	"cloudbroker/broker/model"
 )
 
-// GCReport is what a clean-up run says, kept in a shape that lets each caller read only its
+// Report is what a clean-up run says, kept in a shape that lets each caller read only its
 // part: a summary that names no tenant's resource, and per provider what was looked at, what
 // was found and why the provider was skipped. A run's result is stored encoded (Encode); the
 // readers render it for their caller (Text).
-type GCReport struct {
+type Report struct {
 	// Version marks an encoded report apart from a plain-text result.
 	Version int `json:"gcReport"`
 	// Summary is read by every caller: it must name no provider, VM or task.
 	Summary string `json:"summary,omitempty"`
 	// CheckedWhat and FoundWhat label the totals ("failed clone names checked", "leftover VMs
 	// found"); without CheckedWhat no totals are written.
-	CheckedWhat string                      `json:"checkedWhat,omitempty"`
-	FoundWhat   string                      `json:"foundWhat,omitempty"`
-	Providers   map[string]GCProviderReport `json:"providers,omitempty"`
+	CheckedWhat string                    `json:"checkedWhat,omitempty"`
+	FoundWhat   string                    `json:"foundWhat,omitempty"`
+	Providers   map[string]ProviderReport `json:"providers,omitempty"`
 }
 
-// GCProviderReport is one provider's part of a run.
-type GCProviderReport struct {
+// ProviderReport is one provider's part of a run.
+type ProviderReport struct {
 	Checked int `json:"checked,omitempty"`
 	// Found are the findings, one line each, without the provider's name.
 	Found []string `json:"found,omitempty"`
@@ -35,35 +35,35 @@ type GCProviderReport struct {
 	Skipped string `json:"skipped,omitempty"`
 }
 
-const gcReportVersion = 1
+const reportVersion = 1
 
 // SetProvider stores p's part (read it as r.Providers[p], which a nil map allows).
-func (r *GCReport) SetProvider(p string, pr GCProviderReport) {
+func (r *Report) SetProvider(p string, pr ProviderReport) {
 	if r.Providers == nil {
-		r.Providers = map[string]GCProviderReport{}
+		r.Providers = map[string]ProviderReport{}
 	}
 	r.Providers[p] = pr
 }
 
 // Encode is the report as the GC job's stored result.
-func (r GCReport) Encode() string {
-	r.Version = gcReportVersion
+func (r Report) Encode() string {
+	r.Version = reportVersion
 	b, _ := json.Marshal(r) // strings, ints and maps of them always marshal
 	return string(b)
 }
 
-// DecodeGCReport reads a stored result; ok is false for a plain-text one (a job that does
+// DecodeReport reads a stored result; ok is false for a plain-text one (a job that does
 // not report per provider, or a result stored before reports existed).
-func DecodeGCReport(s string) (r GCReport, ok bool) {
-	if !strings.HasPrefix(s, "{") || json.Unmarshal([]byte(s), &r) != nil || r.Version != gcReportVersion {
-		return GCReport{}, false
+func DecodeReport(s string) (r Report, ok bool) {
+	if !strings.HasPrefix(s, "{") || json.Unmarshal([]byte(s), &r) != nil || r.Version != reportVersion {
+		return Report{}, false
 	}
 	return r, true
 }
 
 // Text renders the part of the report the caller sees: totals over its providers, then each
 // finding as "provider/finding", then the skipped providers by reason.
-func (r GCReport) Text(c model.Caller) string {
+func (r Report) Text(c model.Caller) string {
 	var parts []string
 	if r.Summary != "" {
 		parts = append(parts, r.Summary)

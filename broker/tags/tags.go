@@ -1,4 +1,5 @@
-package broker
+// Package tags keeps texts attached to the broker's resources and selects resources by them.
+package tags
 
 import (
 	"cmp"
@@ -11,47 +12,47 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"cloudbroker/broker"
 	"cloudbroker/broker/model"
 )
 
 // Tags are texts attached to the broker's normalized resources (VMs, hosts, images), of two
-// types as in ZStack: system tags (configuration a program reads, such as
-// "reservedMemory::1G") and user tags (labels people give). They live in a TagStore every
-// replica reads, and query conditions select resources by them (ZStack's __systemTag__ and
-// __userTag__).
+// types: system tags (configuration a program reads, such as
+// "reservedMemory::1G") and user tags (labels people give). They live in a Store every
+// replica reads, and a dialect's query conditions select resources by them.
 //
 // Who sees a tag: a tag belongs to the provider of its resource, so a caller sees, updates
 // and deletes exactly the tags on resources of providers it sees. A tag's resource is checked
 // when the tag is made, never again: a tag whose VM has since gone stays until it is deleted
 // (it matches no VM any more, as the VM is not listed).
 
-// TagType is a tag's type.
-type TagType string
+// Type is a tag's type.
+type Type string
 
 const (
-	TagSystem TagType = "System"
-	TagUser   TagType = "User"
+	System Type = "System"
+	User   Type = "User"
 )
 
-// TagResource is the kind of resource a tag is on.
-type TagResource string
+// Resource is the kind of resource a tag is on.
+type Resource string
 
 const (
-	TagOnVM    TagResource = "vm"
-	TagOnHost  TagResource = "host"
-	TagOnImage TagResource = "image"
+	OnVM    Resource = "vm"
+	OnHost  Resource = "host"
+	OnImage Resource = "image"
 )
 
-// MaxTagLength bounds a tag's text in bytes (ZStack's tag column holds 2048 characters).
-const MaxTagLength = 2048
+// MaxLength bounds a tag's text in bytes (ZStack's tag column holds 2048 characters).
+const MaxLength = 2048
 
 // Tag is one tag.
 type Tag struct {
-	UUID         string      `json:"uuid"`
-	Type         TagType     `json:"type"`
-	Resource     TagResource `json:"resource"`
-	ResourceUUID string      `json:"resourceUuid"`
-	Text         string      `json:"tag"`
+	UUID         string   `json:"uuid"`
+	Type         Type     `json:"type"`
+	Resource     Resource `json:"resource"`
+	ResourceUUID string   `json:"resourceUuid"`
+	Text         string   `json:"tag"`
 	// Inherent marks a tag the broker itself made (none yet): such a tag is not changed
 	// through the API.
 	Inherent bool `json:"inherent,omitempty"`
@@ -62,15 +63,15 @@ type Tag struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
-// ErrDuplicateTag is returned (wrapped) for a tag its resource already has: same type, same
+// ErrDuplicate is returned (wrapped) for a tag its resource already has: same type, same
 // text. ZStack refuses such duplicates; so does the broker, for both types, so that a tag's
 // text names one tag on a resource.
-var ErrDuplicateTag = fmt.Errorf("duplicated tag: %w", model.ErrInvalid)
+var ErrDuplicate = fmt.Errorf("duplicated tag: %w", model.ErrInvalid)
 
-// TagStore keeps tags where every replica reads them (queue.Tags in Redis). Its writes are
+// Store keeps tags where every replica reads them (the queue package's Redis store). Its writes are
 // atomic: no two tags of a resource ever have the same type and text.
-type TagStore interface {
-	// Create stores t, or returns an error wrapping ErrDuplicateTag naming the existing tag.
+type Store interface {
+	// Create stores t, or returns an error wrapping ErrDuplicate naming the existing tag.
 	Create(ctx context.Context, t Tag) error
 	// Get returns an error wrapping model.ErrNotFound for an unknown uuid.
 	Get(ctx context.Context, uuid string) (Tag, error)
@@ -83,34 +84,47 @@ type TagStore interface {
 	Delete(ctx context.Context, uuid string) (bool, error)
 }
 
-// TagSpec asks for a tag.
-type TagSpec struct {
-	Type         TagType
-	Resource     TagResource
+// Spec asks for a tag.
+type Spec struct {
+	Type         Type
+	Resource     Resource
 	ResourceUUID string
 	Text         string
 }
 
-// Tags is the tag service.
-type Tags struct {
-	b     *Broker
-	store TagStore
+// Core is what tags need from the broker (*broker.Broker): finding the provider of the
+// resource a tag is put on, among those the caller sees.
+type Core interface {
+	VM(ctx context.Context, c model.Caller, id string) (model.VM, error)
+	HostProvider(ctx context.Context, c model.Caller, id string) (string, error)
+	ImageProvider(ctx context.Context, c model.Caller, id string) (string, error)
+}
+
+// Deps are the service's dependencies besides its store.
+type Deps struct {
+	Core Core
+}
+
+// Service is the tag service.
+type Service struct {
+	store Store
+	core  Core
 	now   func() time.Time
 }
 
-// NewTags returns the tag service over a store.
-func NewTags(b *Broker, store TagStore) *Tags {
-	return &Tags{b: b, store: store, now: time.Now}
+// New returns the tag service over a store.
+func New(store Store, d Deps) *Service {
+	return &Service{store: store, core: d.Core, now: time.Now}
 }
 
-// CheckTagText refuses a text that is empty, too long, not UTF-8 or holds control characters
+// CheckText refuses a text that is empty, too long, not UTF-8 or holds control characters
 // (a tag is one line, matched whole).
-func CheckTagText(text string) error {
+func CheckText(text string) error {
 	switch {
 	case strings.TrimSpace(text) == "":
 		return model.Errorf(model.ErrInvalid, "tag is required: a non-empty text, as in reservedMemory::1G")
-	case len(text) > MaxTagLength:
-		return model.Errorf(model.ErrInvalid, "tag is %d bytes long; at most %d are allowed", len(text), MaxTagLength)
+	case len(text) > MaxLength:
+		return model.Errorf(model.ErrInvalid, "tag is %d bytes long; at most %d are allowed", len(text), MaxLength)
 	case !utf8.ValidString(text):
 		return model.Errorf(model.ErrInvalid, "tag is not valid UTF-8")
 	case strings.ContainsFunc(text, unicode.IsControl):
@@ -122,34 +136,34 @@ func CheckTagText(text string) error {
 // Create checks a tag's text and resource, then stores it. A resource the caller cannot see is
 // refused exactly as one that does not exist; every refusal wraps model.ErrInvalid and stores
 // nothing.
-func (t *Tags) Create(ctx context.Context, c model.Caller, spec TagSpec) (Tag, error) {
-	if spec.Type != TagSystem && spec.Type != TagUser {
-		return Tag{}, model.Errorf(model.ErrInvalid, "tag type %q: must be %s or %s", spec.Type, TagSystem, TagUser)
+func (s *Service) Create(ctx context.Context, c model.Caller, spec Spec) (Tag, error) {
+	if spec.Type != System && spec.Type != User {
+		return Tag{}, model.Errorf(model.ErrInvalid, "tag type %q: must be %s or %s", spec.Type, System, User)
 	}
-	if err := CheckTagText(spec.Text); err != nil {
+	if err := CheckText(spec.Text); err != nil {
 		return Tag{}, err
 	}
-	if !IsUUID(spec.ResourceUUID) {
+	if !broker.IsUUID(spec.ResourceUUID) {
 		return Tag{}, model.Errorf(model.ErrInvalid, "resourceUuid %q must be 32 lowercase hexadecimal characters", shortID(spec.ResourceUUID))
 	}
-	provider, err := t.locate(ctx, c, spec.Resource, spec.ResourceUUID)
+	provider, err := s.locate(ctx, c, spec.Resource, spec.ResourceUUID)
 	if err != nil {
 		return Tag{}, err
 	}
-	now := t.now()
+	now := s.now()
 	tag := Tag{
-		UUID: NewUUID(), Type: spec.Type, Resource: spec.Resource, ResourceUUID: spec.ResourceUUID,
+		UUID: broker.NewUUID(), Type: spec.Type, Resource: spec.Resource, ResourceUUID: spec.ResourceUUID,
 		Text: spec.Text, Provider: provider, Owner: c.Name, CreatedAt: now, UpdatedAt: now,
 	}
-	if err := t.store.Create(ctx, tag); err != nil {
+	if err := s.store.Create(ctx, tag); err != nil {
 		return Tag{}, err
 	}
 	return tag, nil
 }
 
 // List returns the tags the caller sees, oldest first.
-func (t *Tags) List(ctx context.Context, c model.Caller) ([]Tag, error) {
-	all, err := t.store.All(ctx)
+func (s *Service) List(ctx context.Context, c model.Caller) ([]Tag, error) {
+	all, err := s.store.All(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -162,8 +176,8 @@ func (t *Tags) List(ctx context.Context, c model.Caller) ([]Tag, error) {
 
 // Texts returns the texts of the caller's tags of one type on one kind of resource, by
 // resource uuid: what query conditions on tags match against.
-func (t *Tags) Texts(ctx context.Context, c model.Caller, typ TagType, on TagResource) (map[string][]string, error) {
-	all, err := t.store.All(ctx)
+func (s *Service) Texts(ctx context.Context, c model.Caller, typ Type, on Resource) (map[string][]string, error) {
+	all, err := s.store.All(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -177,8 +191,8 @@ func (t *Tags) Texts(ctx context.Context, c model.Caller, typ TagType, on TagRes
 }
 
 // get returns a tag the caller sees; one it does not see is not found, as one that never was.
-func (t *Tags) get(ctx context.Context, c model.Caller, uuid string) (Tag, error) {
-	tag, err := t.store.Get(ctx, uuid)
+func (s *Service) get(ctx context.Context, c model.Caller, uuid string) (Tag, error) {
+	tag, err := s.store.Get(ctx, uuid)
 	if err == nil && !c.Sees(tag.Provider) {
 		err = model.Errorf(model.ErrNotFound, "tag %s not found", uuid)
 	}
@@ -187,40 +201,40 @@ func (t *Tags) get(ctx context.Context, c model.Caller, uuid string) (Tag, error
 
 // UpdateSystem changes a system tag's text. An unknown tag, a user tag or one the caller cannot
 // see is not found; a bad or duplicate text is refused (model.ErrInvalid) and changes nothing.
-func (t *Tags) UpdateSystem(ctx context.Context, c model.Caller, uuid, text string) (Tag, error) {
-	if err := CheckTagText(text); err != nil {
+func (s *Service) UpdateSystem(ctx context.Context, c model.Caller, uuid, text string) (Tag, error) {
+	if err := CheckText(text); err != nil {
 		return Tag{}, err
 	}
-	if !IsUUID(uuid) {
+	if !broker.IsUUID(uuid) {
 		return Tag{}, model.Errorf(model.ErrInvalid, "tag uuid %q must be 32 lowercase hexadecimal characters", shortID(uuid))
 	}
-	tag, err := t.get(ctx, c, uuid)
+	tag, err := s.get(ctx, c, uuid)
 	if err != nil {
 		return Tag{}, err
 	}
 	switch {
-	case tag.Type != TagSystem:
+	case tag.Type != System:
 		return Tag{}, model.Errorf(model.ErrNotFound, "system tag %s not found (it is a %s tag)", uuid, strings.ToLower(string(tag.Type)))
 	case tag.Inherent:
 		return Tag{}, model.Errorf(model.ErrInvalid, "system tag %s is inherent: the broker manages it", uuid)
 	}
-	return t.store.SetText(ctx, uuid, text, t.now())
+	return s.store.SetText(ctx, uuid, text, s.now())
 }
 
 // Delete removes a tag the caller sees. Deleting a tag that is not there (or that the caller
 // cannot see) succeeds and changes nothing, as ZStack's delete APIs do: the caller learns
 // nothing about other tenants' tags.
-func (t *Tags) Delete(ctx context.Context, c model.Caller, uuid string) error {
-	if !IsUUID(uuid) {
+func (s *Service) Delete(ctx context.Context, c model.Caller, uuid string) error {
+	if !broker.IsUUID(uuid) {
 		return model.Errorf(model.ErrInvalid, "tag uuid %q must be 32 lowercase hexadecimal characters", shortID(uuid))
 	}
-	if _, err := t.get(ctx, c, uuid); err != nil {
+	if _, err := s.get(ctx, c, uuid); err != nil {
 		if errors.Is(err, model.ErrNotFound) {
 			return nil
 		}
 		return err
 	}
-	_, err := t.store.Delete(ctx, uuid)
+	_, err := s.store.Delete(ctx, uuid)
 	return err
 }
 

@@ -1,4 +1,4 @@
-package broker
+package license
 
 import (
 	"crypto/ed25519"
@@ -17,7 +17,7 @@ import (
 func FuzzLicenseDocument(f *testing.F) {
 	seed := make([]byte, ed25519.SeedSize)
 	priv := ed25519.NewKeyFromSeed(seed)
-	l := NewLicenses(nil, []ed25519.PublicKey{priv.Public().(ed25519.PublicKey)}, nil)
+	l := New(nil, Deps{Keys: []ed25519.PublicKey{priv.Public().(ed25519.PublicKey)}})
 	for _, doc := range []string{
 		`{"user":"ops","licenseType":"Paid","issuedDate":"2026-01-01T00:00:00Z","expiredDate":"2036-01-01T00:00:00Z","hostNum":10}`,
 		`{"licenseType":"Paid","issuedDate":"2026-01-01T00:00:00Z","capabilities":{"vmware":false}}`,
@@ -38,7 +38,7 @@ func FuzzLicenseDocument(f *testing.F) {
 			if !errors.Is(err, model.ErrInvalid) {
 				t.Fatalf("refusal %v does not wrap ErrInvalid", err)
 			}
-		} else if got.LicenseType == "" || got.IssuedDate.IsZero() || got.HostNum < 0 || got.CPUNum < 0 ||
+		} else if got.Type == "" || got.IssuedDate.IsZero() || got.HostNum < 0 || got.CPUNum < 0 ||
 			(!got.ExpiredDate.IsZero() && !got.ExpiredDate.After(got.IssuedDate)) {
 			t.Fatalf("accepted an incomplete licence %+v from %q", got, doc)
 		}

@@ -1,22 +1,22 @@
-package broker_test
+package gc_test
 
 import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
-	"cloudbroker/broker"
+	"cloudbroker/broker/gc"
 	"cloudbroker/broker/model"
 )
 
 // A stored GC report renders, for each caller, the totals and findings of its providers only;
 // a plain-text result is not a report.
 func TestGCReportText(t *testing.T) {
-	r := broker.GCReport{CheckedWhat: "failed clone names checked", FoundWhat: "leftover VMs found"}
-	r.SetProvider("vc1", broker.GCProviderReport{Checked: 2, Found: []string{"a (vm 1, task 2)"}})
-	r.SetProvider("vc2", broker.GCProviderReport{Checked: 1, Skipped: "inventory not synced"})
-	r.SetProvider("vc3", broker.GCProviderReport{Checked: 1, Skipped: "inventory not synced"})
-	stored, ok := broker.DecodeGCReport(r.Encode())
+	r := gc.Report{CheckedWhat: "failed clone names checked", FoundWhat: "leftover VMs found"}
+	r.SetProvider("vc1", gc.ProviderReport{Checked: 2, Found: []string{"a (vm 1, task 2)"}})
+	r.SetProvider("vc2", gc.ProviderReport{Checked: 1, Skipped: "inventory not synced"})
+	r.SetProvider("vc3", gc.ProviderReport{Checked: 1, Skipped: "inventory not synced"})
+	stored, ok := gc.DecodeReport(r.Encode())
 	if !ok {
 		t.Fatalf("an encoded report does not decode: %s", r.Encode())
 	}
@@ -36,12 +36,12 @@ func TestGCReportText(t *testing.T) {
 			}
 		})
 	}
-	summary, _ := broker.DecodeGCReport(broker.GCReport{Summary: "removed 3 entries"}.Encode())
+	summary, _ := gc.DecodeReport(gc.Report{Summary: "removed 3 entries"}.Encode())
 	if got := summary.Text(model.Caller{}); got != "removed 3 entries" {
 		t.Errorf("summary for the zero caller = %q", got)
 	}
 	for _, plain := range []string{"", "removed 3 entries", `{"summary":"no version"}`, "{not json"} {
-		if _, ok := broker.DecodeGCReport(plain); ok {
+		if _, ok := gc.DecodeReport(plain); ok {
 			t.Errorf("DecodeGCReport(%q) took a plain result for a report", plain)
 		}
 	}

@@ -5,30 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"cloudbroker/broker/model"
 )
-
-// ManagementNode is one running broker replica (ZStack calls the processes that serve its API
-// management nodes). Agents are not nodes: they run tasks, not the API.
-type ManagementNode struct {
-	// UUID is random per process start (32 hex), so a restarted replica is a new node.
-	UUID string `json:"uuid"`
-	// HostName is the name of the machine (or container) the replica runs on.
-	HostName  string    `json:"hostName"`
-	JoinDate  time.Time `json:"joinDate"`
-	HeartBeat time.Time `json:"heartBeat"`
-}
-
-// NodeRegistry reads the replicas' heartbeats; the queue package keeps them in Redis.
-type NodeRegistry interface {
-	// Nodes lists the live nodes (heartbeat younger than the registry's bound), oldest first.
-	Nodes(ctx context.Context) ([]ManagementNode, error)
-	// Node returns a live node, or an error wrapping model.ErrNotFound for one that stopped,
-	// died or never was.
-	Node(ctx context.Context, uuid string) (ManagementNode, error)
-}
 
 // Readiness reports whether this replica can do the caller's work: every provider the caller
 // sees reachable, as the inventory sync (or the agent's heartbeat, for a provider an agent
