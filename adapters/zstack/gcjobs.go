@@ -3,6 +3,8 @@ package zstack
 import (
 	"context"
 
+	"cloudbroker/broker/gc"
+
 	"github.com/gin-gonic/gin"
 )
 
@@ -35,18 +37,7 @@ type gcJobInventory struct {
 
 // queryGCJobs is GET /zstack/v1/gc-jobs[/{uuid}] (QueryGCJob).
 func (s *Server) queryGCJobs(c *gin.Context) {
-	q, err := parseListQuery(c)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	jobs, err := s.o.GC.Jobs(c.Request.Context(), callerOf(c))
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	invs := make([]gcJobInventory, 0, len(jobs))
-	for _, j := range jobs {
+	queryListed(c, "GCJob", s.o.GC.Jobs, func(j gc.Job) gcJobInventory {
 		inv := gcJobInventory{
 			UUID: j.UUID, Name: j.Name, RunnerClass: j.Runner, Context: j.Context, Status: j.Status,
 			State: j.State, ManagementNodeUUID: j.Node, Type: "TimeBased", // every job runs on its interval
@@ -56,9 +47,8 @@ func (s *Server) queryGCJobs(c *gin.Context) {
 		if !j.LastRun.IsZero() {
 			inv.LastRunDate = s.r.date(j.LastRun)
 		}
-		invs = append(invs, inv)
-	}
-	queryList(c, q, invs, "GCJob")
+		return inv
+	})
 }
 
 const actTriggerGCJob = "triggerGCJob"

@@ -1,12 +1,14 @@
 package zstack
 
 import (
+	"context"
 	"net/http"
 	"reflect"
 
 	"github.com/gin-gonic/gin"
 
 	"cloudbroker/broker/inventory"
+	"cloudbroker/broker/model"
 )
 
 // queryList answers a query API over a small list the broker holds whole (ISO candidates,
@@ -15,6 +17,26 @@ import (
 // inventory applies to VMs. resource names the inventory in errors ("SystemTag").
 func queryList[T any](c *gin.Context, q listQuery, invs []T, resource string) {
 	queryTaggedList(c, q, invs, resource, nil)
+}
+
+// queryListed answers a query API over what list gives the caller, each item rendered as its
+// inventory (queryList).
+func queryListed[T, I any](c *gin.Context, resource string, list func(context.Context, model.Caller) ([]T, error), inventory func(T) I) {
+	q, err := parseListQuery(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	items, err := list(c.Request.Context(), callerOf(c))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	invs := make([]I, 0, len(items))
+	for _, it := range items {
+		invs = append(invs, inventory(it))
+	}
+	queryList(c, q, invs, resource)
 }
 
 // queryTaggedList is queryList over resources that carry tags (images), whose texts tags holds

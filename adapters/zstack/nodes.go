@@ -16,6 +16,7 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
+	"cloudbroker/broker/nodes"
 )
 
 // Management nodes are the running broker replicas (nodes.Store, heartbeats in Redis).
@@ -49,22 +50,10 @@ func isAnonymous(c *gin.Context) bool { return callerOf(c).Name == anonymous.Nam
 // queryManagementNodes is GET /zstack/v1/management-nodes[/{uuid}] (QueryManagementNode): the
 // replicas whose heartbeat is fresh.
 func (s *Server) queryManagementNodes(c *gin.Context) {
-	q, err := parseListQuery(c)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	nodes, err := s.o.Nodes.List(c.Request.Context(), callerOf(c))
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	invs := make([]managementNodeInventory, 0, len(nodes))
-	for _, n := range nodes {
-		invs = append(invs, managementNodeInventory{UUID: n.UUID, HostName: n.HostName,
-			JoinDate: s.r.date(n.JoinDate), HeartBeat: s.r.date(n.HeartBeat)})
-	}
-	queryList(c, q, invs, "ManagementNode")
+	queryListed(c, "ManagementNode", s.o.Nodes.List, func(n nodes.Node) managementNodeInventory {
+		return managementNodeInventory{UUID: n.UUID, HostName: n.HostName,
+			JoinDate: s.r.date(n.JoinDate), HeartBeat: s.r.date(n.HeartBeat)}
+	})
 }
 
 // currentTime is GetCurrentTime's answer; the names are ZStack's ("MillionSeconds" is its

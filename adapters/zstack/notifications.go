@@ -69,21 +69,7 @@ func (r renderer) notification(n model.Notification) notificationInventory {
 // queryNotifications is GET /zstack/v1/notifications[/{uuid}] (QueryNotification), newest
 // first unless sortBy says otherwise.
 func (s *Server) queryNotifications(c *gin.Context) {
-	q, err := parseListQuery(c)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	notes, err := s.o.Notifications.List(c.Request.Context(), callerOf(c))
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	invs := make([]notificationInventory, 0, len(notes))
-	for _, n := range notes {
-		invs = append(invs, s.r.notification(n))
-	}
-	queryList(c, q, invs, "Notification")
+	queryListed(c, "Notification", s.o.Notifications.List, s.r.notification)
 }
 
 const actUpdateNotificationsStatus = "updateNotificationsStatus"
