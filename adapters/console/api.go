@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"maps"
 	"net/http"
@@ -36,18 +37,11 @@ func (s *Server) overview(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	ps, err := s.b.ProviderStatuses(ctx, caller)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	agents, err := s.b.Agents(ctx, caller)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	tasks, err := s.b.RecentTasks(ctx, caller, n)
-	if err != nil {
+	// Three reads, one answer: the first error is the page's.
+	ps, perr := s.b.ProviderStatuses(ctx, caller)
+	agents, aerr := s.b.Agents(ctx, caller)
+	tasks, terr := s.b.RecentTasks(ctx, caller, n)
+	if err := cmp.Or(perr, aerr, terr); err != nil {
 		s.fail(c, err)
 		return
 	}

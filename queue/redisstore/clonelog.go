@@ -26,10 +26,7 @@ var _ broker.CloneFailureLog = (*CloneLog)(nil)
 
 // NewCloneLog returns the log; retention defaults to 24h.
 func NewCloneLog(rdb redis.UniversalClient, retention time.Duration) *CloneLog {
-	if retention <= 0 {
-		retention = 24 * time.Hour
-	}
-	return &CloneLog{rdb: rdb, retention: retention}
+	return &CloneLog{rdb: rdb, retention: positiveOr(retention, 24*time.Hour)}
 }
 
 func cloneFailField(f broker.FailedClone) string {

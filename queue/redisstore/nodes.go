@@ -34,10 +34,7 @@ var _ nodes.Store = (*Nodes)(nil)
 // NewNodes returns the registry; a replica is listed until deadAfter (default 5s) passes
 // without a heartbeat from it.
 func NewNodes(rdb redis.UniversalClient, deadAfter time.Duration) *Nodes {
-	if deadAfter <= 0 {
-		deadAfter = 5 * time.Second
-	}
-	return &Nodes{rdb: rdb, deadAfter: deadAfter}
+	return &Nodes{rdb: rdb, deadAfter: positiveOr(deadAfter, 5*time.Second)}
 }
 
 // Nodes lists the live replicas, oldest first.
