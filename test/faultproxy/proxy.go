@@ -30,6 +30,9 @@ type Proxy struct {
 	spare atomic.Pointer[string]
 	// abandonedSpared counts spared requests whose client gave up before the answer.
 	abandonedSpared atomic.Int64
+	// abandonedPolls counts WaitForUpdatesEx requests forwarded to the target whose client
+	// gave up before the answer.
+	abandonedPolls atomic.Int64
 }
 
 // New starts a TLS proxy to target (whose certificate is not verified: simulators are
@@ -43,11 +46,20 @@ func New(t testing.TB, target *url.URL) *Proxy {
 	wake := make(chan struct{})
 	p.wake.Store(&wake)
 	p.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var forwarded bool
 		n := p.inFlight.Add(1)
 		defer p.inFlight.Add(-1)
 		for m := p.maxSeen.Load(); n > m && !p.maxSeen.CompareAndSwap(m, n); m = p.maxSeen.Load() {
 		}
-		spared := p.spared(r)
+		body := peek(r)
+		spared := p.spared(body)
+		if bytes.Contains(body, []byte("WaitForUpdatesEx")) {
+			defer func(forwardedAt *bool) {
+				if *forwardedAt && r.Context().Err() != nil {
+					p.abandonedPolls.Add(1)
+				}
+			}(&forwarded)
+		}
 		if spared {
 			defer func() {
 				if r.Context().Err() != nil {
@@ -67,6 +79,7 @@ func New(t testing.TB, target *url.URL) *Proxy {
 			http.Error(w, "faultproxy: endpoint down", http.StatusServiceUnavailable)
 			return
 		}
+		forwarded = true
 		rp.ServeHTTP(w, r)
 	}))
 	t.Cleanup(p.srv.Close)
@@ -91,20 +104,30 @@ func (p *Proxy) Flush() {
 // "WaitForUpdatesEx" stalls a vCenter's task calls but not its inventory watch); "" for none.
 func (p *Proxy) Spare(s string) { p.spare.Store(&s) }
 
-func (p *Proxy) spared(r *http.Request) bool {
+func (p *Proxy) spared(body []byte) bool {
 	s := p.spare.Load()
-	if s == nil || *s == "" || r.Body == nil {
-		return false
+	return s != nil && *s != "" && bytes.Contains(body, []byte(*s))
+}
+
+// peek reads the request's body and puts it back for the target.
+func peek(r *http.Request) []byte {
+	if r.Body == nil {
+		return nil
 	}
 	body, _ := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	return bytes.Contains(body, []byte(*s))
+	return body
 }
 
 // AbandonedSpared counts the spared requests (Spare) whose client gave up waiting for the
 // answer: for a vCenter simulator's WaitForUpdatesEx, each may have taken changes with it
 // that the client never saw (the simulator, unlike vCenter, keeps no history by version).
 func (p *Proxy) AbandonedSpared() int64 { return p.abandonedSpared.Load() }
+
+// AbandonedPolls counts the WaitForUpdatesEx requests that reached the target and whose client
+// gave up before the answer: like AbandonedSpared, each may have taken the simulator's pending
+// changes with it.
+func (p *Proxy) AbandonedPolls() int64 { return p.abandonedPolls.Load() }
 
 // SetDown makes every request fail with 503 until SetDown(false).
 func (p *Proxy) SetDown(down bool) { p.down.Store(down) }
