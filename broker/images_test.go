@@ -57,11 +57,10 @@ func rows(t *testing.T, page broker.ImagePage) []row {
 }
 
 func TestListImages(t *testing.T) {
-	b := harness.Start(t, harness.Options{Simulators: 2, Tune: twoRegions})
-	template(t, b.Sims[0], "tpl-a", "centos7_64Guest")
-	template(t, b.Sims[0], "tpl-b", "ubuntu64Guest")
-	template(t, b.Sims[1], "tpl-a", "centos7_64Guest")
-	template(t, b.Sims[1], "tpl-c", "debian10_64Guest")
+	b := harness.Start(t, harness.Options{Simulators: 2, Tune: twoRegions, Templates: map[int][]vcsim.Template{
+		0: {{Name: "tpl-a", GuestID: "centos7_64Guest"}, {Name: "tpl-b", GuestID: "ubuntu64Guest"}},
+		1: {{Name: "tpl-a", GuestID: "centos7_64Guest"}, {Name: "tpl-c", GuestID: "debian10_64Guest"}},
+	}})
 	admin := model.Caller{Name: "admin", AllProviders: true}
 	tenant := model.Caller{Name: "tenant", Providers: []string{"vc1"}}
 

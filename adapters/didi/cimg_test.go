@@ -28,9 +28,10 @@ import (
 //   - backupStorages: the broker's storage for an image is the provider holding it, not DiDi's
 //     Ceph pools; it has the same fields.
 func TestSeedExample(t *testing.T) {
-	b := harness.Start(t, harness.Options{Tune: seedRegion})
-	makeTemplate(t, b.Sims[0], vcsim.Template{Name: "北京02", GuestID: "centos7_64Guest", DiskBytes: 8 << 30})
-	makeTemplate(t, b.Sims[0], vcsim.Template{Name: "北京03", GuestID: "centos7_64Guest"}) // not asked for
+	b := harness.Start(t, harness.Options{Tune: seedRegion, Templates: map[int][]vcsim.Template{0: {
+		{Name: "北京02", GuestID: "centos7_64Guest", DiskBytes: 8 << 30},
+		{Name: "北京03", GuestID: "centos7_64Guest"}, // not asked for
+	}}})
 	req, err := os.ReadFile(filepath.Join("testdata", "seed_request.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -68,14 +69,11 @@ func TestSeedExample(t *testing.T) {
 }
 
 func TestListPaging(t *testing.T) {
-	b := harness.Start(t, harness.Options{Tune: seedRegion})
-	for _, tpl := range []vcsim.Template{
+	b := harness.Start(t, harness.Options{Tune: seedRegion, Templates: map[int][]vcsim.Template{0: {
 		{Name: "tpl-win", GuestID: "windows2019srv_64Guest", Annotation: "Windows Server 2019 base"},
 		{Name: "tpl-centos", GuestID: "centos7_64Guest"},
 		{Name: "tpl-ubuntu", GuestID: "ubuntu64Guest"},
-	} {
-		makeTemplate(t, b.Sims[0], tpl)
-	}
+	}}})
 	names := func(d listData) []string {
 		out := []string{}
 		for _, it := range d.Items {
@@ -155,14 +153,13 @@ func TestJob(t *testing.T) {
 // A provider of the region that cannot be listed is named in failedProviders; when no provider
 // of the region answers, the answer is an error.
 func TestFailedProviders(t *testing.T) {
-	b := harness.Start(t, harness.Options{Simulators: 2, Tune: func(c *config.Config) {
+	b := harness.Start(t, harness.Options{Simulators: 2, Templates: map[int][]vcsim.Template{0: {{Name: "tpl-a", GuestID: "centos7_64Guest"}}}, Tune: func(c *config.Config) {
 		for i := range c.Providers {
 			c.Providers[i].Region = "bj"
 		}
 		none := 0
 		c.Tasks.MaxRetry = &none
 	}})
-	makeTemplate(t, b.Sims[0], vcsim.Template{Name: "tpl-a", GuestID: "centos7_64Guest"})
 	b.Sims[1].Close()
 	d := list(t, b, map[string]any{"regionId": "bj", "limit": 10})
 	if d.Count != 1 || len(d.FailedProviders) != 1 || d.FailedProviders[0].Provider != "vc2" ||

@@ -45,7 +45,8 @@ func TestImagesFromVCenterAndKVMByRegion(t *testing.T) {
 	kvmtest.RequireDaemon(t)
 	node := kvmtest.NodeURI(t, imagesNode)
 	b := harness.Start(t, harness.Options{
-		KVM: []harness.KVMProvider{{Name: "kvm1", URI: node, Options: map[string]string{"images_pool": "images"}}},
+		Templates: map[int][]vcsim.Template{0: {{Name: "tpl-centos", GuestID: "centos7_64Guest"}}},
+		KVM:       []harness.KVMProvider{{Name: "kvm1", URI: node, Options: map[string]string{"images_pool": "images"}}},
 		Tune: func(c *config.Config) {
 			seedRegion(c)
 			for i := range c.Providers {
@@ -55,7 +56,6 @@ func TestImagesFromVCenterAndKVMByRegion(t *testing.T) {
 			}
 		},
 	})
-	makeTemplate(t, b.Sims[0], vcsim.Template{Name: "tpl-centos", GuestID: "centos7_64Guest"})
 
 	type row struct {
 		Name    string

@@ -40,27 +40,6 @@ func makeTemplate(t *testing.T, sim *vcsim.Sim, tpl vcsim.Template) {
 	}
 }
 
-// simsWith starts n simulators and makes the templates (by simulator index) before any broker
-// watches them. govmomi's simulator marks a template without holding its property
-// collectors' locks, so a watch collecting at that moment races it: a data race inside the
-// simulator that -race reported in CI. A real vCenter has no such race.
-func simsWith(t *testing.T, n int, templates map[int][]vcsim.Template) []*vcsim.Sim {
-	t.Helper()
-	sims := make([]*vcsim.Sim, n)
-	for i := range sims {
-		sim, err := vcsim.Start()
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(sim.Close)
-		sims[i] = sim
-		for _, tpl := range templates[i] {
-			makeTemplate(t, sim, tpl)
-		}
-	}
-	return sims
-}
-
 // upstream is a broker whose vc1 (region bj) has three templates.
 func upstream(t *testing.T, o harness.Options) *harness.Broker {
 	t.Helper()
@@ -71,11 +50,11 @@ func upstream(t *testing.T, o harness.Options) *harness.Broker {
 			tune(c)
 		}
 	}
-	o.Sims = simsWith(t, max(o.Simulators, 1), map[int][]vcsim.Template{0: {
+	o.Templates = map[int][]vcsim.Template{0: {
 		{Name: "北京02", GuestID: "centos7_64Guest", Annotation: "base image", DiskBytes: 8 << 30},
 		{Name: "tpl-ubuntu", GuestID: "ubuntu64Guest"},
 		{Name: "tpl-win", GuestID: "windows2019srv_64Guest"},
-	}})
+	}}
 	return harness.Start(t, o)
 }
 
@@ -192,8 +171,7 @@ func TestTwoBrokers(t *testing.T) {
 // The driver's errors say which endpoint failed and why, with the sentinel the broker retries
 // (or not) by, and never the token.
 func TestErrors(t *testing.T) {
-	sims := simsWith(t, 3, map[int][]vcsim.Template{1: {{Name: "tpl-half", GuestID: "centos7_64Guest"}}})
-	a := harness.Start(t, harness.Options{Sims: sims, Tune: func(c *config.Config) {
+	a := harness.Start(t, harness.Options{Simulators: 3, Templates: map[int][]vcsim.Template{1: {{Name: "tpl-half", GuestID: "centos7_64Guest"}}}, Tune: func(c *config.Config) {
 		c.Providers[0].Region = "bj"
 		c.Providers[1].Region, c.Providers[2].Region = "half", "half"
 		none := 0

@@ -57,6 +57,12 @@ type Options struct {
 	RedisConfig *config.Redis
 	// Sims reuses simulators; nil starts new ones.
 	Sims []*vcsim.Sim
+	// Templates are made on the simulator of that index (Source defaults to DC0_H0_VM0)
+	// before the broker starts. A test that needs templates from the start makes them here:
+	// govmomi's simulator marks a template without its property collectors' locks, so a
+	// broker's watch collecting at that moment races it (a data race inside the simulator
+	// that -race reports; a real vCenter has none).
+	Templates map[int][]vcsim.Template
 	// Proxied puts a fault proxy in front of each simulator (Broker.Proxies), so a test can
 	// stall or fail a vCenter.
 	Proxied bool
@@ -95,6 +101,19 @@ func Start(t testing.TB, o Options) *Broker {
 		}
 		t.Cleanup(sim.Close)
 		b.Sims = append(b.Sims, sim)
+	}
+	for i, tpls := range o.Templates {
+		for _, tpl := range tpls {
+			if tpl.Source == "" {
+				tpl.Source = "DC0_H0_VM0"
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			_, err := b.Sims[i].MakeTemplate(ctx, tpl)
+			cancel()
+			if err != nil {
+				t.Fatalf("template %s on simulator %d: %v", tpl.Name, i, err)
+			}
+		}
 	}
 	cfg := &config.Config{Redis: redisCfg}
 	for i, sim := range b.Sims {

@@ -84,7 +84,9 @@ func startWorld(t *testing.T) *world {
 	start := time.Now()
 	defer func() { t.Logf("B's world built in %s", time.Since(start).Round(time.Millisecond)) }()
 	w := &world{expired: map[string]bool{}}
-	b := harness.Start(t, harness.Options{Simulators: 2, Proxied: true, Tune: func(c *config.Config) {
+	b := harness.Start(t, harness.Options{Simulators: 2, Proxied: true, Templates: map[int][]vcsim.Template{
+		1: {{Source: "DC0_H0_VM1", Name: templateB}},
+	}, Tune: func(c *config.Config) {
 		c.Providers[1].Region = regionB
 		c.Providers[1].MaxConcurrency = 1 // one stalled task holds vc2; B's later ones wait
 		c.Providers[1].Timeout = config.Duration(10 * time.Minute)
@@ -114,10 +116,6 @@ func startWorld(t *testing.T) *world {
 	w.startAgent(t)
 	w.sessA, w.sessB, w.admin = w.login(t, "tenant-a", passA), w.login(t, "tenant-b", passB), w.login(t, "admin", adminPass)
 
-	ctx := context.Background()
-	if _, err := b.Sims[1].MakeTemplate(ctx, vcsim.Template{Source: "DC0_H0_VM1", Name: templateB}); err != nil {
-		t.Fatal(err)
-	}
 	w.vmA = w.vmID(t, tokenA, "vc1", "DC0_H0_VM0")
 	w.vmB = w.vmID(t, tokenB, "vc2", "DC0_H0_VM0")
 	w.tmplB = w.vmID(t, tokenB, "vc2", templateB)
