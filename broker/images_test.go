@@ -22,16 +22,6 @@ func ctx(t *testing.T) context.Context {
 	return c
 }
 
-// template makes a template on sim and returns its moref.
-func template(t *testing.T, sim *vcsim.Sim, name, guestID string) string {
-	t.Helper()
-	id, err := sim.MakeTemplate(ctx(t), vcsim.Template{Source: "DC0_H0_VM0", Name: name, GuestID: guestID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
 // twoRegions tunes a harness broker: vc1 in region bj, vc2 in sh.
 func twoRegions(c *config.Config) {
 	c.Providers[0].Region, c.Providers[0].Zones = "bj", []string{"bj01"}
@@ -126,13 +116,12 @@ func TestListImages(t *testing.T) {
 
 // A provider that cannot be listed is named in Failed; the others' images are still there.
 func TestListImagesReportsFailedProvider(t *testing.T) {
-	b := harness.Start(t, harness.Options{Simulators: 2, Tune: func(c *config.Config) {
+	b := harness.Start(t, harness.Options{Simulators: 2, Templates: map[int][]vcsim.Template{0: {{Name: "tpl-a", GuestID: "centos7_64Guest"}}}, Tune: func(c *config.Config) {
 		twoRegions(c)
 		c.Providers[1].Region = "bj"
 		none := 0
 		c.Tasks.MaxRetry = &none
 	}})
-	template(t, b.Sims[0], "tpl-a", "centos7_64Guest")
 	b.Sims[1].Close()
 	page, err := b.App.Broker().ListImages(ctx(t), model.System, broker.ListImagesQuery{Region: "bj"})
 	if err != nil {
@@ -149,11 +138,15 @@ func TestListImagesReportsFailedProvider(t *testing.T) {
 // An image carries the oldest unfinished task that targets it: here reading the disks of the
 // template's VM, held running by the worker until the test lets it go.
 func TestListImagesJob(t *testing.T) {
-	b := harness.Start(t, harness.Options{NoWorker: true})
+	b := harness.Start(t, harness.Options{NoWorker: true, Templates: map[int][]vcsim.Template{0: {
+		{Name: "tpl-a", GuestID: "centos7_64Guest"}, {Name: "tpl-b", GuestID: "centos7_64Guest"},
+	}}})
 	gate := &harness.Gate{Inner: b.Executor(t), Hold: broker.TypeVMDiskInfo}
 	b.StartWorker(t, gate)
-	tpl := template(t, b.Sims[0], "tpl-a", "centos7_64Guest")
-	template(t, b.Sims[0], "tpl-b", "centos7_64Guest")
+	tpl, err := b.Sims[0].VMID(ctx(t), "tpl-a")
+	if err != nil {
+		t.Fatal(err)
+	}
 	br := b.App.Broker()
 
 	task, err := br.SubmitDiskInfo(ctx(t), model.System, broker.VMUUID("vc1", tpl), "")

@@ -1,6 +1,7 @@
 package didi_test
 
 import (
+	"context"
 	"encoding/json"
 	"maps"
 	"net/http"
@@ -112,11 +113,15 @@ func TestListPaging(t *testing.T) {
 // held running by the worker), the template's image carries it as its job; once the task is
 // done the field is gone.
 func TestJob(t *testing.T) {
-	b := harness.Start(t, harness.Options{NoWorker: true, Tune: seedRegion})
+	b := harness.Start(t, harness.Options{NoWorker: true, Tune: seedRegion, Templates: map[int][]vcsim.Template{0: {
+		{Name: "tpl-busy", GuestID: "centos7_64Guest"}, {Name: "tpl-idle", GuestID: "centos7_64Guest"},
+	}}})
 	gate := &harness.Gate{Inner: b.Executor(t), Hold: broker.TypeVMDiskInfo}
 	b.StartWorker(t, gate)
-	tpl := makeTemplate(t, b.Sims[0], vcsim.Template{Name: "tpl-busy", GuestID: "centos7_64Guest"})
-	makeTemplate(t, b.Sims[0], vcsim.Template{Name: "tpl-idle", GuestID: "centos7_64Guest"})
+	tpl, err := b.Sims[0].VMID(context.Background(), "tpl-busy")
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	vmid := broker.VMUUID("vc1", tpl) // the template is also a VM of vc1
 	r := call(t, b, http.MethodPost, "/api/vm/diskinfo", admin, map[string]any{"vmid": vmid, "mode": 1})

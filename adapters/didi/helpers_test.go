@@ -2,15 +2,12 @@ package didi_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"regexp"
 	"testing"
-	"time"
 
 	"cloudbroker/config"
-	"cloudbroker/drivers/vcenter/vcsim"
 	"cloudbroker/test/golden"
 	"cloudbroker/test/harness"
 )
@@ -98,20 +95,6 @@ func list(t *testing.T, b *harness.Broker, body any) listData {
 // seedRegion puts vc1 where the seed's image lives: region bj, zone bj01.
 func seedRegion(c *config.Config) {
 	c.Providers[0].Region, c.Providers[0].Zones = "bj", []string{"bj01"}
-}
-
-func makeTemplate(t *testing.T, sim *vcsim.Sim, tpl vcsim.Template) string {
-	t.Helper()
-	if tpl.Source == "" {
-		tpl.Source = "DC0_H0_VM0"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	id, err := sim.MakeTemplate(ctx, tpl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
 }
 
 var (

@@ -32,14 +32,6 @@ func ctx(t *testing.T) context.Context {
 	return c
 }
 
-func makeTemplate(t *testing.T, sim *vcsim.Sim, tpl vcsim.Template) {
-	t.Helper()
-	tpl.Source = "DC0_H0_VM0"
-	if _, err := sim.MakeTemplate(ctx(t), tpl); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // upstream is a broker whose vc1 (region bj) has three templates.
 func upstream(t *testing.T, o harness.Options) *harness.Broker {
 	t.Helper()
