@@ -10,13 +10,15 @@ import (
 	"testing"
 	"time"
 
+	"cloudbroker/test/ci"
+
 	"github.com/chromedp/chromedp"
 )
 
 var update = flag.Bool("update", false, "rewrite the screenshots under testdata/")
 
-// requireChromium returns Debian's chromium, failing in CI (make test installs it) and
-// skipping elsewhere when it is missing, as redistest.Require does for redis-server.
+// requireChromium returns Debian's chromium; a missing one fails the test in CI (make test installs it)
+// and skips it elsewhere (ci.Missing).
 func requireChromium(t *testing.T) string {
 	t.Helper()
 	for _, name := range []string{"chromium", "chromium-browser"} {
@@ -24,11 +26,7 @@ func requireChromium(t *testing.T) string {
 			return p
 		}
 	}
-	msg := "chromium not found: run `make test` (it installs it) or apt-get install chromium"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	ci.Missing(t, "chromium not found: run `make test` (it installs it) or apt-get install chromium")
 	return ""
 }
 

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,31 +16,8 @@ import (
 	"cloudbroker/broker/model"
 	"cloudbroker/drivers"
 	"cloudbroker/drivers/vcenter/vcsim"
+	"cloudbroker/test/govctest"
 )
-
-const govcInstall = "go install github.com/vmware/govmomi/govc@v0.46.0 (or run test/scripts/ensure-govc.sh)"
-
-// govcPath finds govc in PATH or GOPATH/bin. A missing govc fails the test on CI, where the
-// cross-check must run, and skips it elsewhere.
-func govcPath(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("govc"); err == nil {
-		return p
-	}
-	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		for _, dir := range filepath.SplitList(strings.TrimSpace(string(out))) {
-			p := filepath.Join(dir, "bin", "govc")
-			if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-				return p
-			}
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("govc not found in PATH or GOPATH/bin; install it: %s", govcInstall)
-	}
-	t.Skipf("govc not found in PATH or GOPATH/bin; to run this cross-check: %s", govcInstall)
-	return ""
-}
 
 // govc runs one govc command against sim with a clean GOVC_* environment and a private session
 // cache, so a developer's own govc settings cannot leak in.
@@ -144,7 +120,7 @@ func govcDisks(t *testing.T, bin string, sim *vcsim.Sim, vm string) []model.Disk
 // model, one of them with extra SCSI and IDE disks that govc itself created.
 func TestDisksMatchGovc(t *testing.T) {
 	t.Parallel()
-	bin := govcPath(t)
+	bin := govctest.Path(t)
 	sim := startSim(t)
 	govc(t, bin, sim, "vm.disk.create", "-vm", "DC0_H0_VM1", "-name", "DC0_H0_VM1/data2", "-size", "20M")
 	govc(t, bin, sim, "vm.disk.create", "-vm", "DC0_H0_VM1", "-name", "DC0_H0_VM1/data3", "-size", "1G", "-controller", "ide-200")
@@ -180,7 +156,7 @@ func TestDisksMatchGovc(t *testing.T) {
 // driver and a powered-off VM.
 func TestVMsMatchGovc(t *testing.T) {
 	t.Parallel()
-	bin := govcPath(t)
+	bin := govctest.Path(t)
 	sim := startSim(t)
 	c := openConn(t, sim)
 	ctx := testContext(t)
@@ -241,7 +217,7 @@ func TestVMsMatchGovc(t *testing.T) {
 // TestHostsMatchGovc checks ListHosts against `govc host.info -json`.
 func TestHostsMatchGovc(t *testing.T) {
 	t.Parallel()
-	bin := govcPath(t)
+	bin := govctest.Path(t)
 	sim := startSim(t)
 	got, err := openConn(t, sim).ListHosts(testContext(t))
 	if err != nil {
