@@ -38,9 +38,9 @@ func (s *Server) overview(c *gin.Context) {
 		return
 	}
 	// Three reads, one answer: the first error is the page's.
-	ps, perr := s.b.ProviderStatuses(ctx, caller)
-	agents, aerr := s.b.Agents(ctx, caller)
-	tasks, terr := s.b.RecentTasks(ctx, caller, n)
+	ps, perr := s.Broker.ProviderStatuses(ctx, caller)
+	agents, aerr := s.Broker.Agents(ctx, caller)
+	tasks, terr := s.Broker.RecentTasks(ctx, caller, n)
 	if err := cmp.Or(perr, aerr, terr); err != nil {
 		s.fail(c, err)
 		return
@@ -55,7 +55,7 @@ func (s *Server) overview(c *gin.Context) {
 		out.Providers = append(out.Providers, toProvider(p))
 	}
 	for _, a := range agents {
-		it := agentItem{ClientID: a.ClientID, State: s.b.AgentState(a), Version: a.Version, Hostname: a.Hostname,
+		it := agentItem{ClientID: a.ClientID, State: s.Broker.AgentState(a), Version: a.Version, Hostname: a.Hostname,
 			Providers: []string{}, LastSeen: stamp(a.LastSeen)}
 		for _, p := range a.Providers {
 			it.Providers = append(it.Providers, p.Name)
@@ -77,7 +77,7 @@ type envelope struct {
 
 // task is GET /ui/api/tasks/{id}: the task, and the answer each dialect gives a poll of it.
 func (s *Server) task(c *gin.Context) {
-	t, err := s.b.Task(c.Request.Context(), callerOf(c), c.Param("id"))
+	t, err := s.Broker.Task(c.Request.Context(), callerOf(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -92,7 +92,7 @@ func (s *Server) task(c *gin.Context) {
 
 // cancel is POST /ui/api/tasks/{id}/cancel: a queued task is removed, a running one stopped.
 func (s *Server) cancel(c *gin.Context) {
-	t, err := s.b.Cancel(c.Request.Context(), callerOf(c), c.Param("id"))
+	t, err := s.Broker.Cancel(c.Request.Context(), callerOf(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -118,7 +118,7 @@ func (s *Server) vms(c *gin.Context) {
 		s.fail(c, model.Errorf(model.ErrInvalid, "limit must be between 1 and %d", maxVMs))
 		return
 	}
-	res, err := s.b.QueryVMs(ctx, caller, q)
+	res, err := s.Broker.QueryVMs(ctx, caller, q)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -151,7 +151,7 @@ func (s *Server) clone(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	t, err := s.b.SubmitClone(c.Request.Context(), callerOf(c), c.Param("id"), broker.CloneRequest{Names: req.Names, PowerOn: req.PowerOn})
+	t, err := s.Broker.SubmitClone(c.Request.Context(), callerOf(c), c.Param("id"), broker.CloneRequest{Names: req.Names, PowerOn: req.PowerOn})
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -161,7 +161,7 @@ func (s *Server) clone(c *gin.Context) {
 
 // bind decodes a bounded JSON body, refusing fields the console does not know.
 func (s *Server) bind(c *gin.Context, v any) error {
-	body, err := adapters.ReadBody(c.Writer, c.Request, s.maxBody)
+	body, err := adapters.ReadBody(c.Writer, c.Request, s.MaxBody)
 	if err != nil {
 		return err
 	}

@@ -31,13 +31,12 @@ type VMQuery interface {
 	VMQuery(ctx context.Context, caller model.Caller, v url.Values) (inventory.Query, error)
 }
 
-// Server holds the console's dependencies.
+// Server holds the console's dependencies: the broker, tokens and body bound every Bearer-token
+// dialect holds, and its own.
 type Server struct {
-	b       *broker.Broker
-	tokens  adapters.Tokens
-	query   VMQuery
-	views   []TaskView
-	maxBody int64
+	adapters.BearerDialect
+	query VMQuery
+	views []TaskView
 }
 
 var _ adapters.Dialect = (*Server)(nil)
@@ -45,7 +44,7 @@ var _ adapters.Dialect = (*Server)(nil)
 // New returns the console. query parses VM searches; views render a task per dialect, in
 // the order the page shows them.
 func New(b *broker.Broker, tokens adapters.Tokens, maxBody int64, query VMQuery, views ...TaskView) *Server {
-	return &Server{b: b, tokens: tokens, query: query, views: views, maxBody: maxBody}
+	return &Server{BearerDialect: adapters.BearerDialect{Broker: b, Tokens: tokens, MaxBody: maxBody}, query: query, views: views}
 }
 
 // Register mounts the page (no credentials: it holds no data) and its API behind the edge.
@@ -63,12 +62,6 @@ func (s *Server) Register(r gin.IRouter, edge *adapters.Edge) {
 
 // Name implements adapters.Dialect.
 func (s *Server) Name() string { return "console" }
-
-// Authenticate implements adapters.Dialect: "Authorization: Bearer <token>", a configured
-// token (the page keeps it in the tab's sessionStorage).
-func (s *Server) Authenticate(c *gin.Context) (model.Caller, error) {
-	return s.tokens.Bearer(c.Request)
-}
 
 // WriteError implements adapters.Dialect: {"error": message, "kind": model kind}.
 func (s *Server) WriteError(c *gin.Context, err error, msg string) {
