@@ -77,16 +77,20 @@ func (s *Service) List(ctx context.Context, c model.Caller) ([]model.Notificatio
 	return out, nil
 }
 
-// visible keeps the uuids of notifications the caller sees. Unknown uuids, and those of
-// notifications the caller does not see, are dropped silently: a tenant learns nothing about
-// others' notifications.
-func (s *Service) visible(ctx context.Context, c model.Caller, uuids []string) ([]string, error) {
+// visible returns the store and those of uuids whose notifications the caller sees. Unknown
+// uuids, and those of notifications the caller does not see, are dropped silently: a tenant
+// learns nothing about others' notifications.
+func (s *Service) visible(ctx context.Context, c model.Caller, uuids []string) (Store, []string, error) {
+	store, err := s.kept()
+	if err != nil {
+		return nil, nil, err
+	}
 	if len(uuids) == 0 {
-		return nil, model.Errorf(model.ErrInvalid, "uuids is required: name the notifications")
+		return nil, nil, model.Errorf(model.ErrInvalid, "uuids is required: name the notifications")
 	}
 	visible, err := s.List(ctx, c)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	seen := make(map[string]bool, len(visible))
 	for _, n := range visible {
@@ -98,7 +102,7 @@ func (s *Service) visible(ctx context.Context, c model.Caller, uuids []string) (
 			out = append(out, id)
 		}
 	}
-	return out, nil
+	return store, out, nil
 }
 
 // UpdateStatus marks notifications Read or Unread.
@@ -106,11 +110,7 @@ func (s *Service) UpdateStatus(ctx context.Context, c model.Caller, uuids []stri
 	if status != model.NoticeRead && status != model.NoticeUnread {
 		return model.Errorf(model.ErrInvalid, "status %q is not a notification status: use %s or %s", status, model.NoticeUnread, model.NoticeRead)
 	}
-	store, err := s.kept()
-	if err != nil {
-		return err
-	}
-	ids, err := s.visible(ctx, c, uuids)
+	store, ids, err := s.visible(ctx, c, uuids)
 	if err != nil || len(ids) == 0 {
 		return err
 	}
@@ -119,11 +119,7 @@ func (s *Service) UpdateStatus(ctx context.Context, c model.Caller, uuids []stri
 
 // Delete deletes notifications.
 func (s *Service) Delete(ctx context.Context, c model.Caller, uuids []string) error {
-	store, err := s.kept()
-	if err != nil {
-		return err
-	}
-	ids, err := s.visible(ctx, c, uuids)
+	store, ids, err := s.visible(ctx, c, uuids)
 	if err != nil || len(ids) == 0 {
 		return err
 	}
