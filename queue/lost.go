@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -73,3 +74,36 @@ func (q *Queue) settling(ctx context.Context) (bool, error) {
 	}
 	return age < (3 * q.cfg.Epoch.interval).Milliseconds(), nil
 }
+
+// strayOutcome reads a task hash asynq cannot (it has no task, so no state): Redis lost its
+// data while the task ran, and its worker's result write recreated the hash with the result
+// alone. The task ran to that outcome, which moves into the task's record (it keeps the
+// record's expiry) and the stray hash, which has none, is removed. stray is false while the
+// hash holds a task; out is nil when there is no readable outcome (no hash, or a hash
+// without one).
+func (q *Queue) strayOutcome(ctx context.Context, qname, id string) (out *outcome, stray bool) {
+	vals, err := q.rdb.HMGet(ctx, keys.AsynqTask(qname, id), "msg", "result").Result()
+	if err != nil || len(vals) != 2 || vals[0] != nil {
+		return nil, false
+	}
+	raw, ok := vals[1].(string)
+	if !ok {
+		return nil, true
+	}
+	var o outcome
+	if json.Unmarshal([]byte(raw), &o) != nil {
+		return nil, true
+	}
+	if n, err := keepOutcomeScript.Run(ctx, q.rdb, []string{keys.Record(id)}, raw).Int(); err == nil && n == 1 {
+		q.dropStray(ctx, qname, id)
+	}
+	return &o, true
+}
+
+// keepOutcomeScript writes a finished task's outcome into its record, if the record still
+// exists (a record without its spec would be corrupt). KEYS: the record.
+var keepOutcomeScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'outcome', ARGV[1])
+return 1
+`)

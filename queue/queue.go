@@ -209,6 +209,16 @@ func (q *Queue) Get(ctx context.Context, id string) (broker.Task, error) {
 		t.State, t.Err, t.UpdateTime = broker.TaskCanceled, cerr, at
 		return t, nil
 	}
+	if err != nil && !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
+		if out, stray := q.strayOutcome(ctx, rec["queue"], id); stray {
+			if out == nil {
+				err = asynq.ErrTaskNotFound // a hash with neither task nor result: the task is gone
+			} else {
+				applyOutcome(&t, *out)
+				return t, nil
+			}
+		}
+	}
 	switch {
 	case errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound):
 		// The record outlived asynq's copy: Redis lost part of its data, or someone deleted the
