@@ -124,6 +124,15 @@ func zoneUUIDOf(p model.Provider) string {
 
 func clusterUUIDOf(p model.Provider) string { return nameUUID("cluster", p.Name) }
 
+// sessionInventory is ZStack's SessionInventory.
+type sessionInventory struct {
+	UUID        string `json:"uuid"`
+	AccountUUID string `json:"accountUuid"`
+	UserUUID    string `json:"userUuid"`
+	ExpiredDate string `json:"expiredDate"`
+	CreateDate  string `json:"createDate"`
+}
+
 // renderer turns broker resources into ZStack inventories.
 type renderer struct {
 	providers *broker.Providers

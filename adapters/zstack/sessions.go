@@ -30,15 +30,6 @@ type session struct {
 	Expires     time.Time `json:"expires"`
 }
 
-// sessionInventory is ZStack's SessionInventory.
-type sessionInventory struct {
-	UUID        string `json:"uuid"`
-	AccountUUID string `json:"accountUuid"`
-	UserUUID    string `json:"userUuid"`
-	ExpiredDate string `json:"expiredDate"`
-	CreateDate  string `json:"createDate"`
-}
-
 type logInByAccountBody struct {
 	LogInByAccount *struct {
 		AccountName string `json:"accountName"`

@@ -22,15 +22,9 @@ type CloneLog struct {
 	retention time.Duration
 }
 
-var _ broker.CloneFailureLog = (*CloneLog)(nil)
-
 // NewCloneLog returns the log; retention defaults to 24h.
 func NewCloneLog(rdb redis.UniversalClient, retention time.Duration) *CloneLog {
-	return &CloneLog{rdb: rdb, retention: positiveOr(retention, 24*time.Hour)}
-}
-
-func cloneFailField(f broker.FailedClone) string {
-	return f.Provider + "\x00" + f.Name + "\x00" + f.TaskID
+	return &CloneLog{rdb, positiveOr(retention, 24*time.Hour)}
 }
 
 // LogFailedClones implements broker.CloneFailureLog.
@@ -65,4 +59,9 @@ func (l *CloneLog) FailedClones(ctx context.Context) ([]broker.FailedClone, erro
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+// cloneFailField is an entry's field in the hash: one per provider, name and task.
+func cloneFailField(f broker.FailedClone) string {
+	return f.Provider + "\x00" + f.Name + "\x00" + f.TaskID
 }

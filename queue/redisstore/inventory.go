@@ -45,11 +45,6 @@ type followedStatuses struct {
 	statuses map[string]broker.SyncStatus
 }
 
-var (
-	_ broker.InventoryStore   = (*Inventory)(nil)
-	_ broker.FollowedStatuses = (*Inventory)(nil)
-)
-
 // NewInventory returns the Redis inventory.
 func NewInventory(rdb redis.UniversalClient) *Inventory { return &Inventory{rdb: rdb} }
 

@@ -17,8 +17,6 @@ import (
 // license.Store.
 type Licenses struct{ rdb redis.UniversalClient }
 
-var _ license.Store = (*Licenses)(nil)
-
 // NewLicenses returns the Redis licence store.
 func NewLicenses(rdb redis.UniversalClient) *Licenses { return &Licenses{rdb: rdb} }
 

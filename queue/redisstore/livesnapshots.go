@@ -32,8 +32,6 @@ const MaxLiveSnapshots = 64
 // LiveSnapshots is the Redis store of live snapshots.
 type LiveSnapshots struct{ rdb redis.UniversalClient }
 
-var _ broker.LiveSnapshotStore = (*LiveSnapshots)(nil)
-
 // NewLiveSnapshots returns the Redis live snapshot store.
 func NewLiveSnapshots(rdb redis.UniversalClient) *LiveSnapshots { return &LiveSnapshots{rdb: rdb} }
 

@@ -11,8 +11,6 @@ import (
 	"cloudbroker/queue/internal/rediserr"
 )
 
-var _ adapters.AttemptStore = (*Logins)(nil)
-
 // Logins counts login attempts in Redis, one small hash per account or client address, so the
 // throttle holds across replicas. Each operation touches one key (Cluster-safe).
 type Logins struct{ rdb redis.UniversalClient }

@@ -29,8 +29,6 @@ type Nodes struct {
 	deadAfter time.Duration
 }
 
-var _ nodes.Store = (*Nodes)(nil)
-
 // NewNodes returns the registry; a replica is listed until deadAfter (default 5s) passes
 // without a heartbeat from it.
 func NewNodes(rdb redis.UniversalClient, deadAfter time.Duration) *Nodes {

@@ -13,7 +13,6 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
-	"cloudbroker/broker/notify"
 	"cloudbroker/queue/internal/keys"
 	"cloudbroker/queue/internal/rediserr"
 )
@@ -34,8 +33,6 @@ type Notifications struct {
 	maxCount  int
 	log       *slog.Logger
 }
-
-var _ notify.Store = (*Notifications)(nil)
 
 // NewNotifications returns the store. retention (default 7 days) and maxCount (default 1000)
 // bound it.

@@ -17,8 +17,6 @@ import (
 // broker replica.
 type Refs struct{ rdb redis.UniversalClient }
 
-var _ broker.RefStore = (*Refs)(nil)
-
 // NewRefs returns the Redis ref store.
 func NewRefs(rdb redis.UniversalClient) *Refs { return &Refs{rdb: rdb} }
 

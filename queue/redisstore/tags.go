@@ -28,8 +28,6 @@ type Tags struct {
 	rdb redis.UniversalClient
 }
 
-var _ tags.Store = (*Tags)(nil)
-
 func tagsResourceKey(t tags.Tag) string {
 	return keys.TagsResource(string(t.Resource), t.ResourceUUID)
 }
