@@ -1,14 +1,14 @@
-// Package inventory is the broker's in-memory, queryable copy of every provider's VMs. Each
-// broker replica keeps one, fed from the shared inventory in Redis; queries never reach a
-// cloud, so listing stays fast however often portals ask.
+// Package inventory is the broker's in-memory, queryable copy of every provider's resources.
+// Each broker replica keeps one, fed from the shared inventory in Redis; queries never reach a
+// cloud, so listing stays fast however often portals ask. Table is the columnar engine every
+// resource is held in; Index is the VMs' table.
 package inventory
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
-	"slices"
+	"maps"
 	"sync"
 
 	"cloudbroker/broker/model"
@@ -29,178 +29,61 @@ type Change struct {
 	VM *model.VM `json:"vm,omitempty"`
 }
 
-// entry is one VM and its values by column (a field path's number in the index): a slice
-// index per condition instead of a map lookup keeps a scan of 100,000 VMs in milliseconds.
-// Entries are never changed once built, so queries read them outside the lock.
-type entry struct {
-	vm   model.VM
-	cols [][]value
-}
-
-func (e *entry) get(col int) []value {
-	if col >= 0 && col < len(e.cols) { // -1: a path no VM has (Index.column)
-		return e.cols[col]
-	}
-	return nil
-}
-
-// Index holds VMs by broker uuid. It is safe for concurrent use: queries share a read lock,
-// changes take the write lock briefly (flattening happens before it).
+// Index holds VMs by broker uuid, in a Table keyed by id. It is safe for concurrent use.
 type Index struct {
-	mu      sync.RWMutex
-	entries []*entry       // dense, for scans
-	pos     map[string]int // uuid → index in entries
-	columns map[string]int // field path → column; only grows
+	t *Table[model.VM]
+}
+
+var (
+	vmFieldsMu sync.Mutex
+	vmFields   = map[string]func(*model.VM) []string{}
+)
+
+// RegisterVMField adds a derived column to every Index created afterwards: values a dialect
+// computes from a VM (a derived uuid), queryable at path like a field. Call it from an init
+// function, before any index is built; a path registered twice keeps the last function.
+func RegisterVMField(path string, fn func(*model.VM) []string) {
+	vmFieldsMu.Lock()
+	defer vmFieldsMu.Unlock()
+	vmFields[path] = fn
 }
 
 // NewIndex returns an empty index.
-func NewIndex() *Index { return &Index{pos: map[string]int{}, columns: map[string]int{}} }
-
-// newEntry builds an entry; call with the write lock held (it may add columns).
-func (ix *Index) newEntry(vm model.VM, f fields) *entry {
-	e := &entry{vm: vm}
-	for path, vals := range f {
-		col, ok := ix.columns[path]
-		if !ok {
-			col = len(ix.columns)
-			ix.columns[path] = col
-		}
-		for len(e.cols) <= col {
-			e.cols = append(e.cols, nil)
-		}
-		e.cols[col] = vals
-	}
-	return e
-}
-
-// column resolves a field path; an unknown path gets a column no entry has.
-func (ix *Index) column(path string) int {
-	if col, ok := ix.columns[path]; ok {
-		return col
-	}
-	return -1
-}
-
-func (ix *Index) put(id string, e *entry) {
-	if i, ok := ix.pos[id]; ok {
-		ix.entries[i] = e
-		return
-	}
-	ix.pos[id] = len(ix.entries)
-	ix.entries = append(ix.entries, e)
-}
-
-func (ix *Index) remove(id string) {
-	i, ok := ix.pos[id]
-	if !ok {
-		return
-	}
-	last := len(ix.entries) - 1
-	ix.entries[i] = ix.entries[last]
-	ix.pos[ix.entries[i].vm.ID] = i
-	ix.entries[last] = nil
-	ix.entries = ix.entries[:last]
-	delete(ix.pos, id)
+func NewIndex() *Index {
+	vmFieldsMu.Lock()
+	derived := maps.Clone(vmFields)
+	vmFieldsMu.Unlock()
+	return &Index{t: NewTable(Schema[model.VM]{ID: func(vm *model.VM) string { return vm.ID }, Derived: derived})}
 }
 
 // Apply applies changes in order.
 func (ix *Index) Apply(changes []Change) {
-	flat := make([]fields, len(changes))
-	for i, c := range changes {
-		if c.Op == Upsert && c.VM != nil {
-			flat[i] = flatten(c.VM)
-		}
-	}
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	for i, c := range changes {
+	cs := make([]change[model.VM], 0, len(changes))
+	for _, c := range changes {
 		switch {
 		case c.Op == Delete:
-			ix.remove(c.ID)
-		case flat[i] != nil:
+			cs = append(cs, change[model.VM]{id: c.ID})
+		case c.Op == Upsert && c.VM != nil:
 			vm := *c.VM
 			vm.ID = c.ID
-			ix.put(c.ID, ix.newEntry(vm, flat[i]))
+			cs = append(cs, change[model.VM]{id: c.ID, row: &vm})
 		}
 	}
+	ix.t.apply(cs)
 }
 
 // Reset replaces the whole content (a fresh load).
-func (ix *Index) Reset(vms []model.VM) {
-	flat := make([]fields, len(vms))
-	for i := range vms {
-		flat[i] = flatten(&vms[i])
-	}
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	ix.entries, ix.pos = make([]*entry, 0, len(vms)), make(map[string]int, len(vms))
-	for i, vm := range vms {
-		ix.put(vm.ID, ix.newEntry(vm, flat[i]))
-	}
-}
+func (ix *Index) Reset(vms []model.VM) { ix.t.Reset(vms) }
 
 // Get returns one VM.
-func (ix *Index) Get(id string) (model.VM, bool) {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	i, ok := ix.pos[id]
-	if !ok {
-		return model.VM{}, false
-	}
-	return ix.entries[i].vm, true
-}
+func (ix *Index) Get(id string) (model.VM, bool) { return ix.t.Get(id) }
 
 // Len is the number of VMs.
-func (ix *Index) Len() int {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	return len(ix.entries)
-}
+func (ix *Index) Len() int { return ix.t.Len() }
 
-// parallelScanMin is the size from which a scan is split across CPUs: below it the goroutines
-// cost more than they save.
-const parallelScanMin = 20_000
-
-// ctxCheckEvery is how many rows a scan reads between looks at its context: often enough to
-// stop within a fraction of a millisecond, rarely enough to cost nothing measurable.
-const ctxCheckEvery = 1024
-
-// scan returns the entries that match, in index order, using every CPU for large indexes. It
-// stops when ctx is done, with an error wrapping model.ErrTimeout.
-func scan(ctx context.Context, entries []*entry, match func(*entry) bool) ([]*entry, error) {
-	part := func(es []*entry) ([]*entry, bool) {
-		var mine []*entry // local: appending to a shared slice would share cache lines
-		for i, e := range es {
-			if i%ctxCheckEvery == 0 && ctx.Err() != nil {
-				return nil, false
-			}
-			if match(e) {
-				mine = append(mine, e)
-			}
-		}
-		return mine, true
-	}
-	parts := runtime.GOMAXPROCS(0)
-	if len(entries) < parallelScanMin || parts < 2 {
-		hits, ok := part(entries)
-		if !ok {
-			return nil, stopped(ctx)
-		}
-		return hits, nil
-	}
-	chunks := make([][]*entry, parts)
-	size := (len(entries) + parts - 1) / parts
-	var wg sync.WaitGroup
-	for p := range parts {
-		lo, hi := min(p*size, len(entries)), min((p+1)*size, len(entries))
-		wg.Go(func() { chunks[p], _ = part(entries[lo:hi]) })
-	}
-	wg.Wait()
-	if ctx.Err() != nil { // a chunk may have stopped early: its hits are incomplete
-		return nil, stopped(ctx)
-	}
-	return slices.Concat(chunks...), nil
-}
+// CountByProvider is the number of VMs the index holds of each provider: what a listing of
+// that provider answers.
+func (ix *Index) CountByProvider() map[string]int { return ix.t.Count("provider") }
 
 // stopped is the error of a query whose context is done: a deadline or a cancellation.
 func stopped(ctx context.Context) error {
@@ -210,6 +93,8 @@ func stopped(ctx context.Context) error {
 	return fmt.Errorf("query stopped at the request's deadline: %w", model.ErrTimeout)
 }
 
+var defaultSort = []SortKey{{Field: "provider"}, {Field: "name"}, {Field: "id"}}
+
 // Query is QueryContext without a deadline, for the broker's own bounded reads.
 func (ix *Index) Query(q Query) (Result, error) { return ix.QueryContext(context.Background(), q) }
 
@@ -217,56 +102,19 @@ func (ix *Index) Query(q Query) (Result, error) { return ix.QueryContext(context
 // model.ErrInvalid that names the bad part; a query still running when ctx is done stops with
 // an error wrapping model.ErrTimeout (model.ErrCanceled when ctx was canceled).
 func (ix *Index) QueryContext(ctx context.Context, q Query) (Result, error) {
-	if err := validate(q); err != nil {
-		return Result{}, err
+	s := Selection{Conditions: q.Conditions, Sort: q.Sort, Start: q.Start, Limit: q.Limit}
+	if len(s.Sort) == 0 {
+		s.Sort = defaultSort
 	}
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	matchers := make([]matcher, 0, len(q.Conditions))
-	for _, c := range q.Conditions {
-		m, err := compile(c, ix.column)
-		if err != nil {
-			return Result{}, err
-		}
-		matchers = append(matchers, m)
-	}
-	var scope map[string]bool
 	if q.Providers != nil {
-		scope = map[string]bool{}
-		for _, p := range q.Providers {
-			scope[p] = true
+		if len(q.Providers) == 0 { // an empty scope sees nothing, but a bad query is still bad
+			return Result{VMs: []model.VM{}}, ix.t.Check(s)
 		}
+		s.Conditions = append([]Condition{{Field: "provider", Op: OpIn, Values: q.Providers}}, q.Conditions...)
 	}
-	match := func(e *entry) bool {
-		if scope != nil && !scope[e.vm.Provider] {
-			return false
-		}
-		for _, m := range matchers {
-			if !m(e) {
-				return false
-			}
-		}
-		return true
-	}
-	hits, err := scan(ctx, ix.entries, match)
+	total, vms, err := ix.t.Select(ctx, s)
 	if err != nil {
 		return Result{}, err
 	}
-
-	keys := q.Sort
-	if len(keys) == 0 {
-		keys = defaultSort
-	}
-	res := Result{Total: len(hits)}
-	n := -1
-	if q.Limit > 0 {
-		n = q.Start + q.Limit
-	}
-	page := sortHits(hits, keys, ix.column, n)
-	page = page[min(q.Start, len(page)):]
-	res.VMs = make([]model.VM, 0, len(page))
-	for _, e := range page {
-		res.VMs = append(res.VMs, e.vm)
-	}
-	return res, nil
+	return Result{Total: total, VMs: vms}, nil
 }

@@ -1,0 +1,192 @@
+package inventory
+
+import (
+	"context"
+	"runtime"
+	"slices"
+	"sync"
+)
+
+// Selection picks, orders and pages a table's rows.
+type Selection struct {
+	Conditions []Condition
+	// Sort orders the matches; ties are broken by the row's id (Schema.ID), else load order.
+	Sort         []SortKey
+	Start, Limit int // Limit <= 0: every match from Start
+}
+
+// filter is a compiled condition: a row matches when any of its codes in col is ok (for a
+// negation, when none is: neg), or for the null tests when it has codes (notNull) or not.
+type filter struct {
+	col      *column // nil: a path no row has
+	ok       []bool  // by code
+	neg      bool
+	nullTest bool
+}
+
+func (f *filter) match(r int) bool {
+	if f.col == nil {
+		return f.neg // no values: a positive test fails, its negation holds
+	}
+	if !f.col.multi {
+		code := f.col.single[r]
+		if f.nullTest {
+			return (code != 0) != f.neg
+		}
+		return f.ok[code] != f.neg
+	}
+	n := f.col.cnt[r]
+	if f.nullTest {
+		return (n != 0) != f.neg
+	}
+	off := f.col.off[r]
+	for _, code := range f.col.vals[off : off+n] {
+		if f.ok[code] {
+			return !f.neg
+		}
+	}
+	return f.neg
+}
+
+// keep filters rows [lo, hi), or the given candidates, into out.
+func (f *filter) keep(lo, hi int, cand, out []int32) []int32 {
+	if cand != nil {
+		for _, r := range cand {
+			if f.match(int(r)) {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	if f.col != nil && !f.col.multi && !f.nullTest { // the hot loop: one load and a lookup per row
+		codes, ok, neg := f.col.single[lo:hi], f.ok, f.neg
+		for i, code := range codes {
+			if ok[code] != neg {
+				out = append(out, int32(lo+i))
+			}
+		}
+		return out
+	}
+	for r := lo; r < hi; r++ {
+		if f.match(r) {
+			out = append(out, int32(r))
+		}
+	}
+	return out
+}
+
+func (t *Table[T]) compile(conds []Condition) ([]filter, error) {
+	fs := make([]filter, 0, len(conds))
+	for _, c := range conds {
+		var col *column
+		if i, ok := t.colOf[c.Field]; ok {
+			col = t.cols[i]
+		}
+		f, err := compile(c, col)
+		if err != nil {
+			return nil, err
+		}
+		fs = append(fs, f)
+	}
+	return fs, nil
+}
+
+// Check validates a selection without reading rows: the error a Select of it would return.
+func (t *Table[T]) Check(s Selection) error {
+	if err := validate(s.Start, s.Sort); err != nil {
+		return err
+	}
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	_, err := t.compile(s.Conditions)
+	return err
+}
+
+// Select returns the number of matching rows and the page asked for. A malformed condition is
+// an error wrapping model.ErrInvalid that names the bad part; a selection still running when
+// ctx is done stops with an error wrapping model.ErrTimeout (model.ErrCanceled when canceled).
+func (t *Table[T]) Select(ctx context.Context, s Selection) (total int, page []T, err error) {
+	if err := validate(s.Start, s.Sort); err != nil {
+		return 0, nil, err
+	}
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	fs, err := t.compile(s.Conditions)
+	if err != nil {
+		return 0, nil, err
+	}
+	hits, err := scan(ctx, len(t.rows), fs)
+	if err != nil {
+		return 0, nil, err
+	}
+	n := -1
+	if s.Limit > 0 {
+		n = s.Start + s.Limit
+	}
+	order := t.order(hits, s.Sort, n)
+	order = order[min(s.Start, len(order)):]
+	page = make([]T, len(order))
+	for i, r := range order {
+		page[i] = t.rows[r]
+	}
+	return len(hits), page, nil
+}
+
+// parallelScanMin is the size from which a scan is split across CPUs: below it the goroutines
+// cost more than they save.
+const parallelScanMin = 50_000
+
+// ctxCheckEvery is how many rows a scan reads between looks at its context: often enough to
+// stop within a fraction of a millisecond, rarely enough to cost nothing measurable.
+const ctxCheckEvery = 4096
+
+// scan returns the rows every filter keeps, in row order: the first filter reads its column
+// over a range of rows, the next ones only the rows kept so far.
+func scan(ctx context.Context, rows int, fs []filter) ([]int32, error) {
+	part := func(lo, hi int) ([]int32, bool) {
+		var out []int32
+		for b := lo; b < hi; b += ctxCheckEvery {
+			if ctx.Err() != nil {
+				return nil, false
+			}
+			e := min(b+ctxCheckEvery, hi)
+			if len(fs) == 0 {
+				for r := b; r < e; r++ {
+					out = append(out, int32(r))
+				}
+				continue
+			}
+			start := len(out)
+			out = fs[0].keep(b, e, nil, out)
+			for k := 1; k < len(fs) && len(out) > start; k++ {
+				kept := out[start:]
+				// In place: a filter writes no further than it has read.
+				out = out[:start+len(fs[k].keep(0, 0, kept, kept[:0]))]
+			}
+		}
+		return out, true
+	}
+	if ctx.Err() != nil {
+		return nil, stopped(ctx)
+	}
+	parts := runtime.GOMAXPROCS(0)
+	if rows < parallelScanMin || parts < 2 {
+		hits, ok := part(0, rows)
+		if !ok {
+			return nil, stopped(ctx)
+		}
+		return hits, nil
+	}
+	chunks := make([][]int32, parts)
+	size := (rows + parts - 1) / parts
+	var wg sync.WaitGroup
+	for p := range parts {
+		lo, hi := min(p*size, rows), min((p+1)*size, rows)
+		wg.Go(func() { chunks[p], _ = part(lo, hi) })
+	}
+	wg.Wait()
+	if ctx.Err() != nil { // a chunk may have stopped early: its hits are incomplete
+		return nil, stopped(ctx)
+	}
+	return slices.Concat(chunks...), nil
+}
