@@ -124,8 +124,7 @@ func (t translator) condition(c cond) (ic inventory.Condition, always bool, err 
 	case kNone:
 		return inventory.Condition{Field: absentPath, Op: c.Op, Values: c.values()}, false, nil
 	case kTag:
-		ic, always := tagCondition(c, t.tags[f.tag], "id")
-		return ic, always, nil
+		return tagCondition(c, t.tags[f.tag], "id")
 	case kScaled, kDate:
 		if isLike {
 			return ic, false, model.Errorf(model.ErrInvalid, "invalid query condition %q: %s cannot be used on %s", c, c.Op, c.Field)
@@ -140,7 +139,7 @@ func (t translator) condition(c cond) (ic inventory.Condition, always bool, err 
 				vals[i] = strconv.FormatInt(ms, 10)
 				continue
 			}
-			n, ok := number(v)
+			n, ok := inventory.Number(v)
 			if !ok {
 				return ic, false, model.Errorf(model.ErrInvalid, "invalid query condition %q: %s takes a number, got %q", c, c.Field, shorten(v))
 			}
@@ -148,30 +147,42 @@ func (t translator) condition(c cond) (ic inventory.Condition, always bool, err 
 		}
 		return inventory.Condition{Field: f.path, Op: c.Op, Values: vals}, false, nil
 	case kEnum:
-		m := compileMatch(c)
+		names := slices.Sorted(maps.Keys(f.enum))
+		hits, err := matching(c, names)
 		var set []string
-		for _, name := range slices.Sorted(maps.Keys(f.enum)) {
-			if m([]string{name}) {
-				set = append(set, f.enum[name]...)
-			}
+		for _, i := range hits {
+			set = append(set, f.enum[names[i]]...)
 		}
-		return inSet(f.path, set), false, nil
+		return inSet(f.path, set), false, err
 	case kProvider:
-		m := compileMatch(c)
+		of := make([]string, len(t.providers))
+		for i, p := range t.providers {
+			of[i] = f.of(p)
+		}
+		hits, err := matching(c, of)
 		var names []string
-		for _, p := range t.providers {
-			if m([]string{f.of(p)}) {
-				names = append(names, p.Name)
-			}
+		for _, i := range hits {
+			names = append(names, t.providers[i].Name)
 		}
-		return inSet("provider", names), false, nil
+		return inSet("provider", names), false, err
 	case kConst:
-		if compileMatch(c)([]string{f.value}) {
-			return ic, true, nil
+		hits, err := matching(c, []string{f.value})
+		if len(hits) > 0 {
+			return ic, true, err
 		}
-		return never, false, nil
+		return never, false, err
 	}
 	return ic, false, model.Errorf(model.ErrInvalid, "field %q cannot be queried", c.Field)
+}
+
+// matching is the indexes of the values that meet c, each value a row of its own (a small
+// table of the inventory's engine, so these fields mean what a VM field means).
+func matching(c cond, values []string) ([]int, error) {
+	lists := make([][]string, len(values))
+	for i, v := range values {
+		lists[i] = []string{v}
+	}
+	return inventory.Matching(inventory.Condition{Op: c.Op, Values: c.values()}, lists)
 }
 
 func inSet(path string, set []string) inventory.Condition {

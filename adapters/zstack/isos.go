@@ -44,5 +44,5 @@ func (s *Server) isoCandidates(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	queryTaggedList(c, q, invs, "Image", tags)
+	queryTaggedList(c, q, invs, "Image", tags, func(i *imageInventory) string { return i.UUID })
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"reflect"
+	"slices"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -16,7 +18,7 @@ import (
 // paging, count, fields and groupBy apply to the rendered inventories with the semantics the
 // inventory applies to VMs. resource names the inventory in errors ("SystemTag").
 func queryList[T any](c *gin.Context, q listQuery, invs []T, resource string) {
-	queryTaggedList(c, q, invs, resource, nil)
+	queryTaggedList(c, q, invs, resource, nil, nil)
 }
 
 // queryListed answers a query API over what list gives the caller, each item rendered as its
@@ -40,21 +42,21 @@ func queryListed[T, I any](c *gin.Context, resource string, list func(context.Co
 }
 
 // queryTaggedList is queryList over resources that carry tags (images), whose texts tags holds
-// for the query's tag conditions (Server.queryTags).
-func queryTaggedList[T any](c *gin.Context, q listQuery, invs []T, resource string, tags tagTexts) {
+// by the uuid uuidOf reads, for the query's tag conditions (Server.queryTags).
+func queryTaggedList[T any](c *gin.Context, q listQuery, invs []T, resource string, tags tagTexts, uuidOf func(*T) string) {
 	var zero T
 	if err := checkFields(q, primitiveFields(zero), resource); err != nil {
 		fail(c, err)
 		return
 	}
-	items := make([]map[string]any, 0, len(invs))
-	for _, inv := range invs {
-		items = append(items, asMap(inv))
-	}
-	items, err := filterItems(items, q, fieldPaths(reflect.TypeOf(zero), ""), resource, tags)
+	matched, err := selectItems(invs, q, resource, tags, uuidOf)
 	if err != nil {
 		fail(c, err)
 		return
+	}
+	items := make([]map[string]any, 0, len(matched))
+	for _, inv := range matched {
+		items = append(items, asMap(inv))
 	}
 	total := len(items)
 	if q.GroupBy != "" {
@@ -66,6 +68,40 @@ func queryTaggedList[T any](c *gin.Context, q listQuery, invs []T, resource stri
 		out = append(out, m)
 	}
 	c.JSON(http.StatusOK, listBody(q, out, total))
+}
+
+// selectItems applies a query's conditions and order to a small list, through a table of the
+// inventory's engine built for it: the semantics the inventory applies to VMs. A field of the
+// list's inventory type or a tag field (tags_query.go) may be named; another is refused.
+// Items of lists that carry no tags (uuidOf nil) are untagged.
+func selectItems[T any](invs []T, q listQuery, resource string, tags tagTexts, uuidOf func(*T) string) ([]T, error) {
+	paths := inventory.Paths(reflect.TypeFor[T]())
+	unknown := func(f string) error {
+		return model.Errorf(model.ErrInvalid, "invalid query: unknown field %q of %s; its fields are %s", f, resource, strings.Join(paths, ", "))
+	}
+	sel := inventory.Selection{}
+	for _, c := range q.Conds {
+		if _, tag := tagFields[c.Field]; !tag && !slices.Contains(paths, c.Field) {
+			return nil, unknown(c.Field)
+		}
+		sel.Conditions = append(sel.Conditions, inventory.Condition{Field: c.Field, Op: c.Op, Values: c.values()})
+	}
+	if q.Sort != nil {
+		if !slices.Contains(paths, q.Sort.Field) { // tags included: they order nothing
+			return nil, unknown(q.Sort.Field)
+		}
+		sel.Sort = []inventory.SortKey{{Field: q.Sort.Field, Desc: q.Sort.Desc}}
+	}
+	schema := inventory.Schema[T]{Derived: map[string]func(*T) []string{}}
+	if uuidOf != nil {
+		for field, typ := range tagFields {
+			schema.Derived[field] = func(inv *T) []string { return tags[typ][uuidOf(inv)] }
+		}
+	}
+	t := inventory.NewTable(schema)
+	t.Reset(invs)
+	_, out, err := t.Select(context.Background(), sel)
+	return out, err
 }
 
 // parseListQuery parses a query API's parameters; GET .../{uuid} is a query on that uuid, as in

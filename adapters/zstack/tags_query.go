@@ -62,23 +62,29 @@ var negatedTagOps = map[inventory.Op]inventory.Op{
 // tagCondition turns a tag condition into a condition on the resources' uuid (at idPath):
 // in the set of resources whose tags meet the positive form, or not in it for a negative
 // operator. always reports a condition every resource meets (a negation of an empty set).
-func tagCondition(c cond, texts map[string][]string, idPath string) (ic inventory.Condition, always bool) {
+func tagCondition(c cond, texts map[string][]string, idPath string) (ic inventory.Condition, always bool, err error) {
 	negated := false
 	if pos, ok := negatedTagOps[c.Op]; ok {
 		c.Op, negated = pos, true
 	}
-	m := compileMatch(c)
-	var set []string
-	for _, id := range slices.Sorted(maps.Keys(texts)) {
-		if m(texts[id]) {
-			set = append(set, id)
-		}
+	ids := slices.Sorted(maps.Keys(texts))
+	lists := make([][]string, len(ids))
+	for i, id := range ids {
+		lists[i] = texts[id]
+	}
+	hits, err := inventory.Matching(inventory.Condition{Op: c.Op, Values: c.values()}, lists)
+	if err != nil {
+		return ic, false, err
+	}
+	set := make([]string, len(hits))
+	for i, h := range hits {
+		set[i] = ids[h]
 	}
 	if !negated {
-		return inSet(idPath, set), false
+		return inSet(idPath, set), false, nil
 	}
 	if len(set) == 0 {
-		return ic, true
+		return ic, true, nil
 	}
-	return inventory.Condition{Field: idPath, Op: inventory.OpNotIn, Values: set}, false
+	return inventory.Condition{Field: idPath, Op: inventory.OpNotIn, Values: set}, false, nil
 }

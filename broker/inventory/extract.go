@@ -174,5 +174,3 @@ func Paths(t reflect.Type) []string {
 	return out
 }
 
-// Leaves calls fn with the path and text of every leaf of v, as a row of a table sees it.
-func Leaves(v any, fn func(path, text string)) { walk("", reflect.ValueOf(v), fn) }

@@ -11,8 +11,8 @@ import (
 
 // Tag conditions on a small list (ISO candidates) match each item's tags by its uuid, with
 // ZStack's semantics: a negation holds when no tag meets the positive form.
-func TestFilterItemsByTags(t *testing.T) {
-	items := []map[string]any{{"uuid": "a", "name": "a.iso"}, {"uuid": "b", "name": "b.iso"}, {"uuid": "c", "name": "c.iso"}}
+func TestSelectItemsByTags(t *testing.T) {
+	items := []imageInventory{{UUID: "a", Name: "a.iso"}, {UUID: "b", Name: "b.iso"}, {UUID: "c", Name: "c.iso"}}
 	tags := tagTexts{tags.User: {"a": {"linux", "dvd"}, "b": {"windows"}}}
 	tests := []struct {
 		cond string
@@ -32,13 +32,13 @@ func TestFilterItemsByTags(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := filterItems(items, q, []string{"name", "uuid"}, "Image", tags)
+			got, err := selectItems(items, q, "Image", tags, func(i *imageInventory) string { return i.UUID })
 			if err != nil {
 				t.Fatal(err)
 			}
 			var ids []string
 			for _, m := range got {
-				ids = append(ids, m["uuid"].(string))
+				ids = append(ids, m.UUID)
 			}
 			if diff := cmp.Diff(tc.want, ids); diff != "" {
 				t.Errorf("matches (-want +got):\n%s", diff)
