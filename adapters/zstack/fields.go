@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"cloudbroker/broker"
 	"cloudbroker/broker/inventory"
 	"cloudbroker/broker/model"
 	"cloudbroker/broker/tags"
@@ -51,6 +52,11 @@ var vmFields = map[string]vmField{
 	"zoneUuid":               {kind: kProvider, of: zoneUUIDOf},
 	"clusterUuid":            {kind: kProvider, of: clusterUUIDOf},
 	"type":                   {kind: kConst, value: "UserVm"},
+	"hostUuid":               {path: pathHostUUID},
+	"lastHostUuid":           {path: pathHostUUID}, // the broker knows only the current host
+	"rootVolumeUuid":         {path: pathRootVolumeUUID},
+	"defaultL3NetworkUuid":   {path: pathDefaultL3UUID},
+	"platform":               {path: pathPlatform},
 	"description":            {kind: kNone},
 	"imageUuid":              {kind: kNone},
 	"instanceOfferingUuid":   {kind: kNone},
@@ -67,6 +73,47 @@ var vmFields = map[string]vmField{
 	"allVolumes.format":      {path: "disks.format"},
 	"__systemTag__":          {kind: kTag, tag: tags.System},
 	"__userTag__":            {kind: kTag, tag: tags.User},
+}
+
+// Fields of VmInstanceInventory that are a function of the VM alone, computed as the renderer
+// computes them (inventory.go) and held by the inventory as derived columns at these paths, so
+// conditions and sorts on them run in the engine like any field.
+const (
+	pathHostUUID       = "zstack.hostUuid"
+	pathRootVolumeUUID = "zstack.rootVolumeUuid"
+	pathDefaultL3UUID  = "zstack.defaultL3NetworkUuid"
+	pathPlatform       = "zstack.platform"
+)
+
+func init() {
+	for path, of := range map[string]func(*model.VM) string{
+		pathHostUUID: func(vm *model.VM) string {
+			if vm.HostID == "" {
+				return ""
+			}
+			return broker.HostUUID(vm.Provider, vm.HostID)
+		},
+		pathRootVolumeUUID: func(vm *model.VM) string {
+			if len(vm.Disks) == 0 {
+				return ""
+			}
+			return volumeUUID(*vm, vm.Disks[0])
+		},
+		pathDefaultL3UUID: func(vm *model.VM) string {
+			if len(vm.NICs) == 0 || vm.NICs[0].Network == "" {
+				return ""
+			}
+			return nameUUID("l3", vm.Provider, vm.NICs[0].Network)
+		},
+		pathPlatform: func(vm *model.VM) string { return platformOf(vm.GuestOS) },
+	} {
+		inventory.RegisterVMField(path, func(vm *model.VM) []string {
+			if v := of(vm); v != "" {
+				return []string{v}
+			}
+			return nil // null, as the inventory leaves it out
+		})
+	}
 }
 
 // stateValues are ZStack's VM states and the power states they stand for.

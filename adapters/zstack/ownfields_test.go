@@ -1,0 +1,73 @@
+package zstack_test
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"cloudbroker/broker"
+)
+
+// A VM's own fields that ZStack derives (host, root volume, default network, platform) are
+// conditions like any other: each value a VM's inventory shows selects exactly the VMs whose
+// inventories show it, "is null" those without one.
+func TestQueryVMOwnFields(t *testing.T) {
+	m := newMemBroker(t, fixtureVMs(), nil)
+	s := m.login(t, "admin", adminPass)
+	res, all := m.query(t, s, "")
+	if res.Code != http.StatusOK {
+		t.Fatalf("query all: %d %s", res.Code, res.Body)
+	}
+	host1 := broker.HostUUID("vc1", "host-1")
+	for _, tc := range []struct {
+		query string
+		want  []string
+	}{
+		{q("hostUuid=" + host1), []string{"web-1", "web-2"}},
+		{q("lastHostUuid=" + host1), []string{"web-1", "web-2"}},
+		{q("hostUuid is null"), []string{"IntelCoreI7", "IntelCoreM7", "db-1"}},
+		{q("hostUuid!=" + host1), []string{"IntelCoreI7", "IntelCoreM7", "db-1"}},
+		{q("platform=Linux"), []string{"db-1", "web-1"}},
+		{q("platform?=Linux,Windows", "cpuNum>2"), []string{"db-1"}},
+		{q("platform is null"), []string{"IntelCoreI7", "IntelCoreM7", "web-2"}},
+		{q("defaultL3NetworkUuid not null", "name~=web%"), []string{"web-1", "web-2"}},
+		{"sort=-platform&q=platform+not+null", []string{"db-1", "web-1"}},
+	} {
+		res, got := m.query(t, s, tc.query)
+		if res.Code != http.StatusOK {
+			t.Errorf("%s: %d %s", tc.query, res.Code, res.Body)
+			continue
+		}
+		names := got.names()
+		if tc.query[:4] != "sort" {
+			slices.Sort(names)
+		}
+		if diff := cmp.Diff(tc.want, names); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.query, diff)
+		}
+	}
+	// Every value an inventory shows selects the VMs showing it.
+	for _, field := range []string{"hostUuid", "lastHostUuid", "rootVolumeUuid", "defaultL3NetworkUuid", "platform"} {
+		byValue := map[string][]string{}
+		for _, inv := range all.Inventories {
+			if v, ok := inv[field].(string); ok {
+				byValue[v] = append(byValue[v], fmt.Sprint(inv["name"]))
+			}
+		}
+		if len(byValue) == 0 {
+			t.Errorf("no fixture VM shows %s", field)
+		}
+		for v, want := range byValue {
+			_, got := m.query(t, s, q(field+"="+v))
+			names := got.names()
+			slices.Sort(names)
+			slices.Sort(want)
+			if diff := cmp.Diff(want, names); diff != "" {
+				t.Errorf("%s=%s (-want +got):\n%s", field, v, diff)
+			}
+		}
+	}
+}
