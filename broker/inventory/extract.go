@@ -173,4 +173,3 @@ func Paths(t reflect.Type) []string {
 	slices.Sort(out)
 	return out
 }
-

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"sync"
 
 	"cloudbroker/broker/model"
@@ -110,7 +111,8 @@ func (ix *Index) QueryContext(ctx context.Context, q Query) (Result, error) {
 		if len(q.Providers) == 0 { // an empty scope sees nothing, but a bad query is still bad
 			return Result{VMs: []model.VM{}}, ix.t.Check(s)
 		}
-		s.Conditions = append([]Condition{{Field: "provider", Op: OpIn, Values: q.Providers}}, q.Conditions...)
+		// Last: a scope usually keeps nearly every row, so it reads only what the rest kept.
+		s.Conditions = append(slices.Clone(q.Conditions), Condition{Field: "provider", Op: OpIn, Values: q.Providers})
 	}
 	total, vms, err := ix.t.Select(ctx, s)
 	if err != nil {

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"strings"
 	"unicode/utf8"
 
 	"cloudbroker/broker/model"
@@ -22,10 +23,47 @@ type Like struct {
 	// min is the fewest bytes a matching value has: a value shorter than that is refused
 	// without a scan (a long pattern against short names costs nothing).
 	min int
+	// shape is the common patterns' shortcut (a prefix, a suffix, a substring, the exact
+	// text): one strings call instead of the general scan; lit is their literal text.
+	shape likeShape
+	lit   string
+}
+
+type likeShape uint8
+
+const (
+	likeGeneral likeShape = iota
+	likeExact
+	likePrefix
+	likeSuffix
+	likeContains
+)
+
+// shapeOf recognizes the patterns a strings function matches exactly like the scan does: no _,
+// % only at the ends, valid UTF-8 with no U+FFFD (which the scan lets an invalid byte match).
+func shapeOf(p string) (likeShape, string) {
+	if strings.ContainsRune(p, '_') || !utf8.ValidString(p) || strings.ContainsRune(p, utf8.RuneError) {
+		return likeGeneral, ""
+	}
+	pre, suf := strings.HasPrefix(p, "%"), strings.HasSuffix(p, "%") && len(p) > 1
+	lit := strings.TrimSuffix(strings.TrimPrefix(p, "%"), "%")
+	if strings.Contains(lit, "%") {
+		return likeGeneral, ""
+	}
+	switch {
+	case pre && suf:
+		return likeContains, lit
+	case pre:
+		return likeSuffix, lit
+	case suf:
+		return likePrefix, lit
+	}
+	return likeExact, lit
 }
 
 func newLike(p string) Like {
 	l := Like{p: p}
+	l.shape, l.lit = shapeOf(p)
 	for i := 0; i < len(p); {
 		r, w := utf8.DecodeRuneInString(p[i:])
 		switch {
@@ -63,6 +101,16 @@ func ParseLike(p string) (Like, error) {
 func (l Like) Match(s string) bool {
 	if len(s) < l.min {
 		return false
+	}
+	switch l.shape {
+	case likeExact:
+		return s == l.lit
+	case likePrefix:
+		return strings.HasPrefix(s, l.lit)
+	case likeSuffix:
+		return strings.HasSuffix(s, l.lit)
+	case likeContains:
+		return strings.Contains(s, l.lit)
 	}
 	p := l.p
 	pi, si := 0, 0

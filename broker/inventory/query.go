@@ -75,6 +75,10 @@ func compile(c Condition, col *column) (filter, error) {
 		if col == nil {
 			return
 		}
+		if len(col.dict) >= lazyDictMin {
+			f.pred, f.memo = pred, make([]uint8, len(col.dict))
+			return
+		}
 		f.ok = make([]bool, len(col.dict))
 		for code := 1; code < len(col.dict); code++ {
 			f.ok[code] = pred(col.dict[code])

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"cmp"
 	"context"
 	"runtime"
 	"slices"
@@ -19,9 +20,43 @@ type Selection struct {
 // negation, when none is: neg), or for the null tests when it has codes (notNull) or not.
 type filter struct {
 	col      *column // nil: a path no row has
-	ok       []bool  // by code
+	ok       []bool  // by code; nil when evaluated lazily (pred)
 	neg      bool
 	nullTest bool
+	// pred is evaluated on first sight of each code, remembered in memo (0 not yet, 1 holds,
+	// 2 does not), for large dictionaries (ids, names, addresses), where the rows a query
+	// still reads may be far fewer than the distinct values.
+	pred func(value) bool
+	memo []uint8
+}
+
+// lazyDictMin is the dictionary size from which a predicate is evaluated lazily.
+const lazyDictMin = 4096
+
+func (f *filter) test(code uint32) bool {
+	if f.ok != nil {
+		return f.ok[code]
+	}
+	switch f.memo[code] {
+	case 1:
+		return true
+	case 2:
+		return false
+	}
+	hit := code != 0 && f.pred(f.col.dict[code])
+	f.memo[code] = 2
+	if hit {
+		f.memo[code] = 1
+	}
+	return hit
+}
+
+// own returns a copy of f safe to run beside f on another goroutine (its own memo).
+func (f filter) own() filter {
+	if f.memo != nil {
+		f.memo = make([]uint8, len(f.memo))
+	}
+	return f
 }
 
 func (f *filter) match(r int) bool {
@@ -33,7 +68,7 @@ func (f *filter) match(r int) bool {
 		if f.nullTest {
 			return (code != 0) != f.neg
 		}
-		return f.ok[code] != f.neg
+		return f.test(code) != f.neg
 	}
 	n := f.col.cnt[r]
 	if f.nullTest {
@@ -41,7 +76,7 @@ func (f *filter) match(r int) bool {
 	}
 	off := f.col.off[r]
 	for _, code := range f.col.vals[off : off+n] {
-		if f.ok[code] {
+		if f.test(code) {
 			return !f.neg
 		}
 	}
@@ -58,7 +93,7 @@ func (f *filter) keep(lo, hi int, cand, out []int32) []int32 {
 		}
 		return out
 	}
-	if f.col != nil && !f.col.multi && !f.nullTest { // the hot loop: one load and a lookup per row
+	if f.col != nil && !f.col.multi && !f.nullTest && f.ok != nil { // the hot loop: one load and a lookup per row
 		codes, ok, neg := f.col.single[lo:hi], f.ok, f.neg
 		for i, code := range codes {
 			if ok[code] != neg {
@@ -88,7 +123,16 @@ func (t *Table[T]) compile(conds []Condition) ([]filter, error) {
 		}
 		fs = append(fs, f)
 	}
+	// Filters known per value first: the lazy ones then read only the rows those kept.
+	slices.SortStableFunc(fs, func(a, b filter) int { return cmp.Compare(boolRank(a.pred != nil), boolRank(b.pred != nil)) })
 	return fs, nil
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Check validates a selection without reading rows: the error a Select of it would return.
@@ -143,7 +187,7 @@ const ctxCheckEvery = 4096
 // scan returns the rows every filter keeps, in row order: the first filter reads its column
 // over a range of rows, the next ones only the rows kept so far.
 func scan(ctx context.Context, rows int, fs []filter) ([]int32, error) {
-	part := func(lo, hi int) ([]int32, bool) {
+	part := func(lo, hi int, fs []filter) ([]int32, bool) {
 		var out []int32
 		for b := lo; b < hi; b += ctxCheckEvery {
 			if ctx.Err() != nil {
@@ -171,7 +215,7 @@ func scan(ctx context.Context, rows int, fs []filter) ([]int32, error) {
 	}
 	parts := runtime.GOMAXPROCS(0)
 	if rows < parallelScanMin || parts < 2 {
-		hits, ok := part(0, rows)
+		hits, ok := part(0, rows, fs)
 		if !ok {
 			return nil, stopped(ctx)
 		}
@@ -182,7 +226,11 @@ func scan(ctx context.Context, rows int, fs []filter) ([]int32, error) {
 	var wg sync.WaitGroup
 	for p := range parts {
 		lo, hi := min(p*size, rows), min((p+1)*size, rows)
-		wg.Go(func() { chunks[p], _ = part(lo, hi) })
+		mine := make([]filter, len(fs))
+		for i, f := range fs {
+			mine[i] = f.own()
+		}
+		wg.Go(func() { chunks[p], _ = part(lo, hi, mine) })
 	}
 	wg.Wait()
 	if ctx.Err() != nil { // a chunk may have stopped early: its hits are incomplete
