@@ -51,7 +51,7 @@ func (b *Broker) QueryVMs(ctx context.Context, c model.Caller, q inventory.Query
 		return res, nil
 	}
 	// Check the conditions before listing anything: a malformed query costs no cloud calls.
-	if _, err := inventory.NewIndex().QueryContext(ctx, inventory.Query{Conditions: q.Conditions, Sort: q.Sort, Start: q.Start}); err != nil {
+	if _, err := inventory.NewIndex().QueryContext(ctx, inventory.Query{Conditions: q.Conditions, Sort: q.Sort, Start: q.Start, Joins: q.Joins}); err != nil {
 		return VMQueryResult{}, err
 	}
 	// One snapshot per query: pages after the first read the first page's (livesnapshot.go).
@@ -64,7 +64,7 @@ func (b *Broker) QueryVMs(ctx context.Context, c model.Caller, q inventory.Query
 	all := snap.vms
 	res.Failed = snap.failed
 	if len(indexed) > 0 {
-		r, err := b.index.QueryContext(ctx, inventory.Query{Providers: indexed, Conditions: q.Conditions})
+		r, err := b.index.QueryContext(ctx, inventory.Query{Providers: indexed, Conditions: q.Conditions, Joins: q.Joins})
 		if err != nil {
 			return VMQueryResult{}, err
 		}

@@ -162,6 +162,9 @@ func (t translator) conditions(conds []cond) ([]inventory.Condition, error) {
 func (t translator) condition(c cond) (ic inventory.Condition, always bool, err error) {
 	f, ok := vmFields[c.Field]
 	if !ok {
+		if joined, err := joinedField(c); joined { // joins.go
+			return inventory.Condition{Field: c.Field, Op: c.Op, Values: c.values()}, false, err
+		}
 		return ic, false, model.Errorf(model.ErrInvalid, "invalid query condition %q: unknown field %q; the fields of VmInstance that can be queried are %s", c, c.Field, queryableFields())
 	}
 	isLike := c.Op == inventory.OpLike || c.Op == inventory.OpNotLike

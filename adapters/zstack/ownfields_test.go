@@ -3,7 +3,9 @@ package zstack_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -69,5 +71,61 @@ func TestQueryVMOwnFields(t *testing.T) {
 				t.Errorf("%s=%s (-want +got):\n%s", field, v, diff)
 			}
 		}
+	}
+}
+
+// The manual's cross-resource conditions on clusters and zones are joins; a relation the broker
+// keeps no inventory of is a 400 naming the path.
+func TestQueryVMJoinedFields(t *testing.T) {
+	m := newMemBroker(t, fixtureVMs(), nil)
+	s := m.login(t, "admin", adminPass)
+	kvm := []string{"IntelCoreI7", "IntelCoreM7", "db-1"}
+	for _, tc := range []struct {
+		query string
+		want  []string
+	}{
+		{q("cluster.name=vc1"), []string{"web-1", "web-2"}},
+		{q("cluster.name!=vc1"), kvm},
+		{q("cluster.hypervisorType=KVM", "cpuNum>1"), []string{"db-1"}},
+		{q("cluster.uuid=" + clusterUUID("kvm1")), kvm},
+		{q("zone.name=r2"), kvm},
+		{q("zone.name~=r%", "cluster.name?=vc1,nope"), []string{"web-1", "web-2"}},
+		{q("zone.name=nowhere"), []string{}},
+	} {
+		m.wantNames(t, s, tc.query, tc.want)
+	}
+	for _, tc := range []struct{ query, mention string }{
+		{q("host.managementIp=10.0.0.1"), "host.managementIp cannot be queried"},
+		{q("zone.cluster.l2Network.l3Network.uuid=x"), `unknown field "cluster.l2Network.l3Network.uuid" of the VM's zone`},
+		{q("cluster.bogus=1"), `unknown field "bogus" of the VM's cluster`},
+		{"sort=cluster.name", `cannot sort by unknown field "cluster.name"`},
+	} {
+		res, _ := m.query(t, s, tc.query)
+		var e struct{ Error struct{ Details string } }
+		res.json(t, &e)
+		if res.Code != http.StatusBadRequest || !strings.Contains(e.Error.Details, tc.mention) {
+			t.Errorf("%s: %d %s; want 400 mentioning %q", tc.query, res.Code, res.Body, tc.mention)
+		}
+	}
+	// A tenant's joins see only its providers: kvm-only's cluster.name=vc1 matches nothing.
+	k := m.login(t, "kvm-only", passA)
+	if _, got := m.query(t, k, q("cluster.name=vc1")); len(got.Inventories) != 0 {
+		t.Errorf("kvm-only: cluster.name=vc1 matched %v", got.names())
+	}
+}
+
+// wantNames runs a query and compares the names it answers, sorted, with want.
+func (m *memBroker) wantNames(t *testing.T, session, query string, want []string) {
+	t.Helper()
+	res, l := m.query(t, session, query)
+	if res.Code != http.StatusOK {
+		t.Errorf("%s: %d %s", query, res.Code, res.Body)
+		return
+	}
+	got := l.names()
+	slices.Sort(got)
+	if diff := cmp.Diff(want, got); diff != "" {
+		unq, _ := url.QueryUnescape(query)
+		t.Errorf("%s (-want +got):\n%s", unq, diff)
 	}
 }

@@ -127,17 +127,7 @@ func TestQueryOperators(t *testing.T) {
 		{q("name~=web%", "state=Running"), []string{"web-1"}},
 		{q("hypervisorType=KVM", "cpuNum>1", "vmNics.ip not null"), []string{"db-1"}},
 	} {
-		res, l := m.query(t, s, tc.query)
-		if res.Code != http.StatusOK {
-			t.Errorf("%s: %d %s", tc.query, res.Code, res.Body)
-			continue
-		}
-		got := l.names()
-		slices.Sort(got)
-		if diff := cmp.Diff(tc.want, got); diff != "" {
-			unq, _ := url.QueryUnescape(tc.query)
-			t.Errorf("%s (-want +got):\n%s", unq, diff)
-		}
+		m.wantNames(t, s, tc.query, tc.want)
 	}
 }
 

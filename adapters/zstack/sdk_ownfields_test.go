@@ -12,7 +12,7 @@ import (
 )
 
 // "VMs on host X", asked through the ZStack SDK with hostUuid=, answers the VMs govc places on
-// that host; the VM's other own fields select it too.
+// that host; the VM's other own fields select it too, and cluster.name= its cluster's VMs.
 func TestSDKQueryVMByHost(t *testing.T) {
 	b := startBroker(t, brokerOpts{})
 	cli := sdkClient(t, b, "admin", adminPass)
@@ -58,5 +58,18 @@ func TestSDKQueryVMByHost(t *testing.T) {
 	got, err := cli.QueryVmInstance(p)
 	if err != nil || len(got) != 1 || got[0].UUID != vm.UUID {
 		t.Errorf("QueryVmInstance(its own root volume, host, platform, network) = %d VMs, %v; want %s", len(got), err, vm.Name)
+	}
+
+	// The manual's main cross-table example: the VMs of a cluster, by its name.
+	p = param.NewQueryParam()
+	p.AddQ("cluster.name=vc1")
+	inCluster, err := cli.QueryVmInstance(p)
+	if err != nil || len(inCluster) != 4 {
+		t.Fatalf("QueryVmInstance(cluster.name=vc1) = %d VMs, %v; want vc1's 4", len(inCluster), err)
+	}
+	for _, vm := range inCluster {
+		if vm.ClusterUUID != clusterUUID("vc1") {
+			t.Errorf("cluster.name=vc1 answered %s of cluster %s", vm.Name, vm.ClusterUUID)
+		}
 	}
 }

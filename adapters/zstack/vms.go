@@ -71,7 +71,14 @@ func (s *Server) vmQuery(ctx context.Context, caller model.Caller, q listQuery) 
 	if err != nil {
 		return inventory.Query{}, err
 	}
-	return inventory.Query{Conditions: append(conds, notTemplate), Sort: order}, nil
+	iq := inventory.Query{Conditions: append(conds, notTemplate), Sort: order}
+	for _, c := range q.Conds {
+		if joined, _ := joinedField(c); joined {
+			iq.Joins = tr.joins() // cluster.name=..., zone.name=... (joins.go)
+			break
+		}
+	}
+	return iq, nil
 }
 
 func (s *Server) listVMs(c *gin.Context, q listQuery) {

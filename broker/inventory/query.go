@@ -49,6 +49,8 @@ type Query struct {
 	Sort []SortKey
 	// Start skips that many matches; Limit caps the page (<= 0: no cap).
 	Start, Limit int
+	// Joins relate other tables to the VMs by a path prefix ("cluster.name"; join.go).
+	Joins []Join
 }
 
 // Result is one page of matches and the number of all matches.

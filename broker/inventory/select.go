@@ -14,6 +14,8 @@ type Selection struct {
 	// Sort orders the matches; ties are broken by the row's id (Schema.ID), else load order.
 	Sort         []SortKey
 	Start, Limit int // Limit <= 0: every match from Start
+	// Joins relate other tables by a path prefix (join.go).
+	Joins []Join
 }
 
 // filter is a compiled condition: a row matches when any of its codes in col is ok (for a
@@ -140,9 +142,13 @@ func (t *Table[T]) Check(s Selection) error {
 	if err := validate(s.Start, s.Sort); err != nil {
 		return err
 	}
+	conds, err := resolveJoins(context.Background(), s.Joins, s.Conditions, s.Sort)
+	if err != nil {
+		return err
+	}
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	_, err := t.compile(s.Conditions)
+	_, err = t.compile(conds)
 	return err
 }
 
@@ -153,9 +159,13 @@ func (t *Table[T]) Select(ctx context.Context, s Selection) (total int, page []T
 	if err := validate(s.Start, s.Sort); err != nil {
 		return 0, nil, err
 	}
+	conds, err := resolveJoins(ctx, s.Joins, s.Conditions, s.Sort)
+	if err != nil {
+		return 0, nil, err
+	}
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	fs, err := t.compile(s.Conditions)
+	fs, err := t.compile(conds)
 	if err != nil {
 		return 0, nil, err
 	}
