@@ -180,3 +180,38 @@ func (c *column) ranks() []uint32 {
 	c.order, c.rank, c.ranked = order, rank, len(c.dict)
 	return rank
 }
+
+// recode rebuilds the dictionary from the codes rows still use once it holds more than twice as
+// many entries as there are rows (values of renamed, changed and deleted rows), so a long-lived
+// index following a change stream stays the size of its rows. Write lock held.
+func (c *column) recode(rows int) {
+	if len(c.dict) < 2*rows+4096 {
+		return
+	}
+	to := make([]uint32, len(c.dict)) // old code → new; 0: not seen yet
+	dict, codeOf := []value{{}}, make(map[string]uint32, rows)
+	remap := func(codes []uint32) {
+		for i, code := range codes {
+			if code == 0 {
+				continue
+			}
+			if to[code] == 0 {
+				to[code] = uint32(len(dict))
+				dict = append(dict, c.dict[code])
+				codeOf[c.dict[code].s] = to[code]
+			}
+			codes[i] = to[code]
+		}
+	}
+	if !c.multi {
+		remap(c.single)
+	} else {
+		for r := range c.off {
+			remap(c.vals[c.off[r] : c.off[r]+c.cnt[r]])
+		}
+	}
+	c.dict, c.codeOf = dict, codeOf
+	c.rankMu.Lock()
+	c.ranked, c.order, c.rank = 0, nil, nil
+	c.rankMu.Unlock()
+}

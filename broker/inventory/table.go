@@ -143,6 +143,9 @@ func (t *Table[T]) apply(changes []change[T]) {
 			t.remove(c.id, r)
 		}
 	}
+	for _, col := range t.cols {
+		col.recode(len(t.rows))
+	}
 }
 
 // remove deletes row r by moving the last row into it (write lock held).
