@@ -135,3 +135,40 @@ func BenchmarkApply100k(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkQuery100kUnderChanges: BenchmarkQuery100k's query while another goroutine applies a
+// batch of 100 renames every millisecond: what the write lock and re-ranking new names cost
+// the readers.
+func BenchmarkQuery100kUnderChanges(b *testing.B) {
+	vms := synthetic(100_000)
+	ix := NewIndex()
+	ix.Reset(vms)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for k := 0; ; k++ {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			cs := make([]Change, 100)
+			for i := range cs {
+				vm := vms[(k*100+i)%len(vms)]
+				vm.Name = fmt.Sprint("renamed-", k, "-", i)
+				cs[i] = Change{Op: Upsert, ID: vm.ID, VM: &vm}
+			}
+			ix.Apply(cs)
+		}
+	}()
+	latencies(b, func() {
+		if r, err := ix.Query(query100k); err != nil || len(r.VMs) != 50 {
+			b.Fatal(err, len(r.VMs))
+		}
+	})
+	close(stop)
+	<-done
+}

@@ -30,6 +30,7 @@ type column struct {
 	ranked int
 	order  []uint32
 	rank   []uint32
+	debt   int // rows sorted by value since ranks were last rebuilt (ranksFor)
 }
 
 func newColumn(rows int) *column {
@@ -143,6 +144,25 @@ func (c *column) compact() {
 		c.off[r] = start
 	}
 	c.vals, c.garbage = vals, 0
+}
+
+// ranksFor returns the ranks for sorting n rows, or nil when the values should be compared
+// instead: while a change stream keeps adding values, re-ranking a large dictionary (O(k) per
+// query) would cost more than comparing the few rows a query sorts.
+// Comparing values is paid per query, re-ranking once: ranks are rebuilt when the rows sorted
+// with values since the last rebuild add up to the dictionary's size (debt), so a quiet index
+// ranks after a few queries and a busy one re-ranks at most once per that much sorting.
+func (c *column) ranksFor(n int) []uint32 {
+	c.rankMu.Lock()
+	stale := c.ranked != len(c.dict)
+	if stale && c.debt+n < len(c.dict) {
+		c.debt += n
+		c.rankMu.Unlock()
+		return nil
+	}
+	c.debt = 0
+	c.rankMu.Unlock()
+	return c.ranks()
 }
 
 // ranks returns rank (code → 1-based sort rank). Safe under the table's read lock: the

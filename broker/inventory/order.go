@@ -5,8 +5,8 @@ import (
 	"slices"
 )
 
-// sortCol is one sort key resolved against the table: its column's ranks (nil column: a path
-// no row has, every row null).
+// sortCol is one sort key resolved against the table: its column and its ranks (nil: the
+// values are compared instead).
 type sortCol struct {
 	col  *column
 	rank []uint32
@@ -15,7 +15,8 @@ type sortCol struct {
 
 // order sorts hits by keys, then by id (Schema.ID; load order without one), so the order is total and
 // pages never overlap, and returns the first n (all when n < 0). Keys compare as precomputed
-// ranks (column.ranks), one integer per row and key. When n is small against the hits, it
+// ranks (column.ranks), one integer per row and key, or as values while the ranks are out of
+// date and re-ranking would cost more than the sort (column.ranksFor). When n is small against the hits, it
 // selects with a bounded heap instead of sorting everything: a page of 50 from 60,000 matches
 // costs O(m log n), not O(m log m).
 func (t *Table[T]) order(hits []int32, keys []SortKey, n int) []int32 {
@@ -24,7 +25,7 @@ func (t *Table[T]) order(hits []int32, keys []SortKey, n int) []int32 {
 		sc := sortCol{desc: k.Desc}
 		if i, ok := t.colOf[k.Field]; ok {
 			sc.col = t.cols[i]
-			sc.rank = sc.col.ranks()
+			sc.rank = sc.col.ranksFor(len(hits))
 		}
 		if sc.col != nil {
 			cols = append(cols, sc)
@@ -41,7 +42,11 @@ func (t *Table[T]) order(hits []int32, keys []SortKey, n int) []int32 {
 	rk := make([]uint32, len(hits)*w)
 	for i, r := range hits {
 		for j, sc := range cols {
-			rk[i*w+j] = sc.rank[sc.col.first(int(r))] // null: rank 0, first
+			code := sc.col.first(int(r))
+			if sc.rank != nil {
+				code = sc.rank[code] // null: rank 0, first
+			}
+			rk[i*w+j] = code
 		}
 	}
 	idx := make([]int32, len(hits)) // positions in hits
@@ -51,7 +56,19 @@ func (t *Table[T]) order(hits []int32, keys []SortKey, n int) []int32 {
 	less := func(a, b int32) int {
 		ka, kb := rk[int(a)*w:int(a)*w+w], rk[int(b)*w:int(b)*w+w]
 		for j, sc := range cols {
-			if r := cmp.Compare(ka[j], kb[j]); r != 0 {
+			r := 0
+			switch {
+			case sc.rank != nil:
+				r = cmp.Compare(ka[j], kb[j])
+			case ka[j] == kb[j]:
+			case ka[j] == 0: // null first
+				r = -1
+			case kb[j] == 0:
+				r = 1
+			default:
+				r = compare(sc.col.dict[ka[j]], sc.col.dict[kb[j]])
+			}
+			if r != 0 {
 				if sc.desc {
 					return -r
 				}
