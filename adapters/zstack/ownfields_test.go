@@ -51,6 +51,10 @@ func TestQueryVMOwnFields(t *testing.T) {
 			t.Errorf("%s (-want +got):\n%s", tc.query, diff)
 		}
 	}
+	// The answer of "VMs on host X" (the fields it is about; uuids masked).
+	res = m.do(t, http.MethodGet, "/zstack/v1/vm-instances?"+q("hostUuid="+host1)+"&sort=name&fields=name,hostUuid,lastHostUuid,rootVolumeUuid,defaultL3NetworkUuid,platform", s, "")
+	goldenJSON(t, "query_vm_by_host", res.Body)
+
 	// Every value an inventory shows selects the VMs showing it.
 	for _, field := range []string{"hostUuid", "lastHostUuid", "rootVolumeUuid", "defaultL3NetworkUuid", "platform"} {
 		byValue := map[string][]string{}
