@@ -91,7 +91,7 @@ func (s *Server) listVMs(c *gin.Context, q listQuery) {
 	switch {
 	case q.GroupBy != "": // every match: the groups are paged, not the VMs
 	case q.Count || q.Limit == 0:
-		iq.Limit = 1 // the total is all that is needed
+		iq.Limit, iq.CountOnly = 1, true // the total is all that is needed
 	default:
 		iq.Start, iq.Limit = q.Start, q.Limit
 	}

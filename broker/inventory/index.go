@@ -103,7 +103,7 @@ func (ix *Index) Query(q Query) (Result, error) { return ix.QueryContext(context
 // model.ErrInvalid that names the bad part; a query still running when ctx is done stops with
 // an error wrapping model.ErrTimeout (model.ErrCanceled when ctx was canceled).
 func (ix *Index) QueryContext(ctx context.Context, q Query) (Result, error) {
-	s := Selection{Conditions: q.Conditions, Sort: q.Sort, Start: q.Start, Limit: q.Limit, Joins: q.Joins}
+	s := Selection{Conditions: q.Conditions, Sort: q.Sort, Start: q.Start, Limit: q.Limit, Joins: q.Joins, CountOnly: q.CountOnly}
 	if len(s.Sort) == 0 {
 		s.Sort = defaultSort
 	}

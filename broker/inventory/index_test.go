@@ -161,3 +161,16 @@ func TestPageSelectionMatchesFullSort(t *testing.T) {
 		}
 	}
 }
+
+// CountOnly counts what the same query would page through, and returns no VMs.
+func TestCountOnly(t *testing.T) {
+	ix := NewIndex()
+	ix.Reset(vms())
+	q := Query{Conditions: []Condition{{Field: "powerState", Op: OpEq, Values: []string{"poweredOn"}}}, Limit: 1}
+	full, _ := ix.Query(q)
+	q.CountOnly = true
+	r, err := ix.Query(q)
+	if err != nil || r.Total != full.Total || r.Total != 2 || len(r.VMs) != 0 {
+		t.Errorf("count only: total %d (want %d), %d VMs, %v", r.Total, full.Total, len(r.VMs), err)
+	}
+}

@@ -51,6 +51,8 @@ type Query struct {
 	Start, Limit int
 	// Joins relate other tables to the VMs by a path prefix ("cluster.name"; join.go).
 	Joins []Join
+	// CountOnly answers the total and no VMs: nothing is sorted.
+	CountOnly bool
 }
 
 // Result is one page of matches and the number of all matches.

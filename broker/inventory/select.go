@@ -16,6 +16,8 @@ type Selection struct {
 	Start, Limit int // Limit <= 0: every match from Start
 	// Joins relate other tables by a path prefix (join.go).
 	Joins []Join
+	// CountOnly selects no rows: only the total is counted, nothing sorted.
+	CountOnly bool
 }
 
 // filter is a compiled condition: a row matches when any of its codes in col is ok (for a
@@ -172,6 +174,9 @@ func (t *Table[T]) Select(ctx context.Context, s Selection) (total int, page []T
 	hits, err := scan(ctx, len(t.rows), fs)
 	if err != nil {
 		return 0, nil, err
+	}
+	if s.CountOnly {
+		return len(hits), []T{}, nil
 	}
 	n := -1
 	if s.Limit > 0 {
