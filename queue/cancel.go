@@ -66,23 +66,24 @@ func canceled(rec map[string]string) (bool, *model.TaskError, time.Time) {
 // cancellation tells a worker whether its task's record says the task was canceled, and why:
 // before an attempt runs (asynq retries a canceled run) and when its context ended.
 func (w *Worker) cancellation(ctx context.Context, id string) (*model.TaskError, bool) {
-	_, why, isCanceled := w.recordState(ctx, id)
+	_, why, isCanceled, _ := w.recordState(ctx, id)
 	return why, isCanceled
 }
 
 // recordState reads, in one command, whether the task's record exists (true when Redis cannot
-// say) and whether it says the task was canceled.
-func (w *Worker) recordState(ctx context.Context, id string) (exists bool, why *model.TaskError, isCanceled bool) {
-	v, err := w.rdb.HMGet(context.WithoutCancel(ctx), keys.Record(id), "canceledMs", "canceledBy", "spec").Result()
+// say), whether it says the task was canceled, and whether it holds the task's outcome.
+func (w *Worker) recordState(ctx context.Context, id string) (exists bool, why *model.TaskError, isCanceled, finished bool) {
+	v, err := w.rdb.HMGet(context.WithoutCancel(ctx), keys.Record(id), "canceledMs", "canceledBy", "spec", "outcome").Result()
 	if err == nil && v[2] == nil { // written before records had hash tags (internal/keys)
-		v, err = w.rdb.HMGet(context.WithoutCancel(ctx), keys.LegacyRecord(id), "canceledMs", "canceledBy", "spec").Result()
+		v, err = w.rdb.HMGet(context.WithoutCancel(ctx), keys.LegacyRecord(id), "canceledMs", "canceledBy", "spec", "outcome").Result()
 	}
 	if err != nil {
-		return true, nil, false
+		return true, nil, false, false
 	}
+	finished = v[3] != nil
 	if v[0] == nil {
-		return v[2] != nil, nil, false
+		return v[2] != nil, nil, false, finished
 	}
 	isCanceled, why, _ = canceled(map[string]string{"canceledMs": fmt.Sprint(v[0]), "canceledBy": fmt.Sprint(v[1])})
-	return true, why, isCanceled
+	return true, why, isCanceled, finished
 }

@@ -152,9 +152,14 @@ func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &spec); err != nil {
 		return w.finish(ctx, t, spec, nil, model.Errorf(model.ErrInvalid, "corrupt task payload: %v", err))
 	}
-	exists, why, isCanceled := w.recordState(ctx, id)
+	exists, why, isCanceled, finished := w.recordState(ctx, id)
 	if !exists && broker.IsUUID(id) {
 		exists, why, isCanceled = w.awaitRecord(ctx, id)
+	}
+	if finished {
+		// An earlier run recorded its outcome, and asynq did not hear it had ended (Redis was
+		// away): the work is done, only asynq's completion is missing.
+		return nil
 	}
 	if !exists && broker.IsUUID(id) {
 		// Every submitted task gets its record just after its enqueue. None: its submission
@@ -210,7 +215,7 @@ func (w *Worker) awaitRecord(ctx context.Context, id string) (exists bool, why *
 	until := time.Now().Add(w.recordWait)
 	for time.Now().Before(until) && ctx.Err() == nil {
 		time.Sleep(10 * time.Millisecond)
-		if exists, why, isCanceled = w.recordState(ctx, id); exists {
+		if exists, why, isCanceled, _ = w.recordState(ctx, id); exists {
 			return exists, why, isCanceled
 		}
 	}
@@ -220,17 +225,15 @@ func (w *Worker) awaitRecord(ctx context.Context, id string) (exists bool, why *
 // finish writes the task's outcome and announces it. A failed task is also handed back to
 // asynq as SkipRetry, so it is archived (visible as failed in asynq's tools) rather than retried.
 func (w *Worker) finish(ctx context.Context, t *asynq.Task, spec broker.TaskSpec, res json.RawMessage, taskErr error) error {
+	id := t.ResultWriter().TaskID()
 	out := outcome{OK: taskErr == nil, Data: res, Error: model.NewTaskError(taskErr), FinishedMs: time.Now().UnixMilli()}
 	b, _ := json.Marshal(out)
-	if err := w.writeResult(ctx, t, b); err != nil {
+	if err := w.writeResult(ctx, id, func() error { return w.recordOutcome(ctx, t, b) }); err != nil {
 		// Returning the error makes asynq retry the task: a result must not be lost.
 		return fmt.Errorf("writing result: %w", err)
 	}
-	if err := w.rdb.Publish(context.WithoutCancel(ctx), keys.TaskDone, t.ResultWriter().TaskID()).Err(); err != nil {
-		w.log.Warn("completion not announced; waiters fall back to polling", "err", err)
-	}
 	if obs, ok := w.exec.(FinishObserver); ok {
-		obs.TaskFinished(context.WithoutCancel(ctx), t.ResultWriter().TaskID(), spec, res, taskErr)
+		obs.TaskFinished(context.WithoutCancel(ctx), id, spec, res, taskErr)
 	}
 	if taskErr != nil {
 		return fmt.Errorf("%v: %w", taskErr, asynq.SkipRetry)
@@ -238,22 +241,54 @@ func (w *Worker) finish(ctx context.Context, t *asynq.Task, spec broker.TaskSpec
 	return nil
 }
 
+// finishScript writes a finished task's outcome into its record and announces it, in one
+// round trip: Get then answers from the record alone, without asking asynq. It writes nothing
+// when the record is missing (Redis lost it, or it is a legacy record without a hash tag):
+// a record without its spec would be corrupt. KEYS: record. ARGV: outcome, task id, channel.
+var finishScript = redis.NewScript(`
+if redis.call('HEXISTS', KEYS[1], 'spec') == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'outcome', ARGV[1])
+redis.call('PUBLISH', ARGV[3], ARGV[2])
+return 1
+`)
+
+// recordOutcome writes outcome b where Get reads it: the task's record (finishScript), or, for
+// a task without one (a watch, a legacy or lost record), asynq's result, as before records
+// held outcomes; then announces it.
+func (w *Worker) recordOutcome(ctx context.Context, t *asynq.Task, b []byte) error {
+	id := t.ResultWriter().TaskID()
+	wctx := context.WithoutCancel(ctx)
+	if broker.IsUUID(id) {
+		n, err := finishScript.Run(wctx, w.rdb, []string{keys.Record(id)}, b, id, keys.TaskDone).Int()
+		if err != nil || n == 1 {
+			return err
+		}
+	}
+	if _, err := t.ResultWriter().Write(b); err != nil {
+		return err
+	}
+	if err := w.rdb.Publish(wctx, keys.TaskDone, id).Err(); err != nil {
+		w.log.Warn("completion not announced; waiters fall back to polling", "err", err)
+	}
+	return nil
+}
+
 // resultWriteFor bounds how long a finished task keeps trying to record its result.
 const resultWriteFor = 2 * time.Minute
 
-// writeResult records the outcome, retrying while Redis is unreachable: the work is done, and
-// giving up would leave the task active until asynq's lease recovery (a minute or more) runs
-// it again. Once the result is written, asynq's own syncer completes the task even if Redis
-// was away when the handler returned.
+// writeResult records the outcome with write, retrying while Redis is unreachable: the work is
+// done, and giving up would leave the task active until asynq's lease recovery (a minute or
+// more) runs it again. Once the outcome is in the record, a run again finds it and only
+// completes the task (handle).
 // A task whose context ended (shutdown, cancellation) does not retry: asynq runs it again.
-func (w *Worker) writeResult(ctx context.Context, t *asynq.Task, b []byte) error {
+func (w *Worker) writeResult(ctx context.Context, id string, write func() error) error {
 	deadline := time.Now().Add(resultWriteFor)
 	for delay := 100 * time.Millisecond; ; delay = min(2*delay, 2*time.Second) {
-		_, err := t.ResultWriter().Write(b)
+		err := write()
 		if err == nil || ctx.Err() != nil || time.Now().After(deadline) {
 			return err
 		}
-		w.log.Warn("could not record a finished task's result; retrying", "task", t.ResultWriter().TaskID(), "in", delay, "err", err)
+		w.log.Warn("could not record a finished task's result; retrying", "task", id, "in", delay, "err", err)
 		time.Sleep(delay)
 	}
 }
