@@ -94,6 +94,12 @@ func NewExecutor(specs []ProviderSpec, log *slog.Logger) *Executor {
 	return e
 }
 
+// Serves reports whether provider is configured on this worker.
+func (e *Executor) Serves(provider string) bool {
+	_, ok := e.specs[provider]
+	return ok
+}
+
 // Close closes every open connection.
 func (e *Executor) Close() error { return e.conns.closeAll() }
 

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
@@ -23,12 +22,28 @@ var _ broker.Canceler = (*Queue)(nil)
 // as its outcome). A task that finished first keeps its result.
 func (q *Queue) Cancel(ctx context.Context, id, by string) error {
 	key := keys.Record(id)
-	qname, err := q.rdb.HGet(ctx, key, "queue").Result()
-	if errors.Is(err, redis.Nil) {
-		return q.missing(id)
-	}
+	v, err := q.rdb.HMGet(ctx, key, "queue", "inline", "outcome").Result()
 	if err != nil {
 		return rediserr.Wrap("cancel", err)
+	}
+	qname, ok := v[0].(string)
+	if !ok {
+		return q.missing(id)
+	}
+	if v[2] != nil {
+		return errFinishedFirst(id)
+	}
+	if v[1] != nil { // running inline (inline.go): its run watches for this
+		n, err := cancelInlineScript.Run(ctx, q.rdb, []string{key}, time.Now().UnixMilli(), by, keys.TaskDone, id).Int()
+		switch {
+		case err != nil:
+			return rediserr.Wrap("cancel", err)
+		case n == 1:
+			return nil
+		case n == 2:
+			return errFinishedFirst(id)
+		}
+		// handed to the queue meanwhile: cancel it there
 	}
 	if err := q.rdb.HSet(ctx, key, "canceledMs", time.Now().UnixMilli(), "canceledBy", by).Err(); err != nil {
 		return rediserr.Wrap("cancel", err)
@@ -43,7 +58,7 @@ func (q *Queue) Cancel(ctx context.Context, id, by string) error {
 		q.rdb.Publish(ctx, keys.TaskDone, id) // it reads as canceled from now on
 	case asynq.TaskStateCompleted, asynq.TaskStateArchived:
 		q.rdb.HDel(ctx, key, "canceledMs", "canceledBy")
-		return model.Errorf(model.ErrConflict, "task %s finished before it could be canceled", id)
+		return errFinishedFirst(id)
 	default: // pending, scheduled, retry: it never runs again
 		err = q.insp.DeleteTask(qname, id)
 		if errors.Is(err, asynq.ErrTaskNotFound) {
@@ -52,6 +67,10 @@ func (q *Queue) Cancel(ctx context.Context, id, by string) error {
 		q.rdb.Publish(ctx, keys.TaskDone, id)
 	}
 	return rediserr.Wrap("cancel", err)
+}
+
+func errFinishedFirst(id string) error {
+	return model.Errorf(model.ErrConflict, "task %s finished before it could be canceled", id)
 }
 
 // canceled reads whether, when and by whom a task was canceled.

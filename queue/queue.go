@@ -49,6 +49,8 @@ type Queue struct {
 	cfg    Config
 	hub    *hub
 	queues sync.Map // names of the queues this process submitted to (Reregister)
+	// inline, if set, runs waited-for tasks in this process (inline.go).
+	inline *Worker
 }
 
 var _ broker.TaskQueue = (*Queue)(nil)
@@ -101,17 +103,27 @@ func NewTaskID() string { return broker.NewDatedID(time.Now()) }
 // choose (broker.WithID: SubmitWithID). A fresh id is claimed by the record's own write
 // (commit.go): nobody can name it before Submit returns, so it needs no claim of its own first.
 func (q *Queue) Submit(ctx context.Context, spec broker.TaskSpec, opts ...broker.SubmitOption) (broker.Task, error) {
-	if id := broker.ApplySubmitOptions(opts).ID; id != "" {
-		return q.SubmitWithID(ctx, id, spec)
+	o := broker.ApplySubmitOptions(opts)
+	if o.ID != "" {
+		return q.SubmitWithID(ctx, o.ID, spec, opts...)
 	}
 	for range 3 { // another task under the same ms and 64 random bits: only if someone chose them
-		t, err := q.submitAs(ctx, NewTaskID(), spec, claim{})
+		t, err := q.submitOwned(ctx, NewTaskID(), spec, claim{}, o.Waited)
 		if _, taken := err.(errIDTaken); taken || errors.Is(err, asynq.ErrTaskIDConflict) {
 			continue
 		}
 		return t, err
 	}
 	return broker.Task{}, model.Errorf(model.ErrUnavailable, "no free task id found; retry")
+}
+
+// submitOwned submits the task under id: inline when the caller waits and this process serves
+// it (inline.go), else through its queue.
+func (q *Queue) submitOwned(ctx context.Context, id string, spec broker.TaskSpec, own claim, waited bool) (broker.Task, error) {
+	if waited && q.inline != nil && q.inline.servesInline(QueueFor(spec.ClientID), spec) {
+		return q.submitInline(ctx, id, spec, own)
+	}
+	return q.submitAs(ctx, id, spec, own)
 }
 
 // submitAs enqueues the task, then writes its record. own is the claim this call took on a
@@ -199,12 +211,19 @@ func (q *Queue) Get(ctx context.Context, id string) (broker.Task, error) {
 		UpdateTime: insert, ExpireTime: insert.Add(q.cfg.Retention),
 	}
 	t.Progress = progressOf(rec)
-	if raw, ok := rec["outcome"]; ok { // recorded finished (record.go): no asynq task
+	if raw, ok := rec["outcome"]; ok { // finished (a worker's, inline or recorded: record.go)
 		var out outcome
 		if err := json.Unmarshal([]byte(raw), &out); err != nil {
 			return broker.Task{}, fmt.Errorf("task %s: corrupt outcome: %w", id, err)
 		}
 		applyOutcome(&t, out)
+		return t, nil
+	}
+	if lease, ok := rec["inline"]; ok { // running in the process that accepted it (inline.go)
+		ms, _ := strconv.ParseInt(lease, 10, 64)
+		if err := inlineState(&t, rec, time.UnixMilli(ms)); err != nil {
+			return broker.Task{}, err
+		}
 		return t, nil
 	}
 	info, err := q.insp.GetTaskInfo(rec["queue"], id)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -64,6 +65,14 @@ type Worker struct {
 	log      *slog.Logger
 	// recordWait bounds the wait for a task's record (awaitRecord).
 	recordWait time.Duration
+	// queues are those the worker consumes; inline runs (inline.go) are counted in inlineRuns
+	// and told to stop by stopInline; retryDelay and shutdownTimeout are the config's.
+	queues          []string
+	inlineRuns      sync.WaitGroup
+	stopInline      chan struct{}
+	stopOnce        sync.Once
+	retryDelay      time.Duration
+	shutdownTimeout time.Duration
 }
 
 // NewWorker returns a Worker on rdb; call Start.
@@ -99,7 +108,8 @@ func NewWorker(rdb redis.UniversalClient, exec Executor, cfg WorkerConfig) *Work
 	if cfg.WatchConcurrency == 0 {
 		cfg.WatchConcurrency = 64
 	}
-	w := &Worker{rdb: rdb, exec: exec, observe: cfg.Observe, log: cfg.Logger, recordWait: cfg.RecordWait}
+	w := &Worker{rdb: rdb, exec: exec, observe: cfg.Observe, log: cfg.Logger, recordWait: cfg.RecordWait, queues: cfg.Queues,
+		stopInline: make(chan struct{}), retryDelay: cfg.RetryDelay, shutdownTimeout: cfg.ShutdownTimeout}
 	w.srv = newServer(rdb, cfg, queues, cfg.Concurrency, cfg.PollInterval)
 	// Inventory watches run for minutes each: they get their own server and slots, on their
 	// own queues, so they never hold a slot an ordinary task needs. Watches start rarely, so
@@ -141,9 +151,21 @@ func (w *Worker) Start() error {
 
 // Shutdown stops taking tasks and waits up to ShutdownTimeout for running ones; a task still
 // running after that goes back to its queue and is run again.
+// Inline runs get the same time; one still running then goes to the queue (inline.go).
 func (w *Worker) Shutdown() {
 	w.watchSrv.Shutdown()
 	w.srv.Shutdown()
+	done := make(chan struct{})
+	go func() {
+		w.inlineRuns.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(w.shutdownTimeout):
+		w.stopOnce.Do(func() { close(w.stopInline) })
+		<-done
+	}
 }
 
 func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
@@ -244,10 +266,12 @@ func (w *Worker) finish(ctx context.Context, t *asynq.Task, spec broker.TaskSpec
 // finishScript writes a finished task's outcome into its record and announces it, in one
 // round trip: Get then answers from the record alone, without asking asynq. It writes nothing
 // when the record is missing (Redis lost it, or it is a legacy record without a hash tag):
-// a record without its spec would be corrupt. KEYS: record. ARGV: outcome, task id, channel.
+// a record without its spec would be corrupt. An inline run's lease (inline.go) ends with it.
+// KEYS: record. ARGV: outcome, task id, channel.
 var finishScript = redis.NewScript(`
 if redis.call('HEXISTS', KEYS[1], 'spec') == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'outcome', ARGV[1])
+redis.call('HDEL', KEYS[1], 'inline')
 redis.call('PUBLISH', ARGV[3], ARGV[2])
 return 1
 `)
@@ -259,8 +283,7 @@ func (w *Worker) recordOutcome(ctx context.Context, t *asynq.Task, b []byte) err
 	id := t.ResultWriter().TaskID()
 	wctx := context.WithoutCancel(ctx)
 	if broker.IsUUID(id) {
-		n, err := finishScript.Run(wctx, w.rdb, []string{keys.Record(id)}, b, id, keys.TaskDone).Int()
-		if err != nil || n == 1 {
+		if written, err := w.writeOutcome(wctx, id, b); err != nil || written {
 			return err
 		}
 	}
@@ -271,6 +294,13 @@ func (w *Worker) recordOutcome(ctx context.Context, t *asynq.Task, b []byte) err
 		w.log.Warn("completion not announced; waiters fall back to polling", "err", err)
 	}
 	return nil
+}
+
+// writeOutcome writes outcome b into task id's record and announces it (finishScript);
+// written is false when the record is missing.
+func (w *Worker) writeOutcome(ctx context.Context, id string, b []byte) (written bool, err error) {
+	n, err := finishScript.Run(ctx, w.rdb, []string{keys.Record(id)}, b, id, keys.TaskDone).Int()
+	return n == 1, err
 }
 
 // resultWriteFor bounds how long a finished task keeps trying to record its result.
