@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -49,14 +50,26 @@ func (w *Worker) servesInline(qname string, spec broker.TaskSpec) bool {
 // submitInline writes the task's record, leased to this process, and starts it. own is the
 // claim this call took on a chosen id, or the zero claim for a fresh id (commit claims it).
 func (q *Queue) submitInline(ctx context.Context, id string, spec broker.TaskSpec, own claim) (broker.Task, error) {
+	lease := strconv.FormatInt(time.Now().Add(inlineLease).UnixMilli(), 10)
+	t, payload, qname, err := q.commitLeased(ctx, id, spec, own, broker.TaskRunning, lease)
+	if err != nil {
+		return broker.Task{}, err
+	}
+	q.inline.startInline(q, id, spec, payload, qname)
+	return t, nil
+}
+
+// commitLeased writes the record of a task that is not (yet) in asynq, its "inline" field
+// set to inline (a lease, or an offer: bell.go), and indexes it as a job.
+func (q *Queue) commitLeased(ctx context.Context, id string, spec broker.TaskSpec, own claim, state broker.TaskState, inline string) (broker.Task, []byte, string, error) {
 	payload, err := json.Marshal(spec)
 	if err != nil {
 		q.releaseOwn(ctx, id, own)
-		return broker.Task{}, err
+		return broker.Task{}, nil, "", err
 	}
 	now := time.Now()
 	t := broker.Task{
-		ID: id, Spec: spec, Describe: broker.Describe(spec.Type), State: broker.TaskRunning,
+		ID: id, Spec: spec, Describe: broker.Describe(spec.Type), State: state,
 		InsertTime: now, UpdateTime: now, ExpireTime: now.Add(q.cfg.Retention),
 	}
 	qname := QueueFor(spec.ClientID)
@@ -66,15 +79,14 @@ func (q *Queue) submitInline(ctx context.Context, id string, spec broker.TaskSpe
 	}
 	submitted.state = claimSubmitted
 	if err := q.commit(ctx, id, own, submitted, now, t.ExpireTime, "queue", qname, "spec", payload, "insertMs", now.UnixMilli(),
-		"inline", now.Add(inlineLease).UnixMilli()); err != nil {
+		"inline", inline); err != nil {
 		q.releaseOwn(ctx, id, own)
-		return broker.Task{}, err
+		return broker.Task{}, nil, "", err
 	}
 	if err := q.trackJob(ctx, t); err != nil { // as submitAs
 		q.cfg.Logger.Warn("task not indexed as a job on its target", "task", id, "err", err)
 	}
-	q.inline.startInline(q, id, spec, payload, qname)
-	return t, nil
+	return t, payload, qname, nil
 }
 
 func (w *Worker) startInline(q *Queue, id string, spec broker.TaskSpec, payload []byte, qname string) {
@@ -101,13 +113,13 @@ func (w *Worker) runInline(q *Queue, id string, spec broker.TaskSpec, payload []
 	case errors.As(cause, &why):
 		err = why.err
 	case errors.Is(cause, errWorkerStopping) || errors.Is(err, broker.ErrProviderBusy):
-		w.handOff(q, id, spec, payload, qname, q.cfg.MaxRetry, 0)
+		q.handOff(id, spec, payload, qname, q.cfg.MaxRetry, 0)
 		return
 	case err != nil && broker.Retryable(err) && q.cfg.MaxRetry > 0:
 		w.observe(spec.Type, "retry", time.Since(start))
 		w.log.Warn("task attempt failed, will retry", "task", id, "type", spec.Type, "provider", spec.Provider, "attempt", 1,
 			"of", q.cfg.MaxRetry+1, "err", err)
-		w.handOff(q, id, spec, payload, qname, q.cfg.MaxRetry-1, w.retryDelay)
+		q.handOff(id, spec, payload, qname, q.cfg.MaxRetry-1, w.retryDelay)
 		return
 	}
 	result := "ok"
@@ -120,7 +132,7 @@ func (w *Worker) runInline(q *Queue, id string, spec broker.TaskSpec, payload []
 	out := outcome{OK: err == nil, Data: res, Error: model.NewTaskError(err), FinishedMs: time.Now().UnixMilli()}
 	b, _ := json.Marshal(out)
 	wctx := context.Background() // the work is done: its outcome is written whatever ended ctx
-	if werr := w.writeResult(wctx, id, func() error { _, err := w.writeOutcome(wctx, id, b); return err }); werr != nil {
+	if werr := retryWrite(wctx, w.log, id, func() error { _, err := writeOutcome(wctx, w.rdb, id, b); return err }); werr != nil {
 		w.log.Error("an inline task's outcome could not be recorded; it reads as lost once its lease ends", "task", id, "err", werr)
 		return
 	}
@@ -169,13 +181,13 @@ redis.call('HSET', KEYS[1], 'inline', ARGV[1])
 return 1
 `)
 
-// handOff puts an inline task into its queue under its id (its record is already written, so
-// a worker runs it), then drops the lease: from then on it reads as any queued task. An
-// accepted task is never dropped: the enqueue is retried while Redis is away, and if it never
-// lands the task fails with a reason a caller can act on.
-func (w *Worker) handOff(q *Queue, id string, spec broker.TaskSpec, payload []byte, qname string, maxRetry int, delay time.Duration) {
+// handOff puts an inline or offered task into its queue under its id (its record is already
+// written, so a worker runs it), then drops the lease: from then on it reads as any queued
+// task. An accepted task is never dropped: the enqueue is retried while Redis is away, and if
+// it never lands the task fails with a reason a caller can act on.
+func (q *Queue) handOff(id string, spec broker.TaskSpec, payload []byte, qname string, maxRetry int, delay time.Duration) {
 	ctx := context.Background()
-	err := w.writeResult(ctx, id, func() error {
+	err := retryWrite(ctx, q.cfg.Logger, id, func() error {
 		_, err := q.client.EnqueueContext(ctx, asynq.NewTask(spec.Type, payload), asynq.TaskID(id), asynq.Queue(qname),
 			asynq.MaxRetry(max(maxRetry, 0)), asynq.Timeout(q.cfg.Timeout), asynq.Retention(q.cfg.Retention), asynq.ProcessIn(delay))
 		if errors.Is(err, asynq.ErrTaskIDConflict) {
@@ -186,12 +198,12 @@ func (w *Worker) handOff(q *Queue, id string, spec broker.TaskSpec, payload []by
 	if err != nil {
 		out, _ := json.Marshal(outcome{Error: model.NewTaskError(model.Errorf(model.ErrUnavailable,
 			"the task could not be queued (Redis unavailable: %v); submit it again", err)), FinishedMs: time.Now().UnixMilli()})
-		_, _ = w.writeOutcome(ctx, id, out)
+		_, _ = writeOutcome(ctx, q.rdb, id, out)
 		return
 	}
 	q.register(qname)
-	if err := w.rdb.HDel(ctx, keys.Record(id), "inline").Err(); err != nil {
-		w.log.Warn("queued task still reads as running here until its lease ends", "task", id, "err", err)
+	if err := q.rdb.HDel(ctx, keys.Record(id), "inline").Err(); err != nil {
+		q.cfg.Logger.Warn("queued task still reads as running here until its lease ends", "task", id, "err", err)
 	}
 }
 
@@ -206,17 +218,26 @@ redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1
 `)
 
-// inlineState is how Get reads a leased record without an outcome: running, canceled (its run
-// is stopping), or lost when the lease ended without an outcome (its process died).
-func inlineState(t *broker.Task, rec map[string]string, leaseEnd time.Time) error {
+// inlineState is how Get reads a leased record without an outcome: running (pending while
+// offered: bell.go), canceled (its run is stopping), or lost when the lease or offer ended
+// without an outcome (the process that held it died).
+func inlineState(t *broker.Task, rec map[string]string) error {
 	if isCanceled, cerr, at := canceled(rec); isCanceled {
 		t.State, t.Err, t.UpdateTime = broker.TaskCanceled, cerr, at
 		return nil
+	}
+	leaseEnd, isOffer := offered(rec["inline"])
+	if !isOffer {
+		ms, _ := strconv.ParseInt(rec["inline"], 10, 64)
+		leaseEnd = time.UnixMilli(ms)
 	}
 	if time.Now().After(leaseEnd.Add(lostMargin)) {
 		return model.Errorf(model.ErrLost, "task %s was accepted but the process running it stopped before it finished: "+
 			"whether it ran is unknown; check its target before submitting it again", t.ID)
 	}
 	t.State = broker.TaskRunning
+	if isOffer {
+		t.State = broker.TaskPending
+	}
 	return nil
 }

@@ -117,11 +117,15 @@ func (q *Queue) Submit(ctx context.Context, spec broker.TaskSpec, opts ...broker
 	return broker.Task{}, model.Errorf(model.ErrUnavailable, "no free task id found; retry")
 }
 
-// submitOwned submits the task under id: inline when the caller waits and this process serves
-// it (inline.go), else through its queue.
+// submitOwned submits the task under id: when the caller waits, inline if this process serves
+// it (inline.go) or offered to its agent (bell.go); else through its queue.
 func (q *Queue) submitOwned(ctx context.Context, id string, spec broker.TaskSpec, own claim, waited bool) (broker.Task, error) {
-	if waited && q.inline != nil && q.inline.servesInline(QueueFor(spec.ClientID), spec) {
+	switch {
+	case !waited || spec.Type == broker.TypeInventoryWatch:
+	case q.inline != nil && q.inline.servesInline(QueueFor(spec.ClientID), spec):
 		return q.submitInline(ctx, id, spec, own)
+	case spec.ClientID != "": // an agent's: offered to it (bell.go)
+		return q.submitOffered(ctx, id, spec, own)
 	}
 	return q.submitAs(ctx, id, spec, own)
 }
@@ -219,9 +223,8 @@ func (q *Queue) Get(ctx context.Context, id string) (broker.Task, error) {
 		applyOutcome(&t, out)
 		return t, nil
 	}
-	if lease, ok := rec["inline"]; ok { // running in the process that accepted it (inline.go)
-		ms, _ := strconv.ParseInt(lease, 10, 64)
-		if err := inlineState(&t, rec, time.UnixMilli(ms)); err != nil {
+	if _, ok := rec["inline"]; ok { // running in the process that accepted it, or offered (inline.go)
+		if err := inlineState(&t, rec); err != nil {
 			return broker.Task{}, err
 		}
 		return t, nil

@@ -250,7 +250,7 @@ func (w *Worker) finish(ctx context.Context, t *asynq.Task, spec broker.TaskSpec
 	id := t.ResultWriter().TaskID()
 	out := outcome{OK: taskErr == nil, Data: res, Error: model.NewTaskError(taskErr), FinishedMs: time.Now().UnixMilli()}
 	b, _ := json.Marshal(out)
-	if err := w.writeResult(ctx, id, func() error { return w.recordOutcome(ctx, t, b) }); err != nil {
+	if err := retryWrite(ctx, w.log, id, func() error { return w.recordOutcome(ctx, t, b) }); err != nil {
 		// Returning the error makes asynq retry the task: a result must not be lost.
 		return fmt.Errorf("writing result: %w", err)
 	}
@@ -283,7 +283,7 @@ func (w *Worker) recordOutcome(ctx context.Context, t *asynq.Task, b []byte) err
 	id := t.ResultWriter().TaskID()
 	wctx := context.WithoutCancel(ctx)
 	if broker.IsUUID(id) {
-		if written, err := w.writeOutcome(wctx, id, b); err != nil || written {
+		if written, err := writeOutcome(wctx, w.rdb, id, b); err != nil || written {
 			return err
 		}
 	}
@@ -298,27 +298,27 @@ func (w *Worker) recordOutcome(ctx context.Context, t *asynq.Task, b []byte) err
 
 // writeOutcome writes outcome b into task id's record and announces it (finishScript);
 // written is false when the record is missing.
-func (w *Worker) writeOutcome(ctx context.Context, id string, b []byte) (written bool, err error) {
-	n, err := finishScript.Run(ctx, w.rdb, []string{keys.Record(id)}, b, id, keys.TaskDone).Int()
+func writeOutcome(ctx context.Context, rdb redis.UniversalClient, id string, b []byte) (written bool, err error) {
+	n, err := finishScript.Run(ctx, rdb, []string{keys.Record(id)}, b, id, keys.TaskDone).Int()
 	return n == 1, err
 }
 
 // resultWriteFor bounds how long a finished task keeps trying to record its result.
 const resultWriteFor = 2 * time.Minute
 
-// writeResult records the outcome with write, retrying while Redis is unreachable: the work is
-// done, and giving up would leave the task active until asynq's lease recovery (a minute or
-// more) runs it again. Once the outcome is in the record, a run again finds it and only
-// completes the task (handle).
+// retryWrite runs write (an outcome, a hand-off to the queue), retrying while Redis is
+// unreachable: the work is done, and giving up would leave the task active until asynq's lease
+// recovery (a minute or more) runs it again. Once the outcome is in the record, a run again
+// finds it and only completes the task (handle).
 // A task whose context ended (shutdown, cancellation) does not retry: asynq runs it again.
-func (w *Worker) writeResult(ctx context.Context, id string, write func() error) error {
+func retryWrite(ctx context.Context, log *slog.Logger, id string, write func() error) error {
 	deadline := time.Now().Add(resultWriteFor)
 	for delay := 100 * time.Millisecond; ; delay = min(2*delay, 2*time.Second) {
 		err := write()
 		if err == nil || ctx.Err() != nil || time.Now().After(deadline) {
 			return err
 		}
-		w.log.Warn("could not record a finished task's result; retrying", "task", id, "in", delay, "err", err)
+		log.Warn("could not record a finished task's result; retrying", "task", id, "in", delay, "err", err)
 		time.Sleep(delay)
 	}
 }
