@@ -20,8 +20,8 @@ import (
 // that process's worker consumes the task's queue and serves its provider: the caller waits
 // for the work, not for a worker's next poll of Redis. It is the same task: its record is
 // written before it runs (with an "inline" lease instead of an asynq entry), it is read,
-// waited on, listed and canceled like any other, and its outcome goes into the record as a
-// worker's does. What an inline run cannot finish goes to the queue under the same id: a
+// waited on, indexed as a job (jobs.go) and canceled like any other (Recent, which reads
+// asynq, does not list it), and its outcome goes into the record as a worker's does. What an inline run cannot finish goes to the queue under the same id: a
 // provider at its concurrency cap, a transient error that has retries left, a worker stopping.
 
 // inlineLease is how long an inline run's record says it runs without being renewed (every
