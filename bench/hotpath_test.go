@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"strconv"
@@ -32,11 +33,21 @@ import (
 func BenchmarkSyncDiskInfo(b *testing.B) {
 	br := harness.Start(b, harness.Options{})
 	vmid := listVMID(b, br, "DC0_H0_VM0")
+	timed(b, func() error {
+		if code, body := br.Post(b, "/api/vm/diskinfo", harness.AdminToken, map[string]any{"vmid": vmid, "mode": 0}); code != 200 {
+			return fmt.Errorf("%d %s", code, body)
+		}
+		return nil
+	})
+}
+
+// timed runs op in b's loop and reports its latencies (report).
+func timed(b *testing.B, op func() error) {
 	lat := make([]time.Duration, 0, b.N)
 	for b.Loop() {
 		t0 := time.Now()
-		if code, body := br.Post(b, "/api/vm/diskinfo", harness.AdminToken, map[string]any{"vmid": vmid, "mode": 0}); code != 200 {
-			b.Fatalf("%d %s", code, body)
+		if err := op(); err != nil {
+			b.Fatal(err)
 		}
 		lat = append(lat, time.Since(t0))
 	}
@@ -47,15 +58,10 @@ func BenchmarkSyncDiskInfo(b *testing.B) {
 func BenchmarkSyncDiskInfoFloor(b *testing.B) {
 	dl, native := simDisks(b, drivers.DefaultConcurrency)
 	ctx := context.Background()
-	lat := make([]time.Duration, 0, b.N)
-	for b.Loop() {
-		t0 := time.Now()
-		if _, err := dl.ListDisks(ctx, native); err != nil {
-			b.Fatal(err)
-		}
-		lat = append(lat, time.Since(t0))
-	}
-	report(b, lat)
+	timed(b, func() error {
+		_, err := dl.ListDisks(ctx, native)
+		return err
+	})
 }
 
 // simDisks opens the vCenter driver on a fresh simulator, with the given concurrency.

@@ -12,18 +12,30 @@ import (
 	"cloudbroker/queue"
 )
 
+// inlineRig is a queue that runs waited-for tasks on its own worker (started if start), and a
+// waited-for task submitted on it.
+func inlineRig(t *testing.T, exec *scripted, cfg queue.Config, start bool) (rig, broker.Task) {
+	t.Helper()
+	r := setup(t, exec, cfg, start)
+	r.q.ServeInline(r.w)
+	sub, err := r.q.Submit(context.Background(), spec, broker.Waited())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, sub
+}
+
+func holding() *scripted {
+	return &scripted{release: make(chan struct{}), answer: func(int32, broker.TaskSpec) (json.RawMessage, error) { return json.RawMessage(`{}`), nil }}
+}
+
 // A waited-for task runs at once in the process that accepted it, with no worker polling (the
 // asynq server is not even started), and is recorded like any task; one nobody waits for
 // goes to the queue.
 func TestInlineRunsWaitedTasks(t *testing.T) {
 	exec := &scripted{answer: func(int32, broker.TaskSpec) (json.RawMessage, error) { return json.RawMessage(`{"disks":[]}`), nil }}
-	r := setup(t, exec, queue.Config{Retention: time.Hour}, false)
-	r.q.ServeInline(r.w)
+	r, sub := inlineRig(t, exec, queue.Config{Retention: time.Hour}, false)
 	ctx := context.Background()
-	sub, err := r.q.Submit(ctx, spec, broker.Waited())
-	if err != nil {
-		t.Fatal(err)
-	}
 	got := waitDone(t, r.q, sub.ID)
 	if got.State != broker.TaskSucceeded || string(got.Result) != `{"disks":[]}` || exec.calls.Load() != 1 {
 		t.Errorf("waited task: %s %s after %d runs; want succeeded once", got.State, got.Result, exec.calls.Load())
@@ -48,14 +60,9 @@ func TestInlineRunsWaitedTasks(t *testing.T) {
 // While it runs an inline task reads as running and can be canceled: its run ends and the
 // task reads canceled, as a queued task's would.
 func TestInlineCancel(t *testing.T) {
-	exec := &scripted{release: make(chan struct{}), answer: func(int32, broker.TaskSpec) (json.RawMessage, error) { return json.RawMessage(`{}`), nil }}
-	r := setup(t, exec, queue.Config{Retention: time.Hour}, false)
-	r.q.ServeInline(r.w)
+	exec := holding()
+	r, sub := inlineRig(t, exec, queue.Config{Retention: time.Hour}, false)
 	ctx := context.Background()
-	sub, err := r.q.Submit(ctx, spec, broker.Waited())
-	if err != nil {
-		t.Fatal(err)
-	}
 	if got, err := r.q.Get(ctx, sub.ID); err != nil || got.State != broker.TaskRunning {
 		t.Fatalf("inline task while it runs: %s %v, want running", got.State, err)
 	}
@@ -92,12 +99,7 @@ func TestInlineHandsOff(t *testing.T) {
 				}
 				return json.RawMessage(`{"second":true}`), nil
 			}}
-			r := setup(t, exec, queue.Config{Retention: time.Hour, MaxRetry: 2}, true)
-			r.q.ServeInline(r.w)
-			sub, err := r.q.Submit(context.Background(), spec, broker.Waited())
-			if err != nil {
-				t.Fatal(err)
-			}
+			r, sub := inlineRig(t, exec, queue.Config{Retention: time.Hour, MaxRetry: 2}, true)
 			got := waitDone(t, r.q, sub.ID)
 			if got.State != broker.TaskSucceeded || string(got.Result) != `{"second":true}` || exec.calls.Load() != 2 {
 				t.Errorf("got %s %s after %d runs, want succeeded on the queue's run", got.State, got.Result, exec.calls.Load())
@@ -109,14 +111,9 @@ func TestInlineHandsOff(t *testing.T) {
 // An inline run whose process died leaves a lease that ends: the task then reads as lost
 // (whether it ran is unknown), never as running forever.
 func TestInlineLeaseEnded(t *testing.T) {
-	exec := &scripted{release: make(chan struct{}), answer: func(int32, broker.TaskSpec) (json.RawMessage, error) { return json.RawMessage(`{}`), nil }}
-	r := setup(t, exec, queue.Config{Retention: time.Hour}, false)
-	r.q.ServeInline(r.w)
+	exec := holding()
+	r, sub := inlineRig(t, exec, queue.Config{Retention: time.Hour}, false)
 	ctx := context.Background()
-	sub, err := r.q.Submit(ctx, spec, broker.Waited())
-	if err != nil {
-		t.Fatal(err)
-	}
 	// What a process that died leaves: a lease nobody renews (set in the past here).
 	rdb := r.red.Client(t)
 	if err := rdb.HSet(ctx, "cb:task:{"+sub.ID+"}", "inline", time.Now().Add(-time.Hour).UnixMilli()).Err(); err != nil {

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
 	"cloudbroker/queue"
@@ -66,15 +68,7 @@ func TestResultWrittenAfterTheTaskHashWasLost(t *testing.T) {
 	}
 	waitDone(t, r.q, sub.ID)
 	taskHash = "asynq:{" + queue.DefaultQueue + "}:t:" + sub.ID
-	if err := rdb.HDel(ctx, "cb:task:{"+sub.ID+"}", "outcome").Err(); err != nil {
-		t.Fatal(err)
-	}
-	if err := rdb.Del(ctx, taskHash).Err(); err != nil {
-		t.Fatal(err)
-	}
-	if err := rdb.HSet(ctx, taskHash, "result", `{"ok":true,"data":{"ran":true},"finishedMs":1}`).Err(); err != nil {
-		t.Fatal(err)
-	}
+	strayResult(t, rdb, sub.ID, taskHash, `{"ok":true,"data":{"ran":true},"finishedMs":1}`)
 	got, err := r.q.Get(ctx, sub.ID)
 	if err != nil || got.State != broker.TaskSucceeded || string(got.Result) != `{"ran":true}` {
 		t.Errorf("Get of a stray hash's outcome: %s %s %v; want succeeded with its result", got.State, got.Result, err)
@@ -90,16 +84,24 @@ func TestResultWrittenAfterTheTaskHashWasLost(t *testing.T) {
 	}
 	waitDone(t, r.q, sub.ID)
 	taskHash = "asynq:{" + queue.DefaultQueue + "}:t:" + sub.ID
-	if err := rdb.HDel(ctx, "cb:task:{"+sub.ID+"}", "outcome").Err(); err != nil {
+	strayResult(t, rdb, sub.ID, taskHash, "not an outcome")
+	if _, err := r.q.Get(ctx, sub.ID); !errors.Is(err, model.ErrLost) {
+		t.Errorf("Get with an unreadable stray hash: %v, want ErrLost", err)
+	}
+}
+
+// strayResult leaves what an older worker left when Redis lost a task's hash while it ran:
+// the hash holding its result alone, and no outcome in the record.
+func strayResult(t *testing.T, rdb redis.UniversalClient, id, taskHash, result string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := rdb.HDel(ctx, "cb:task:{"+id+"}", "outcome").Err(); err != nil {
 		t.Fatal(err)
 	}
 	if err := rdb.Del(ctx, taskHash).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := rdb.HSet(ctx, taskHash, "result", "not an outcome").Err(); err != nil {
+	if err := rdb.HSet(ctx, taskHash, "result", result).Err(); err != nil {
 		t.Fatal(err)
-	}
-	if _, err := r.q.Get(ctx, sub.ID); !errors.Is(err, model.ErrLost) {
-		t.Errorf("Get with an unreadable stray hash: %v, want ErrLost", err)
 	}
 }
