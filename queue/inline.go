@@ -33,8 +33,20 @@ const inlineLease = 30 * time.Second
 var errWorkerStopping = errors.New("worker stopping")
 
 // ServeInline makes q start waited-for tasks (broker.Waited) on w when w serves them. Call it
-// before q serves requests.
-func (q *Queue) ServeInline(w *Worker) { q.inline = w }
+// before q serves requests. w's queues are registered with asynq now (and again after a data
+// loss: Reregister), as an enqueue would have: tasks run inline never enqueue, and a queue
+// asynq does not know is missing from its inspector (the queue-depth metric).
+func (q *Queue) ServeInline(w *Worker) {
+	q.inline = w
+	names := make([]any, 0, len(w.queues))
+	for _, n := range w.queues {
+		q.register(n)
+		names = append(names, n)
+	}
+	if err := q.rdb.SAdd(context.Background(), keys.AsynqAllQueues, names...).Err(); err != nil {
+		q.cfg.Logger.Warn("could not register the worker's queues; the first queued task registers them", "err", err)
+	}
+}
 
 // servesInline reports whether w runs spec's task when it is queued on qname.
 func (w *Worker) servesInline(qname string, spec broker.TaskSpec) bool {
