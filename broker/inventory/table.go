@@ -121,7 +121,7 @@ func (t *Table[T]) load(rows []T) {
 	}
 }
 
-// Change is one upsert (Row set) or delete (Row nil) of the row keyed ID.
+// change is one upsert (row set) or delete (row nil) of the row keyed id.
 type change[T any] struct {
 	id  string
 	row *T
