@@ -67,6 +67,12 @@ type Redis struct {
 	// LossCheckInterval is how often every process checks that Redis still holds its data
 	// (the cb:epoch marker) and re-establishes what it owns if not. Default 1s.
 	LossCheckInterval Duration `yaml:"loss_check_interval"`
+	// CacheTTL bounds how long a replica serves a ZStack session from its own memory. A
+	// logout on any replica reaches every other over Redis pub/sub at once (milliseconds);
+	// CacheTTL is the bound if that message were lost with a silently dead connection. A
+	// session's own expiry is exact whatever it is. Default 2s; negative reads Redis on
+	// every request.
+	CacheTTL Duration `yaml:"cache_ttl"`
 }
 
 // Tasks tunes the task queue.

@@ -60,6 +60,11 @@ const CloneFailures = "cb:clonefail"
 // Session is one login session of a dialect (namespace keeps dialects apart).
 func Session(namespace, id string) string { return "cb:session:" + namespace + ":" + id }
 
+// SessionEvents is the pub/sub channel on which a dialect's ended sessions are announced, so
+// every replica drops its cached copy (redisstore/sessions_cache.go). A channel, not a key: no
+// slot.
+func SessionEvents(namespace string) string { return "cb:session-events:" + namespace }
+
 // Login counts the login attempts of an account or client address. The key is a digest:
 // account names and addresses come from the request, so they are neither trusted in a key nor
 // kept in Redis.
