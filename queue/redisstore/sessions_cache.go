@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"sync"
 	"time"
 
@@ -149,53 +148,32 @@ func (s *CachedSessions) Run(ctx context.Context, log *slog.Logger) {
 	if s.ttl <= 0 {
 		return
 	}
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		err := s.follow(ctx)
-		s.setLive(false)
-		if ctx.Err() != nil {
-			return
-		}
-		log.Warn("session cache off until its invalidations are followed again", "err", err, "in", backoff)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 5*time.Second)
-	}
+	runFollower(ctx, log, "session cache (off meanwhile)", s.follow, func() { s.setLive(false) })
 }
 
+// alive is the message a replica sends itself on a quiet channel: a connection that died
+// silently (no FIN) shows as the message not coming back, and ends the subscription within two
+// intervals; copies cached meanwhile live at most ttl.
+const alive = "~"
+
+var errSilent = errors.New("the session channel went silent: its connection is presumed dead")
+
 func (s *CachedSessions) follow(ctx context.Context) error {
-	ps := s.rdb.Subscribe(ctx, keys.SessionEvents(s.namespace))
-	defer ps.Close()
-	stop := context.AfterFunc(ctx, func() { ps.Close() }) // a blocked read does not watch ctx
-	defer stop()
-	// A quiet channel is pinged: a connection that died silently (no FIN) ends the
-	// subscription within two intervals, and copies cached meanwhile live at most ttl.
-	every := min(s.ttl, time.Second)
+	ch := keys.SessionEvents(s.namespace)
 	pinged := false
-	for {
-		msg, err := ps.ReceiveTimeout(ctx, every)
-		var nerr net.Error
-		if errors.As(err, &nerr) && nerr.Timeout() && !pinged && ctx.Err() == nil {
-			if err := ps.Ping(ctx); err != nil {
-				return err
-			}
+	return subscribe(ctx, s.rdb, ch, min(s.ttl, time.Second), func(e event) error {
+		switch {
+		case e.idle && pinged:
+			return errSilent
+		case e.idle:
 			pinged = true
-			continue
-		}
-		if err != nil {
-			return err
+			return s.rdb.Publish(ctx, ch, alive).Err()
+		case e.subscribed:
+			s.setLive(true)
+		case e.payload != alive:
+			s.invalidate(e.payload)
 		}
 		pinged = false
-		switch m := msg.(type) {
-		case *redis.Subscription:
-			if m.Kind == "subscribe" {
-				s.setLive(true)
-			}
-		case *redis.Message:
-			s.invalidate(m.Payload)
-		}
-	}
+		return nil
+	})
 }

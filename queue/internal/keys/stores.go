@@ -18,6 +18,15 @@ const (
 // InvIDs is the set of the VM uuids held for one provider.
 func InvIDs(provider string) string { return "cb:{inv}:ids:" + provider }
 
+// The image inventory (redisstore/images.go) shares the {img} hash tag.
+const (
+	ImgLists  = "cb:{img}:lists" // hash: provider → broker.ImageList JSON
+	ImgEvents = "cb:img-events"  // pub/sub channel: the provider whose list changed (no slot)
+)
+
+// ImgLease is held by the replica refreshing a provider's image list this period.
+func ImgLease(provider string) string { return "cb:{img}:lease:" + provider }
+
 // Notifications share the {notes} hash tag (redisstore/notifications.go says what each holds).
 const (
 	NotesIndex  = "cb:{notes}:index"
