@@ -44,7 +44,7 @@ fuzz:
 	done
 
 # Issue 17: one table, every project figure beside its floor from the same run. Every package
-# with a Benchmark<Name>Floor runs (BENCHARGS passes -pkgs, -bench, -benchtime, -all to
+# with a Benchmark<Name>Floor runs (BENCHARGS passes -pkgs, -bench, -benchtime, -count, -all to
 # bench/table); the raw go test output goes to stderr, the table to stdout.
 bench:
 	$(GO) run ./bench/table $(BENCHARGS)

@@ -49,36 +49,54 @@ func (l *commandLog) add(c redis.Cmder) {
 	}
 }
 
-// TestRedisPerRead lists the Redis commands each read path sends per request (the request
-// path's client; background loops such as the epoch check may add one now and then).
+// TestRedisPerRead logs the Redis commands each read path sends per request (the request
+// path's client; background loops such as the epoch check add one now and then) and checks
+// what issue 17 removed: a ZStack request reads its session from Redis once, not per request,
+// and a cimg/list request runs no listing task (no task record is read or written).
 func TestRedisPerRead(t *testing.T) {
 	br := start(t)
 	log := &commandLog{}
 	br.App.Redis().AddHook(log)
 	const n = 20
-	for _, path := range []string{"vm/list", "task/info", "zstack vm-instances", "didi cimg/list"} {
-		c := pairs[path](t, br)
+	for _, tc := range []struct {
+		path      string
+		forbidden string // a key prefix no more than once in n requests
+	}{
+		{"vm/list", "cb:{inv}:status"},
+		{"task/info", ""},
+		{"zstack vm-instances", "GET cb:session:"},
+		{"didi cimg/list", "HGETALL cb:task:"},
+	} {
+		c := pairs[tc.path](t, br)
 		client := newClient()
 		log.mu.Lock()
 		log.on, log.cmd = true, nil
 		log.mu.Unlock()
 		for range n {
 			if code, body, err := c.do(client); err != nil || code != 200 {
-				t.Fatalf("%s: %d %v %s", path, code, err, body)
+				t.Fatalf("%s: %d %v %s", tc.path, code, err, body)
 			}
 		}
 		log.mu.Lock()
 		log.on = false
 		counts := map[string]int{}
+		forbidden := 0
 		for _, c := range log.cmd {
 			counts[c]++
+			if tc.forbidden != "" && strings.HasPrefix(c, tc.forbidden) {
+				forbidden++
+			}
 		}
+		total := len(log.cmd)
 		log.mu.Unlock()
 		var lines []string
 		for c, k := range counts {
 			lines = append(lines, c+" ×"+strconv.Itoa(k))
 		}
 		sort.Strings(lines)
-		t.Logf("%s: %d commands per %d requests: %s", path, len(log.cmd), n, strings.Join(lines, ", "))
+		t.Logf("%s: %d commands per %d requests: %s", tc.path, total, n, strings.Join(lines, ", "))
+		if forbidden > 1 {
+			t.Errorf("%s: %d × %q in %d requests, want at most 1 (the first)", tc.path, forbidden, tc.forbidden, n)
+		}
 	}
 }

@@ -25,6 +25,7 @@ func main() {
 	pkgs := flag.String("pkgs", "", "space-separated packages to run (default: every package with a Benchmark...Floor)")
 	bench := flag.String("bench", ".", "the -bench pattern")
 	benchtime := flag.String("benchtime", "", "the -benchtime value (default go test's)")
+	count := flag.Int("count", 1, "runs of each benchmark; the table shows each metric's median")
 	all := flag.Bool("all", false, "also list benchmarks that have no floor")
 	flag.Parse()
 
@@ -36,7 +37,7 @@ func main() {
 			os.Exit(2)
 		}
 	}
-	args := []string{"test", "-run", "^$", "-bench", *bench, "-benchmem"}
+	args := []string{"test", "-run", "^$", "-bench", *bench, "-benchmem", "-count", fmt.Sprint(*count)}
 	if *benchtime != "" {
 		args = append(args, "-benchtime", *benchtime)
 	}
@@ -95,6 +96,7 @@ func floorPackages(root string) ([]string, error) {
 type result struct {
 	pkg, name string             // name without the -GOMAXPROCS suffix
 	metrics   map[string]float64 // unit → value, as printed ("ns/op", "req/s", "p99-ms", ...)
+	runs      int                // how many runs the metrics are the median of (-count)
 }
 
 var procsSuffix = regexp.MustCompile(`-\d+$`)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -30,6 +31,7 @@ func isFloor(name string) bool {
 // pair finds each benchmark's floor, first in its own package, then anywhere in the run. Floors
 // are not rows of their own; benchmarks without a floor are rows only with all.
 func pair(rs []result, all bool) []row {
+	rs = medians(rs)
 	byPkg := map[string]map[string]result{}
 	anywhere := map[string]result{}
 	for _, r := range rs {
@@ -95,4 +97,36 @@ func short(pkg string) string {
 		return rest
 	}
 	return pkg
+}
+
+// medians folds the runs of one benchmark (go test -count N) into one result: each metric's
+// median, in the order of first appearance. The median keeps one run disturbed by another
+// process on a shared machine from deciding a row.
+func medians(rs []result) []result {
+	type key struct{ pkg, name string }
+	runs := map[key][]result{}
+	var order []key
+	for _, r := range rs {
+		k := key{r.pkg, r.name}
+		if _, seen := runs[k]; !seen {
+			order = append(order, k)
+		}
+		runs[k] = append(runs[k], r)
+	}
+	out := make([]result, 0, len(order))
+	for _, k := range order {
+		m := map[string]float64{}
+		for unit := range runs[k][0].metrics {
+			var vs []float64
+			for _, r := range runs[k] {
+				if v, ok := r.metrics[unit]; ok {
+					vs = append(vs, v)
+				}
+			}
+			slices.Sort(vs)
+			m[unit] = vs[len(vs)/2]
+		}
+		out = append(out, result{pkg: k.pkg, name: k.name, metrics: m, runs: len(runs[k])})
+	}
+	return out
 }

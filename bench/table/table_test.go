@@ -11,6 +11,8 @@ const sample = `goos: linux
 pkg: cloudbroker/bench/reads
 BenchmarkVMList-2          	   20000	     52000 ns/op	        0.41 p50-ms	         1.9 p99-ms	     11000 req/s	    9000 B/op	      90 allocs/op
 BenchmarkVMListFloor-2     	   40000	     30000 ns/op	        0.20 p50-ms	         0.9 p99-ms	     18400 req/s	    4000 B/op	      30 allocs/op
+BenchmarkVMListFloor-2     	   40000	     30000 ns/op	        0.20 p50-ms	         0.9 p99-ms	      9000 req/s	    4000 B/op	      30 allocs/op
+BenchmarkVMListFloor-2     	   40000	     30000 ns/op	        0.20 p50-ms	         0.9 p99-ms	     19000 req/s	    4000 B/op	      30 allocs/op
 BenchmarkLonely-2          	     100	   1000000 ns/op
 PASS
 pkg: cloudbroker/broker/inventory
