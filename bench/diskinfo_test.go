@@ -35,15 +35,10 @@ func BenchmarkDiskInfo(b *testing.B) {
 
 	b.Run("driver", func(b *testing.B) {
 		dl := conn.(drivers.DiskLister)
-		lat := make([]time.Duration, 0, b.N)
-		for b.Loop() {
-			t0 := time.Now()
-			if _, err := dl.ListDisks(ctx, native); err != nil {
-				b.Fatal(err)
-			}
-			lat = append(lat, time.Since(t0))
-		}
-		report(b, lat)
+		timed(b, func() error {
+			_, err := dl.ListDisks(ctx, native)
+			return err
+		})
 	})
 	b.Run("broker-sync-http", func(b *testing.B) {
 		lat := make([]time.Duration, 0, b.N)

@@ -8,8 +8,8 @@ import (
 )
 
 // SubmitDiskInfo starts reading a VM's disks and returns the pending task.
-func (b *Broker) SubmitDiskInfo(ctx context.Context, c model.Caller, vmid, clientid string) (Task, error) {
-	return b.submitOnVM(ctx, c, TypeVMDiskInfo, vmid, clientid, nil)
+func (b *Broker) SubmitDiskInfo(ctx context.Context, c model.Caller, vmid, clientid string, opts ...SubmitOption) (Task, error) {
+	return b.submitOnVM(ctx, c, TypeVMDiskInfo, vmid, clientid, nil, opts...)
 }
 
 func runDiskInfo(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, error) {

@@ -94,6 +94,12 @@ func NewExecutor(specs []ProviderSpec, log *slog.Logger) *Executor {
 	return e
 }
 
+// Serves reports whether provider is configured on this worker.
+func (e *Executor) Serves(provider string) bool {
+	_, ok := e.specs[provider]
+	return ok
+}
+
 // Close closes every open connection.
 func (e *Executor) Close() error { return e.conns.closeAll() }
 
@@ -108,7 +114,13 @@ func (e *Executor) open(ctx context.Context, k connKey) (drivers.Conn, error) {
 	if !ok {
 		return nil, model.Errorf(model.ErrNotFound, "provider %q is not configured on this worker", k.provider)
 	}
-	c, err := drivers.Open(ctx, spec.Driver, spec.Config)
+	cfg := spec.Config
+	if k.purpose == purposeTasks { // the watch's connection makes one call at a time
+		cfg.Concurrency = spec.MaxConcurrent
+	} else {
+		cfg.Concurrency = 1
+	}
+	c, err := drivers.Open(ctx, spec.Driver, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("provider %q: %w", k.provider, err)
 	}

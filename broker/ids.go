@@ -65,9 +65,13 @@ const loadPoll = 100 * time.Millisecond
 func (b *Broker) resolveFromInventory(ctx context.Context, c model.Caller, vmid string) (ref VMRef, live bool, err error) {
 	wctx, cancel := context.WithTimeout(ctx, b.loadWait(ctx))
 	defer cancel()
+	held := func() (VMRef, bool) {
+		vm, ok, err := b.inv.VM(wctx, vmid)
+		return VMRef{Provider: vm.Provider, NativeID: vm.NativeID}, err == nil && ok && c.Sees(vm.Provider)
+	}
 	for {
-		if vm, ok, err := b.inv.VM(wctx, vmid); err == nil && ok && c.Sees(vm.Provider) {
-			return VMRef{Provider: vm.Provider, NativeID: vm.NativeID}, false, nil
+		if ref, ok := held(); ok {
+			return ref, false, nil
 		}
 		statuses, err := b.inv.Statuses(wctx)
 		if err != nil && wctx.Err() == nil {
@@ -75,6 +79,11 @@ func (b *Broker) resolveFromInventory(ctx context.Context, c model.Caller, vmid 
 		}
 		loading, unwatched, failed := b.unloaded(c, statuses)
 		if err == nil && len(loading) == 0 {
+			// A load may have ended between the two reads: its VMs are written before its
+			// status, so a read after the status sees them.
+			if ref, ok := held(); ok {
+				return ref, false, nil
+			}
 			switch {
 			case unwatched:
 				return VMRef{}, true, model.Errorf(model.ErrNotFound, "vm %s not found", vmid)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+
+	"cloudbroker/drivers"
 )
 
 // ErrProviderBusy means a provider already runs its maximum of tasks at once. The worker puts
@@ -12,7 +14,7 @@ import (
 var ErrProviderBusy = errors.New("provider busy")
 
 // DefaultMaxPerProvider bounds a provider's concurrent tasks when its config sets none.
-const DefaultMaxPerProvider = 4
+const DefaultMaxPerProvider = drivers.DefaultConcurrency
 
 // slots is a counting semaphore per provider that never blocks.
 type slots struct {

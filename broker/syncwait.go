@@ -37,7 +37,7 @@ func (b *Broker) Wait(ctx context.Context, c model.Caller, id string) (Task, err
 // per-provider listing shares. A task that did not succeed (failed or canceled) returns why.
 func runAndDecode[T any](ctx context.Context, b *Broker, c model.Caller, spec TaskSpec) (T, error) {
 	var res T
-	t, err := b.submit(ctx, spec)
+	t, err := b.submit(ctx, spec, Waited())
 	if err != nil {
 		return res, err
 	}

@@ -12,6 +12,8 @@ type SubmitOption func(*SubmitOptions)
 type SubmitOptions struct {
 	// ID is the caller-chosen task id; "" for a fresh one.
 	ID string
+	// Waited: the caller waits for the task now (Waited).
+	Waited bool
 }
 
 // WithID asks that the task take id ("" changes nothing). Submitting twice with the same id and
@@ -28,3 +30,8 @@ func ApplySubmitOptions(opts []SubmitOption) SubmitOptions {
 	}
 	return o
 }
+
+// Waited says the caller waits for the task now (a sync request). A queue that runs the task's
+// queue in this process may start it at once, recorded like any task, instead of leaving it
+// for a worker's next poll; anything else submits it as usual.
+func Waited() SubmitOption { return func(o *SubmitOptions) { o.Waited = true } }

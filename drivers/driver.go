@@ -32,6 +32,26 @@ type Config struct {
 	Timeout time.Duration
 	// Options holds driver-specific settings (datacenter, images pool, ...).
 	Options map[string]string
+	// Concurrency is how many calls the broker makes on this connection at once (the
+	// provider's concurrency cap, broker.ProviderSpec.MaxConcurrent). HTTP drivers keep that
+	// many idle connections to the endpoint (IdleConnsPerHost), so a loaded connection never
+	// closes one only to dial and handshake it again. Zero: DefaultConcurrency.
+	Concurrency int
+}
+
+// DefaultConcurrency is Config.Concurrency when it is zero; it matches the broker's default
+// per-provider cap.
+const DefaultConcurrency = 4
+
+// IdleConnsPerHost is how many idle HTTP connections a driver keeps to its endpoint: one per
+// call the broker may make at once, plus one for the driver's own calls beside them (a
+// session keepalive, a Ping).
+func (c Config) IdleConnsPerHost() int {
+	n := c.Concurrency
+	if n <= 0 {
+		n = DefaultConcurrency
+	}
+	return n + 1
 }
 
 // Conn is an open connection to one provider. Implementations must be safe for concurrent use.

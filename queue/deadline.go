@@ -1,13 +1,9 @@
 package queue
 
 import (
-	"context"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"cloudbroker/broker/model"
-	"cloudbroker/queue/internal/rediserr"
 )
 
 // A command that timed out on the client is not a command that failed: Redis may run it once
@@ -37,26 +33,3 @@ func RecordWindow(writeWithin time.Duration) time.Duration { return 2 * writeWit
 
 // redisNowMs is the Lua expression of Redis's clock in ms.
 const redisNowMs = `(function() local t = redis.call('TIME'); return t[1] * 1000 + math.floor(t[2] / 1000) end)()`
-
-// writeRecordScript writes a task's record (field/value pairs from ARGV[3]) and its expiry
-// (ARGV[2], unix ms), unless Redis's clock is past the deadline ARGV[1]. KEYS: record.
-var writeRecordScript = redis.NewScript(`
-if ` + redisNowMs + ` > tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
-redis.call('PEXPIREAT', KEYS[1], ARGV[2])
-return 1
-`)
-
-// writeRecord writes a task's record by its deadline (RecordWindow after its enqueue began).
-// enqueued is when the task's enqueue began.
-func (q *Queue) writeRecord(ctx context.Context, key string, enqueued, expire time.Time, fields ...any) error {
-	args := append([]any{q.writeDeadline(enqueued, RecordWindow(q.cfg.WriteWithin)), expire.UnixMilli()}, fields...)
-	n, err := writeRecordScript.Run(ctx, q.rdb, []string{key}, args...).Int()
-	if err != nil {
-		return rediserr.Wrap("write task record", err)
-	}
-	if n == 0 {
-		return errTooLate
-	}
-	return nil
-}

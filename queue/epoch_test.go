@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -116,7 +117,10 @@ func TestLateSubmissionWritesNothing(t *testing.T) {
 	if !errors.Is(err, model.ErrUnavailable) {
 		t.Fatalf("Submit with every write late: %v, want unavailable", err)
 	}
+	// The enqueue comes first and may land: it is removed, and asynq's set of queue names
+	// (which every process registers anyway) names no task.
 	keys, _ := rdb.Keys(ctx, "*").Result()
+	keys = slices.DeleteFunc(keys, func(k string) bool { return k == "asynq:queues" })
 	if len(keys) != 0 {
 		t.Errorf("keys after a late submission: %v, want none", keys)
 	}

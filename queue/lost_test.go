@@ -7,14 +7,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
 	"cloudbroker/queue"
 )
 
-// Redis losing its data while a task runs removes asynq's hash for the task; the worker's
-// result write then recreates that hash with the result alone, which asynq cannot read (it
-// has no state). The task ran: reading it answers its outcome, never an internal error.
+// Redis losing asynq's keys while a task runs removes asynq's hash for the task. The worker
+// writes the outcome into the task's record, so reading it answers its outcome, never an
+// internal error, and no stray hash is left. A stray hash a worker of an older version left
+// (asynq's result written into a lost hash) still reads as its outcome.
 func TestResultWrittenAfterTheTaskHashWasLost(t *testing.T) {
 	release := make(chan struct{})
 	exec := &scripted{release: release, answer: func(int32, broker.TaskSpec) (json.RawMessage, error) {
@@ -45,23 +48,33 @@ func TestResultWrittenAfterTheTaskHashWasLost(t *testing.T) {
 		}
 	}
 	close(release)
-	for deadline := time.Now().Add(10 * time.Second); rdb.HExists(ctx, taskHash, "result").Val() == false; time.Sleep(10 * time.Millisecond) {
+	record := "cb:task:{" + sub.ID + "}"
+	for deadline := time.Now().Add(10 * time.Second); !rdb.HExists(ctx, record, "outcome").Val(); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatal("the worker never wrote its result")
+			t.Fatal("the worker never wrote its outcome")
 		}
 	}
-	got, err := r.q.Get(ctx, sub.ID)
-	if err != nil {
-		t.Fatalf("Get after the result recreated the hash: %v; want the task's outcome", err)
+	if got, err := r.q.Get(ctx, sub.ID); err != nil || got.State != broker.TaskSucceeded || string(got.Result) != `{"ran":true}` {
+		t.Errorf("got %s %s %v, want succeeded with the executor's result", got.State, got.Result, err)
 	}
-	if got.State != broker.TaskSucceeded || string(got.Result) != `{"ran":true}` {
-		t.Errorf("got %s %s, want succeeded with the executor's result", got.State, got.Result)
+	if n := rdb.Exists(ctx, taskHash).Val(); n != 0 {
+		t.Errorf("the worker left a stray hash: %v", rdb.HGetAll(ctx, taskHash).Val())
+	}
+
+	// What an older worker left: the task's hash recreated with the result alone.
+	sub, err = r.q.Submit(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, r.q, sub.ID)
+	taskHash = "asynq:{" + queue.DefaultQueue + "}:t:" + sub.ID
+	strayResult(t, rdb, sub.ID, taskHash, `{"ok":true,"data":{"ran":true},"finishedMs":1}`)
+	got, err := r.q.Get(ctx, sub.ID)
+	if err != nil || got.State != broker.TaskSucceeded || string(got.Result) != `{"ran":true}` {
+		t.Errorf("Get of a stray hash's outcome: %s %s %v; want succeeded with its result", got.State, got.Result, err)
 	}
 	if n := rdb.Exists(ctx, taskHash).Val(); n != 0 {
 		t.Errorf("the stray hash is still there after its outcome moved into the record")
-	}
-	if again, err := r.q.Get(ctx, sub.ID); err != nil || again.State != broker.TaskSucceeded {
-		t.Errorf("Get again, from the record: %s %v, want succeeded", again.State, err)
 	}
 
 	// A hash left with neither task nor a readable result: the task reads as lost.
@@ -71,13 +84,24 @@ func TestResultWrittenAfterTheTaskHashWasLost(t *testing.T) {
 	}
 	waitDone(t, r.q, sub.ID)
 	taskHash = "asynq:{" + queue.DefaultQueue + "}:t:" + sub.ID
+	strayResult(t, rdb, sub.ID, taskHash, "not an outcome")
+	if _, err := r.q.Get(ctx, sub.ID); !errors.Is(err, model.ErrLost) {
+		t.Errorf("Get with an unreadable stray hash: %v, want ErrLost", err)
+	}
+}
+
+// strayResult leaves what an older worker left when Redis lost a task's hash while it ran:
+// the hash holding its result alone, and no outcome in the record.
+func strayResult(t *testing.T, rdb redis.UniversalClient, id, taskHash, result string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := rdb.HDel(ctx, "cb:task:{"+id+"}", "outcome").Err(); err != nil {
+		t.Fatal(err)
+	}
 	if err := rdb.Del(ctx, taskHash).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := rdb.HSet(ctx, taskHash, "result", "not an outcome").Err(); err != nil {
+	if err := rdb.HSet(ctx, taskHash, "result", result).Err(); err != nil {
 		t.Fatal(err)
-	}
-	if _, err := r.q.Get(ctx, sub.ID); !errors.Is(err, model.ErrLost) {
-		t.Errorf("Get with an unreadable stray hash: %v, want ErrLost", err)
 	}
 }

@@ -49,6 +49,8 @@ type Queue struct {
 	cfg    Config
 	hub    *hub
 	queues sync.Map // names of the queues this process submitted to (Reregister)
+	// inline, if set, runs waited-for tasks in this process (inline.go).
+	inline *Worker
 }
 
 var _ broker.TaskQueue = (*Queue)(nil)
@@ -97,35 +99,47 @@ func (q *Queue) Ping(ctx context.Context) error {
 // vcproxy sample's TaskID, that says when it was made.
 func NewTaskID() string { return broker.NewDatedID(time.Now()) }
 
-// Submit writes the task's record, then enqueues it, under a fresh id it claims first (every
-// id is owned, taskclaim.go), or under the id opts choose (broker.WithID: SubmitWithID).
+// Submit enqueues the task and writes its record under a fresh id, or under the id opts
+// choose (broker.WithID: SubmitWithID). A fresh id is claimed by the record's own write
+// (commit.go): nobody can name it before Submit returns, so it needs no claim of its own first.
 func (q *Queue) Submit(ctx context.Context, spec broker.TaskSpec, opts ...broker.SubmitOption) (broker.Task, error) {
-	if id := broker.ApplySubmitOptions(opts).ID; id != "" {
-		return q.SubmitWithID(ctx, id, spec)
+	o := broker.ApplySubmitOptions(opts)
+	if o.ID != "" {
+		return q.SubmitWithID(ctx, o.ID, spec, opts...)
 	}
 	for range 3 { // another task under the same ms and 64 random bits: only if someone chose them
-		id := NewTaskID()
-		cl, err := q.claimID(ctx, id, spec, false)
-		switch {
-		case errors.Is(err, model.ErrInvalid) || (err == nil && cl.existing != nil):
+		t, err := q.submitOwned(ctx, NewTaskID(), spec, claim{}, o.Waited)
+		if _, taken := err.(errIDTaken); taken || errors.Is(err, asynq.ErrTaskIDConflict) {
 			continue
-		case err != nil:
-			return broker.Task{}, err
 		}
-		return q.submitAs(ctx, id, spec, cl.c)
+		return t, err
 	}
 	return broker.Task{}, model.Errorf(model.ErrUnavailable, "no free task id found; retry")
 }
 
-// submitAs enqueues the task whose id this call claimed (cl), then writes its record. The
-// record is the commit: it is written only while Redis's clock is within RecordWindow of the
-// enqueue's start (writeRecordScript), and a worker runs a task only once its record exists,
-// waiting longer than that for it (worker.go). So a call that answered "unavailable" (Redis stalled or
-// failed) leaves no task anyone can read or that runs, even if Redis runs its commands late.
-func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, cl claim) (broker.Task, error) {
+// submitOwned submits the task under id: when the caller waits, inline if this process serves
+// it (inline.go) or offered to its agent (bell.go); else through its queue.
+func (q *Queue) submitOwned(ctx context.Context, id string, spec broker.TaskSpec, own claim, waited bool) (broker.Task, error) {
+	switch {
+	case !waited || spec.Type == broker.TypeInventoryWatch:
+	case q.inline != nil && q.inline.servesInline(QueueFor(spec.ClientID), spec):
+		return q.submitInline(ctx, id, spec, own)
+	case spec.ClientID != "": // an agent's: offered to it (bell.go)
+		return q.submitOffered(ctx, id, spec, own)
+	}
+	return q.submitAs(ctx, id, spec, own)
+}
+
+// submitAs enqueues the task, then writes its record. own is the claim this call took on a
+// chosen id, or the zero claim for a fresh id (commit claims it). The record is the commit:
+// it is written only while Redis's clock is within RecordWindow of the enqueue's start
+// (commitScript), and a worker runs a task only once its record exists, waiting longer than
+// that for it (worker.go). So a call that answered "unavailable" (Redis stalled or failed)
+// leaves no task anyone can read or that runs, even if Redis runs its commands late.
+func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, own claim) (broker.Task, error) {
 	payload, err := json.Marshal(spec)
 	if err != nil {
-		q.releaseClaim(ctx, id, cl)
+		q.releaseOwn(ctx, id, own)
 		return broker.Task{}, err
 	}
 	now := time.Now()
@@ -139,20 +153,28 @@ func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, c
 		asynq.TaskID(t.ID), asynq.Queue(qname), asynq.MaxRetry(q.cfg.MaxRetry),
 		asynq.Timeout(q.cfg.Timeout), asynq.Retention(q.cfg.Retention))
 	if err != nil {
-		q.releaseClaim(ctx, id, cl)
+		q.releaseOwn(ctx, id, own)
 		if errors.Is(err, asynq.ErrTaskIDConflict) { // asynq kept an older task under the id
+			if own.state == "" {
+				return broker.Task{}, err // a fresh id: Submit picks another
+			}
 			return broker.Task{}, errIDInUse(id)
 		}
 		return broker.Task{}, rediserr.Wrap("enqueue", err)
 	}
 	q.register(qname)
-	if err := q.writeRecord(ctx, keys.Record(id), enqueued, t.ExpireTime, "queue", qname, "spec", payload, "insertMs", now.UnixMilli()); err != nil {
+	submitted := own
+	if own.state == "" {
+		submitted = newClaim(spec)
+	}
+	submitted.state = claimSubmitted
+	if err := q.commit(ctx, id, own, submitted, enqueued, t.ExpireTime, "queue", qname, "spec", payload, "insertMs", now.UnixMilli()); err != nil {
 		// The enqueued task finds no record, so no worker runs it; removing it frees the id
 		// for a retry under the same caller-chosen id (best effort: Redis may be away).
 		if derr := q.insp.DeleteTask(qname, id); derr != nil && !errors.Is(derr, asynq.ErrTaskNotFound) {
 			q.cfg.Logger.Warn("a task whose submission failed stays in its queue; no worker runs it", "task", id, "err", derr)
 		}
-		q.releaseClaim(ctx, id, cl)
+		q.releaseOwn(ctx, id, own)
 		return broker.Task{}, err
 	}
 	// The task is a job on its target from now on (jobs.go). Its index is in another slot, so
@@ -160,8 +182,14 @@ func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, c
 	if err := q.trackJob(ctx, t); err != nil { // the index only lists jobs: the task itself stands
 		q.cfg.Logger.Warn("task not indexed as a job on its target", "task", id, "err", err)
 	}
-	q.markSubmitted(ctx, id, cl)
 	return t, nil
+}
+
+// releaseOwn releases the claim this call took, if it took one.
+func (q *Queue) releaseOwn(ctx context.Context, id string, own claim) {
+	if own.state != "" {
+		q.releaseClaim(ctx, id, own)
+	}
 }
 
 // Get reads a task: its record for what and when, asynq's task info for where it stands.
@@ -187,12 +215,18 @@ func (q *Queue) Get(ctx context.Context, id string) (broker.Task, error) {
 		UpdateTime: insert, ExpireTime: insert.Add(q.cfg.Retention),
 	}
 	t.Progress = progressOf(rec)
-	if raw, ok := rec["outcome"]; ok { // recorded finished (record.go): no asynq task
+	if raw, ok := rec["outcome"]; ok { // finished (a worker's, inline or recorded: record.go)
 		var out outcome
 		if err := json.Unmarshal([]byte(raw), &out); err != nil {
 			return broker.Task{}, fmt.Errorf("task %s: corrupt outcome: %w", id, err)
 		}
 		applyOutcome(&t, out)
+		return t, nil
+	}
+	if _, ok := rec["inline"]; ok { // running in the process that accepted it, or offered (inline.go)
+		if err := inlineState(&t, rec); err != nil {
+			return broker.Task{}, err
+		}
 		return t, nil
 	}
 	info, err := q.insp.GetTaskInfo(rec["queue"], id)
@@ -227,6 +261,13 @@ func (q *Queue) Get(ctx context.Context, id string) (broker.Task, error) {
 			"whether it ran is unknown; check its target before submitting it again", id)
 	case err != nil:
 		return broker.Task{}, rediserr.Wrap("read task", err)
+	}
+	if (info.State == asynq.TaskStateCompleted || info.State == asynq.TaskStateArchived) && len(info.Result) == 0 {
+		// The worker wrote the outcome into the record after it was read above (it writes
+		// there, not into asynq's result, finish): read it again.
+		if raw, err := q.rdb.HGet(ctx, keys.Record(id), "outcome").Result(); err == nil {
+			info.Result = []byte(raw)
+		}
 	}
 	applyInfo(&t, info)
 	return t, nil

@@ -23,6 +23,8 @@ type hub struct {
 
 	mu      sync.Mutex
 	waiters map[string]map[chan struct{}]struct{}
+	// bells are the handlers of other channels this subscription carries (bell.go).
+	bells map[string]func(payload string)
 }
 
 func newHub(rdb redis.UniversalClient, log *slog.Logger) *hub {
@@ -31,10 +33,20 @@ func newHub(rdb redis.UniversalClient, log *slog.Logger) *hub {
 	return h
 }
 
+// hubHealthCheck is how long the subscription may hear nothing before it pings Redis.
+const hubHealthCheck = 30 * time.Second
+
 func (h *hub) run() {
-	// Channel() reconnects by itself after a Redis outage; Wait's fallback poll covers the gap.
-	for msg := range h.ps.Channel() {
+	// Channel() reconnects by itself after a Redis outage; Wait's fallback poll covers the gap,
+	// and an offer nobody took goes to the queue (bell.go). So a silent connection is checked
+	// rarely: an idle process's Redis load stays what its polling costs.
+	for msg := range h.ps.Channel(redis.WithChannelHealthCheckInterval(hubHealthCheck)) {
 		h.mu.Lock()
+		if ring, ok := h.bells[msg.Channel]; ok {
+			h.mu.Unlock()
+			go ring(msg.Payload)
+			continue
+		}
 		for ch := range h.waiters[msg.Payload] {
 			select {
 			case ch <- struct{}{}:
@@ -61,6 +73,18 @@ func (h *hub) register(id string) (<-chan struct{}, func()) {
 		}
 		h.mu.Unlock()
 	}
+}
+
+// onBell has the subscription carry channel too, handing each message to ring: one
+// connection for both, and no command while nothing happens.
+func (h *hub) onBell(channel string, ring func(payload string)) error {
+	h.mu.Lock()
+	if h.bells == nil {
+		h.bells = map[string]func(string){}
+	}
+	h.bells[channel] = ring
+	h.mu.Unlock()
+	return h.ps.Subscribe(context.Background(), channel)
 }
 
 func (h *hub) close() {

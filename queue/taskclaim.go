@@ -208,13 +208,3 @@ func (q *Queue) releaseClaim(ctx context.Context, id string, c claim) {
 		q.cfg.Logger.Warn("task id claim not released; the id stays taken until it expires", "task", id, "err", err)
 	}
 }
-
-// markSubmitted says the task behind c is readable, so retries waiting for it go on.
-func (q *Queue) markSubmitted(ctx context.Context, id string, c claim) {
-	done := c
-	done.state = claimSubmitted
-	err := casClaimScript.Run(context.WithoutCancel(ctx), q.rdb, []string{keys.Claim(id)}, c.String(), done.String()).Err()
-	if err != nil {
-		q.cfg.Logger.Warn("task id claim not marked submitted; retries wait for it", "task", id, "err", err)
-	}
-}

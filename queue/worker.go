@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -64,6 +65,14 @@ type Worker struct {
 	log      *slog.Logger
 	// recordWait bounds the wait for a task's record (awaitRecord).
 	recordWait time.Duration
+	// queues are those the worker consumes; inline runs (inline.go) are counted in inlineRuns
+	// and told to stop by stopInline; retryDelay and shutdownTimeout are the config's.
+	queues          []string
+	inlineRuns      sync.WaitGroup
+	stopInline      chan struct{}
+	stopOnce        sync.Once
+	retryDelay      time.Duration
+	shutdownTimeout time.Duration
 }
 
 // NewWorker returns a Worker on rdb; call Start.
@@ -99,7 +108,8 @@ func NewWorker(rdb redis.UniversalClient, exec Executor, cfg WorkerConfig) *Work
 	if cfg.WatchConcurrency == 0 {
 		cfg.WatchConcurrency = 64
 	}
-	w := &Worker{rdb: rdb, exec: exec, observe: cfg.Observe, log: cfg.Logger, recordWait: cfg.RecordWait}
+	w := &Worker{rdb: rdb, exec: exec, observe: cfg.Observe, log: cfg.Logger, recordWait: cfg.RecordWait, queues: cfg.Queues,
+		stopInline: make(chan struct{}), retryDelay: cfg.RetryDelay, shutdownTimeout: cfg.ShutdownTimeout}
 	w.srv = newServer(rdb, cfg, queues, cfg.Concurrency, cfg.PollInterval)
 	// Inventory watches run for minutes each: they get their own server and slots, on their
 	// own queues, so they never hold a slot an ordinary task needs. Watches start rarely, so
@@ -141,9 +151,21 @@ func (w *Worker) Start() error {
 
 // Shutdown stops taking tasks and waits up to ShutdownTimeout for running ones; a task still
 // running after that goes back to its queue and is run again.
+// Inline runs get the same time; one still running then goes to the queue (inline.go).
 func (w *Worker) Shutdown() {
 	w.watchSrv.Shutdown()
 	w.srv.Shutdown()
+	done := make(chan struct{})
+	go func() {
+		w.inlineRuns.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(w.shutdownTimeout):
+		w.stopOnce.Do(func() { close(w.stopInline) })
+		<-done
+	}
 }
 
 func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
@@ -152,9 +174,14 @@ func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &spec); err != nil {
 		return w.finish(ctx, t, spec, nil, model.Errorf(model.ErrInvalid, "corrupt task payload: %v", err))
 	}
-	exists, why, isCanceled := w.recordState(ctx, id)
+	exists, why, isCanceled, finished := w.recordState(ctx, id)
 	if !exists && broker.IsUUID(id) {
 		exists, why, isCanceled = w.awaitRecord(ctx, id)
+	}
+	if finished {
+		// An earlier run recorded its outcome, and asynq did not hear it had ended (Redis was
+		// away): the work is done, only asynq's completion is missing.
+		return nil
 	}
 	if !exists && broker.IsUUID(id) {
 		// Every submitted task gets its record just after its enqueue. None: its submission
@@ -210,7 +237,7 @@ func (w *Worker) awaitRecord(ctx context.Context, id string) (exists bool, why *
 	until := time.Now().Add(w.recordWait)
 	for time.Now().Before(until) && ctx.Err() == nil {
 		time.Sleep(10 * time.Millisecond)
-		if exists, why, isCanceled = w.recordState(ctx, id); exists {
+		if exists, why, isCanceled, _ = w.recordState(ctx, id); exists {
 			return exists, why, isCanceled
 		}
 	}
@@ -220,17 +247,15 @@ func (w *Worker) awaitRecord(ctx context.Context, id string) (exists bool, why *
 // finish writes the task's outcome and announces it. A failed task is also handed back to
 // asynq as SkipRetry, so it is archived (visible as failed in asynq's tools) rather than retried.
 func (w *Worker) finish(ctx context.Context, t *asynq.Task, spec broker.TaskSpec, res json.RawMessage, taskErr error) error {
+	id := t.ResultWriter().TaskID()
 	out := outcome{OK: taskErr == nil, Data: res, Error: model.NewTaskError(taskErr), FinishedMs: time.Now().UnixMilli()}
 	b, _ := json.Marshal(out)
-	if err := w.writeResult(ctx, t, b); err != nil {
+	if err := retryWrite(ctx, w.log, id, func() error { return w.recordOutcome(ctx, t, b) }); err != nil {
 		// Returning the error makes asynq retry the task: a result must not be lost.
 		return fmt.Errorf("writing result: %w", err)
 	}
-	if err := w.rdb.Publish(context.WithoutCancel(ctx), keys.TaskDone, t.ResultWriter().TaskID()).Err(); err != nil {
-		w.log.Warn("completion not announced; waiters fall back to polling", "err", err)
-	}
 	if obs, ok := w.exec.(FinishObserver); ok {
-		obs.TaskFinished(context.WithoutCancel(ctx), t.ResultWriter().TaskID(), spec, res, taskErr)
+		obs.TaskFinished(context.WithoutCancel(ctx), id, spec, res, taskErr)
 	}
 	if taskErr != nil {
 		return fmt.Errorf("%v: %w", taskErr, asynq.SkipRetry)
@@ -238,22 +263,62 @@ func (w *Worker) finish(ctx context.Context, t *asynq.Task, spec broker.TaskSpec
 	return nil
 }
 
+// finishScript writes a finished task's outcome into its record and announces it, in one
+// round trip: Get then answers from the record alone, without asking asynq. It writes nothing
+// when the record is missing (Redis lost it, or it is a legacy record without a hash tag):
+// a record without its spec would be corrupt. An inline run's lease (inline.go) ends with it.
+// KEYS: record. ARGV: outcome, task id, channel.
+var finishScript = redis.NewScript(`
+if redis.call('HEXISTS', KEYS[1], 'spec') == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'outcome', ARGV[1])
+redis.call('HDEL', KEYS[1], 'inline')
+redis.call('PUBLISH', ARGV[3], ARGV[2])
+return 1
+`)
+
+// recordOutcome writes outcome b where Get reads it: the task's record (finishScript), or, for
+// a task without one (a watch, a legacy or lost record), asynq's result, as before records
+// held outcomes; then announces it.
+func (w *Worker) recordOutcome(ctx context.Context, t *asynq.Task, b []byte) error {
+	id := t.ResultWriter().TaskID()
+	wctx := context.WithoutCancel(ctx)
+	if broker.IsUUID(id) {
+		if written, err := writeOutcome(wctx, w.rdb, id, b); err != nil || written {
+			return err
+		}
+	}
+	if _, err := t.ResultWriter().Write(b); err != nil {
+		return err
+	}
+	if err := w.rdb.Publish(wctx, keys.TaskDone, id).Err(); err != nil {
+		w.log.Warn("completion not announced; waiters fall back to polling", "err", err)
+	}
+	return nil
+}
+
+// writeOutcome writes outcome b into task id's record and announces it (finishScript);
+// written is false when the record is missing.
+func writeOutcome(ctx context.Context, rdb redis.UniversalClient, id string, b []byte) (written bool, err error) {
+	n, err := finishScript.Run(ctx, rdb, []string{keys.Record(id)}, b, id, keys.TaskDone).Int()
+	return n == 1, err
+}
+
 // resultWriteFor bounds how long a finished task keeps trying to record its result.
 const resultWriteFor = 2 * time.Minute
 
-// writeResult records the outcome, retrying while Redis is unreachable: the work is done, and
-// giving up would leave the task active until asynq's lease recovery (a minute or more) runs
-// it again. Once the result is written, asynq's own syncer completes the task even if Redis
-// was away when the handler returned.
+// retryWrite runs write (an outcome, a hand-off to the queue), retrying while Redis is
+// unreachable: the work is done, and giving up would leave the task active until asynq's lease
+// recovery (a minute or more) runs it again. Once the outcome is in the record, a run again
+// finds it and only completes the task (handle).
 // A task whose context ended (shutdown, cancellation) does not retry: asynq runs it again.
-func (w *Worker) writeResult(ctx context.Context, t *asynq.Task, b []byte) error {
+func retryWrite(ctx context.Context, log *slog.Logger, id string, write func() error) error {
 	deadline := time.Now().Add(resultWriteFor)
 	for delay := 100 * time.Millisecond; ; delay = min(2*delay, 2*time.Second) {
-		_, err := t.ResultWriter().Write(b)
+		err := write()
 		if err == nil || ctx.Err() != nil || time.Now().After(deadline) {
 			return err
 		}
-		w.log.Warn("could not record a finished task's result; retrying", "task", t.ResultWriter().TaskID(), "in", delay, "err", err)
+		log.Warn("could not record a finished task's result; retrying", "task", id, "in", delay, "err", err)
 		time.Sleep(delay)
 	}
 }

@@ -22,12 +22,17 @@ func (s *Server) diskInfo(c *gin.Context) {
 		return
 	}
 	caller := callerOf(c)
-	t, err := s.Broker.SubmitDiskInfo(c.Request.Context(), caller, req.VMID, req.ClientID)
+	async := req.Mode == nil || *req.Mode == ModeAsync
+	var opts []broker.SubmitOption
+	if !async {
+		opts = append(opts, broker.Waited())
+	}
+	t, err := s.Broker.SubmitDiskInfo(c.Request.Context(), caller, req.VMID, req.ClientID, opts...)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if req.Mode == nil || *req.Mode == ModeAsync {
+	if async {
 		c.JSON(http.StatusOK, ok(gin.H{"vmid": req.VMID, "taskid": t.ID}))
 		return
 	}

@@ -31,6 +31,7 @@ type Agent struct {
 	epoch    *queue.Epoch
 	exec     *broker.Executor
 	worker   *queue.Worker
+	queue    *queue.Queue // takes sync requests' tasks offered to the agent (ServeBells)
 	hb       *queue.Heartbeat
 }
 
@@ -67,6 +68,10 @@ func NewAgent(cfg *config.Config, clientid string, log *slog.Logger) (*Agent, er
 		PollInterval: cfg.Tasks.PollInterval.D(), RetryDelay: cfg.Tasks.RetryDelay.D(),
 		ShutdownTimeout: cfg.Worker.ShutdownTimeout.D(), Logger: a.log, Observe: metrics.ObserveTask,
 	})
+	a.queue = queue.New(a.rdb, queue.Config{
+		Retention: cfg.Tasks.Retention.D(), Timeout: cfg.Tasks.Timeout.D(), MaxRetry: *cfg.Tasks.MaxRetry, Logger: a.log,
+		Epoch: a.epoch, WriteWithin: cfg.Redis.Timeout.D(),
+	})
 	host, _ := os.Hostname()
 	a.hb = queue.NewHeartbeat(a.rdb, broker.Agent{
 		ClientID: clientid, Instance: queue.NewTaskID(), Version: Version, Hostname: host, PID: os.Getpid(),
@@ -97,6 +102,7 @@ func agentProviders(cfg *config.Config, clientid string) error {
 // before the agent says goodbye.
 func (a *Agent) Run(ctx context.Context) error {
 	defer a.rdb.Close()
+	defer a.queue.Close()
 	defer a.wrdb.Close()
 	defer a.exec.Close()
 	// Wait past a crashed predecessor's lock (3 heartbeats), no longer: a live one means a
@@ -115,6 +121,10 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	if err := a.worker.Start(); err != nil {
 		return fmt.Errorf("worker: %w", err)
+	}
+	// A sync request's task starts when the bell rings, not at the next poll (queue/bell.go).
+	if err := a.worker.ServeBells(a.queue, a.clientid); err != nil {
+		a.log.Warn("not listening for offered tasks; sync requests wait for the poll", "err", err)
 	}
 	if addr := a.cfg.Agents.MetricsListen; addr != "" {
 		srv := &http.Server{Addr: addr, Handler: promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}

@@ -119,6 +119,7 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 			PollInterval: cfg.Tasks.PollInterval.D(), RetryDelay: cfg.Tasks.RetryDelay.D(),
 			ShutdownTimeout: cfg.Worker.ShutdownTimeout.D(), Logger: log, Observe: metrics.ObserveTask,
 		})
+		a.queue.ServeInline(a.worker) // sync requests start at once here, not at the next poll
 	}
 	a.node = a.newNodeMembership()
 	a.buildGC()

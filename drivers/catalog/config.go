@@ -48,11 +48,13 @@ type settings struct {
 	pageSize int
 	timeout  time.Duration
 	insecure bool
+	// idleConns is how many idle connections the client keeps (drivers.Config.IdleConnsPerHost).
+	idleConns int
 }
 
 func parseConfig(cfg drivers.Config) (settings, error) {
 	s := settings{provider: cfg.Name, region: cfg.Options[OptRegion], timeout: cfg.Timeout,
-		pageSize: DefaultPageSize, insecure: cfg.Insecure}
+		pageSize: DefaultPageSize, insecure: cfg.Insecure, idleConns: cfg.IdleConnsPerHost()}
 	bad := func(format string, args ...any) (settings, error) {
 		return s, model.Errorf(model.ErrInvalid, "catalog %s: "+format, append([]any{cfg.Name}, args...)...)
 	}
@@ -104,6 +106,9 @@ func parseConfig(cfg drivers.Config) (settings, error) {
 
 func newHTTPClient(s settings) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	// One idle connection per concurrent call: net/http's default of 2 per host would close
+	// the rest after each call and handshake TLS again on the next.
+	tr.MaxIdleConnsPerHost = s.idleConns
 	if s.insecure {
 		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the operator asked for it
 	}

@@ -13,8 +13,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
-
-	"cloudbroker/drivers/vcenter/vcsim"
 )
 
 func TestFlowsOnRedisCluster(t *testing.T) {
@@ -117,9 +115,6 @@ func TestFlowsOnRedisCluster(t *testing.T) {
 		}
 	})
 	t.Run("didi list", func(t *testing.T) {
-		if _, err := w.b.Sims[0].MakeTemplate(t.Context(), vcsim.Template{Source: "DC0_H0_VM1", Name: "cluster-tpl", GuestID: "centos7_64Guest"}); err != nil {
-			t.Fatal(err)
-		}
 		code, _, body := w.b.Request(t, http.MethodPost, "/dicloud/i/storage/cimg/list", map[string]any{"regionId": "region-1", "limit": 10},
 			"Authorization", "Bearer "+admin)
 		var a struct {

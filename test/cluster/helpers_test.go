@@ -37,7 +37,10 @@ func start(t *testing.T) *world {
 	cl := redistest.StartCluster(t)
 	w := &world{cl: cl, brokerLog: &harness.LogBuffer{}, agentLog: &harness.LogBuffer{}}
 	agents := config.Agents{HeartbeatInterval: config.Duration(500 * time.Millisecond), OfflineAfter: config.Duration(2 * time.Second)}
-	w.b = harness.Start(t, harness.Options{Cluster: cl, Log: w.brokerLog, Tune: func(c *config.Config) {
+	// The DiDi list's template is made before the broker watches: the simulator races a
+	// template being made against a watch's read (see harness.Options.Templates).
+	tpls := map[int][]vcsim.Template{0: {{Source: "DC0_H0_VM1", Name: "cluster-tpl", GuestID: "centos7_64Guest"}}}
+	w.b = harness.Start(t, harness.Options{Cluster: cl, Log: w.brokerLog, Templates: tpls, Tune: func(c *config.Config) {
 		c.ZStack.Accounts = []config.ZStackAccount{{Name: "admin", Password: adminPass, AllProviders: true}}
 		c.Agents = agents
 		c.GC.ExpiredTaskIndexes.Interval = config.Duration(time.Hour) // runs when the test triggers it

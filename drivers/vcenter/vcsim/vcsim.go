@@ -21,6 +21,7 @@ import (
 	"path"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vmware/govmomi"
@@ -50,6 +51,7 @@ type config struct {
 	bulk            int
 	user, password  string
 	strict          bool
+	handshakes      *atomic.Int64
 }
 
 // WithVMs adds n powered-on VMs (clones of DC0_H0_VM0 named DC0_EXTRA_VM1 ... DC0_EXTRA_VMn)
@@ -69,6 +71,10 @@ func WithDatacenters(n int) Option { return func(c *config) { c.dcs = n } }
 func WithCredentials(user, password string) Option {
 	return func(c *config) { c.user, c.password, c.strict = user, password, true }
 }
+
+// WithHandshakeCounter counts every TLS handshake the simulator serves into n: each one is a
+// connection a client could not reuse.
+func WithHandshakeCounter(n *atomic.Int64) Option { return func(c *config) { c.handshakes = n } }
 
 // Sim is a running simulator. Its methods are safe for concurrent use.
 type Sim struct {
@@ -115,6 +121,12 @@ func Start(opts ...Option) (sim *Sim, err error) {
 	}()
 	dirs := datastoreDirs(m.Map())
 	m.Service.TLS = new(tls.Config)
+	if n := cfg.handshakes; n != nil {
+		m.Service.TLS.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+			n.Add(1)
+			return nil, nil // the server's own config
+		}
+	}
 	m.Service.Listen = &url.URL{Host: "127.0.0.1:0"}
 	if cfg.strict {
 		m.Service.Listen.User = url.UserPassword(cfg.user, cfg.password)

@@ -81,6 +81,10 @@ func Jobs(provider, nativeID string) string {
 	return "cb:jobs:" + hex.EncodeToString(sum[:16])
 }
 
+// Bell is the pub/sub channel on which an agent hears of a sync request's task offered to it
+// (queue/bell.go). A channel, not a key: no slot.
+func Bell(clientid string) string { return "cb:bell:" + clientid }
+
 // Hook is the pending webhook of one job.
 func Hook(jobID string) string { return "cb:webhook:" + jobID }
 
