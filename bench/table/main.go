@@ -4,7 +4,9 @@
 // A row is a pair: Benchmark<Name> and Benchmark<Name>Floor (sub-benchmarks pair by their
 // suffix, Benchmark<Name>/x with Benchmark<Name>Floor/x, or with Benchmark<Name>Floor when the
 // floor has none). Adding a row is adding the two benchmarks; this program needs no change.
-// The compared metric is chosen per row (metric.go).
+// The compared metric is chosen per row (metric.go); a benchmark may name it with
+// b.ReportMetric(1, "cmp:<unit>") (e.g. "cmp:p50-ms" where the target is a median). Run with
+// -count N, each figure is the median of the N runs.
 package main
 
 import (

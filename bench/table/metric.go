@@ -19,11 +19,12 @@ func (m metric) describe() string {
 	return m.unit + ", lower is better"
 }
 
-// choose picks the unit both results report, in this order: a rate ("req/s", "tasks/s", any
-// "<word>/s" from b.ReportMetric; a hyphenated one such as "idle-redis-ops/s" is a cost, not a
-// throughput, and is not compared), then a p99, then a p50 (units "p99-<u>", "p50-<u>"), then
-// ns/op. A rate says the most about a read path under load; a latency percentile is what a
-// caller waits; ns/op is what every benchmark has.
+// choose picks the unit both results report. A benchmark names it with a marker metric,
+// b.ReportMetric(1, "cmp:<unit>"); otherwise the order is: a throughput ("req/s", "tasks/s",
+// any "<word>/s"), then a p99, then a p50 (units "p99-<u>", "p50-<u>"), then a cost (a
+// hyphenated rate such as "idle-cmds/s", or a per-item unit "<x>/task"), then ns/op. A
+// throughput says the most about a path under load; a percentile is what a caller waits; a
+// cost is what an idle or background path is about; ns/op is what every benchmark has.
 func choose(project, floor map[string]float64) metric {
 	has := func(u string) bool {
 		_, a := project[u]
@@ -33,28 +34,38 @@ func choose(project, floor map[string]float64) metric {
 		_, b := floor[u]
 		return a && b
 	}
-	var rates, p99, p50 []string
+	for u := range project {
+		if want, ok := strings.CutPrefix(u, "cmp:"); ok && has(want) {
+			return metric{unit: want, higher: isThroughput(want)}
+		}
+	}
+	var rates, p99, p50, costs []string
 	for u := range project {
 		switch {
-		case !has(u):
-		case strings.HasSuffix(u, "/s") && !strings.Contains(u, "-"):
+		case !has(u) || strings.HasPrefix(u, "cmp:"):
+		case isThroughput(u):
 			rates = append(rates, u)
 		case strings.HasPrefix(u, "p99-"):
 			p99 = append(p99, u)
 		case strings.HasPrefix(u, "p50-"):
 			p50 = append(p50, u)
+		case strings.HasSuffix(u, "/s") || strings.HasSuffix(u, "/task"):
+			costs = append(costs, u)
 		}
 	}
 	for _, group := range []struct {
 		units  []string
 		higher bool
-	}{{rates, true}, {p99, false}, {p50, false}} {
+	}{{rates, true}, {p99, false}, {p50, false}, {costs, false}} {
 		if len(group.units) > 0 {
 			return metric{unit: minString(group.units), higher: group.higher}
 		}
 	}
 	return metric{unit: "ns/op"}
 }
+
+// isThroughput: "req/s", "tasks/s"; a hyphenated rate ("idle-redis-ops/s") is a cost.
+func isThroughput(u string) bool { return strings.HasSuffix(u, "/s") && !strings.Contains(u, "-") }
 
 func minString(s []string) string {
 	m := s[0]

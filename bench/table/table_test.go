@@ -49,10 +49,26 @@ func TestTable(t *testing.T) {
 	}
 }
 
-func TestChooseFallsBackToWhatBothReport(t *testing.T) {
-	// A rate only the project reports cannot be compared: the row falls back to ns/op.
-	got := choose(map[string]float64{"req/s": 1, "ns/op": 2}, map[string]float64{"ns/op": 3})
-	if d := cmp.Diff(metric{unit: "ns/op"}, got, cmp.AllowUnexported(metric{})); d != "" {
-		t.Errorf("(-want +got):\n%s", d)
+func TestChoose(t *testing.T) {
+	tests := []struct {
+		name           string
+		project, floor map[string]float64
+		want           metric
+	}{
+		{"a rate only the project reports falls back to ns/op",
+			map[string]float64{"req/s": 1, "ns/op": 2}, map[string]float64{"ns/op": 3}, metric{unit: "ns/op"}},
+		{"a throughput before percentiles",
+			map[string]float64{"tasks/s": 1, "p99-ms": 2, "ns/op": 1}, map[string]float64{"tasks/s": 1, "p99-ms": 2, "ns/op": 1}, metric{unit: "tasks/s", higher: true}},
+		{"the benchmark's own choice",
+			map[string]float64{"cmp:p50-ms": 1, "p50-ms": 1, "p99-ms": 2}, map[string]float64{"p50-ms": 1, "p99-ms": 2}, metric{unit: "p50-ms"}},
+		{"a cost is lower-is-better",
+			map[string]float64{"idle-cmds/s": 9, "ns/op": 1}, map[string]float64{"idle-cmds/s": 3, "ns/op": 1}, metric{unit: "idle-cmds/s"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if d := cmp.Diff(tt.want, choose(tt.project, tt.floor), cmp.AllowUnexported(metric{})); d != "" {
+				t.Errorf("(-want +got):\n%s", d)
+			}
+		})
 	}
 }
