@@ -43,8 +43,11 @@ fuzz:
 	  done; \
 	done
 
+# Issue 17: one table, every project figure beside its floor from the same run. Every package
+# with a Benchmark<Name>Floor runs (BENCHARGS passes -pkgs, -bench, -benchtime, -count, -all to
+# bench/table); the raw go test output goes to stderr, the table to stdout.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./bench/... ./broker/inventory/...
+	$(GO) run ./bench/table $(BENCHARGS)
 
 # The load and fault program in full: rates per dialect, tasks/s, faults (RESULTS.md); the soak, long.
 load:

@@ -50,7 +50,8 @@ type Broker struct {
 	agents      AgentRegistry
 	index       *inventory.Index
 	inv         InventoryStore
-	live        *liveSnapshots // nil: every live page lists again (livesnapshot.go)
+	live        *liveSnapshots  // nil: every live page lists again (livesnapshot.go)
+	images      *imageInventory // nil: every image listing lists live (imageinv.go)
 	syncTimeout time.Duration
 
 	agentOfflineAfter time.Duration

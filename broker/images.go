@@ -67,9 +67,9 @@ func (b *Broker) Regions(c model.Caller) []string {
 	return out
 }
 
-// ListImages lists the images of the caller's providers in a region: each provider's listing
-// is a task on that provider's queue, all run in parallel; a provider that fails is reported in
-// Failed, not dropped silently.
+// ListImages lists the images of the caller's providers in a region, from the image inventory
+// (imageinv.go) where it holds a fresh list, else by a listing task on the provider's queue,
+// all in parallel; a provider that fails is reported in Failed, not dropped silently.
 func (b *Broker) ListImages(ctx context.Context, c model.Caller, q ListImagesQuery) (ImagePage, error) {
 	var err error
 	if q.Limit, err = pageParams("start", q.Start, q.Limit); err != nil {
@@ -85,7 +85,7 @@ func (b *Broker) ListImages(ctx context.Context, c model.Caller, q ListImagesQue
 		return ImagePage{}, fmt.Errorf("region %q (regions: %v): %w", q.Region, b.Regions(c), ErrUnknownRegion)
 	}
 
-	results := fanOut(providers, func(p model.Provider) ([]model.Image, error) { return b.listProviderImages(ctx, c, p) })
+	results := fanOut(providers, func(p model.Provider) ([]model.Image, error) { return b.imagesOf(ctx, c, p) })
 
 	var page ImagePage
 	var all []ImageEntry

@@ -67,6 +67,12 @@ type Redis struct {
 	// LossCheckInterval is how often every process checks that Redis still holds its data
 	// (the cb:epoch marker) and re-establishes what it owns if not. Default 1s.
 	LossCheckInterval Duration `yaml:"loss_check_interval"`
+	// CacheTTL bounds how long a replica serves a ZStack session from its own memory. A
+	// logout on any replica reaches every other over Redis pub/sub at once (milliseconds);
+	// CacheTTL is the bound if that message were lost with a silently dead connection. A
+	// session's own expiry is exact whatever it is. Default 2s; negative reads Redis on
+	// every request.
+	CacheTTL Duration `yaml:"cache_ttl"`
 }
 
 // Tasks tunes the task queue.
@@ -127,6 +133,12 @@ type Inventory struct {
 	// kept for the later pages of the same query, so they come from the first page's moment
 	// without listing again. Default 30s, at most 10m.
 	LiveSnapshotTTL Duration `yaml:"live_snapshot_ttl"`
+	// ImageRefresh is how often each provider's images are listed into the image inventory
+	// (by one replica) that image listings (DiDi cimg/list) are served from: a new or changed
+	// image shows on every replica within ImageRefresh plus one listing. A list older than
+	// twice this plus tasks.sync_timeout (its refresher stopped) is not served: the provider
+	// is listed live. Default 15s.
+	ImageRefresh Duration `yaml:"image_refresh"`
 }
 
 // HTTP tunes the API server.

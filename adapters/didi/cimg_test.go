@@ -18,6 +18,7 @@ import (
 	"cloudbroker/config"
 	"cloudbroker/drivers/vcenter/vcsim"
 	"cloudbroker/test/harness"
+	"cloudbroker/test/wait"
 )
 
 // The seed's request, sent verbatim, against a vCenter template made to match the seed's image
@@ -164,16 +165,27 @@ func TestFailedProviders(t *testing.T) {
 		}
 		none := 0
 		c.Tasks.MaxRetry = &none
+		c.Inventory.ImageRefresh = config.Duration(refresh)
 	}})
 	b.Sims[1].Close()
-	d := list(t, b, map[string]any{"regionId": "bj", "limit": 10})
+	// The image inventory serves each provider's last listing: a provider that goes down shows
+	// as failed from its next refresh on.
+	var d listData
+	wait.For(t, freshness, "vc2 reported failed", func() bool {
+		d = list(t, b, map[string]any{"regionId": "bj", "limit": 10})
+		return len(d.FailedProviders) > 0
+	})
 	if d.Count != 1 || len(d.FailedProviders) != 1 || d.FailedProviders[0].Provider != "vc2" ||
 		d.FailedProviders[0].Errno != 2 || !strings.Contains(d.FailedProviders[0].Errmsg, "vcenter") {
 		t.Errorf("count %d, failedProviders %+v: want vc1's image and vc2 failed with errno 2", d.Count, d.FailedProviders)
 	}
 
 	b.Sims[0].Close()
-	r := call(t, b, http.MethodPost, listPath, admin, map[string]any{"regionId": "bj", "limit": 10})
+	var r response
+	wait.For(t, freshness, "every provider reported failed", func() bool {
+		r = call(t, b, http.MethodPost, listPath, admin, map[string]any{"regionId": "bj", "limit": 10})
+		return r.code != http.StatusOK
+	})
 	if a := r.answer(t); r.code != http.StatusServiceUnavailable || a.Errno != 2 || a.Errmsg == "" {
 		t.Errorf("every provider down: HTTP %d %s, want 503 with errno 2", r.code, r.body)
 	}

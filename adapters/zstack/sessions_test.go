@@ -7,6 +7,7 @@ import (
 
 	"cloudbroker/config"
 	"cloudbroker/test/harness"
+	"cloudbroker/test/wait"
 )
 
 type zsError struct {
@@ -103,6 +104,11 @@ func TestSessions(t *testing.T) {
 			t.Errorf("logout: %d %s", res.Code, res.Body)
 		}
 	}
+	// The other replica served the session from memory; the logout reaches it over pub/sub
+	// (TestSessionsEndOnEveryReplica bounds it).
+	wait.For(t, 5*time.Second, "logout seen by the other replica", func() bool {
+		return call(t, other, http.MethodGet, vms, session, nil).Code == http.StatusServiceUnavailable
+	})
 	expectError(t, "after logout", call(t, other, http.MethodGet, vms, session, nil), http.StatusServiceUnavailable, "ID.1001")
 	if res := call(t, b, http.MethodGet, "/zstack/v1/accounts/sessions/"+session+"/valid", "", nil); string(res.Body) != `{"valid":false}` {
 		t.Errorf("valid after logout: %s", res.Body)
@@ -117,4 +123,43 @@ func TestSessionExpires(t *testing.T) {
 	}
 	time.Sleep(1500 * time.Millisecond)
 	expectError(t, "expired session", call(t, b, http.MethodGet, "/zstack/v1/vm-instances?count=true", session, nil), http.StatusServiceUnavailable, "ID.1001")
+}
+
+// TestSessionsEndOnEveryReplica: two replicas on one Redis, each serving sessions from memory
+// with a cache ttl of an hour, so only the invalidations can end a session there: a logout on
+// one replica, and Redis losing its data, end it on the other within the stated bounds (a
+// pub/sub delivery; redis.loss_check_interval).
+func TestSessionsEndOnEveryReplica(t *testing.T) {
+	long := func(c *config.Config) { c.Redis.CacheTTL = config.Duration(time.Hour) }
+	a := startBroker(t, brokerOpts{tune: long})
+	b := harness.Start(t, harness.Options{Redis: a.Redis, Sims: a.Sims, Tune: func(c *config.Config) {
+		c.ZStack = a.Config.ZStack
+		long(c)
+	}})
+	b.WaitSynced(t)
+	const vms = "/zstack/v1/vm-instances?count=true"
+	ended := func(session string) func() bool {
+		return func() bool {
+			return call(t, b, http.MethodGet, vms, session, nil).Code == http.StatusServiceUnavailable
+		}
+	}
+
+	session := login(t, a, "admin", adminPass)
+	if res := call(t, b, http.MethodGet, vms, session, nil); res.Code != http.StatusOK {
+		t.Fatalf("B in A's session: %d %s", res.Code, res.Body)
+	}
+	if res := call(t, a, http.MethodDelete, "/zstack/v1/accounts/sessions/"+session, session, nil); res.Code != http.StatusOK {
+		t.Fatalf("logout on A: %d %s", res.Code, res.Body)
+	}
+	wait.For(t, 5*time.Second, "logout on A seen by B", ended(session))
+	expectError(t, "B after logout on A", call(t, b, http.MethodGet, vms, session, nil), http.StatusServiceUnavailable, "ID.1001")
+
+	// Redis loses its data: B's Epoch notices within loss_check_interval (1s) and empties its
+	// cache; the session is gone with the data.
+	session = login(t, a, "admin", adminPass)
+	if res := call(t, b, http.MethodGet, vms, session, nil); res.Code != http.StatusOK {
+		t.Fatalf("B in the new session: %d %s", res.Code, res.Body)
+	}
+	a.Redis.Flush(t)
+	wait.For(t, 3*b.Config.Redis.LossCheckInterval.D()+time.Second, "session lost with Redis's data ended on B", ended(session))
 }

@@ -29,10 +29,14 @@ func (a *App) mountZStack(r gin.IRouter, edge *adapters.Edge) Hooks {
 	if err != nil {
 		loc = time.FixedZone("CST", 8*3600)
 	}
+	// Sessions are read from this replica's memory, kept fresh over pub/sub (issue 17).
+	sessions := redisstore.NewCachedSessions(a.rdb, "zstack", a.cfg.Redis.CacheTTL.D())
+	a.epoch.OnLoss(sessions.Flush)
+	ctx, stopSessions := context.WithCancel(context.Background())
 	opts := zstack.Options{
 		SessionTimeout: z.SessionTimeout.D(), Location: loc, PublicURL: z.PublicURL,
 		AllowedHooks: z.Webhooks.AllowedHosts, MaxBody: a.cfg.HTTP.MaxBodyBytes,
-		Sessions: redisstore.NewSessions(a.rdb, "zstack"),
+		Sessions: sessions,
 		NodeID:   a.node.node.UUID, Nodes: a.features.nodes, Version: Version,
 	}
 	f := a.features
@@ -64,8 +68,29 @@ func (a *App) mountZStack(r gin.IRouter, edge *adapters.Edge) Hooks {
 		opts.Hooks = wh
 		hooks = Hooks{Start: wh.Start, Stop: wh.Stop}
 	}
+	hooks = withSessions(hooks, func() { go sessions.Run(ctx, a.log) }, stopSessions)
 	server = zstack.New(a.broker, opts)
 	server.Register(r, edge)
 	a.zstack = server
 	return hooks
+}
+
+// withSessions adds the session cache's follower to a dialect's hooks.
+func withSessions(h Hooks, start, stop func()) Hooks {
+	next := h
+	return Hooks{
+		Start: func() error {
+			start()
+			if next.Start != nil {
+				return next.Start()
+			}
+			return nil
+		},
+		Stop: func() {
+			if next.Stop != nil {
+				next.Stop()
+			}
+			stop()
+		},
+	}
 }

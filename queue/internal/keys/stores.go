@@ -18,6 +18,15 @@ const (
 // InvIDs is the set of the VM uuids held for one provider.
 func InvIDs(provider string) string { return "cb:{inv}:ids:" + provider }
 
+// The image inventory (redisstore/images.go) shares the {img} hash tag.
+const (
+	ImgLists  = "cb:{img}:lists" // hash: provider → broker.ImageList JSON
+	ImgEvents = "cb:img-events"  // pub/sub channel: the provider whose list changed (no slot)
+)
+
+// ImgLease is held by the replica refreshing a provider's image list this period.
+func ImgLease(provider string) string { return "cb:{img}:lease:" + provider }
+
 // Notifications share the {notes} hash tag (redisstore/notifications.go says what each holds).
 const (
 	NotesIndex  = "cb:{notes}:index"
@@ -59,6 +68,11 @@ const CloneFailures = "cb:clonefail"
 
 // Session is one login session of a dialect (namespace keeps dialects apart).
 func Session(namespace, id string) string { return "cb:session:" + namespace + ":" + id }
+
+// SessionEvents is the pub/sub channel on which a dialect's ended sessions are announced, so
+// every replica drops its cached copy (redisstore/sessions_cache.go). A channel, not a key: no
+// slot.
+func SessionEvents(namespace string) string { return "cb:session-events:" + namespace }
 
 // Login counts the login attempts of an account or client address. The key is a digest:
 // account names and addresses come from the request, so they are neither trusted in a key nor
