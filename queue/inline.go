@@ -148,6 +148,7 @@ func (w *Worker) runInline(q *Queue, id string, spec broker.TaskSpec, payload []
 		w.log.Error("an inline task's outcome could not be recorded; it reads as lost once its lease ends", "task", id, "err", werr)
 		return
 	}
+	noteUnqueued(wctx, w.rdb, w.log, id, out.FinishedMs)
 	if obs, ok := w.exec.(FinishObserver); ok {
 		obs.TaskFinished(wctx, id, spec, res, err)
 	}

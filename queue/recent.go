@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"slices"
 	"strconv"
 
@@ -19,9 +20,10 @@ import (
 
 var _ broker.TaskHistory = (*Queue)(nil)
 
-// Recent implements broker.TaskHistory from what asynq keeps of every queue: the unfinished
-// tasks and the newest finished ones (asynq keeps those for the retention). Tasks recorded
-// finished without a queue (RunNow) and canceled ones that were still queued are not in it.
+// Recent implements broker.TaskHistory from what asynq keeps of every queue (the unfinished
+// tasks and the newest finished ones, kept for the retention) and the newest tasks that
+// finished without a queue (inline runs, RunNow: keys.Unqueued). Canceled ones that were still
+// queued are not in it.
 // Each queue gives at most n candidates per state; keep is asked about each candidate's spec,
 // newest first, and the first n kept are read in full (Get).
 func (q *Queue) Recent(ctx context.Context, n int, keep func(broker.TaskSpec) bool) ([]broker.Task, error) {
@@ -41,6 +43,16 @@ func (q *Queue) Recent(ctx context.Context, n int, keep func(broker.TaskSpec) bo
 				seen[id] = true
 				ids = append(ids, id)
 			}
+		}
+	}
+	unqueued, err := q.rdb.ZRevRange(ctx, keys.Unqueued, 0, int64(unqueuedWindow*n)-1).Result()
+	if err != nil {
+		return nil, rediserr.Wrap("list unqueued tasks", err)
+	}
+	for _, id := range unqueued {
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
 		}
 	}
 	cands, err := q.candidateSpecs(ctx, ids)
@@ -144,4 +156,24 @@ func (q *Queue) candidateSpecs(ctx context.Context, ids []string) ([]candidate, 
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// unqueuedCap bounds keys.Unqueued; unqueuedWindow*n of its newest are a listing's candidates,
+// room for a caller who sees few of them (each caller sees only its providers' tasks).
+const (
+	unqueuedCap    = 2000
+	unqueuedWindow = 10
+)
+
+// noteUnqueued adds a task that finished without an asynq entry to keys.Unqueued, trimmed to
+// its newest unqueuedCap, in one round trip. Best effort: the list is a view, the record stands.
+func noteUnqueued(ctx context.Context, rdb redis.UniversalClient, log *slog.Logger, id string, finishedMs int64) {
+	_, err := rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZAdd(ctx, keys.Unqueued, redis.Z{Score: float64(finishedMs), Member: id})
+		p.ZRemRangeByRank(ctx, keys.Unqueued, 0, -unqueuedCap-1)
+		return nil
+	})
+	if err != nil {
+		log.Warn("a finished task is missing from the recent-tasks list", "task", id, "err", err)
+	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/queue"
+	"cloudbroker/test/wait"
 )
 
 // Recent lists finished and unfinished tasks of every queue, newest first, asking keep before
@@ -67,4 +68,29 @@ func TestRecentNewestFirstAcrossQueues(t *testing.T) {
 			t.Errorf("%s (-want +got):\n%s", c.name, diff)
 		}
 	}
+}
+
+// Tasks that never had an asynq entry, a waited-for task run inline and one recorded finished
+// (RunNow), are listed too.
+func TestRecentListsUnqueuedTasks(t *testing.T) {
+	ok := &scripted{answer: func(int32, broker.TaskSpec) (json.RawMessage, error) { return json.RawMessage(`{}`), nil }}
+	r, inline := inlineRig(t, ok, queue.Config{Retention: time.Hour}, false)
+	ctx := context.Background()
+	waitDone(t, r.q, inline.ID)
+	recorded, err := r.q.Record(ctx, "", spec, func(context.Context) (json.RawMessage, error) { return json.RawMessage(`{}`), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{recorded.ID, inline.ID}
+	wait.For(t, 10*time.Second, "both unqueued tasks listed", func() bool {
+		ts, err := r.q.Recent(ctx, 10, func(broker.TaskSpec) bool { return true })
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, task := range ts {
+			got = append(got, task.ID)
+		}
+		return cmp.Diff(want, got) == ""
+	})
 }

@@ -66,6 +66,7 @@ func (q *Queue) Record(ctx context.Context, id string, spec broker.TaskSpec, op 
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return broker.Task{}, rediserr.Wrap("write finished task", err)
 	}
+	noteUnqueued(wctx, q.rdb, q.cfg.Logger, id, out.FinishedMs)
 	return t, nil
 }
 

@@ -42,6 +42,9 @@ const (
 	// TaskDone is the pub/sub channel that carries the id of every task that finished, for
 	// sync waiters.
 	TaskDone = "cb:task-done"
+	// Unqueued is the sorted set of the newest tasks that finished without an asynq entry
+	// (inline runs, RunNow), scored by finish time (ms), for the recent-tasks list.
+	Unqueued = "cb:unqueued"
 	// VMRefs maps broker VM uuid → provider + native id.
 	VMRefs = "cb:vmrefs"
 	// LongJobIndex is the sorted set of long job ids, scored by expiry (ms).
