@@ -160,7 +160,12 @@ func parseSubmitLongJob(body []byte) (longJobRequest, error) {
 	if raw, ok := fields[kind.vmField]; !ok || json.Unmarshal(raw, &vmid) != nil || strings.TrimSpace(vmid) == "" {
 		return longJobRequest{}, model.Errorf(model.ErrInvalid, "jobData.%s is required for %s: the uuid of the VM, as a string", kind.vmField, name)
 	}
-	a, err := parseActionParams("jobData", kind.action, data)
+	delete(fields, kind.vmField) // the VM is the job's target, not a parameter of its action
+	params, err := json.Marshal(fields)
+	if err != nil {
+		return longJobRequest{}, err
+	}
+	a, err := parseActionParams("jobData", kind.action, params)
 	if err != nil {
 		return longJobRequest{}, err
 	}
