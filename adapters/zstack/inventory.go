@@ -163,7 +163,7 @@ func (r renderer) vm(vm model.VM) vmInventory {
 		MemorySize: vm.MemoryMB << 20, CPUNum: vm.CPUs, CreateDate: r.date(vm.CreatedAt),
 		State: vmStates[vm.PowerState], GuestOsType: vm.GuestOS, Description: vm.Description,
 		LastOpDate: r.date(vm.ModifiedAt),
-		VMNics: []vmNic{}, AllVolumes: []volume{}, VMCdRoms: []vmCdRom{},
+		VMNics:     []vmNic{}, AllVolumes: []volume{}, VMCdRoms: []vmCdRom{},
 	}
 	switch {
 	case !vm.DestroyedAt.IsZero():
