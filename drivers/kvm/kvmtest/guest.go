@@ -130,7 +130,6 @@ func (g *Guest) Gone(t testing.TB) {
 	}
 }
 
-
 // GuestXML is a BIOS-only TCG guest: a qcow2 volume root.qcow2 of pool name on virtio and the
 // raw file dir/data.img on virtio-scsi, one user-mode NIC.
 func GuestXML(name, dir string) string {
