@@ -147,3 +147,16 @@ func lifecycleChanges(ctx context.Context, inv InventoryStore, spec TaskSpec, re
 	}
 	return []inventory.Change{{Op: inventory.Upsert, ID: vm.ID, VM: &vm}}
 }
+
+// refuseDestroyed refuses to act on a VM the inventory shows destroyed (ZStack allows only
+// recover and expunge then): what names the refused action. A VM the caller does not see is
+// left to the scope check, which answers as for one that does not exist.
+func (b *Broker) refuseDestroyed(ctx context.Context, c model.Caller, vmid, what string) error {
+	if b.inv == nil {
+		return nil
+	}
+	if vm, ok, err := b.inv.VM(ctx, vmid); err == nil && ok && c.Sees(vm.Provider) && !vm.DestroyedAt.IsZero() {
+		return model.Errorf(model.ErrConflict, "vm %s is destroyed: recover it before you %s it", vmid, what)
+	}
+	return nil
+}

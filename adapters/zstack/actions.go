@@ -50,8 +50,11 @@ func (p cloneParams) placement() []json.RawMessage {
 	return []json.RawMessage{p.PrimaryStorageRoot, p.PrimaryStorageData, p.RootVolumeSystemTags, p.DataVolumeSystemTags}
 }
 
+// stopParams: stopHa asks ZStack's HA not to start the VM again; the broker runs no HA, so a
+// stopped VM stays stopped either way and the option is honoured as it stands.
 type stopParams struct {
-	Type string `json:"type"`
+	Type   string `json:"type"`
+	StopHA bool   `json:"stopHa"`
 }
 
 // startParams: hostUuid is honoured only as the host the VM is on (checkStartHost): the broker
@@ -91,7 +94,15 @@ func parseAction(body []byte) (vmAction, error) {
 	var params json.RawMessage
 	switch {
 	case len(found) == 0 && top["names"] != nil:
-		name, params = actClone, body
+		// The extras sit beside the parameters here: they are not clone options.
+		for _, k := range bodyExtras {
+			delete(top, k)
+		}
+		name = actClone
+		var err error
+		if params, err = json.Marshal(top); err != nil {
+			return vmAction{}, err
+		}
 	case len(found) == 0:
 		for _, k := range slices.Sorted(maps.Keys(top)) {
 			if !slices.Contains(bodyExtras, k) {
