@@ -138,17 +138,7 @@ func (c *Conn) copyImage(ctx context.Context, spec drivers.CreateSpec) (string, 
 		return "", model.Errorf(model.ErrInvalid, "kvm %s: image %q is an ISO, not a disk image", c.set.provider, spec.Image)
 	}
 	name := spec.Name + "-vda" + path.Ext(src.Name)
-	err = c.run(ctx, what, func(l *libvirt.Libvirt) error {
-		_, err := l.StorageVolLookupByName(pool, name)
-		if err == nil {
-			return model.Errorf(model.ErrConflict, "volume %s/%s exists", pool.Name, name)
-		}
-		if hasCode(err, libvirt.ErrNoStorageVol) {
-			return nil
-		}
-		return err
-	})
-	if err != nil {
+	if err := c.volumeFree(ctx, what, pool, name); err != nil {
 		return "", err
 	}
 	err = c.runLong(ctx, what, func(l *libvirt.Libvirt) error {

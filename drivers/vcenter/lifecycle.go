@@ -63,19 +63,10 @@ func (c *Conn) create(ctx context.Context, spec drivers.CreateSpec) (model.VM, e
 		NumCPUs: spec.CPUs, MemoryMB: spec.MemoryMB, Annotation: spec.Description,
 		ExtraConfig: extraSpec(cloneMarkKey, spec.Mark, imageKey, spec.Image, destroyedKey, ""),
 	}
-	task, err := object.NewVirtualMachine(c.client, vmRef(spec.Image)).Clone(ctx,
-		object.NewFolder(c.client, *src.Parent), spec.Name,
-		types.VirtualMachineCloneSpec{Location: loc, PowerOn: spec.PowerOn, Config: cfg})
+	ref, err := c.cloneTask(ctx, spec.Image, *src.Parent, spec.Name,
+		types.VirtualMachineCloneSpec{Location: loc, PowerOn: spec.PowerOn, Config: cfg}, spec.Progress)
 	if err != nil {
 		return model.VM{}, err
-	}
-	info, err := waitWithProgress(ctx, task, spec.Progress)
-	if err != nil {
-		return model.VM{}, err
-	}
-	ref, ok := info.Result.(types.ManagedObjectReference)
-	if !ok {
-		return model.VM{}, model.Errorf(model.ErrNotFound, "clone task returned no vm")
 	}
 	vm, err := c.vm(ctx, ref)
 	if err == nil && vm.Description != spec.Description {
