@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/terraform-zstack-modules/zstack-sdk-go/pkg/param"
@@ -15,6 +16,7 @@ import (
 	"cloudbroker/broker"
 	"cloudbroker/drivers/vcenter/vcsim"
 	"cloudbroker/test/govctest"
+	"cloudbroker/test/harness"
 )
 
 // govcVM is what govc reports of a VM (nil when there is none), read independently of the
@@ -262,10 +264,30 @@ func TestLifecycleGolden(t *testing.T) {
 	var inv struct{ Inventory struct{ UUID string } }
 	created.json(t, &inv)
 	vm := "/zstack/v1/vm-instances/" + inv.Inventory.UUID
+	// The recover answer is the VM as the inventory holds it: wait until the watch has seen
+	// the description (the simulator sets it in a second call after the clone).
+	awaitInventory(t, b, s, vm, func(v map[string]any) bool { return v["description"] == "golden" })
 	job("destroy_vm", http.MethodDelete, vm+"?deleteMode=Permissive", nil)
 	job("recover_vm", http.MethodPut, vm+"/actions", map[string]any{"recoverVmInstance": map[string]any{}})
 	job("destroy_vm", http.MethodDelete, vm, nil)
 	job("expunge_vm", http.MethodPut, vm+"/actions", map[string]any{"expungeVmInstance": map[string]any{}})
+}
+
+// awaitInventory polls GET vm until its inventory satisfies ok.
+func awaitInventory(t *testing.T, b *harness.Broker, session, vm string, ok func(map[string]any) bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var l struct{ Inventories []map[string]any }
+		call(t, b, http.MethodGet, vm, session, nil).json(t, &l)
+		if len(l.Inventories) == 1 && ok(l.Inventories[0]) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: the inventory never matched: %v", vm, l.Inventories)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // maskVolatile hides what differs between runs beyond uuids and dates: MAC addresses and the
