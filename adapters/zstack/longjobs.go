@@ -136,8 +136,11 @@ func parseSubmitLongJob(body []byte) (longJobRequest, error) {
 		return longJobRequest{}, model.Errorf(model.ErrInvalid, `params is required: an object with jobName and jobData, as in {"params":{"jobName":"APIStartVmInstanceMsg","jobData":"{\"uuid\":\"...\"}"}}`)
 	}
 	var p submitLongJobParams
-	if err := json.Unmarshal(top["params"], &p); err != nil {
-		return longJobRequest{}, model.Errorf(model.ErrInvalid, "params: %s", adapters.DescribeJSONError(err))
+	if err := decodeStrict("params", top["params"], &p); err != nil {
+		return longJobRequest{}, err
+	}
+	if len(p.TagUUIDs) > 0 {
+		return longJobRequest{}, model.Errorf(model.ErrInvalid, "params.tagUuids is not supported: tag the job's VM with CreateUserTag instead")
 	}
 	// A fully qualified message name (org.zstack.header.vm.APIStartVmInstanceMsg) is the same job.
 	name := p.JobName[strings.LastIndex(p.JobName, ".")+1:]
