@@ -318,3 +318,32 @@ func maskVolatile(body []byte) []byte {
 	out, _ := json.Marshal(walk(v))
 	return out
 }
+
+// hostUuid places the new VM on that host (here a cluster's, while the template is on a
+// standalone host); a host of another provider is refused.
+func TestSDKCreateOnHost(t *testing.T) {
+	b := startBroker(t, brokerOpts{})
+	tpl, err := b.Sims[0].MakeTemplate(t.Context(), vcsim.Template{Source: "DC0_H0_VM1", Name: "tpl-host"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli := sdkClient(t, b, "admin", adminPass)
+	target := queryOne(t, cli, uuidOf(t, b, 0, "DC0_C0_RP0_VM0")).HostUUID
+	other := queryOne(t, cli, uuidOf(t, b, 1, "DC0_H0_VM0")).HostUUID
+	if target == "" || other == "" {
+		t.Fatal("the simulators' VMs have no hostUuid")
+	}
+	p := createParams("placed", broker.ImageUUID("vc1", tpl))
+	p.Params.HostUuid = other
+	if _, err := cli.CreateVmInstance(p); err == nil || !strings.Contains(err.Error(), "not a host of provider") {
+		t.Errorf("CreateVmInstance on vc2's host from vc1's image: %v, want a refusal", err)
+	}
+	p.Params.HostUuid = target
+	vm, err := cli.CreateVmInstance(p)
+	if err != nil {
+		t.Fatalf("CreateVmInstance(hostUuid): %v", err)
+	}
+	if vm.HostUUID != target {
+		t.Errorf("the VM is on host %s, want %s", vm.HostUUID, target)
+	}
+}
