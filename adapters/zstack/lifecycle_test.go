@@ -3,8 +3,6 @@ package zstack_test
 import (
 	"encoding/json"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -19,48 +17,10 @@ import (
 	"cloudbroker/test/harness"
 )
 
-// govcVM is what govc reports of a VM (nil when there is none), read independently of the
-// broker.
-type govcVM struct {
-	PowerState, Annotation string
-	CPUs                   int32
-	MemoryMB               int64
-	Extra                  map[string]string
-}
-
-func govcVMInfo(t *testing.T, sim *vcsim.Sim, name string) *govcVM {
+// govcVMInfo reads a VM with govc, independently of the broker (nil when there is none).
+func govcVMInfo(t *testing.T, sim *vcsim.Sim, name string) *govctest.VM {
 	t.Helper()
-	cmd := exec.Command(govctest.Path(t), "vm.info", "-json", "-e", name)
-	cmd.Env = append(os.Environ(), "GOVC_URL="+sim.URL().String(), "GOVC_INSECURE=1")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("govc vm.info %s: %v", name, err)
-	}
-	var info struct {
-		VirtualMachines []struct {
-			Runtime struct{ PowerState string } `json:"runtime"`
-			Config  struct {
-				Annotation string `json:"annotation"`
-				Hardware   struct {
-					NumCPU   int32 `json:"numCPU"`
-					MemoryMB int64 `json:"memoryMB"`
-				} `json:"hardware"`
-				ExtraConfig []struct{ Key, Value string } `json:"extraConfig"`
-			} `json:"config"`
-		} `json:"virtualMachines"`
-	}
-	if err := json.Unmarshal(out, &info); err != nil || len(info.VirtualMachines) > 1 {
-		t.Fatalf("govc vm.info %s: %v\n%s", name, err, out)
-	}
-	if len(info.VirtualMachines) == 0 {
-		return nil
-	}
-	v := info.VirtualMachines[0]
-	g := &govcVM{PowerState: v.Runtime.PowerState, Annotation: v.Config.Annotation, CPUs: v.Config.Hardware.NumCPU, MemoryMB: v.Config.Hardware.MemoryMB, Extra: map[string]string{}}
-	for _, o := range v.Config.ExtraConfig {
-		g.Extra[o.Key] = o.Value
-	}
-	return g
+	return govctest.VMInfo(t, sim.URL().String(), name)
 }
 
 // createParams is a CreateVmInstance request the SDK sends as it is, every field present.
