@@ -2,6 +2,7 @@ package kvm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -65,7 +66,7 @@ func (c *Conn) Expunge(ctx context.Context, nativeVMID string) error {
 				continue
 			}
 			v, err := c.volumeOf(l, dx)
-			if hasCode(err, libvirt.ErrNoStorageVol) || hasCode(err, libvirt.ErrNoStoragePool) || model.KindOf(err) == "unsupported" {
+			if hasCode(err, libvirt.ErrNoStorageVol) || hasCode(err, libvirt.ErrNoStoragePool) || errors.Is(err, model.ErrUnsupported) {
 				return model.Errorf(model.ErrUnsupported, "kvm %s: expunge vm %s: disk %s (%s) is not a volume of an active storage pool, so it cannot be deleted (define a pool over its directory)", c.set.provider, d.Name, dx.Target.Dev, dx.fileName())
 			}
 			if err != nil {
