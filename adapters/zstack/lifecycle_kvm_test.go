@@ -68,6 +68,17 @@ func TestSDKCreateDestroyRecoverExpungeKVM(t *testing.T) {
 	if strings.Contains(destroyedMark(), "destroyed") {
 		t.Errorf("after recover the destroyed mark is still there: %q", destroyedMark())
 	}
+	// startVmInstance's hostUuid: the one host of the connection is honoured.
+	if vm.HostUUID == "" {
+		t.Fatal("the KVM VM has no hostUuid")
+	}
+	started, err := cli.StartVmInstance(vm.UUID, &param.StartVmInstanceParam{StartVmInstance: param.StartVmInstanceDetailParam{HostUuid: vm.HostUUID}})
+	if err != nil || started.State != "Running" || started.HostUUID != vm.HostUUID {
+		t.Fatalf("StartVmInstance(hostUuid): %+v, %v", started, err)
+	}
+	if st := kvmtest.Virsh(t, "domstate", name); st != "running" {
+		t.Errorf("virsh domstate after start = %q, want running", st)
+	}
 	if err := cli.DestroyVmInstance(vm.UUID, param.DeleteModePermissive); err != nil {
 		t.Fatalf("DestroyVmInstance: %v", err)
 	}

@@ -306,4 +306,15 @@ func TestSDKCreateOnHost(t *testing.T) {
 	if vm.HostUUID != target {
 		t.Errorf("the VM is on host %s, want %s", vm.HostUUID, target)
 	}
+	// startVmInstance's hostUuid: the host the VM is on is honoured, another is refused.
+	if _, err := cli.StartVmInstance(vm.UUID, &param.StartVmInstanceParam{StartVmInstance: param.StartVmInstanceDetailParam{HostUuid: other}}); err == nil || !strings.Contains(err.Error(), "cannot move it") {
+		t.Errorf("StartVmInstance on another host: %v, want a refusal", err)
+	}
+	if got := govctest.PowerState(t, b.Sims[0].URL().String(), "placed"); got != "poweredOff" {
+		t.Errorf("a refused start left the VM %s", got)
+	}
+	started, err := cli.StartVmInstance(vm.UUID, &param.StartVmInstanceParam{StartVmInstance: param.StartVmInstanceDetailParam{HostUuid: target}})
+	if err != nil || started.State != "Running" || started.HostUUID != target {
+		t.Fatalf("StartVmInstance(hostUuid of its host): %+v, %v", started, err)
+	}
 }

@@ -73,6 +73,7 @@ func (c *Conn) vm(ctx context.Context, d libvirt.Domain) (model.VM, error) {
 		Description: x.Description,
 		Image:       imageMarkOf(x),
 		DestroyedAt: destroyedAtOf(x),
+		HostID:      c.hostname(ctx), // a libvirt connection reaches one host
 	}
 	if n := num(x.VCPU.Current); n > 0 {
 		vm.CPUs = n
