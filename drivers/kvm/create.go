@@ -77,11 +77,8 @@ func (c *Conn) Create(ctx context.Context, spec drivers.CreateSpec) (model.VM, e
 // checkHost returns the domain type this connection defines, after checking that host (if
 // set) is this connection's host.
 func (c *Conn) checkHost(ctx context.Context, host string) (string, error) {
-	var name, typ, caps string
+	var typ, caps string
 	err := c.run(ctx, "read host", func(l *libvirt.Libvirt) (err error) {
-		if name, err = l.ConnectGetHostname(); err != nil {
-			return err
-		}
 		if typ, err = l.ConnectGetType(); err != nil {
 			return err
 		}
@@ -91,7 +88,7 @@ func (c *Conn) checkHost(ctx context.Context, host string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if host != "" && host != name {
+	if name := c.hostname(ctx); host != "" && host != name {
 		return "", model.Errorf(model.ErrNotFound, "kvm %s: host %q: this provider's only host is %q", c.set.provider, host, name)
 	}
 	switch {
