@@ -105,6 +105,9 @@ func (b *Broker) SubmitClone(ctx context.Context, c model.Caller, vmid string, r
 	if err := req.validate(); err != nil {
 		return Task{}, err
 	}
+	if err := b.refuseDestroyed(ctx, c, vmid, "clone"); err != nil {
+		return Task{}, err
+	}
 	return b.submitOnVM(ctx, c, TypeVMClone, vmid, "", req, opts...)
 }
 

@@ -71,6 +71,9 @@ func (b *Broker) SubmitPower(ctx context.Context, c model.Caller, vmid string, o
 	if err := validPowerOp(op); err != nil {
 		return Task{}, err
 	}
+	if err := b.refuseDestroyed(ctx, c, vmid, string(op)); err != nil {
+		return Task{}, err
+	}
 	return b.submitOnVM(ctx, c, TypeVMPower, vmid, "", powerArgs{Op: op}, opts...)
 }
 

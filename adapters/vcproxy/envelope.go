@@ -75,6 +75,10 @@ var eventNames = map[string]string{
 	broker.TypeVMList:     "EVENT_VM_LIST",
 	broker.TypeVMClone:    "EVENT_VM_CLONE",
 	broker.TypeVMPower:    "EVENT_VM_POWER",
+	broker.TypeVMCreate:   "EVENT_VM_CREATE",
+	broker.TypeVMDestroy:  "EVENT_VM_DESTROY",
+	broker.TypeVMRecover:  "EVENT_VM_RECOVER",
+	broker.TypeVMExpunge:  "EVENT_VM_EXPUNGE",
 }
 
 // toEnvelope renders a task, pending or done. A pending task has task_errcode "202" and its

@@ -10,7 +10,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"cloudbroker/adapters"
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
 )
@@ -21,23 +20,47 @@ const (
 	actStart  = "startVmInstance"
 	actStop   = "stopVmInstance"
 	actReboot = "rebootVmInstance"
+	// The lifecycle after DestroyVmInstance (create.go).
+	actExpunge = "expungeVmInstance"
+	actRecover = "recoverVmInstance"
 )
 
-var vmActionNames = []string{actClone, actReboot, actStart, actStop}
+var vmActionNames = []string{actClone, actExpunge, actReboot, actRecover, actStart, actStop}
 
 // bodyExtras may accompany any action, as in ZStack.
 var bodyExtras = []string{"systemTags", "userTags", "requestIp"}
 
-// cloneParams are cloneVmInstance's parameters. ZStack's placement options (primary storages,
-// cluster, host, volume tags) are accepted and ignored: the provider places clones itself.
+// cloneParams are cloneVmInstance's parameters. A clone goes where its source is: ZStack's
+// placement options (primary storages, volume tags) are refused when given a value
+// (refusedClone), never ignored.
 type cloneParams struct {
-	Names    []string `json:"names"`
-	Strategy string   `json:"strategy"`
-	Full     *bool    `json:"full"`
+	Names                []string        `json:"names"`
+	Strategy             string          `json:"strategy"`
+	Full                 *bool           `json:"full"`
+	PrimaryStorageRoot   json.RawMessage `json:"primaryStorageUuidForRootVolume"`
+	PrimaryStorageData   json.RawMessage `json:"primaryStorageUuidForDataVolume"`
+	RootVolumeSystemTags json.RawMessage `json:"rootVolumeSystemTags"`
+	DataVolumeSystemTags json.RawMessage `json:"dataVolumeSystemTags"`
 }
 
+// refusedClone names cloneParams' placement options in the order they are checked.
+var refusedClone = []string{"primaryStorageUuidForRootVolume", "primaryStorageUuidForDataVolume", "rootVolumeSystemTags", "dataVolumeSystemTags"}
+
+func (p cloneParams) placement() []json.RawMessage {
+	return []json.RawMessage{p.PrimaryStorageRoot, p.PrimaryStorageData, p.RootVolumeSystemTags, p.DataVolumeSystemTags}
+}
+
+// stopParams: stopHa asks ZStack's HA not to start the VM again; the broker runs no HA, so a
+// stopped VM stays stopped either way and the option is honoured as it stands.
 type stopParams struct {
-	Type string `json:"type"`
+	Type   string `json:"type"`
+	StopHA bool   `json:"stopHa"`
+}
+
+// startParams: hostUuid is honoured only as the host the VM is on (checkStartHost): the broker
+// does not move a VM when it starts it.
+type startParams struct {
+	HostUUID string `json:"hostUuid"`
 }
 
 // vmAction is a parsed actions body.
@@ -45,6 +68,8 @@ type vmAction struct {
 	Name  string
 	Clone broker.CloneRequest // for cloneVmInstance
 	Power model.PowerOp       // for the power actions
+	// Host is startVmInstance's hostUuid ("" for any).
+	Host string
 }
 
 // parseAction reads the body of PUT /vm-instances/{uuid}/actions: one action key whose value
@@ -69,7 +94,15 @@ func parseAction(body []byte) (vmAction, error) {
 	var params json.RawMessage
 	switch {
 	case len(found) == 0 && top["names"] != nil:
-		name, params = actClone, body
+		// The extras sit beside the parameters here: they are not clone options.
+		for _, k := range bodyExtras {
+			delete(top, k)
+		}
+		name = actClone
+		var err error
+		if params, err = json.Marshal(top); err != nil {
+			return vmAction{}, err
+		}
 	case len(found) == 0:
 		for _, k := range slices.Sorted(maps.Keys(top)) {
 			if !slices.Contains(bodyExtras, k) {
@@ -107,6 +140,11 @@ func parseActionParams(label, name string, params json.RawMessage) (vmAction, er
 		if err := decodeParams(label, params, &p); err != nil {
 			return vmAction{}, err
 		}
+		for i, v := range p.placement() {
+			if !unset(v) {
+				return vmAction{}, model.Errorf(model.ErrInvalid, "%s: %s is not supported: a clone is made where its source is (same datastore or storage pool)", label, refusedClone[i])
+			}
+		}
 		a.Clone = broker.CloneRequest{Names: p.Names, Full: p.Full != nil && *p.Full}
 		switch p.Strategy {
 		case "", "InstantStart":
@@ -116,7 +154,19 @@ func parseActionParams(label, name string, params json.RawMessage) (vmAction, er
 			return vmAction{}, model.Errorf(model.ErrInvalid, "%s: strategy %q is not one of InstantStart, JustCreate, CreateStopped", label, shorten(p.Strategy))
 		}
 	case actStart:
-		a.Power = model.PowerOn // hostUuid, if given, is the provider's to decide
+		var p startParams
+		if err := decodeParams(label, params, &p); err != nil {
+			return vmAction{}, err
+		}
+		a.Power, a.Host = model.PowerOn, strings.ToLower(p.HostUUID)
+		if a.Host != "" && !broker.IsUUID(a.Host) {
+			return vmAction{}, model.Errorf(model.ErrInvalid, "%s: hostUuid %q is not a uuid (32 hexadecimal characters)", label, shorten(p.HostUUID))
+		}
+	case actExpunge, actRecover:
+		var p struct{}
+		if err := decodeParams(label, params, &p); err != nil {
+			return vmAction{}, err
+		}
 	case actStop:
 		var p stopParams
 		if err := decodeParams(label, params, &p); err != nil {
@@ -136,11 +186,9 @@ func parseActionParams(label, name string, params json.RawMessage) (vmAction, er
 	return a, nil
 }
 
+// decodeParams reads an action's parameters strictly: an unknown key is a 400 naming it.
 func decodeParams(action string, raw json.RawMessage, v any) error {
-	if err := json.Unmarshal(raw, v); err != nil {
-		return model.Errorf(model.ErrInvalid, "%s: %s", action, adapters.DescribeJSONError(err))
-	}
-	return nil
+	return decodeStrict(action, raw, v)
 }
 
 // vmActions is PUT /zstack/v1/vm-instances/{uuid}/actions: an async API. The answer is 202 with
@@ -172,8 +220,14 @@ func (s *Server) vmActions(c *gin.Context) {
 
 // submitVMAction submits a parsed VM action on vmid as the task jobID ("" for a fresh id).
 func (s *Server) submitVMAction(ctx context.Context, caller model.Caller, vmid string, a vmAction, jobID string) (broker.Task, error) {
-	if a.Name == actClone {
+	switch a.Name {
+	case actClone:
 		return s.b.SubmitClone(ctx, caller, vmid, a.Clone, broker.WithID(jobID))
+	case actExpunge, actRecover:
+		return s.submitLifecycle(ctx, caller, vmid, a.Name, jobID)
+	}
+	if err := s.checkStartHost(ctx, caller, vmid, a.Host); err != nil {
+		return broker.Task{}, err
 	}
 	return s.b.SubmitPower(ctx, caller, vmid, a.Power, broker.WithID(jobID))
 }

@@ -1,6 +1,7 @@
 package zstack
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -63,6 +64,71 @@ func FuzzParseSubmitLongJob(f *testing.F) {
 		}
 		if req.VMID == "" || req.Job.JobData == "" || req.Job.TargetResourceUUID == "" || (req.TaskID != "" && !broker.IsUUID(req.TaskID)) {
 			t.Fatalf("parseSubmitLongJob(%q) accepted %+v", body, req)
+		}
+	})
+}
+
+// FuzzParseCreateVM: any CreateVmInstance body is either refused with a 400 or a complete
+// request whose every field is valid; an option the broker cannot honour is never accepted.
+func FuzzParseCreateVM(f *testing.F) {
+	for _, s := range []string{
+		`{"params":{"name":"vm","imageUuid":"0123456789abcdef0123456789abcdef","cpuNum":2,"memorySize":268435456,"strategy":"CreateStopped"}}`,
+		`{"params":{"name":"vm","description":"d","imageUuid":"0123456789ABCDEF0123456789abcdef","cpuNum":1,"memorySize":1048576,"zoneUuid":"0123456789abcdef0123456789abcdef","clusterUuid":"0123456789abcdef0123456789abcdef","hostUuid":"0123456789abcdef0123456789abcdef","type":"UserVm","instanceOfferingUuid":"","l3NetworkUuids":null,"rootDiskSize":null,"dataDiskOfferingUuids":[],"resourceUuid":""},"systemTags":[],"requestIp":"1.2.3.4"}`,
+		`{"params":{"name":"vm","imageUuid":"0123456789abcdef0123456789abcdef","cpuNum":1,"memorySize":1048576,"l3NetworkUuids":["x"]}}`,
+		`{"params":{"name":"vm","imageUuid":"x","cpuNum":1,"memorySize":1000}}`, `{"params":{"fooBar":1}}`,
+		`{"params":{"name":" vm","imageUuid":"0123456789abcdef0123456789abcdef","cpuNum":1,"memorySize":1048576,"resourceUuid":"0123456789abcdef0123456789abcdef"}}`,
+		`{"params":null}`, `{"params":[]}`, `{"other":1}`, `{`, ``, `[]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req, pl, err := parseCreateVM(body)
+		if err != nil {
+			refusedAs400(t, "parseCreateVM", body, err)
+			return
+		}
+		if req.Name == "" || !broker.IsUUID(req.Image) || req.CPUs <= 0 || req.MemoryMB <= 0 || (req.Host != "" && !broker.IsUUID(req.Host)) ||
+			(pl.zone != "" && !broker.IsUUID(pl.zone)) || (pl.cluster != "" && !broker.IsUUID(pl.cluster)) {
+			t.Fatalf("parseCreateVM(%q) accepted %+v %+v", body, req, pl)
+		}
+		var top struct{ Params map[string]json.RawMessage }
+		_ = json.Unmarshal(body, &top)
+		for k := range refusedCreate {
+			if !unset(top.Params[k]) {
+				t.Fatalf("parseCreateVM(%q) accepted %s, which the broker cannot honour", body, k)
+			}
+		}
+	})
+}
+
+// FuzzParseAction: any VM actions body is either refused with a 400 or one known action whose
+// parameters are valid.
+func FuzzParseAction(f *testing.F) {
+	for _, s := range []string{
+		`{"startVmInstance":{}}`, `{"startVmInstance":{"hostUuid":"0123456789abcdef0123456789abcdef"},"systemTags":[]}`,
+		`{"stopVmInstance":{"type":"cold","stopHa":true}}`, `{"rebootVmInstance":null}`,
+		`{"cloneVmInstance":{"names":["a"],"strategy":"JustCreate","full":true,"primaryStorageUuidForRootVolume":null}}`,
+		`{"cloneVmInstance":{"names":["a"],"rootVolumeSystemTags":["x"]}}`, `{"names":["a"],"systemTags":["x"]}`,
+		`{"expungeVmInstance":{}}`, `{"recoverVmInstance":{"x":1}}`, `{"destroyVmInstance":{}}`, `{`, ``, `[]`,
+		`{"cloneVmInstance":{"names":[]}}`, `{"x":1}`, `{}`, `null`, `{"startVmInstance":"x"}`, `{"names":["x"]}`,
+		`{"systemTags":[],"startVmInstance":{},"userTags":null}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		a, err := parseAction(body)
+		if err != nil {
+			refusedAs400(t, "parseAction", body, err)
+			return
+		}
+		switch a.Name {
+		case actClone, actExpunge, actRecover: // clone names are the broker's to check (CloneRequest)
+		case actStart, actStop, actReboot:
+			if a.Power == "" || (a.Host != "" && !broker.IsUUID(a.Host)) {
+				t.Fatalf("parseAction(%q) accepted %+v", body, a)
+			}
+		default:
+			t.Fatalf("parseAction(%q) accepted unknown action %q", body, a.Name)
 		}
 	})
 }

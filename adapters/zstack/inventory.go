@@ -12,7 +12,11 @@ import (
 
 // vmInventory is ZStack's VmInstanceInventory (the clone API's documented answer). A field
 // the broker has no value for is left out, as ZStack's JSON leaves out nulls; the three lists
-// are always present.
+// are always present. Of the fields the broker may lack: imageUuid is set for VMs it created
+// (the image is recorded on the provider); lastOpDate where the provider records when the
+// VM's configuration last changed (vCenter; libvirt does not); instanceOfferingUuid and
+// allocatorStrategy never, as the broker keeps no instance offerings and places nothing by
+// an allocator (the provider does).
 type vmInventory struct {
 	UUID                 string    `json:"uuid"`
 	Name                 string    `json:"name"`
@@ -157,11 +161,18 @@ func (r renderer) vm(vm model.VM) vmInventory {
 		UUID: vm.ID, Name: vm.Name, ZoneUUID: zoneUUIDOf(p), ClusterUUID: clusterUUIDOf(p),
 		Platform: platformOf(vm.GuestOS), Type: "UserVm", HypervisorType: hv,
 		MemorySize: vm.MemoryMB << 20, CPUNum: vm.CPUs, CreateDate: r.date(vm.CreatedAt),
-		State: vmStates[vm.PowerState], GuestOsType: vm.GuestOS,
-		VMNics: []vmNic{}, AllVolumes: []volume{}, VMCdRoms: []vmCdRom{},
+		State: vmStates[vm.PowerState], GuestOsType: vm.GuestOS, Description: vm.Description,
+		LastOpDate: r.date(vm.ModifiedAt),
+		VMNics:     []vmNic{}, AllVolumes: []volume{}, VMCdRoms: []vmCdRom{},
 	}
-	if inv.State == "" {
+	switch {
+	case !vm.DestroyedAt.IsZero():
+		inv.State = "Destroyed"
+	case inv.State == "":
 		inv.State = "Unknown"
+	}
+	if vm.Image != "" {
+		inv.ImageUUID = broker.ImageUUID(vm.Provider, vm.Image)
 	}
 	if vm.HostID != "" {
 		inv.HostUUID = broker.HostUUID(vm.Provider, vm.HostID)

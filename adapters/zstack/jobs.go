@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -152,6 +153,25 @@ func (s *Server) result(ctx context.Context, caller model.Caller, t broker.Task)
 		}
 		// powerOutcome is the broker's own: whether the guest acted or the change was forced.
 		return gin.H{"inventory": s.r.vm(vm), "powerOutcome": res.How}, nil
+	case broker.TypeVMCreate:
+		res, err := t.CreateResult()
+		if err != nil {
+			return nil, err
+		}
+		out := gin.H{"inventory": s.r.vm(res.VM)}
+		if res.StartError != nil { // the VM exists but did not start: say so beside it
+			out["startError"] = toErrorCode(res.StartError)
+		}
+		return out, nil
+	case broker.TypeVMDestroy, broker.TypeVMExpunge:
+		return empty{}, nil // APIDestroyVmInstanceEvent and APIExpungeVmInstanceEvent carry nothing
+	case broker.TypeVMRecover:
+		vm, err := s.b.VM(ctx, caller, t.Spec.VMID)
+		if err != nil {
+			vm = model.VM{ID: t.Spec.VMID, Provider: t.Spec.Provider, NativeID: t.Spec.NativeID}
+		}
+		vm.DestroyedAt, vm.PowerState = time.Time{}, model.PoweredOff // the inventory may lag
+		return gin.H{"inventory": s.r.vm(vm)}, nil
 	case broker.TypeVMISOs:
 		res, err := t.ISOResult()
 		if err != nil {

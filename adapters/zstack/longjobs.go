@@ -136,8 +136,11 @@ func parseSubmitLongJob(body []byte) (longJobRequest, error) {
 		return longJobRequest{}, model.Errorf(model.ErrInvalid, `params is required: an object with jobName and jobData, as in {"params":{"jobName":"APIStartVmInstanceMsg","jobData":"{\"uuid\":\"...\"}"}}`)
 	}
 	var p submitLongJobParams
-	if err := json.Unmarshal(top["params"], &p); err != nil {
-		return longJobRequest{}, model.Errorf(model.ErrInvalid, "params: %s", adapters.DescribeJSONError(err))
+	if err := decodeStrict("params", top["params"], &p); err != nil {
+		return longJobRequest{}, err
+	}
+	if len(p.TagUUIDs) > 0 {
+		return longJobRequest{}, model.Errorf(model.ErrInvalid, "params.tagUuids is not supported: tag the job's VM with CreateUserTag instead")
 	}
 	// A fully qualified message name (org.zstack.header.vm.APIStartVmInstanceMsg) is the same job.
 	name := p.JobName[strings.LastIndex(p.JobName, ".")+1:]
@@ -160,7 +163,12 @@ func parseSubmitLongJob(body []byte) (longJobRequest, error) {
 	if raw, ok := fields[kind.vmField]; !ok || json.Unmarshal(raw, &vmid) != nil || strings.TrimSpace(vmid) == "" {
 		return longJobRequest{}, model.Errorf(model.ErrInvalid, "jobData.%s is required for %s: the uuid of the VM, as a string", kind.vmField, name)
 	}
-	a, err := parseActionParams("jobData", kind.action, data)
+	delete(fields, kind.vmField) // the VM is the job's target, not a parameter of its action
+	params, err := json.Marshal(fields)
+	if err != nil {
+		return longJobRequest{}, err
+	}
+	a, err := parseActionParams("jobData", kind.action, params)
 	if err != nil {
 		return longJobRequest{}, err
 	}

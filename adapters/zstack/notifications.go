@@ -87,7 +87,7 @@ func (s *Server) notificationActions(c *gin.Context) {
 		Status string   `json:"status"`
 	}
 	if err == nil {
-		err = decodeJSON(params, &req)
+		err = decodeStrict(actUpdateNotificationsStatus, params, &req)
 	}
 	if err == nil {
 		err = checkNotificationUUIDs(req.UUIDs)

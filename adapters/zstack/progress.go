@@ -39,6 +39,10 @@ const vmMsgPackage = "org.zstack.header.vm."
 // taskNames are the ZStack API messages whose work each broker task type does.
 var taskNames = map[string]string{
 	broker.TypeVMClone:    vmMsgPackage + "APICloneVmInstanceMsg",
+	broker.TypeVMCreate:   vmMsgPackage + "APICreateVmInstanceMsg",
+	broker.TypeVMDestroy:  vmMsgPackage + "APIDestroyVmInstanceMsg",
+	broker.TypeVMRecover:  vmMsgPackage + "APIRecoverVmInstanceMsg",
+	broker.TypeVMExpunge:  vmMsgPackage + "APIExpungeVmInstanceMsg",
 	broker.TypeVMList:     vmMsgPackage + "APIQueryVmInstanceMsg",
 	broker.TypeVMISOs:     vmMsgPackage + "APIGetCandidateIsoForAttachingVmMsg",
 	broker.TypeVMDiskInfo: "org.zstack.header.volume.APIQueryVolumeMsg",

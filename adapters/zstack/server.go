@@ -159,6 +159,8 @@ func (s *Server) Register(r gin.IRouter, edge *adapters.Edge) {
 	a.GET("/user-tags/:uuid", s.queryUserTags)
 	a.DELETE("/tags/:uuid", s.deleteTag)
 	a.GET("/vm-instances", s.queryVMs)
+	a.POST("/vm-instances", s.createVM) // create.go
+	a.DELETE("/vm-instances/:uuid", s.destroyVM)
 	a.GET("/vm-instances/:uuid", s.getVM)
 	a.GET("/vm-instances/:uuid/iso-candidates", s.isoCandidates)
 	a.PUT("/vm-instances/:uuid/actions", s.vmActions)

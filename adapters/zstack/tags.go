@@ -97,8 +97,8 @@ func parseCreateTag(body []byte, typ tags.Type) (tags.Spec, error) {
 		return tags.Spec{}, err
 	}
 	var p createTagParams
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return tags.Spec{}, model.Errorf(model.ErrInvalid, "params: %s", adapters.DescribeJSONError(err))
+	if err := decodeStrict("params", raw, &p); err != nil {
+		return tags.Spec{}, err
 	}
 	res, ok := tagResources[p.ResourceType]
 	switch {
@@ -229,8 +229,8 @@ func (s *Server) systemTagActions(c *gin.Context) {
 	var p struct {
 		Tag string `json:"tag"`
 	}
-	if err := json.Unmarshal(raw, &p); err != nil {
-		fail(c, model.Errorf(model.ErrInvalid, "updateSystemTag: %s", adapters.DescribeJSONError(err)))
+	if err := decodeStrict("updateSystemTag", raw, &p); err != nil {
+		fail(c, err)
 		return
 	}
 	id := c.Param("uuid")

@@ -34,6 +34,18 @@ type VM struct {
 	// CloneMark is the mark the broker set on the VM when a clone created it
 	// (drivers.CloneSpec.Mark: the clone task's id); empty for any VM the broker did not clone.
 	CloneMark string `json:"cloneMark,omitempty"`
+	// Description is the provider's note on the VM (vCenter's annotation, libvirt's
+	// <description>); a clone keeps its source's.
+	Description string `json:"description,omitempty"`
+	// Image is the native id of the image the broker created the VM from (drivers.Creator),
+	// kept on the provider; empty for any other VM.
+	Image string `json:"image,omitempty"`
+	// DestroyedAt is when the VM was destroyed (drivers.Destroyer), kept on the provider; zero
+	// for a VM that is not. A destroyed VM stays until it is expunged or recovered.
+	DestroyedAt time.Time `json:"destroyedAt,omitzero"`
+	// ModifiedAt is when the provider last changed the VM's configuration, where it records
+	// that (vCenter's config.modified); zero where it does not (libvirt).
+	ModifiedAt time.Time `json:"modifiedAt,omitzero"`
 }
 
 // NIC is a VM's network interface.

@@ -21,6 +21,9 @@ type Fixture struct {
 	Open func(t *testing.T) drivers.Conn
 	// VM is the native id of a VM with at least one disk that the suite may power-cycle and clone.
 	VM string
+	// Image is the native id of an image (as ImageCatalog lists it) Creator may make VMs from;
+	// required when the driver is a Creator.
+	Image string
 	// Require names capabilities (Capabilities()) the driver must have, so losing one fails the
 	// suite rather than quietly skipping its tests. Run exercises every capability the
 	// connection has, listed here or not.
@@ -53,6 +56,10 @@ var capabilities = []capability{
 	{"CapacityReporter", is[drivers.CapacityReporter], []capabilityTest{{"ListHosts", testListHosts}}},
 	{"ImageCatalog", is[drivers.ImageCatalog], []capabilityTest{{"ListImages", testListImages}}},
 	{"Watcher", is[drivers.Watcher], []capabilityTest{{"Watch", testWatch}}},
+	{"Creator", is[drivers.Creator], []capabilityTest{{"Create", testCreate}}},
+	{"Destroyer", is[drivers.Destroyer], []capabilityTest{{"Destroy", testDestroy}}},
+	{"Recoverer", is[drivers.Recoverer], []capabilityTest{{"Recover", testRecover}}},
+	{"Expunger", is[drivers.Expunger], []capabilityTest{{"Expunge", testExpunge}}},
 }
 
 // Capabilities names the optional interfaces the suite knows, in the order it tests them.

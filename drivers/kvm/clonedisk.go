@@ -54,17 +54,7 @@ func (c *Conn) copyDisk(ctx context.Context, dn *node, clone string, state model
 	name := clone + "-" + dx.Target.Dev + path.Ext(src.Name)
 	spec := volumeSpec(name, capa, vx.Target.Format.Type)
 
-	err = c.run(ctx, what, func(l *libvirt.Libvirt) error {
-		_, err := l.StorageVolLookupByName(pool, name)
-		if err == nil {
-			return model.Errorf(model.ErrConflict, "volume %s/%s exists", pool.Name, name)
-		}
-		if hasCode(err, libvirt.ErrNoStorageVol) {
-			return nil
-		}
-		return err
-	})
-	if err != nil {
+	if err := c.volumeFree(ctx, what, pool, name); err != nil {
 		return nv, err
 	}
 	var newPath string
@@ -106,4 +96,18 @@ func volumeSpec(name string, capacity uint64, format string) string {
 	}
 	b.WriteString("</volume>")
 	return b.String()
+}
+
+// volumeFree fails with ErrConflict when pool already has a volume called name.
+func (c *Conn) volumeFree(ctx context.Context, what string, pool libvirt.StoragePool, name string) error {
+	return c.run(ctx, what, func(l *libvirt.Libvirt) error {
+		_, err := l.StorageVolLookupByName(pool, name)
+		if err == nil {
+			return model.Errorf(model.ErrConflict, "volume %s/%s exists", pool.Name, name)
+		}
+		if hasCode(err, libvirt.ErrNoStorageVol) {
+			return nil
+		}
+		return err
+	})
 }

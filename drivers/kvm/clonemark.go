@@ -34,7 +34,7 @@ func cloneMarkOf(x domainXML) string {
 func setCloneMark(dom *node, mark string) {
 	meta := dom.elem("metadata")
 	if meta != nil {
-		meta.remove(isCloneMark)
+		meta.remove(func(n *node) bool { return isCloneMark(n) || isLifecycleMark(n) })
 	}
 	if mark == "" {
 		return

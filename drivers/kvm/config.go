@@ -19,6 +19,10 @@ const (
 	OptSocket = "socket"
 	// OptImagesPool names the storage pool ListImages reads (default "images").
 	OptImagesPool = "images_pool"
+	// OptDisksPool names the storage pool the root disks of created VMs (drivers.Creator) are
+	// copied into (default "default", libvirt's usual pool for VM disks). It should not be the
+	// images pool: every volume there is listed as an image.
+	OptDisksPool = "disks_pool"
 	// OptShutdownTimeout (a Go duration, default drivers.DefaultGuestTimeout) bounds how long a
 	// grace stop (ACPI shutdown) and a guest reboot wait for the guest to act before the driver
 	// forces them (destroy, reset). "0" forces at once without asking the guest.
@@ -37,7 +41,9 @@ const (
 	DefaultTimeout = 30 * time.Second
 	// DefaultImagesPool is the pool ListImages reads when OptImagesPool is unset.
 	DefaultImagesPool = "images"
-	defaultTCPPort    = "16509"
+	// DefaultDisksPool is the pool created VMs' disks go into when OptDisksPool is unset.
+	DefaultDisksPool = "default"
+	defaultTCPPort   = "16509"
 )
 
 // settings is a validated drivers.Config.
@@ -49,19 +55,20 @@ type settings struct {
 	address    string
 	timeout    time.Duration
 	imagesPool string
+	disksPool  string
 	stopGrace  time.Duration
 	// watchResync is the interval between Watch's re-lists; 0: none.
 	watchResync time.Duration
 }
 
-var knownOptions = []string{OptSocket, OptImagesPool, OptShutdownTimeout, OptWatchResync}
+var knownOptions = []string{OptSocket, OptImagesPool, OptDisksPool, OptShutdownTimeout, OptWatchResync}
 
 // parseConfig maps a libvirt URI onto a transport. Accepted: qemu:///system, test:///default,
 // test:///abs/node.xml, <driver>+unix:///...?socket=..., <driver>+tcp://host[:port]/... .
 // TLS and ssh transports are refused: go-libvirt would need keys and known_hosts this driver
 // has no configuration for; forward the socket (ssh -L) and use +unix or +tcp instead.
 func parseConfig(cfg drivers.Config) (settings, error) {
-	s := settings{provider: cfg.Name, uri: cfg.URL, timeout: cfg.Timeout, imagesPool: DefaultImagesPool, watchResync: DefaultWatchResync, stopGrace: drivers.DefaultGuestTimeout}
+	s := settings{provider: cfg.Name, uri: cfg.URL, timeout: cfg.Timeout, imagesPool: DefaultImagesPool, disksPool: DefaultDisksPool, watchResync: DefaultWatchResync, stopGrace: drivers.DefaultGuestTimeout}
 	if s.uri == "" {
 		s.uri = DefaultURI
 	}
@@ -111,6 +118,9 @@ func parseConfig(cfg drivers.Config) (settings, error) {
 	}
 	if p := cfg.Options[OptImagesPool]; p != "" {
 		s.imagesPool = p
+	}
+	if p := cfg.Options[OptDisksPool]; p != "" {
+		s.disksPool = p
 	}
 	if v := cfg.Options[OptShutdownTimeout]; v != "" {
 		d, err := time.ParseDuration(v)

@@ -23,6 +23,10 @@ type Conn struct {
 	link   *link
 	closed bool
 
+	// host is the daemon's hostname once read (hostname): every VM of the connection is on it.
+	hostMu sync.Mutex
+	host   string
+
 	// dropEvent, set only by tests, makes Watch ignore the lifecycle events it matches, as if
 	// the daemon had never sent them.
 	dropEvent func(libvirt.DomainEventLifecycleMsg) bool

@@ -21,8 +21,12 @@ type domainXML struct {
 		ID string `xml:"id,attr"`
 	} `xml:"metadata>libosinfo>os"`
 	// Marks are the metadata elements named clone; the broker's is its clone mark (clonemark.go).
-	Marks   []cloneMarkXML `xml:"metadata>clone"`
-	Devices struct {
+	Marks []cloneMarkXML `xml:"metadata>clone"`
+	// Images and Destroyed are the image and destroyed marks (lifecyclemark.go).
+	Images      []imageMarkXML     `xml:"metadata>image"`
+	Destroyed   []destroyedMarkXML `xml:"metadata>destroyed"`
+	Description string             `xml:"description"`
+	Devices     struct {
 		Disks      []diskXML  `xml:"disk"`
 		Interfaces []ifaceXML `xml:"interface"`
 	} `xml:"devices"`

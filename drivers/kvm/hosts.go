@@ -40,3 +40,17 @@ func (c *Conn) ListHosts(ctx context.Context) ([]model.Host, error) {
 	}
 	return []model.Host{h}, nil
 }
+
+// hostname is the daemon's hostname (ListHosts' NativeID), read once per connection: a VM's
+// HostID. "" when it cannot be read now (the next call tries again).
+func (c *Conn) hostname(ctx context.Context) string {
+	c.hostMu.Lock()
+	defer c.hostMu.Unlock()
+	if c.host == "" {
+		_ = c.run(ctx, "read hostname", func(l *libvirt.Libvirt) (err error) {
+			c.host, err = l.ConnectGetHostname()
+			return err
+		})
+	}
+	return c.host
+}

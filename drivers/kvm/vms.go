@@ -69,6 +69,11 @@ func (c *Conn) vm(ctx context.Context, d libvirt.Domain) (model.VM, error) {
 		MemoryMB:   int64(x.Memory.bytes() >> 20),
 		GuestOS:    x.OS.ID,
 		CloneMark:  cloneMarkOf(x),
+		// libvirt records no configuration change time: ModifiedAt stays zero.
+		Description: x.Description,
+		Image:       imageMarkOf(x),
+		DestroyedAt: destroyedAtOf(x),
+		HostID:      c.hostname(ctx), // a libvirt connection reaches one host
 	}
 	if n := num(x.VCPU.Current); n > 0 {
 		vm.CPUs = n

@@ -1,6 +1,7 @@
 package kvm_test
 
 import (
+	"os"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -14,6 +15,10 @@ func TestListVMs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	host, err := os.Hostname() // the test driver reports the daemon's host name
+	if err != nil {
+		t.Fatal(err)
+	}
 	got := map[string]model.VM{}
 	for _, vm := range vms {
 		got[vm.NativeID] = vm
@@ -23,18 +28,18 @@ func TestListVMs(t *testing.T) {
 		want model.VM
 	}{
 		{"running with lease", model.VM{
-			Provider: "lab", NativeID: web1UUID, Name: "web-1", PowerState: model.PoweredOn,
+			Provider: "lab", NativeID: web1UUID, Name: "web-1", PowerState: model.PoweredOn, HostID: host,
 			CPUs: 2, MemoryMB: 512, GuestOS: "http://debian.org/debian/12",
 			// The test driver hands out deterministic fake leases on its "default" network.
 			NICs: []model.NIC{{MAC: "52:54:00:11:22:33", IPs: []string{"192.168.122.3"}, Network: "default", Device: "virtio"}},
 		}},
 		{"shut off, bridged, current vcpus", model.VM{
-			Provider: "lab", NativeID: db1UUID, Name: "db-1", PowerState: model.PoweredOff,
+			Provider: "lab", NativeID: db1UUID, Name: "db-1", PowerState: model.PoweredOff, HostID: host,
 			CPUs: 1, MemoryMB: 1024,
 			NICs: []model.NIC{{MAC: "52:54:00:44:55:66", Network: "br0", Device: "e1000"}},
 		}},
 		{"no NIC", model.VM{
-			Provider: "lab", NativeID: orphanUUID, Name: "orphan-1", PowerState: model.PoweredOn,
+			Provider: "lab", NativeID: orphanUUID, Name: "orphan-1", PowerState: model.PoweredOn, HostID: host,
 			CPUs: 1, MemoryMB: 256,
 		}},
 	}

@@ -46,21 +46,29 @@ func (c *Conn) clone(ctx context.Context, id string, spec drivers.CloneSpec) (mo
 	if len(src.Datastore) > 0 {
 		loc.Datastore = &src.Datastore[0]
 	}
-	task, err := object.NewVirtualMachine(c.client, vmRef(id)).Clone(ctx,
-		object.NewFolder(c.client, *src.Parent), spec.Name,
-		types.VirtualMachineCloneSpec{Location: loc, PowerOn: spec.PowerOn, Config: cloneMarkSpec(spec.Mark)})
+	ref, err := c.cloneTask(ctx, id, *src.Parent, spec.Name,
+		types.VirtualMachineCloneSpec{Location: loc, PowerOn: spec.PowerOn, Config: cloneMarkSpec(spec.Mark)}, spec.Progress)
 	if err != nil {
 		return model.VM{}, err
 	}
-	info, err := waitWithProgress(ctx, task, spec.Progress)
+	return c.vm(ctx, ref)
+}
+
+// cloneTask runs CloneVM_Task of VM id into folder as name and returns the new VM's reference.
+func (c *Conn) cloneTask(ctx context.Context, id string, folder types.ManagedObjectReference, name string, spec types.VirtualMachineCloneSpec, progress func(int)) (types.ManagedObjectReference, error) {
+	task, err := object.NewVirtualMachine(c.client, vmRef(id)).Clone(ctx, object.NewFolder(c.client, folder), name, spec)
 	if err != nil {
-		return model.VM{}, err
+		return types.ManagedObjectReference{}, err
+	}
+	info, err := waitWithProgress(ctx, task, progress)
+	if err != nil {
+		return types.ManagedObjectReference{}, err
 	}
 	ref, ok := info.Result.(types.ManagedObjectReference)
 	if !ok {
-		return model.VM{}, model.Errorf(model.ErrNotFound, "clone task returned no vm")
+		return ref, model.Errorf(model.ErrNotFound, "clone task returned no vm")
 	}
-	return c.vm(ctx, ref)
+	return ref, nil
 }
 
 // hostPool finds the root resource pool of the compute resource that owns host.

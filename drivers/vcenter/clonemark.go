@@ -12,20 +12,10 @@ const cloneMarkKey = "cloudbroker.task"
 // mark (an empty value removes the key).
 func cloneMarkSpec(mark string) *types.VirtualMachineConfigSpec {
 	return &types.VirtualMachineConfigSpec{
-		ExtraConfig: []types.BaseOptionValue{&types.OptionValue{Key: cloneMarkKey, Value: mark}},
+		// A clone is not made from an image, nor destroyed: its source's keys are not its own.
+		ExtraConfig: extraSpec(cloneMarkKey, mark, imageKey, "", destroyedKey, ""),
 	}
 }
 
 // cloneMarkOf reads the mark from a VM's config; "" when it has none.
-func cloneMarkOf(cfg *types.VirtualMachineConfigInfo) string {
-	if cfg == nil {
-		return ""
-	}
-	for _, o := range cfg.ExtraConfig {
-		if v := o.GetOptionValue(); v != nil && v.Key == cloneMarkKey {
-			s, _ := v.Value.(string)
-			return s
-		}
-	}
-	return ""
-}
+func cloneMarkOf(cfg *types.VirtualMachineConfigInfo) string { return extraOf(cfg, cloneMarkKey) }

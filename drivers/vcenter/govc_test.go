@@ -190,6 +190,8 @@ func TestVMsMatchGovc(t *testing.T) {
 				GuestFullName string    `json:"guestFullName"`
 				Template      bool      `json:"template"`
 				CreateDate    time.Time `json:"createDate"`
+				Modified      time.Time `json:"modified"`
+				Annotation    string    `json:"annotation"`
 			} `json:"config"`
 		} `json:"virtualMachines"`
 	}
@@ -203,6 +205,7 @@ func TestVMsMatchGovc(t *testing.T) {
 			PowerState: model.PowerState(v.Runtime.PowerState), CPUs: v.Config.Hardware.NumCPU,
 			MemoryMB: v.Config.Hardware.MemoryMB, GuestOS: v.Config.GuestFullName,
 			Template: v.Config.Template, HostID: v.Runtime.Host.Value, CreatedAt: v.Config.CreateDate.UTC(),
+			ModifiedAt: v.Config.Modified.UTC(), Description: v.Config.Annotation,
 		})
 	}
 	opts := cmp.Options{

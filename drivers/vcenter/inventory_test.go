@@ -34,7 +34,7 @@ func TestListVMs(t *testing.T) {
 		})
 	}
 	opts := cmp.Options{
-		cmpopts.IgnoreFields(model.VM{}, "HostID", "CreatedAt", "Disks"),
+		cmpopts.IgnoreFields(model.VM{}, "HostID", "CreatedAt", "ModifiedAt", "Disks"),
 		cmpopts.IgnoreFields(model.NIC{}, "MAC"),
 	}
 	if diff := cmp.Diff(want, got, opts); diff != "" {

@@ -25,7 +25,8 @@ var vmPaths = []string{
 	"config.template",
 	"config.createDate",
 	"config.annotation",
-	"config.extraConfig", // the clone mark (clonemark.go)
+	"config.extraConfig", // the clone mark (clonemark.go), image and destroyed marks (lifecyclemark.go)
+	"config.modified",
 	"guest.net",
 }
 
@@ -147,6 +148,12 @@ func (c *Conn) toVM(v *mo.VirtualMachine, nets map[string]string) model.VM {
 			vm.CreatedAt = cfg.CreateDate.UTC()
 		}
 		vm.CloneMark = cloneMarkOf(cfg)
+		vm.Description = cfg.Annotation
+		vm.Image = extraOf(cfg, imageKey)
+		vm.DestroyedAt = destroyedAt(cfg)
+		if !cfg.Modified.IsZero() {
+			vm.ModifiedAt = cfg.Modified.UTC()
+		}
 		vm.Disks = disksOf(cfg.Hardware.Device)
 		vm.NICs = nicsOf(cfg.Hardware.Device, nets, v.Guest)
 	}

@@ -168,12 +168,31 @@ var cases = map[string]routeCase{
 	}},
 	"PUT /zstack/v1/vm-instances/:uuid/actions": {"actions on B's VMs; A's action on its VM with X-Job-UUID naming B's tasks", func(_ *testing.T, w *world) []attempt {
 		var out []attempt
-		for _, action := range []string{`{"stopVmInstance":{}}`, `{"startVmInstance":{}}`, `{"rebootVmInstance":{}}`, `{"cloneVmInstance":{"names":["a-steal"]}}`} {
+		for _, action := range []string{`{"stopVmInstance":{}}`, `{"startVmInstance":{}}`, `{"rebootVmInstance":{}}`, `{"cloneVmInstance":{"names":["a-steal"]}}`,
+			`{"expungeVmInstance":{}}`, `{"recoverVmInstance":{}}`} {
 			out = append(out, w.eachVM(http.MethodPut, "/zstack/v1/vm-instances/%s/actions", action, true)...)
 		}
 		return append(out, w.chosenIDs(func(id string) attempt {
 			return attempt{method: http.MethodPut, path: "/zstack/v1/vm-instances/" + w.vmA + "/actions", body: `{"rebootVmInstance":{}}`, header: withJob(oauth(w.sessA), id)}
 		})...)
+	}},
+	"POST /zstack/v1/vm-instances": {"CreateVmInstance from B's template, and placed in B's zone, cluster or on B's host", func(_ *testing.T, w *world) []attempt {
+		create := func(name string, extra map[string]any) attempt {
+			p := map[string]any{"name": "a-steal", "imageUuid": w.tmplB, "cpuNum": 1, "memorySize": 64 << 20}
+			for k, v := range extra {
+				p[k] = v
+			}
+			return attempt{name: name, method: http.MethodPost, path: "/zstack/v1/vm-instances", body: map[string]any{"params": p}, header: oauth(w.sessA), refuse: true}
+		}
+		return []attempt{
+			create("B's template", nil),
+			create("B's zone", map[string]any{"zoneUuid": w.zone}),
+			create("B's cluster", map[string]any{"clusterUuid": w.cluster}),
+			create("B's host", map[string]any{"hostUuid": w.hostB}),
+		}
+	}},
+	"DELETE /zstack/v1/vm-instances/:uuid": {"DestroyVmInstance of B's VMs", func(_ *testing.T, w *world) []attempt {
+		return w.eachVM(http.MethodDelete, "/zstack/v1/vm-instances/%s", nil, true)
 	}},
 	"GET /zstack/v1/api-jobs/:uuid": {"B's tasks of every dialect and state as api-jobs", func(_ *testing.T, w *world) []attempt {
 		return w.eachTask(func(n namedID) attempt {

@@ -95,7 +95,7 @@ func (g *Guest) removeDomains() {
 // so the pool is empty before it goes.
 func (g *Guest) deleteVolumes(t testing.TB) {
 	VirshQuiet("pool-refresh", g.Name)
-	out, err := virshOut("vol-list", "--pool", g.Name)
+	out, err := VirshOutput("vol-list", "--pool", g.Name)
 	if err != nil {
 		t.Logf("cleanup: listing volumes of pool %s: %v", g.Name, err)
 		return
@@ -128,11 +128,6 @@ func (g *Guest) Gone(t testing.TB) {
 	if _, err := os.Stat(g.Dir); !os.IsNotExist(err) {
 		t.Errorf("directory %s still exists after cleanup (stat: %v)", g.Dir, err)
 	}
-}
-
-func virshOut(args ...string) (string, error) {
-	out, err := execVirsh(args...).Output()
-	return string(out), err
 }
 
 // GuestXML is a BIOS-only TCG guest: a qcow2 volume root.qcow2 of pool name on virtio and the

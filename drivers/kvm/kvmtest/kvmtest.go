@@ -60,6 +60,14 @@ func VirshQuiet(args ...string) bool {
 	return execVirsh(args...).Run() == nil
 }
 
+// VirshOutput runs virsh against the system daemon and returns its standard output and error,
+// for a check that expects virsh to fail (a domain that must be gone, a missing metadata
+// element).
+func VirshOutput(args ...string) (string, error) {
+	out, err := execVirsh(args...).Output()
+	return string(out), err
+}
+
 func execVirsh(args ...string) *exec.Cmd {
 	return exec.Command("virsh", append([]string{"-c", URI}, args...)...)
 }
