@@ -20,7 +20,6 @@ const (
 	kDirect   fieldKind = iota // the same values at path
 	kScaled                    // path holds the value divided by scale (memorySize bytes → memoryMB)
 	kDate                      // path holds unix ms; condition values are dates
-	kEnum                      // path holds the broker's value for each of a few ZStack values
 	kProvider                  // a function of the VM's provider (zone, cluster, hypervisor)
 	kConst                     // the same value for every VM
 	kNone                      // no VM has a value (yet): offerings, description
@@ -29,9 +28,8 @@ const (
 
 type vmField struct {
 	kind  fieldKind
-	path  string                      // inventory path (model.VM JSON path), kDirect..kEnum
+	path  string                      // inventory path (model.VM JSON path), kDirect..kDate
 	scale float64                     // kScaled
-	enum  map[string][]string         // kEnum: ZStack value → broker values
 	of    func(model.Provider) string // kProvider
 	value string                      // kConst
 	tag   tags.Type                   // kTag
@@ -43,7 +41,7 @@ type vmField struct {
 var vmFields = map[string]vmField{
 	"uuid":                   {path: "id"},
 	"name":                   {path: "name"},
-	"state":                  {kind: kEnum, path: "powerState", enum: stateValues},
+	"state":                  {path: pathState},
 	"memorySize":             {kind: kScaled, path: "memoryMB", scale: 1 << 20},
 	"cpuNum":                 {path: "cpus"},
 	"guestOsType":            {path: "guestOS"},
@@ -57,12 +55,12 @@ var vmFields = map[string]vmField{
 	"rootVolumeUuid":         {path: pathRootVolumeUUID},
 	"defaultL3NetworkUuid":   {path: pathDefaultL3UUID},
 	"platform":               {path: pathPlatform},
-	"description":            {kind: kNone},
-	"imageUuid":              {kind: kNone},
+	"description":            {path: "description"},
+	"imageUuid":              {path: pathImageUUID},
 	"instanceOfferingUuid":   {kind: kNone},
 	"allocatorStrategy":      {kind: kNone},
 	"cpuSpeed":               {kind: kNone},
-	"lastOpDate":             {kind: kNone},
+	"lastOpDate":             {kind: kDate, path: "modifiedAt"},
 	"vmNics.ip":              {path: "nics.ips"},
 	"vmNics.usedIps.ip":      {path: "nics.ips"},
 	"vmNics.mac":             {path: "nics.mac"},
@@ -83,6 +81,8 @@ const (
 	pathRootVolumeUUID = "zstack.rootVolumeUuid"
 	pathDefaultL3UUID  = "zstack.defaultL3NetworkUuid"
 	pathPlatform       = "zstack.platform"
+	pathState          = "zstack.state"
+	pathImageUUID      = "zstack.imageUuid"
 )
 
 func init() {
@@ -105,7 +105,9 @@ func init() {
 			}
 			return nameUUID("l3", vm.Provider, vm.NICs[0].Network)
 		},
-		pathPlatform: func(vm *model.VM) string { return platformOf(vm.GuestOS) },
+		pathPlatform:  func(vm *model.VM) string { return platformOf(vm.GuestOS) },
+		pathState:     stateOf,
+		pathImageUUID: imageUUIDOf,
 	} {
 		inventory.RegisterVMField(path, func(vm *model.VM) []string {
 			if v := of(vm); v != "" {
@@ -114,14 +116,6 @@ func init() {
 			return nil // null, as the inventory leaves it out
 		})
 	}
-}
-
-// stateValues are ZStack's VM states and the power states they stand for.
-var stateValues = map[string][]string{
-	"Running": {string(model.PoweredOn)},
-	"Stopped": {string(model.PoweredOff)},
-	"Paused":  {string(model.Suspended)},
-	"Unknown": {string(model.PowerUnknown), ""},
 }
 
 // absentPath is a path no VM has: a condition on it sees no values, as for a field that is
@@ -196,14 +190,6 @@ func (t translator) condition(c cond) (ic inventory.Condition, always bool, err 
 			vals[i] = strconv.FormatFloat(n/f.scale, 'f', -1, 64)
 		}
 		return inventory.Condition{Field: f.path, Op: c.Op, Values: vals}, false, nil
-	case kEnum:
-		names := slices.Sorted(maps.Keys(f.enum))
-		hits, err := matching(c, names)
-		var set []string
-		for _, i := range hits {
-			set = append(set, f.enum[names[i]]...)
-		}
-		return inSet(f.path, set), false, err
 	case kProvider:
 		of := make([]string, len(t.providers))
 		for i, p := range t.providers {

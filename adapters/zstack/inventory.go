@@ -103,6 +103,25 @@ var vmStates = map[model.PowerState]string{
 	"":                 "Unknown",
 }
 
+// stateOf is the VM's ZStack state: Destroyed (kept on the provider) before its power state.
+func stateOf(vm *model.VM) string {
+	if !vm.DestroyedAt.IsZero() {
+		return "Destroyed"
+	}
+	if s, ok := vmStates[vm.PowerState]; ok {
+		return s
+	}
+	return "Unknown"
+}
+
+// imageUUIDOf is the uuid of the image the broker created the VM from; "" for any other VM.
+func imageUUIDOf(vm *model.VM) string {
+	if vm.Image == "" {
+		return ""
+	}
+	return broker.ImageUUID(vm.Provider, vm.Image)
+}
+
 // hypervisorOf is the provider's hypervisorType: its driver's hypervisor ("ESX" for vCenter
 // VMs), else the driver's name.
 func hypervisorOf(p model.Provider) string {
@@ -161,18 +180,9 @@ func (r renderer) vm(vm model.VM) vmInventory {
 		UUID: vm.ID, Name: vm.Name, ZoneUUID: zoneUUIDOf(p), ClusterUUID: clusterUUIDOf(p),
 		Platform: platformOf(vm.GuestOS), Type: "UserVm", HypervisorType: hv,
 		MemorySize: vm.MemoryMB << 20, CPUNum: vm.CPUs, CreateDate: r.date(vm.CreatedAt),
-		State: vmStates[vm.PowerState], GuestOsType: vm.GuestOS, Description: vm.Description,
-		LastOpDate: r.date(vm.ModifiedAt),
-		VMNics:     []vmNic{}, AllVolumes: []volume{}, VMCdRoms: []vmCdRom{},
-	}
-	switch {
-	case !vm.DestroyedAt.IsZero():
-		inv.State = "Destroyed"
-	case inv.State == "":
-		inv.State = "Unknown"
-	}
-	if vm.Image != "" {
-		inv.ImageUUID = broker.ImageUUID(vm.Provider, vm.Image)
+		State: stateOf(&vm), GuestOsType: vm.GuestOS, Description: vm.Description,
+		LastOpDate: r.date(vm.ModifiedAt), ImageUUID: imageUUIDOf(&vm),
+		VMNics: []vmNic{}, AllVolumes: []volume{}, VMCdRoms: []vmCdRom{},
 	}
 	if vm.HostID != "" {
 		inv.HostUUID = broker.HostUUID(vm.Provider, vm.HostID)

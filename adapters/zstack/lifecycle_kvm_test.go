@@ -58,9 +58,9 @@ func TestSDKCreateDestroyRecoverExpungeKVM(t *testing.T) {
 	if st := kvmtest.Virsh(t, "domstate", name); st != "shut off" || !strings.Contains(destroyedMark(), "destroyed") {
 		t.Errorf("after destroy virsh says %q, metadata %q; want it kept, shut off and marked", st, destroyedMark())
 	}
-	if got := queryOne(t, cli, vm.UUID); got == nil || got.State != "Destroyed" {
-		t.Errorf("after DestroyVmInstance: %+v, want Destroyed", got)
-	}
+	queryUntil(t, cli, vm.UUID, "the VM kept as Destroyed", func(got *view.VmInstanceInventoryView) bool {
+		return got != nil && got.State == "Destroyed"
+	})
 	var recovered view.VmInstanceInventoryView
 	if err := cli.Put("v1/vm-instances", vm.UUID, map[string]struct{}{"recoverVmInstance": {}}, &recovered); err != nil || recovered.State != "Stopped" {
 		t.Fatalf("RecoverVmInstance: %+v, %v", recovered, err)
@@ -91,9 +91,7 @@ func TestSDKCreateDestroyRecoverExpungeKVM(t *testing.T) {
 	if vols := kvmtest.Virsh(t, "vol-list", "--pool", g.Name); strings.Contains(vols, name+"-vda") {
 		t.Errorf("the expunged VM's disk is still in pool %s:\n%s", g.Name, vols)
 	}
-	if got := queryOne(t, cli, vm.UUID); got != nil {
-		t.Errorf("after ExpungeVmInstance the VM is still listed: %+v", got)
-	}
+	queryUntil(t, cli, vm.UUID, "the expunged VM gone from the listing", func(got *view.VmInstanceInventoryView) bool { return got == nil })
 }
 
 // virshMetadata reads the broker's destroyed mark with virsh metadata ("" when there is none).

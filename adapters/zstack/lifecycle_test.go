@@ -15,6 +15,7 @@ import (
 	"cloudbroker/drivers/vcenter/vcsim"
 	"cloudbroker/test/govctest"
 	"cloudbroker/test/harness"
+	"cloudbroker/test/wait"
 )
 
 // govcVMInfo reads a VM with govc, independently of the broker (nil when there is none).
@@ -59,17 +60,18 @@ func TestSDKCreateDestroyRecoverExpungeVCenter(t *testing.T) {
 	if g == nil || g.PowerState != "poweredOff" || g.CPUs != 2 || g.MemoryMB != 256 || g.Annotation != "made through the SDK" || g.Extra["cloudbroker.image"] != tpl {
 		t.Fatalf("govc sees %+v, want made-1 off, 2 CPUs, 256 MB, its description and image %s", g, tpl)
 	}
-	got := queryOne(t, cli, vm.UUID)
-	if got == nil || got.ImageUUID != image || got.Description != want.Description {
-		t.Errorf("QueryVmInstance after create: %+v", got)
-	}
+	// The inventory follows the provider's watch, which may first show the clone before its
+	// description was set: the listing catches up within the watch's bound.
+	queryUntil(t, cli, vm.UUID, "the created VM with its image and description", func(got *view.VmInstanceInventoryView) bool {
+		return got != nil && got.ImageUUID == image && got.Description == want.Description
+	})
 
 	if err := cli.DestroyVmInstance(vm.UUID, param.DeleteModePermissive); err != nil {
 		t.Fatalf("DestroyVmInstance: %v", err)
 	}
-	if got := queryOne(t, cli, vm.UUID); got == nil || got.State != "Destroyed" {
-		t.Errorf("after DestroyVmInstance: %+v, want it kept as Destroyed", got)
-	}
+	queryUntil(t, cli, vm.UUID, "the VM kept as Destroyed", func(got *view.VmInstanceInventoryView) bool {
+		return got != nil && got.State == "Destroyed"
+	})
 	if g := govcVMInfo(t, sim, "made-1"); g == nil || g.PowerState != "poweredOff" || g.Extra["cloudbroker.destroyed"] == "" {
 		t.Errorf("govc after destroy: %+v, want the VM kept, off, marked destroyed", g)
 	}
@@ -78,9 +80,12 @@ func TestSDKCreateDestroyRecoverExpungeVCenter(t *testing.T) {
 	if err := cli.Put("v1/vm-instances", vm.UUID, map[string]struct{}{"recoverVmInstance": {}}, &recovered); err != nil {
 		t.Fatalf("RecoverVmInstance: %v", err)
 	}
-	if recovered.State != "Stopped" || queryOne(t, cli, vm.UUID).State != "Stopped" {
+	if recovered.State != "Stopped" {
 		t.Errorf("after RecoverVmInstance: %+v, want Stopped", recovered)
 	}
+	queryUntil(t, cli, vm.UUID, "the recovered VM Stopped", func(got *view.VmInstanceInventoryView) bool {
+		return got != nil && got.State == "Stopped"
+	})
 	if g := govcVMInfo(t, sim, "made-1"); g == nil || g.Extra["cloudbroker.destroyed"] != "" {
 		t.Errorf("govc after recover: %+v, want no destroyed mark", g)
 	}
@@ -98,12 +103,19 @@ func TestSDKCreateDestroyRecoverExpungeVCenter(t *testing.T) {
 	if err := cli.ExpungeVmInstance(vm.UUID); err != nil {
 		t.Fatalf("ExpungeVmInstance: %v", err)
 	}
-	if got := queryOne(t, cli, vm.UUID); got != nil {
-		t.Errorf("after ExpungeVmInstance the VM is still listed: %+v", got)
-	}
+	queryUntil(t, cli, vm.UUID, "the expunged VM gone from the listing", func(got *view.VmInstanceInventoryView) bool { return got == nil })
 	if g := govcVMInfo(t, sim, "made-1"); g != nil {
 		t.Errorf("govc still sees the expunged VM: %+v", g)
 	}
+}
+
+// queryUntil waits until QueryVmInstance's answer for uuid meets ok (the listing follows the
+// provider's watch, so it may lag an answer by the watch's bound).
+func queryUntil(t *testing.T, cli interface {
+	QueryVmInstance(param.QueryParam) ([]view.VmInstanceInventoryView, error)
+}, uuid, what string, ok func(*view.VmInstanceInventoryView) bool) {
+	t.Helper()
+	wait.For(t, 30*time.Second, what, func() bool { return ok(queryOne(t, cli, uuid)) })
 }
 
 // queryOne is the VM with uuid as QueryVmInstance lists it, nil when it lists none.

@@ -7,8 +7,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"cloudbroker/broker"
 )
@@ -131,5 +133,47 @@ func (m *memBroker) wantNames(t *testing.T, session, query string, want []string
 	if diff := cmp.Diff(want, got); diff != "" {
 		unq, _ := url.QueryUnescape(query)
 		t.Errorf("%s (-want +got):\n%s", unq, diff)
+	}
+}
+
+// The lifecycle's fields are conditions too: state Destroyed (kept on the provider) before the
+// power state, description, imageUuid (a VM the broker created) and lastOpDate.
+func TestQueryVMLifecycleFields(t *testing.T) {
+	vms := fixtureVMs()
+	modified := time.Date(2024, time.June, 2, 3, 4, 5, 0, time.UTC)
+	for i := range vms {
+		switch vms[i].Name {
+		case "web-1":
+			vms[i].Description, vms[i].ModifiedAt = "front end", modified
+		case "web-2":
+			vms[i].DestroyedAt = modified
+		case "db-1":
+			vms[i].Image = "centos-image"
+		}
+	}
+	m := newMemBroker(t, vms, nil)
+	s := m.login(t, "admin", adminPass)
+	for _, tc := range []struct {
+		query string
+		want  []string
+	}{
+		{q("state=Destroyed"), []string{"web-2"}},
+		{q("state=Stopped"), nil},
+		{q("state?=Running,Destroyed", "cpuNum>2"), []string{"db-1", "web-2"}},
+		{q("description~=front%"), []string{"web-1"}},
+		{q("description is null", "name~=web%"), []string{"web-2"}},
+		{q("imageUuid=" + broker.ImageUUID("kvm1", "centos-image")), []string{"db-1"}},
+		{q("lastOpDate>2024-06-01 00:00:00"), []string{"web-1"}},
+	} {
+		res, got := m.query(t, s, tc.query)
+		if res.Code != http.StatusOK {
+			t.Errorf("%s: %d %s", tc.query, res.Code, res.Body)
+			continue
+		}
+		names := got.names()
+		slices.Sort(names)
+		if diff := cmp.Diff(tc.want, names, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.query, diff)
+		}
 	}
 }
