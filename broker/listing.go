@@ -28,6 +28,7 @@ func listingRun[C, T, R any](what string, list func(C, context.Context) ([]T, er
 
 // listOn runs a listing task of taskType on provider p for caller c and returns its items.
 func listOn[R, T any](ctx context.Context, b *Broker, c model.Caller, p model.Provider, taskType string, items func(R) []T) ([]T, error) {
-	res, err := runAndDecode[R](ctx, b, c, TaskSpec{Type: taskType, Provider: p.Name, ClientID: p.ClientID})
+	spec := TaskSpec{Type: taskType, Provider: p.Name, ClientID: p.ClientID, Background: c.Name == model.System.Name}
+	res, err := runAndDecode[R](ctx, b, c, spec)
 	return items(res), err
 }

@@ -20,10 +20,10 @@ type TaskHistory interface {
 const MaxRecentTasks = 200
 
 // RecentTasks returns the caller's n most recent tasks, newest first (n is capped at
-// MaxRecentTasks).
+// MaxRecentTasks). The broker's own background tasks (TaskSpec.Background) are left out.
 func (b *Broker) RecentTasks(ctx context.Context, c model.Caller, n int) ([]Task, error) {
 	if n <= 0 || n > MaxRecentTasks {
 		n = MaxRecentTasks
 	}
-	return b.tasks.Recent(ctx, n, func(s TaskSpec) bool { return c.SeesTask(s.Provider, s.Owner) })
+	return b.tasks.Recent(ctx, n, func(s TaskSpec) bool { return !s.Background && c.SeesTask(s.Provider, s.Owner) })
 }
