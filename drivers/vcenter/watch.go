@@ -382,6 +382,11 @@ func (w *vmWatch) applyVM(ctx context.Context, u types.ObjectUpdate) error {
 	} else {
 		props = slices.Clone(old)
 		for _, ch := range u.ChangeSet {
+			if ch.Name == "config.modified" {
+				// A reconfigure: govmomi's simulator announces its timestamp but not every
+				// property it changed (the annotation), so the VM is read whole.
+				refetch = true
+			}
 			if !slices.Contains(vmPaths, ch.Name) {
 				// A change below a requested property (an element of the device array, say):
 				// read the VM again rather than patch a nested value.

@@ -125,6 +125,11 @@ func TestWatchSimulatorChanges(t *testing.T) {
 	step("created", nil, func(v model.VM) bool { return v.Name == "watch-new" && v.PowerState == model.PoweredOff })
 	step("renamed", func() (*object.Task, error) { return vm.Rename(ctx, "watch-renamed") },
 		func(v model.VM) bool { return v.Name == "watch-renamed" })
+	// The simulator announces a reconfigure's timestamp (config.modified) but not the
+	// annotation it changed; the watch reads such a VM again.
+	step("described", func() (*object.Task, error) {
+		return vm.Reconfigure(ctx, types.VirtualMachineConfigSpec{Annotation: "a note"})
+	}, func(v model.VM) bool { return v.Description == "a note" })
 	step("powered on", func() (*object.Task, error) { return vm.PowerOn(ctx) },
 		func(v model.VM) bool { return v.PowerState == model.PoweredOn })
 	step("powered off", func() (*object.Task, error) { return vm.PowerOff(ctx) },
