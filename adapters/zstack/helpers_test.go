@@ -14,6 +14,7 @@ import (
 	"github.com/terraform-zstack-modules/zstack-sdk-go/pkg/client"
 
 	"cloudbroker/config"
+	"cloudbroker/drivers/vcenter/vcsim"
 	"cloudbroker/test/golden"
 	"cloudbroker/test/harness"
 )
@@ -33,13 +34,15 @@ type brokerOpts struct {
 	tune     func(*config.Config)
 	// proxied fronts each simulator with a fault proxy (Broker.Proxies), to slow vCenter down.
 	proxied bool
+	// templates are made before the broker watches (harness.Options.Templates).
+	templates map[int][]vcsim.Template
 }
 
 // startBroker starts a harness broker (real redis-server, two govmomi simulators vc1 and vc2)
 // with the ZStack accounts and 127.0.0.1 allowed for webhooks.
 func startBroker(t *testing.T, o brokerOpts) *harness.Broker {
 	t.Helper()
-	return harness.Start(t, harness.Options{Simulators: 2, NoWorker: o.noWorker, KVM: o.kvm, Proxied: o.proxied, Tune: func(c *config.Config) {
+	return harness.Start(t, harness.Options{Simulators: 2, NoWorker: o.noWorker, KVM: o.kvm, Proxied: o.proxied, Templates: o.templates, Tune: func(c *config.Config) {
 		c.ZStack.Accounts = []config.ZStackAccount{
 			{Name: "admin", PasswordSHA512: config.HashPassword(adminPass), AllProviders: true},
 			{Name: "tenant-a", Password: passA, Providers: []string{"vc1"},

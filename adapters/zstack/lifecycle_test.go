@@ -34,12 +34,11 @@ func createParams(name, image string) param.CreateVmInstanceParam {
 // The VM lifecycle through the ZStack SDK v1.0.1 on vCenter, cross-checked with govc: create
 // from a template, destroy (kept, Destroyed), recover, destroy again, expunge (gone).
 func TestSDKCreateDestroyRecoverExpungeVCenter(t *testing.T) {
-	b := startBroker(t, brokerOpts{})
+	b := startBroker(t, brokerOpts{templates: map[int][]vcsim.Template{
+		0: {{Source: "DC0_H0_VM1", Name: "tpl-web", GuestID: "centos7_64Guest", Annotation: "web template"}},
+	}})
 	sim := b.Sims[0]
-	tpl, err := sim.MakeTemplate(t.Context(), vcsim.Template{Source: "DC0_H0_VM1", Name: "tpl-web", GuestID: "centos7_64Guest", Annotation: "web template"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tpl := b.TemplateIDs[0]["tpl-web"]
 	image := broker.ImageUUID("vc1", tpl)
 	cli := sdkClient(t, b, "admin", adminPass)
 
@@ -139,15 +138,10 @@ func queryOne(t *testing.T, cli interface {
 // provider the caller does not see, a uuid in use) is a 4xx naming the problem and makes
 // nothing: govc sees no new VM on either simulator.
 func TestCreateRefusalsChangeNothing(t *testing.T) {
-	b := startBroker(t, brokerOpts{})
-	tpl1, err := b.Sims[0].MakeTemplate(t.Context(), vcsim.Template{Source: "DC0_H0_VM1", Name: "tpl-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl2, err := b.Sims[1].MakeTemplate(t.Context(), vcsim.Template{Source: "DC0_H0_VM1", Name: "tpl-2"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := startBroker(t, brokerOpts{templates: map[int][]vcsim.Template{
+		0: {{Source: "DC0_H0_VM1", Name: "tpl-1"}}, 1: {{Source: "DC0_H0_VM1", Name: "tpl-2"}},
+	}})
+	tpl1, tpl2 := b.TemplateIDs[0]["tpl-1"], b.TemplateIDs[1]["tpl-2"]
 	img1, img2 := broker.ImageUUID("vc1", tpl1), broker.ImageUUID("vc2", tpl2)
 	inUse := uuidOf(t, b, 0, "DC0_H0_VM0")
 	admin, alice := login(t, b, "admin", adminPass), login(t, b, "tenant-a", passA)
@@ -209,11 +203,8 @@ func TestCreateRefusalsChangeNothing(t *testing.T) {
 
 // The create, destroy, recover and expunge answers, as api-jobs render them.
 func TestLifecycleGolden(t *testing.T) {
-	b := startBroker(t, brokerOpts{})
-	tpl, err := b.Sims[0].MakeTemplate(t.Context(), vcsim.Template{Source: "DC0_H0_VM1", Name: "tpl-golden", Annotation: "t"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := startBroker(t, brokerOpts{templates: map[int][]vcsim.Template{0: {{Source: "DC0_H0_VM1", Name: "tpl-golden", Annotation: "t"}}}})
+	tpl := b.TemplateIDs[0]["tpl-golden"]
 	s := login(t, b, "admin", adminPass)
 	job := func(name, method, path string, body any) response {
 		t.Helper()
@@ -294,10 +285,10 @@ func maskVolatile(body []byte) []byte {
 // hostUuid places the new VM on that host (here a cluster's, while the template is on a
 // standalone host); a host of another provider is refused.
 func TestSDKCreateOnHost(t *testing.T) {
-	b := startBroker(t, brokerOpts{})
-	tpl, err := b.Sims[0].MakeTemplate(t.Context(), vcsim.Template{Source: "DC0_H0_VM1", Name: "tpl-host"})
-	if err != nil {
-		t.Fatal(err)
+	b := startBroker(t, brokerOpts{templates: map[int][]vcsim.Template{0: {{Source: "DC0_H0_VM1", Name: "tpl-host"}}}})
+	tpl := b.TemplateIDs[0]["tpl-host"]
+	if tpl == "" {
+		t.Fatal("no template")
 	}
 	cli := sdkClient(t, b, "admin", adminPass)
 	target := queryOne(t, cli, uuidOf(t, b, 0, "DC0_C0_RP0_VM0")).HostUUID

@@ -37,7 +37,9 @@ type Broker struct {
 	Sims   []*vcsim.Sim
 	// Proxies front the simulators when Options.Proxied is set, in the same order.
 	Proxies []*faultproxy.Proxy
-	srv     *httptest.Server
+	// TemplateIDs are the native ids of Options.Templates, by simulator index and name.
+	TemplateIDs map[int]map[string]string
+	srv         *httptest.Server
 }
 
 // Options shape the broker; zero values mean one simulator and a running worker.
@@ -108,11 +110,18 @@ func Start(t testing.TB, o Options) *Broker {
 				tpl.Source = "DC0_H0_VM0"
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			_, err := b.Sims[i].MakeTemplate(ctx, tpl)
+			id, err := b.Sims[i].MakeTemplate(ctx, tpl)
 			cancel()
 			if err != nil {
 				t.Fatalf("template %s on simulator %d: %v", tpl.Name, i, err)
 			}
+			if b.TemplateIDs == nil {
+				b.TemplateIDs = map[int]map[string]string{}
+			}
+			if b.TemplateIDs[i] == nil {
+				b.TemplateIDs[i] = map[string]string{}
+			}
+			b.TemplateIDs[i][tpl.Name] = id
 		}
 	}
 	cfg := &config.Config{Redis: redisCfg}
