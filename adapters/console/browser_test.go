@@ -77,10 +77,8 @@ func TestConsoleInChromium(t *testing.T) {
 
 	// Slow vCenter answers, so the clone runs long enough to be seen running.
 	b.Proxies[0].SetDelay(500 * time.Millisecond)
-	do(t, tab, "clone",
-		chromedp.SetValue(chromedp.CSS("#clone-name"), "console-clone-1"),
-		chromedp.Click(chromedp.CSS(`#vms tr[data-vm-name="DC0_H0_VM0"] button.clone`)),
-	)
+	do(t, tab, "clone name", chromedp.SetValue(chromedp.CSS("#clone-name"), "console-clone-1"))
+	clickRow(t, tab, "clone", `#vms tr[data-vm-name="DC0_H0_VM0"] button.clone`)
 	seen, shot := []string{}, false
 	var last taskRow
 	for deadline := time.Now().Add(40 * time.Second); ; time.Sleep(100 * time.Millisecond) {
@@ -128,12 +126,10 @@ func TestConsoleInChromium(t *testing.T) {
 
 	// A second clone, on a vCenter slow enough to stop it: its Cancel button cancels it.
 	b.Proxies[0].SetDelay(time.Second)
-	do(t, tab, "clone again",
-		chromedp.SetValue(chromedp.CSS("#clone-name"), "console-clone-2"),
-		chromedp.Click(chromedp.CSS(`#vms tr[data-vm-name="console-clone-1"] button.clone`)),
-	)
+	do(t, tab, "clone name again", chromedp.SetValue(chromedp.CSS("#clone-name"), "console-clone-2"))
+	clickRow(t, tab, "clone again", `#vms tr[data-vm-name="console-clone-1"] button.clone`)
 	waitFor(t, tab, "the second clone listed unfinished", `!!document.querySelector('#tasks tbody tr[data-type="vm:clone"] button.cancel')`)
-	do(t, tab, "cancel", chromedp.Click(chromedp.CSS(`#tasks tbody tr[data-type="vm:clone"] button.cancel`)))
+	clickRow(t, tab, "cancel", `#tasks tbody tr[data-type="vm:clone"] button.cancel`)
 	waitFor(t, tab, "the second clone canceled", `document.querySelector('#tasks tbody tr[data-type="vm:clone"]').dataset.state === "canceled"`)
 	b.Proxies[0].SetDelay(0)
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -82,6 +83,19 @@ func eval[T any](t *testing.T, tab context.Context, js string) T {
 		t.Fatalf("%s: %v", js, err)
 	}
 	return v
+}
+
+// clickRow clicks the element sel finds, in one JavaScript step: the console re-renders its
+// tables on every poll, so a node found by one DevTools call may be gone by the next (chromedp's
+// Click finds, then clicks). It retries until an element matches.
+func clickRow(t *testing.T, tab context.Context, what, sel string) {
+	t.Helper()
+	js := `(() => { const el = document.querySelector(` + strconv.Quote(sel) + `); if (!el) return false; el.click(); return true; })()`
+	for deadline := time.Now().Add(15 * time.Second); !eval[bool](t, tab, js); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: nothing matches %s (page: %s)", what, sel, pageText(tab))
+		}
+	}
 }
 
 func do(t *testing.T, tab context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {

@@ -73,15 +73,19 @@ func TestSoak(t *testing.T) {
 	// Tasks: async diskinfo on random sample VMs, ~10 a second. More would measure the
 	// simulator: every call it serves makes it recompute every watch's filter (slowly under
 	// -race), which delays the changes the test times.
+	// The submitters read ids of their own: the direct changes below update sample's power states.
+	ids := make([]string, len(sample))
+	for i, vm := range sample {
+		ids[i] = vm.ID
+	}
 	var mu sync.Mutex
 	var accepted []string
 	var refused atomic.Int64
 	for range 2 {
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				vm := sample[rand.IntN(len(sample))]
 				sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
-				task, err := br.SubmitDiskInfo(sctx, admin, vm.ID, "")
+				task, err := br.SubmitDiskInfo(sctx, admin, ids[rand.IntN(len(ids))], "")
 				scancel()
 				if err != nil {
 					refused.Add(1)
