@@ -41,26 +41,17 @@ type HostsResult struct {
 // providers is nil), each provider as a task where its worker is, in parallel. Allocation comes
 // from the inventory (or a live VM listing when the broker keeps none).
 func (b *Broker) Hosts(ctx context.Context, c model.Caller, providers []string) (HostsResult, error) {
-	var ps []model.Provider
-	for _, p := range b.providers.Visible(c) {
-		if (providers == nil || slices.Contains(providers, p.Name)) && can[drivers.CapacityReporter](p) {
-			ps = append(ps, p)
-		}
-	}
-	lists := fanOut(ps, func(p model.Provider) ([]model.Host, error) { return b.listProviderHosts(ctx, c, p) })
+	hosts := listAcross(b, c, providers, can[drivers.CapacityReporter], func(p model.Provider) ([]model.Host, error) {
+		return b.listProviderHosts(ctx, c, p)
+	}, func(h *model.Host, p string) { h.Provider = p })
 
-	var out HostsResult
+	out := HostsResult{Failed: hosts.Failed}
 	var listed []string
-	for _, l := range lists {
-		if l.Err != nil {
-			out.Failed = append(out.Failed, ProviderError{Provider: l.Provider.Name, Err: l.Err})
-			continue
+	for _, h := range hosts.Items {
+		if !slices.Contains(listed, h.Provider) {
+			listed = append(listed, h.Provider)
 		}
-		listed = append(listed, l.Provider.Name)
-		for _, h := range l.Value {
-			h.Provider = l.Provider.Name
-			out.Hosts = append(out.Hosts, HostCapacity{Host: h})
-		}
+		out.Hosts = append(out.Hosts, HostCapacity{Host: h})
 	}
 	if len(listed) == 0 {
 		return out, nil

@@ -29,17 +29,19 @@ type taskType struct {
 type operation func(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, error)
 
 var taskTypes = map[string]taskType{
-	TypeVMDiskInfo: {describe: "虚拟机磁盘信息", run: runDiskInfo},
-	TypeVMList:     {describe: "虚拟机列表", run: runVMList},
-	TypeVMClone:    {describe: "克隆虚拟机", run: runClone, inventory: cloneChanges, settle: (*Broker).registerClones},
-	TypeVMPower:    {describe: "虚拟机电源操作", run: runPower, inventory: powerChanges},
-	TypeVMCreate:   {describe: "创建虚拟机", run: runCreate, inventory: createChanges, settle: (*Broker).registerCreated},
-	TypeVMDestroy:  {describe: "删除虚拟机", run: runDestroy, inventory: lifecycleChanges},
-	TypeVMRecover:  {describe: "恢复虚拟机", run: runRecover, inventory: lifecycleChanges},
-	TypeVMExpunge:  {describe: "彻底删除虚拟机", run: runExpunge, inventory: lifecycleChanges},
-	TypeImageList:  {describe: "自定义镜像列表", run: runImageList},
-	TypeVMISOs:     {describe: "虚拟机可加载ISO列表", run: runISOs},
-	TypeHostList:   {describe: "物理机容量列表", run: runHostList},
+	TypeVMDiskInfo:  {describe: "虚拟机磁盘信息", run: runDiskInfo},
+	TypeVMList:      {describe: "虚拟机列表", run: runVMList},
+	TypeVMClone:     {describe: "克隆虚拟机", run: runClone, inventory: cloneChanges, settle: (*Broker).registerClones},
+	TypeVMPower:     {describe: "虚拟机电源操作", run: runPower, inventory: powerChanges},
+	TypeVMCreate:    {describe: "创建虚拟机", run: runCreate, inventory: createChanges, settle: (*Broker).registerCreated},
+	TypeVMDestroy:   {describe: "删除虚拟机", run: runDestroy, inventory: lifecycleChanges},
+	TypeVMRecover:   {describe: "恢复虚拟机", run: runRecover, inventory: lifecycleChanges},
+	TypeVMExpunge:   {describe: "彻底删除虚拟机", run: runExpunge, inventory: lifecycleChanges},
+	TypeImageList:   {describe: "自定义镜像列表", run: runImageList},
+	TypeVMISOs:      {describe: "虚拟机可加载ISO列表", run: runISOs},
+	TypeHostList:    {describe: "物理机容量列表", run: runHostList},
+	TypeNetworkList: {describe: "三层网络列表", run: runNetworkList},
+	TypeStorageList: {describe: "主存储列表", run: runStorageList},
 }
 
 // Describe returns the human description of a task type.

@@ -132,3 +132,13 @@ type ImageCatalog interface {
 type CapacityReporter interface {
 	ListHosts(ctx context.Context) ([]model.Host, error)
 }
+
+// NetworkLister lists the networks a provider's VMs attach to.
+type NetworkLister interface {
+	ListNetworks(ctx context.Context) ([]model.Network, error)
+}
+
+// StorageLister lists where a provider keeps VM disks (datastores, storage pools).
+type StorageLister interface {
+	ListStorage(ctx context.Context) ([]model.Storage, error)
+}

@@ -38,16 +38,18 @@ const vmMsgPackage = "org.zstack.header.vm."
 
 // taskNames are the ZStack API messages whose work each broker task type does.
 var taskNames = map[string]string{
-	broker.TypeVMClone:    vmMsgPackage + "APICloneVmInstanceMsg",
-	broker.TypeVMCreate:   vmMsgPackage + "APICreateVmInstanceMsg",
-	broker.TypeVMDestroy:  vmMsgPackage + "APIDestroyVmInstanceMsg",
-	broker.TypeVMRecover:  vmMsgPackage + "APIRecoverVmInstanceMsg",
-	broker.TypeVMExpunge:  vmMsgPackage + "APIExpungeVmInstanceMsg",
-	broker.TypeVMList:     vmMsgPackage + "APIQueryVmInstanceMsg",
-	broker.TypeVMISOs:     vmMsgPackage + "APIGetCandidateIsoForAttachingVmMsg",
-	broker.TypeVMDiskInfo: "org.zstack.header.volume.APIQueryVolumeMsg",
-	broker.TypeImageList:  "org.zstack.header.image.APIQueryImageMsg",
-	broker.TypeHostList:   "org.zstack.header.allocator.APIGetCpuMemoryCapacityMsg",
+	broker.TypeVMClone:     vmMsgPackage + "APICloneVmInstanceMsg",
+	broker.TypeVMCreate:    vmMsgPackage + "APICreateVmInstanceMsg",
+	broker.TypeVMDestroy:   vmMsgPackage + "APIDestroyVmInstanceMsg",
+	broker.TypeVMRecover:   vmMsgPackage + "APIRecoverVmInstanceMsg",
+	broker.TypeVMExpunge:   vmMsgPackage + "APIExpungeVmInstanceMsg",
+	broker.TypeVMList:      vmMsgPackage + "APIQueryVmInstanceMsg",
+	broker.TypeVMISOs:      vmMsgPackage + "APIGetCandidateIsoForAttachingVmMsg",
+	broker.TypeVMDiskInfo:  "org.zstack.header.volume.APIQueryVolumeMsg",
+	broker.TypeImageList:   "org.zstack.header.image.APIQueryImageMsg",
+	broker.TypeHostList:    "org.zstack.header.allocator.APIGetCpuMemoryCapacityMsg",
+	broker.TypeNetworkList: "org.zstack.header.network.l3.APIQueryL3NetworkMsg",
+	broker.TypeStorageList: "org.zstack.header.storage.primary.APIQueryPrimaryStorageMsg",
 }
 
 // powerMsgs are the messages of a power task, by its operation.

@@ -50,10 +50,11 @@ type VM struct {
 
 // NIC is a VM's network interface.
 type NIC struct {
-	MAC     string   `json:"mac"`
-	IPs     []string `json:"ips,omitempty"`
-	Network string   `json:"network,omitempty"`
-	Device  string   `json:"device,omitempty"`
+	MAC string   `json:"mac"`
+	IPs []string `json:"ips,omitempty"`
+	// Network is the Name of the model.Network the NIC is on.
+	Network string `json:"network,omitempty"`
+	Device  string `json:"device,omitempty"`
 }
 
 // Disk is one virtual disk attached to a VM.
@@ -73,6 +74,9 @@ type Disk struct {
 	Format   string `json:"format,omitempty"`
 	// Target is the guest device name where the hypervisor has one (libvirt "vda").
 	Target string `json:"target,omitempty"`
+	// Storage is the Name of the model.Storage holding the disk's file (a datastore, a storage
+	// pool); empty where the driver cannot tell.
+	Storage string `json:"storage,omitempty"`
 }
 
 // Image is a bootable image, template or ISO a provider offers.
@@ -107,6 +111,52 @@ type Host struct {
 	CPUMHz          int32  `json:"cpuMHz,omitempty"`
 	MemoryBytes     int64  `json:"memoryBytes"`
 	FreeMemoryBytes int64  `json:"freeMemoryBytes,omitempty"`
+	// ManagementIP is the address the provider manages the host at (vCenter's management
+	// address of the host, the libvirt URI's host); empty where the driver cannot tell.
+	ManagementIP string `json:"managementIp,omitempty"`
+	// Status is whether the provider reaches the host: "Connected", "Disconnected" or
+	// "Connecting" (ZStack's words); State is whether it takes VMs ("Enabled", "Maintenance").
+	Status string `json:"status,omitempty"`
+	// Architecture is the host's CPU architecture (x86_64, aarch64) where the driver knows it.
+	Architecture string `json:"architecture,omitempty"`
+}
+
+// Network is a network VMs attach to: a vCenter network or port group, a libvirt network.
+// It has no broker id: a dialect derives its own from (Provider, Name), as it does for a NIC's.
+type Network struct {
+	Provider string `json:"provider"`
+	NativeID string `json:"nativeId"`
+	// Name is unique within the provider; model.NIC.Network names the network by it.
+	Name string `json:"name"`
+	// Type is the provider's kind of network: "Network", "DistributedVirtualPortgroup",
+	// "OpaqueNetwork" on vCenter; the forward mode ("nat", "bridge", "isolated") on libvirt.
+	Type string `json:"type,omitempty"`
+	// CIDR, Gateway and the DHCP range are the network's IPv4 addressing where the provider
+	// manages it (libvirt's <ip>); empty where it does not (a vCenter port group).
+	CIDR      string `json:"cidr,omitempty"`
+	Gateway   string `json:"gateway,omitempty"`
+	RangeFrom string `json:"rangeFrom,omitempty"`
+	RangeTo   string `json:"rangeTo,omitempty"`
+	// Active is false for a network that exists but is down (libvirt) or not accessible.
+	Active bool `json:"active"`
+}
+
+// Storage is where VM disks are kept: a vCenter datastore, a libvirt storage pool. Like
+// Network, a dialect derives its id from (Provider, Name).
+type Storage struct {
+	Provider string `json:"provider"`
+	NativeID string `json:"nativeId"`
+	// Name is unique within the provider; model.Disk.Storage names the storage by it.
+	Name string `json:"name"`
+	// Type is the provider's kind: "VMFS", "NFS", "vsan" ... on vCenter; the pool type ("dir",
+	// "logical", "netfs") on libvirt.
+	Type string `json:"type,omitempty"`
+	// URL locates it: the datastore's url, the pool's target path.
+	URL           string `json:"url,omitempty"`
+	CapacityBytes int64  `json:"capacityBytes"`
+	FreeBytes     int64  `json:"freeBytes"`
+	// Active is false for storage that exists but is not accessible (an inactive pool).
+	Active bool `json:"active"`
 }
 
 // Provider describes one configured cloud endpoint.
