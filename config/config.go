@@ -40,19 +40,8 @@ type Redis struct {
 	// Password; env BROKER_REDIS_PASSWORD overrides (keep it out of the file).
 	Password string `yaml:"password"`
 	DB       int    `yaml:"db"`
-	// TLS enables TLS to Redis (every node: master, replicas, sentinels, cluster nodes). The
-	// server's certificate is verified: it must chain to TLSCAFile (the system's roots without
-	// it) and name TLSServerName (the address's host without it). See redistls.go.
-	TLS           bool   `yaml:"tls"`
-	TLSServerName string `yaml:"tls_server_name"`
-	// TLSInsecure skips that verification: for tests only, anyone on the path can read the data.
-	TLSInsecure bool `yaml:"tls_insecure"`
-	// TLSCAFile is a PEM file of the CA certificates Redis's certificate must chain to.
-	TLSCAFile string `yaml:"tls_ca_file"`
-	// TLSCertFile and TLSKeyFile are this process's client certificate and key (PEM), for a
-	// Redis with tls-auth-clients yes; they go together.
-	TLSCertFile string `yaml:"tls_cert_file"`
-	TLSKeyFile  string `yaml:"tls_key_file"`
+	// RedisTLS: tls and its files (redistls.go), at this level of the YAML.
+	RedisTLS `yaml:",inline"`
 	// Sentinel: master name and sentinel addresses, for a failover deployment.
 	SentinelMaster string   `yaml:"sentinel_master"`
 	SentinelAddrs  []string `yaml:"sentinel_addrs"`

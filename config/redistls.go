@@ -8,9 +8,26 @@ import (
 	"os"
 )
 
+// RedisTLS is how the processes speak TLS to Redis; its keys sit beside redis.addr.
+type RedisTLS struct {
+	// TLS enables TLS to Redis (every node: master, replicas, sentinels, cluster nodes). The
+	// server's certificate is verified: it must chain to TLSCAFile (the system's roots without
+	// it) and name TLSServerName (the address's host without it): TLSConfig.
+	TLS           bool   `yaml:"tls"`
+	TLSServerName string `yaml:"tls_server_name"`
+	// TLSInsecure skips that verification: for tests only, anyone on the path can read the data.
+	TLSInsecure bool `yaml:"tls_insecure"`
+	// TLSCAFile is a PEM file of the CA certificates Redis's certificate must chain to.
+	TLSCAFile string `yaml:"tls_ca_file"`
+	// TLSCertFile and TLSKeyFile are this process's client certificate and key (PEM), for a
+	// Redis with tls-auth-clients yes; they go together.
+	TLSCertFile string `yaml:"tls_cert_file"`
+	TLSKeyFile  string `yaml:"tls_key_file"`
+}
+
 // TLSConfig is the client side of TLS to Redis, nil when tls is off. Every Redis client the
 // processes make (go-redis, asynq's, the queue UI's) takes it from here.
-func (r Redis) TLSConfig() (*tls.Config, error) {
+func (r RedisTLS) TLSConfig() (*tls.Config, error) {
 	if !r.TLS {
 		return nil, nil
 	}
@@ -54,7 +71,7 @@ func readCAs(path string) (*x509.CertPool, error) {
 }
 
 // validateTLS reports TLS files set without tls, and files that cannot be used.
-func (r Redis) validateTLS() []error {
+func (r RedisTLS) validateTLS() []error {
 	if !r.TLS {
 		if r.TLSCAFile != "" || r.TLSCertFile != "" || r.TLSKeyFile != "" {
 			return []error{errors.New("config: redis.tls: tls_ca_file, tls_cert_file or tls_key_file is set but tls is false: set tls: true")}

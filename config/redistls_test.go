@@ -26,19 +26,19 @@ func TestRedisTLSFiles(t *testing.T) {
 		redis config.Redis
 		want  []string // one fragment per expected problem; none: valid
 	}{
-		{"CA and client pair", config.Redis{TLS: true, TLSCAFile: certs.CAFile, TLSCertFile: certs.ClientCert, TLSKeyFile: certs.ClientKey}, nil},
-		{"system roots", config.Redis{TLS: true}, nil},
-		{"unreadable CA file", config.Redis{TLS: true, TLSCAFile: missing},
+		{"CA and client pair", config.Redis{RedisTLS: config.RedisTLS{TLS: true, TLSCAFile: certs.CAFile, TLSCertFile: certs.ClientCert, TLSKeyFile: certs.ClientKey}}, nil},
+		{"system roots", config.Redis{RedisTLS: config.RedisTLS{TLS: true}}, nil},
+		{"unreadable CA file", config.Redis{RedisTLS: config.RedisTLS{TLS: true, TLSCAFile: missing}},
 			[]string{"redis.tls_ca_file: open " + missing + ": no such file or directory"}},
-		{"CA file without PEM", config.Redis{TLS: true, TLSCAFile: garbage},
+		{"CA file without PEM", config.Redis{RedisTLS: config.RedisTLS{TLS: true, TLSCAFile: garbage}},
 			[]string{"redis.tls_ca_file: " + garbage + " holds no PEM certificate"}},
-		{"certificate without key", config.Redis{TLS: true, TLSCertFile: certs.ClientCert},
+		{"certificate without key", config.Redis{RedisTLS: config.RedisTLS{TLS: true, TLSCertFile: certs.ClientCert}},
 			[]string{"tls_cert_file and tls_key_file go together"}},
-		{"key that is not the certificate's", config.Redis{TLS: true, TLSCertFile: certs.ClientCert, TLSKeyFile: certs.ServerKey},
+		{"key that is not the certificate's", config.Redis{RedisTLS: config.RedisTLS{TLS: true, TLSCertFile: certs.ClientCert, TLSKeyFile: certs.ServerKey}},
 			[]string{"redis.tls_cert_file / tls_key_file: tls: private key does not match public key"}},
-		{"every problem at once", config.Redis{TLS: true, TLSCAFile: garbage, TLSCertFile: garbage, TLSKeyFile: garbage},
+		{"every problem at once", config.Redis{RedisTLS: config.RedisTLS{TLS: true, TLSCAFile: garbage, TLSCertFile: garbage, TLSKeyFile: garbage}},
 			[]string{"holds no PEM certificate", "redis.tls_cert_file / tls_key_file: tls: failed to find any PEM data"}},
-		{"files without tls", config.Redis{TLSCAFile: certs.CAFile},
+		{"files without tls", config.Redis{RedisTLS: config.RedisTLS{TLSCAFile: certs.CAFile}},
 			[]string{"redis.tls: tls_ca_file, tls_cert_file or tls_key_file is set but tls is false: set tls: true"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

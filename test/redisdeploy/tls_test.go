@@ -24,7 +24,7 @@ func TestTLSRedis(t *testing.T) {
 		redis       func(*redistest.Server) config.Redis
 	}{
 		{"server verified against tls_ca_file", false, func(s *redistest.Server) config.Redis {
-			return config.Redis{Addr: s.Addr, TLS: true, TLSCAFile: certs.CAFile}
+			return config.Redis{Addr: s.Addr, RedisTLS: config.RedisTLS{TLS: true, TLSCAFile: certs.CAFile}}
 		}},
 		{"client certificate required", true, func(s *redistest.Server) config.Redis { return s.TLSRedis(certs) }},
 	} {

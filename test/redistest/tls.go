@@ -105,6 +105,6 @@ func StartTLS(t testing.TB, certs Certs, authClients bool) *Server {
 // TLSRedis is the broker's configuration for this TLS server: verified against the CA, with the
 // client certificate.
 func (s *Server) TLSRedis(certs Certs) config.Redis {
-	return config.Redis{Addr: s.Addr, TLS: true, TLSCAFile: certs.CAFile,
-		TLSCertFile: certs.ClientCert, TLSKeyFile: certs.ClientKey}
+	return config.Redis{Addr: s.Addr, RedisTLS: config.RedisTLS{TLS: true, TLSCAFile: certs.CAFile,
+		TLSCertFile: certs.ClientCert, TLSKeyFile: certs.ClientKey}}
 }
