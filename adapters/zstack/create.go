@@ -13,32 +13,24 @@ import (
 	"cloudbroker/broker/model"
 )
 
-// createVMParams are CreateVmInstance's params, every one the manual and the SDK name. The
-// ones this broker cannot honour are kept raw: given a value, they are refused (refusedCreate).
+// createVMParams are the CreateVmInstance params this broker honours. The manual's others are
+// in refusedCreate: given a value, each is refused naming it; any other key is unknown (400).
 type createVMParams struct {
-	Name                 string          `json:"name"`
-	Description          string          `json:"description"`
-	ImageUUID            string          `json:"imageUuid"`
-	CPUNum               int64           `json:"cpuNum"`
-	MemorySize           int64           `json:"memorySize"`
-	ZoneUUID             string          `json:"zoneUuid"`
-	ClusterUUID          string          `json:"clusterUuid"`
-	HostUUID             string          `json:"hostUuid"`
-	Strategy             string          `json:"strategy"`
-	Type                 string          `json:"type"`
-	ResourceUUID         json.RawMessage `json:"resourceUuid"`
-	InstanceOfferingUUID json.RawMessage `json:"instanceOfferingUuid"`
-	L3NetworkUUIDs       json.RawMessage `json:"l3NetworkUuids"`
-	DefaultL3NetworkUUID json.RawMessage `json:"defaultL3NetworkUuid"`
-	RootDiskOfferingUUID json.RawMessage `json:"rootDiskOfferingUuid"`
-	RootDiskSize         json.RawMessage `json:"rootDiskSize"`
-	DataDiskOfferings    json.RawMessage `json:"dataDiskOfferingUuids"`
-	DataDiskSizes        json.RawMessage `json:"dataDiskSizes"`
-	PrimaryStorageRoot   json.RawMessage `json:"primaryStorageUuidForRootVolume"`
-	PrimaryStorageData   json.RawMessage `json:"primaryStorageUuidForDataVolume"`
-	TagUUIDs             json.RawMessage `json:"tagUuids"`
-	RootVolumeSystemTags json.RawMessage `json:"rootVolumeSystemTags"`
-	DataVolumeSystemTags json.RawMessage `json:"dataVolumeSystemTags"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	ImageUUID   string `json:"imageUuid"`
+	CPUNum      int64  `json:"cpuNum"`
+	MemorySize  int64  `json:"memorySize"`
+	Strategy    string `json:"strategy"`
+	Type        string `json:"type"`
+	placementParams
+}
+
+// placementParams say where the new VM goes; each left empty means anywhere the caller sees.
+type placementParams struct {
+	ZoneUUID    string `json:"zoneUuid"`
+	ClusterUUID string `json:"clusterUuid"`
+	HostUUID    string `json:"hostUuid"`
 }
 
 // refusedCreate are the parameters the broker cannot honour, each with why and what to do.
@@ -79,16 +71,20 @@ func parseCreateVM(body []byte) (broker.CreateRequest, placement, error) {
 	if t := strings.TrimSpace(string(b.Params)); !strings.HasPrefix(t, "{") {
 		return broker.CreateRequest{}, placement{}, model.Errorf(model.ErrInvalid, "params is required: an object with name, imageUuid, cpuNum and memorySize")
 	}
-	var p createVMParams
-	if err := decodeStrict("params", b.Params, &p); err != nil {
+	var raw map[string]json.RawMessage
+	if err := decodeStrict("params", b.Params, &raw); err != nil {
 		return broker.CreateRequest{}, placement{}, err
 	}
-	var raw map[string]json.RawMessage
-	_ = json.Unmarshal(b.Params, &raw)
 	for _, k := range slices.Sorted(maps.Keys(refusedCreate)) {
 		if !unset(raw[k]) {
 			return broker.CreateRequest{}, placement{}, model.Errorf(model.ErrInvalid, "params.%s is not supported: %s", k, refusedCreate[k])
 		}
+		delete(raw, k) // left out, null or zero: the SDK sends every field
+	}
+	honoured, _ := json.Marshal(raw)
+	var p createVMParams
+	if err := decodeStrict("params", honoured, &p); err != nil {
+		return broker.CreateRequest{}, placement{}, err
 	}
 	req := broker.CreateRequest{Name: p.Name, Description: p.Description, Image: strings.ToLower(p.ImageUUID), Host: strings.ToLower(p.HostUUID)}
 	switch p.Type {
