@@ -9,16 +9,15 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"cloudbroker/broker/model"
+	"cloudbroker/drivers/vcenter"
+	"cloudbroker/drivers/vcenter/vcsim"
 	"cloudbroker/test/govctest"
 )
 
 // TestNetworksMatchGovc checks ListNetworks against `govc ls -json` of the datacenter's network
 // folder, and that every VM NIC names a listed network.
 func TestNetworksMatchGovc(t *testing.T) {
-	t.Parallel()
-	bin := govctest.Path(t)
-	sim := startSim(t)
-	c := openConn(t, sim)
+	bin, sim, c := govcSim(t)
 	var ls struct {
 		Elements []struct {
 			Object struct {
@@ -72,10 +71,7 @@ func TestNetworksMatchGovc(t *testing.T) {
 // TestStorageMatchGovc checks ListStorage against `govc datastore.info -json`, and that disks
 // name their datastore.
 func TestStorageMatchGovc(t *testing.T) {
-	t.Parallel()
-	bin := govctest.Path(t)
-	sim := startSim(t)
-	c := openConn(t, sim)
+	bin, sim, c := govcSim(t)
 	var info struct {
 		Datastores []struct {
 			Self    struct{ Value string } `json:"self"`
@@ -119,10 +115,8 @@ func TestStorageMatchGovc(t *testing.T) {
 // TestHostManagementIP checks ListHosts' address and status against the host's first VMkernel
 // NIC as `govc object.collect` reads it.
 func TestHostManagementIP(t *testing.T) {
-	t.Parallel()
-	bin := govctest.Path(t)
-	sim := startSim(t)
-	hosts, err := openConn(t, sim).ListHosts(testContext(t))
+	bin, sim, c := govcSim(t)
+	hosts, err := c.ListHosts(testContext(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,4 +146,13 @@ func TestHostManagementIP(t *testing.T) {
 			t.Errorf("host %s status %q, want Connected", h.Name, h.Status)
 		}
 	}
+}
+
+// govcSim starts a parallel test's simulator, with govc and a connection to cross-check.
+func govcSim(t *testing.T) (bin string, sim *vcsim.Sim, c *vcenter.Conn) {
+	t.Helper()
+	t.Parallel()
+	bin = govctest.Path(t)
+	sim = startSim(t)
+	return bin, sim, openConn(t, sim)
 }
