@@ -20,7 +20,8 @@ var networkTypes = []string{"Network", "DistributedVirtualPortgroup", "OpaqueNet
 // ListNetworks implements drivers.NetworkLister: every standard network, distributed port
 // group (uplink groups included) and opaque network of the datacenters below the configured
 // root, in one request. Names are what VM listings put in NIC.Network: a standard network's
-// name is its NIC backing's deviceName, a port group's is looked up by its key.
+// name is its NIC backing's deviceName, a port group's is looked up by its key. (A NIC on an
+// opaque network names it only through VMware Tools' guest.net: its backing holds an NSX id.)
 func (c *Conn) ListNetworks(ctx context.Context) ([]model.Network, error) {
 	props := make([]types.PropertySpec, len(networkTypes))
 	for i, t := range networkTypes {
