@@ -54,6 +54,8 @@ var capabilities = []capability{
 	{"Cloner", is[drivers.Cloner], []capabilityTest{{"Clone", testClone}}},
 	{"ISOLister", is[drivers.ISOLister], []capabilityTest{{"ListISOs", testListISOs}}},
 	{"CapacityReporter", is[drivers.CapacityReporter], []capabilityTest{{"ListHosts", testListHosts}}},
+	{"NetworkLister", is[drivers.NetworkLister], []capabilityTest{{"ListNetworks", testListNetworks}}},
+	{"StorageLister", is[drivers.StorageLister], []capabilityTest{{"ListStorage", testListStorage}}},
 	{"ImageCatalog", is[drivers.ImageCatalog], []capabilityTest{{"ListImages", testListImages}}},
 	{"Watcher", is[drivers.Watcher], []capabilityTest{{"Watch", testWatch}}},
 	{"Creator", is[drivers.Creator], []capabilityTest{{"Create", testCreate}}},

@@ -59,6 +59,8 @@ type settings struct {
 	stopGrace  time.Duration
 	// watchResync is the interval between Watch's re-lists; 0: none.
 	watchResync time.Duration
+	// managementIP is the host the URI names (a tcp URI), 127.0.0.1 for a local socket.
+	managementIP string
 }
 
 var knownOptions = []string{OptSocket, OptImagesPool, OptDisksPool, OptShutdownTimeout, OptWatchResync}
@@ -91,7 +93,7 @@ func parseConfig(cfg drivers.Config) (settings, error) {
 	}
 	switch transport {
 	case "", "unix":
-		s.network, s.address = "unix", DefaultSocket
+		s.network, s.address, s.managementIP = "unix", DefaultSocket, "127.0.0.1"
 		if p := u.Query().Get("socket"); p != "" {
 			s.address = p
 		}
@@ -103,7 +105,7 @@ func parseConfig(cfg drivers.Config) (settings, error) {
 		if port == "" {
 			port = defaultTCPPort
 		}
-		s.network, s.address = "tcp", net.JoinHostPort(u.Hostname(), port)
+		s.network, s.address, s.managementIP = "tcp", net.JoinHostPort(u.Hostname(), port), u.Hostname()
 	default:
 		return s, model.Errorf(model.ErrInvalid, "kvm %s: transport %q of %q is not supported (use %s:///..., %s+unix or %s+tcp)", cfg.Name, transport, s.uri, driver, driver, driver)
 	}

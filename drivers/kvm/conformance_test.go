@@ -18,7 +18,7 @@ func TestConformance(t *testing.T) {
 		// up in the target pool), so created VMs' disks go into the images pool here.
 		Image: "/images/debian-12-genericcloud.qcow2",
 		Require: []string{
-			"VMLister", "DiskLister", "PowerController", "Cloner", "ISOLister", "ImageCatalog", "CapacityReporter", "Watcher",
+			"VMLister", "DiskLister", "PowerController", "Cloner", "ISOLister", "ImageCatalog", "CapacityReporter", "NetworkLister", "StorageLister", "Watcher",
 			"Creator", "Destroyer", "Recoverer", "Expunger",
 		},
 	})

@@ -55,7 +55,7 @@ func (c *Conn) ListDisks(ctx context.Context, nativeVMID string) ([]model.Disk, 
 				disk.BusNumber, disk.UnitNumber = num(a.Bus), num(a.Slot)
 			}
 		}
-		if disk.CapacityBytes, err = c.capacity(ctx, d, dx); err != nil {
+		if disk.CapacityBytes, disk.Storage, err = c.capacity(ctx, d, dx); err != nil {
 			return nil, err
 		}
 		disks = append(disks, disk)
@@ -64,24 +64,30 @@ func (c *Conn) ListDisks(ctx context.Context, nativeVMID string) ([]model.Disk, 
 }
 
 // capacity asks the storage volume behind a disk, then the hypervisor (DomainGetBlockInfo),
-// for the virtual size. A disk neither knows (a path outside every pool on a stopped domain)
-// is listed with 0 rather than failing the whole list; a dead connection still fails it.
-func (c *Conn) capacity(ctx context.Context, d libvirt.Domain, dx diskXML) (int64, error) {
-	var size uint64
-	err := c.run(ctx, "read capacity of "+dx.Target.Dev, func(l *libvirt.Libvirt) error {
+// for the virtual size; pool is the storage pool holding that volume ("" for a file in no
+// pool). A disk neither knows (a path outside every pool on a stopped domain) is listed with 0
+// rather than failing the whole list; a dead connection still fails it.
+func (c *Conn) capacity(ctx context.Context, d libvirt.Domain, dx diskXML) (size int64, pool string, err error) {
+	err = c.run(ctx, "read capacity of "+dx.Target.Dev, func(l *libvirt.Libvirt) error {
+		var n uint64
 		vol, err := c.volumeOf(l, dx)
 		if err == nil {
-			_, size, _, err = l.StorageVolGetInfo(vol)
+			if _, n, _, err = l.StorageVolGetInfo(vol); err == nil {
+				if p, perr := l.StoragePoolLookupByVolume(vol); perr == nil {
+					pool = p.Name
+				}
+			}
 		}
 		if err != nil {
-			_, size, _, err = l.DomainGetBlockInfo(d, dx.Target.Dev, 0)
+			_, n, _, err = l.DomainGetBlockInfo(d, dx.Target.Dev, 0)
 		}
+		size = int64(n)
 		return err
 	})
 	if errors.Is(err, model.ErrUnavailable) || errors.Is(err, model.ErrTimeout) {
-		return 0, err
+		return 0, "", err
 	}
-	return int64(size), nil
+	return size, pool, nil
 }
 
 // volumeOf finds the storage volume backing a disk.

@@ -13,13 +13,13 @@ func TestListDisks(t *testing.T) {
 	web1 := []model.Disk{
 		{
 			Key: 0, Label: "Hard disk 1", CapacityBytes: 10 << 30, ControllerType: "virtio",
-			FileName: "data/web-1-root.qcow2", Format: "qcow2", Target: "vda",
+			FileName: "data/web-1-root.qcow2", Format: "qcow2", Target: "vda", Storage: "data",
 			// Name-based UUID of the domain UUID and "vda": must never change between releases.
 			UUID: "fe6b2523-7101-54a9-918f-4cdf63f3e060",
 		},
 		{
 			Key: 1, Label: "Hard disk 2", CapacityBytes: 20 << 30, ControllerType: "scsi",
-			UnitNumber: 1, FileName: "/data/web-1-data.img", Format: "raw", Target: "sdb",
+			UnitNumber: 1, FileName: "/data/web-1-data.img", Format: "raw", Target: "sdb", Storage: "data",
 			UUID: "DATA-0001",
 		},
 	}
@@ -33,7 +33,7 @@ func TestListDisks(t *testing.T) {
 		{"by name", "web-1", web1, nil},
 		{"shut off vm", db1UUID, []model.Disk{{
 			Key: 0, Label: "Hard disk 1", CapacityBytes: 5 << 30, ControllerType: "virtio",
-			FileName: "data/db-1-root.qcow2", Format: "qcow2", Target: "vda",
+			FileName: "data/db-1-root.qcow2", Format: "qcow2", Target: "vda", Storage: "data",
 			UUID: "8c11328e-0295-5824-b8ca-d9d157e5c468",
 		}}, nil},
 		{"file outside every pool: size from the hypervisor", orphanUUID, []model.Disk{{

@@ -126,19 +126,6 @@ type ifaceXML struct {
 	} `xml:"model"`
 }
 
-// network names what the NIC is plugged into.
-func (i ifaceXML) network() string {
-	switch {
-	case i.Source.Network != "":
-		return i.Source.Network
-	case i.Source.Bridge != "":
-		return i.Source.Bridge
-	case i.Source.Dev != "":
-		return i.Source.Dev
-	}
-	return i.Type // "user" networking has no source
-}
-
 func parseDomain(s string) (domainXML, error) {
 	var d domainXML
 	err := xml.Unmarshal([]byte(s), &d)

@@ -41,4 +41,6 @@ var (
 	_ drivers.ISOLister        = (*Conn)(nil)
 	_ drivers.ImageCatalog     = (*Conn)(nil)
 	_ drivers.CapacityReporter = (*Conn)(nil)
+	_ drivers.NetworkLister    = (*Conn)(nil)
+	_ drivers.StorageLister    = (*Conn)(nil)
 )

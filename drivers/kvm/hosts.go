@@ -2,6 +2,7 @@ package kvm
 
 import (
 	"context"
+	"encoding/xml"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 
@@ -22,13 +23,18 @@ func (c *Conn) ListHosts(ctx context.Context) ([]model.Host, error) {
 			return err
 		}
 		h = model.Host{
-			Provider:    c.set.provider,
-			NativeID:    name,
-			Name:        name,
-			State:       "Connected",
-			CPUs:        cpus,
-			CPUMHz:      mhz,
-			MemoryBytes: int64(memKiB) * 1024,
+			Provider:     c.set.provider,
+			NativeID:     name,
+			Name:         name,
+			State:        "Connected",
+			Status:       "Connected", // the call just answered
+			CPUs:         cpus,
+			CPUMHz:       mhz,
+			MemoryBytes:  int64(memKiB) * 1024,
+			ManagementIP: c.set.managementIP,
+		}
+		if caps, err := l.ConnectGetCapabilities(); err == nil {
+			h.Architecture = hostArch(caps)
 		}
 		if free, err := l.NodeGetFreeMemory(); err == nil {
 			h.FreeMemoryBytes = int64(free)
@@ -53,4 +59,16 @@ func (c *Conn) hostname(ctx context.Context) string {
 		})
 	}
 	return c.host
+}
+
+// hostArch is the host CPU architecture in libvirt's capabilities XML ("x86_64"); "" when
+// the XML does not say.
+func hostArch(caps string) string {
+	var x struct {
+		Arch string `xml:"host>cpu>arch"`
+	}
+	if xml.Unmarshal([]byte(caps), &x) != nil {
+		return ""
+	}
+	return x.Arch
 }

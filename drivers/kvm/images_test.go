@@ -86,9 +86,10 @@ func TestListHosts(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A node file has no NUMA cells, so the test driver cannot report free memory: left 0.
+	// Its capabilities always describe an i686 host; a local URI is managed at 127.0.0.1.
 	want := []model.Host{{
-		Provider: "lab", NativeID: name, Name: name, State: "Connected",
-		CPUs: 4, CPUMHz: 2400, MemoryBytes: 8 << 30,
+		Provider: "lab", NativeID: name, Name: name, State: "Connected", Status: "Connected",
+		CPUs: 4, CPUMHz: 2400, MemoryBytes: 8 << 30, ManagementIP: "127.0.0.1", Architecture: "i686",
 	}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("ListHosts mismatch (-want +got):\n%s", diff)

@@ -86,9 +86,13 @@ func (c *Conn) vm(ctx context.Context, d libvirt.Domain) (model.VM, error) {
 			}
 		}
 	}
-	for _, i := range x.Devices.Interfaces {
+	nets, err := c.nicNetworks(ctx, x.Devices.Interfaces)
+	if err != nil {
+		return model.VM{}, err
+	}
+	for n, i := range x.Devices.Interfaces {
 		mac := strings.ToLower(i.MAC.Address)
-		vm.NICs = append(vm.NICs, model.NIC{MAC: mac, IPs: ips[mac], Network: i.network(), Device: i.Model.Type})
+		vm.NICs = append(vm.NICs, model.NIC{MAC: mac, IPs: ips[mac], Network: nets[n], Device: i.Model.Type})
 	}
 	return vm, nil
 }

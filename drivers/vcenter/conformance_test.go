@@ -33,7 +33,7 @@ func TestConformance(t *testing.T) {
 		},
 		Require: []string{
 			"VMLister", "DiskLister", "PowerController", "Cloner",
-			"ISOLister", "ImageCatalog", "CapacityReporter", "Watcher",
+			"ISOLister", "ImageCatalog", "CapacityReporter", "NetworkLister", "StorageLister", "Watcher",
 			"Creator", "Destroyer", "Recoverer", "Expunger",
 		},
 	})

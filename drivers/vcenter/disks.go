@@ -72,6 +72,7 @@ func disksOf(devices []types.BaseVirtualDevice) []model.Disk {
 			d.ControllerType, d.BusNumber = controllerOf(ctl)
 		}
 		d.FileName, d.UUID = diskBacking(disk.Backing)
+		d.Storage = datastoreOf(d.FileName)
 		out = append(out, d)
 	}
 	return out

@@ -16,6 +16,7 @@ var hostPaths = []string{
 	"summary.hardware",
 	"summary.quickStats.overallMemoryUsage",
 	"runtime.connectionState",
+	"config.network.vnic", // the management address (managementIP)
 }
 
 // ListHosts implements drivers.CapacityReporter with one request for every host, clustered or
@@ -48,6 +49,10 @@ func (c *Conn) toHost(h *mo.HostSystem) model.Host {
 		NativeID: h.Self.Value,
 		Name:     h.Name,
 		State:    string(h.Runtime.ConnectionState),
+		Status:   hostStatus(h.Runtime.ConnectionState),
+	}
+	if h.Config != nil && h.Config.Network != nil {
+		host.ManagementIP = managementIP(h.Config.Network.Vnic)
 	}
 	if hw := h.Summary.Hardware; hw != nil {
 		host.CPUs = int32(hw.NumCpuCores)
@@ -58,4 +63,26 @@ func (c *Conn) toHost(h *mo.HostSystem) model.Host {
 		host.FreeMemoryBytes = max(hw.MemorySize-used, 0)
 	}
 	return host
+}
+
+// hostStatus maps runtime.connectionState onto ZStack's words. vCenter has no "connecting"
+// state: a host not responding takes no operations, so it counts as disconnected.
+func hostStatus(s types.HostSystemConnectionState) string {
+	if s == types.HostSystemConnectionStateConnected {
+		return "Connected"
+	}
+	return "Disconnected"
+}
+
+// managementIP is the IPv4 address of the host's first VMkernel NIC (vmk0, the management
+// interface by default). summary.managementServerIp is the vCenter's address, not the host's,
+// and the host's name need not be an address. govmomi's simulator fills vmk0 (127.0.0.1, or
+// the address a host was added by). A host without one reports "", the model's unknown.
+func managementIP(vnics []types.HostVirtualNic) string {
+	for _, n := range vnics {
+		if ip := n.Spec.Ip; ip != nil && ip.IpAddress != "" {
+			return ip.IpAddress
+		}
+	}
+	return ""
 }

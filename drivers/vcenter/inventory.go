@@ -21,6 +21,8 @@ const (
 	tsCRHosts   = "computeResourceHosts"
 	tsVMNets    = "vmNetworks"
 	tsVMStores  = "vmDatastores"
+	tsDCNets    = "datacenterNetworks"
+	tsDCStores  = "datacenterDatastores"
 )
 
 func traverse(name, typ, path string, next ...string) *types.TraversalSpec {
@@ -53,6 +55,16 @@ func hostSelectSet() []types.BaseSelectionSpec {
 		traverse(tsFolder, "Folder", "childEntity", tsFolder, tsDCHosts, tsCRHosts),
 		traverse(tsDCHosts, "Datacenter", "hostFolder", tsFolder),
 		traverse(tsCRHosts, "ComputeResource", "host"),
+	}
+}
+
+// dcFolderSelectSet reaches every child of one datacenter folder (networkFolder,
+// datastoreFolder: the path named, through the traversal spec named name) below a folder or
+// datacenter, nested folders included.
+func dcFolderSelectSet(name, path string) []types.BaseSelectionSpec {
+	return []types.BaseSelectionSpec{
+		traverse(tsFolder, "Folder", "childEntity", tsFolder, name),
+		traverse(name, "Datacenter", path, tsFolder),
 	}
 }
 
