@@ -2,7 +2,9 @@
 //
 // As with database/sql/driver, a driver implements a tiny required interface (Driver, Conn) and
 // any number of optional one-method capability interfaces, which the broker discovers by type
-// assertion. A capability a driver lacks surfaces as model.ErrUnsupported.
+// assertion. A capability a driver lacks surfaces as model.ErrUnsupported. A driver guards each
+// capability beside its implementation (var _ drivers.DiskLister = (*Conn)(nil)), so a signature
+// that drifts fails the build instead of silently dropping the capability.
 package drivers
 
 import (

@@ -11,6 +11,8 @@ import (
 	"cloudbroker/drivers"
 )
 
+var _ drivers.Cloner = (*Conn)(nil)
+
 // Clone copies a VM: each cloned disk's storage volume is copied in its own pool
 // (StorageVolCreateXMLFrom, named "<clone>-<target><ext>"), and the domain XML is defined again
 // with the new name, no UUID (libvirt makes one), fresh 52:54:00 MAC addresses and its own

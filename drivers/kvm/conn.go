@@ -10,7 +10,10 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 
 	"cloudbroker/broker/model"
+	"cloudbroker/drivers"
 )
+
+var _ drivers.Conn = (*Conn)(nil)
 
 // Conn is one provider's connection to a libvirt daemon; safe for concurrent use (go-libvirt
 // multiplexes calls over one socket by serial number). A dropped connection is redialed lazily:

@@ -10,7 +10,10 @@ import (
 	"github.com/google/uuid"
 
 	"cloudbroker/broker/model"
+	"cloudbroker/drivers"
 )
+
+var _ drivers.DiskLister = (*Conn)(nil)
 
 // ListDisks reads a VM's virtual disks (not cdroms) from its live domain XML, in XML order.
 // Labels follow vSphere ("Hard disk 1", ...) so the vcproxy dialect reads the same for KVM.

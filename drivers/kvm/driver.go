@@ -31,16 +31,3 @@ func Open(ctx context.Context, cfg drivers.Config) (*Conn, error) {
 	}
 	return c, nil
 }
-
-// Capabilities the broker discovers by type assertion.
-var (
-	_ drivers.VMLister         = (*Conn)(nil)
-	_ drivers.DiskLister       = (*Conn)(nil)
-	_ drivers.PowerController  = (*Conn)(nil)
-	_ drivers.Cloner           = (*Conn)(nil)
-	_ drivers.ISOLister        = (*Conn)(nil)
-	_ drivers.ImageCatalog     = (*Conn)(nil)
-	_ drivers.CapacityReporter = (*Conn)(nil)
-	_ drivers.NetworkLister    = (*Conn)(nil)
-	_ drivers.StorageLister    = (*Conn)(nil)
-)

@@ -7,7 +7,10 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 
 	"cloudbroker/broker/model"
+	"cloudbroker/drivers"
 )
+
+var _ drivers.CapacityReporter = (*Conn)(nil)
 
 // ListHosts reports the one host a libvirt connection reaches, named by its hostname.
 // FreeMemoryBytes is left 0 when the driver cannot tell (the test driver with a node file).

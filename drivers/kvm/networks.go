@@ -13,7 +13,10 @@ import (
 	"github.com/google/uuid"
 
 	"cloudbroker/broker/model"
+	"cloudbroker/drivers"
 )
+
+var _ drivers.NetworkLister = (*Conn)(nil)
 
 // networkXML is the part of a libvirt network's XML the driver reads.
 type networkXML struct {

@@ -11,7 +11,10 @@ import (
 	"github.com/google/uuid"
 
 	"cloudbroker/broker/model"
+	"cloudbroker/drivers"
 )
+
+var _ drivers.StorageLister = (*Conn)(nil)
 
 // poolXML is the part of a storage pool's XML the driver reads.
 type poolXML struct {

@@ -9,7 +9,10 @@ import (
 	"github.com/google/uuid"
 
 	"cloudbroker/broker/model"
+	"cloudbroker/drivers"
 )
+
+var _ drivers.VMLister = (*Conn)(nil)
 
 // ListVMs lists every domain, running or not. libvirt has no templates: Template stays false.
 func (c *Conn) ListVMs(ctx context.Context) ([]model.VM, error) {

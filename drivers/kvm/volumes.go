@@ -10,7 +10,12 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 
 	"cloudbroker/broker/model"
+	"cloudbroker/drivers"
 )
+
+var _ drivers.ImageCatalog = (*Conn)(nil)
+
+var _ drivers.ISOLister = (*Conn)(nil)
 
 // volume is one storage volume as the image listings need it.
 type volume struct {

@@ -13,6 +13,8 @@ import (
 	"cloudbroker/drivers"
 )
 
+var _ drivers.Cloner = (*Conn)(nil)
+
 // Clone implements drivers.Cloner with CloneVM_Task into the source's folder, resource pool and
 // first datastore. vSphere always copies every disk here (a linked clone needs a snapshot), so
 // spec.Full changes nothing. spec.Progress is called from one goroutine, in order, and never

@@ -24,6 +24,8 @@ import (
 	"cloudbroker/drivers"
 )
 
+var _ drivers.Conn = (*Conn)(nil)
+
 // DriverName is the name the driver registers under.
 const DriverName = "vcenter"
 
@@ -63,19 +65,6 @@ type Conn struct {
 	// guestWait bounds a grace stop's wait for the guest (OptShutdownTimeout; 0: force at once).
 	guestWait time.Duration
 }
-
-// Interface guards: the broker finds capabilities by type assertion, so a signature drift
-// must fail the build, not silently drop a capability.
-var (
-	_ drivers.Conn             = (*Conn)(nil)
-	_ drivers.VMLister         = (*Conn)(nil)
-	_ drivers.DiskLister       = (*Conn)(nil)
-	_ drivers.PowerController  = (*Conn)(nil)
-	_ drivers.Cloner           = (*Conn)(nil)
-	_ drivers.ISOLister        = (*Conn)(nil)
-	_ drivers.ImageCatalog     = (*Conn)(nil)
-	_ drivers.CapacityReporter = (*Conn)(nil)
-)
 
 // Open connects and logs in. Credentials come from cfg.Username/Password, or else from the
 // URL's user info. Open fails fast: an unreachable endpoint wraps model.ErrUnavailable and

@@ -8,7 +8,10 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 
 	"cloudbroker/broker/model"
+	"cloudbroker/drivers"
 )
+
+var _ drivers.DiskLister = (*Conn)(nil)
 
 // ListDisks implements drivers.DiskLister with a single fetch of config.hardware.device.
 func (c *Conn) ListDisks(ctx context.Context, nativeVMID string) ([]model.Disk, error) {

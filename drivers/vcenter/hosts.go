@@ -9,7 +9,10 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 
 	"cloudbroker/broker/model"
+	"cloudbroker/drivers"
 )
+
+var _ drivers.CapacityReporter = (*Conn)(nil)
 
 var hostPaths = []string{
 	"name",

@@ -8,7 +8,10 @@ import (
 	"github.com/vmware/govmomi/vim25/mo"
 
 	"cloudbroker/broker/model"
+	"cloudbroker/drivers"
 )
+
+var _ drivers.ImageCatalog = (*Conn)(nil)
 
 // ListImages implements drivers.ImageCatalog: a vCenter's images are its templates. It is the
 // same single request as ListVMs, keeping the template rows.

@@ -12,7 +12,10 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 
 	"cloudbroker/broker/model"
+	"cloudbroker/drivers"
 )
+
+var _ drivers.ISOLister = (*Conn)(nil)
 
 // ListISOs implements drivers.ISOLister: the .iso files on the datastores the VM uses, which
 // are the ones its hosts can mount without copying. One HostDatastoreBrowser search per

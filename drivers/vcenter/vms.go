@@ -10,7 +10,10 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 
 	"cloudbroker/broker/model"
+	"cloudbroker/drivers"
 )
+
+var _ drivers.VMLister = (*Conn)(nil)
 
 // vmPaths is everything model.VM needs, fetched in the same request for every VM.
 var vmPaths = []string{
