@@ -12,11 +12,11 @@ import (
 	"cloudbroker/drivers"
 )
 
-var (
-	_ drivers.Destroyer = (*Conn)(nil)
-	_ drivers.Recoverer = (*Conn)(nil)
-	_ drivers.Expunger  = (*Conn)(nil)
-)
+var _ interface {
+	drivers.Destroyer
+	drivers.Recoverer
+	drivers.Expunger
+} = (*Conn)(nil)
 
 // Destroy implements drivers.Destroyer: the domain is forced off, then its definition gets the
 // destroyed mark (lifecyclemark.go) with virDomainSetMetadata. A VM already marked keeps its

@@ -11,12 +11,12 @@ import (
 	"cloudbroker/drivers"
 )
 
-var (
-	_ drivers.Creator   = (*Conn)(nil)
-	_ drivers.Destroyer = (*Conn)(nil)
-	_ drivers.Recoverer = (*Conn)(nil)
-	_ drivers.Expunger  = (*Conn)(nil)
-)
+var _ interface {
+	drivers.Creator
+	drivers.Destroyer
+	drivers.Recoverer
+	drivers.Expunger
+} = (*Conn)(nil)
 
 // Create implements drivers.Creator: a CloneVM_Task of the template spec.Image names into the
 // template's folder, sized by spec (CPUs, memory), described by spec.Description, marked with
