@@ -48,7 +48,9 @@ type Queue struct {
 	insp   *asynq.Inspector
 	cfg    Config
 	hub    *hub
-	queues sync.Map // names of the queues this process submitted to (Reregister)
+	// finished holds finished tasks Get read, until their records expire (finished.go).
+	finished *finishedCache
+	queues   sync.Map // names of the queues this process submitted to (Reregister)
 	// inline, if set, runs waited-for tasks in this process (inline.go).
 	inline *Worker
 }
@@ -81,6 +83,8 @@ func New(rdb redis.UniversalClient, cfg Config) *Queue {
 		insp:   asynq.NewInspectorFromRedisClient(rdb),
 		cfg:    cfg,
 		hub:    newHub(rdb, cfg.Logger),
+
+		finished: newFinishedCache(finishedCacheSize),
 	}
 }
 
@@ -194,6 +198,10 @@ func (q *Queue) releaseOwn(ctx context.Context, id string, own claim) {
 
 // Get reads a task: its record for what and when, asynq's task info for where it stands.
 func (q *Queue) Get(ctx context.Context, id string) (broker.Task, error) {
+	lost := q.lostMs()
+	if t, ok := q.finished.get(id, time.Now(), lost); ok {
+		return t, nil
+	}
 	rec, err := q.rdb.HGetAll(ctx, keys.Record(id)).Result()
 	if err == nil && len(rec) == 0 { // written before records had hash tags (internal/keys)
 		rec, err = q.rdb.HGetAll(ctx, keys.LegacyRecord(id)).Result()
@@ -221,6 +229,7 @@ func (q *Queue) Get(ctx context.Context, id string) (broker.Task, error) {
 			return broker.Task{}, fmt.Errorf("task %s: corrupt outcome: %w", id, err)
 		}
 		applyOutcome(&t, out)
+		q.finished.put(t, lost) // a finished task never changes: later reads need no Redis
 		return t, nil
 	}
 	if _, ok := rec["inline"]; ok { // running in the process that accepted it, or offered (inline.go)
