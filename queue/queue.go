@@ -50,7 +50,9 @@ type Queue struct {
 	hub    *hub
 	// finished holds finished tasks Get read, until their records expire (finished.go).
 	finished *finishedCache
-	queues   sync.Map // names of the queues this process submitted to (Reregister)
+	// noJobs remembers targets without a job for Jobs (nojobs.go).
+	noJobs *noJobs
+	queues sync.Map // names of the queues this process submitted to (Reregister)
 	// inline, if set, runs waited-for tasks in this process (inline.go).
 	inline *Worker
 }
@@ -77,7 +79,7 @@ func New(rdb redis.UniversalClient, cfg Config) *Queue {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Queue{
+	q := &Queue{
 		rdb:    rdb,
 		client: asynq.NewClientFromRedisClient(rdb),
 		insp:   asynq.NewInspectorFromRedisClient(rdb),
@@ -85,7 +87,13 @@ func New(rdb redis.UniversalClient, cfg Config) *Queue {
 		hub:    newHub(rdb, cfg.Logger),
 
 		finished: newFinishedCache(finishedCacheSize),
+		noJobs:   newNoJobs(),
 	}
+	if err := q.hub.onBell(keys.JobsAdded, q.noJobs.added); err != nil {
+		cfg.Logger.Warn("no subscription to new jobs: targets without a job are read every time", "err", err)
+		q.noJobs = nil
+	}
+	return q
 }
 
 // Close stops the subscriber. The Redis client belongs to the caller.
