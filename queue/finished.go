@@ -11,12 +11,13 @@ import (
 // finishedCache holds finished tasks as Get read them, so polling a finished task (task/info,
 // a ZStack api-job, a DiDi job) costs no Redis read after the first (issue 17).
 //
-// Why it cannot serve a stale answer: a record holding an outcome never changes again (every
-// writer checks for it first: finishScript, Cancel answers "finished first", the inline and
-// offer scripts act only without one) and no code deletes a record; it only expires, at the
-// task's ExpireTime (its insertion plus the retention: commit.go, record.go), when its entry
-// ends too. Redis losing its data is the one other way a record goes: every entry read before the
-// loss the Epoch noticed is dropped (the task then answers lost, as without the cache).
+// Why it cannot serve a stale answer: a record's outcome is written once. A worker that finds
+// one before a run only completes the task (handle's recordState), Cancel and the inline cancel
+// script answer "finished first", a stray outcome is moved in only when the record has none
+// (lost.go), and no code deletes a record; it only expires, at the task's ExpireTime (its
+// insertion plus the retention: commit.go, record.go), when its entry ends too. Redis losing its
+// data is the one other way a record goes: every entry read before the loss the Epoch noticed
+// is dropped (the task then answers lost, as without the cache).
 // Bounded: the least recently read entry goes first.
 type finishedCache struct {
 	mu    sync.Mutex
