@@ -36,18 +36,32 @@ func (q *Queue) trackJob(ctx context.Context, t broker.Task) error {
 		p.ZRemRangeByScore(ctx, key, "-inf", "("+strconv.FormatInt(t.InsertTime.UnixMilli(), 10))
 		// Retention is the same for every task, so the newest task's expiry covers the whole set.
 		p.PExpireAt(ctx, key, t.ExpireTime)
+		p.Publish(ctx, keys.JobsAdded, key) // processes that saw no job here forget it (nojobs.go)
 		return nil
 	})
+	q.noJobs.added(key)
 	return err
 }
 
 // Jobs implements broker.JobIndex: one pipelined read for all targets, then one task read per
 // indexed id (usually none).
 func (q *Queue) Jobs(ctx context.Context, targets []broker.Target) (map[broker.Target][]broker.Task, error) {
-	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
-	cmds := make([]*redis.StringSliceCmd, len(targets))
+	start := time.Now()
+	gen := q.noJobs.generation()
+	var read []broker.Target // those that may have a job (nojobs.go)
+	for _, t := range targets {
+		if !q.noJobs.has(keys.Jobs(t.Provider, t.NativeID), start) {
+			read = append(read, t)
+		}
+	}
+	out := map[broker.Target][]broker.Task{}
+	if len(read) == 0 {
+		return out, nil
+	}
+	now := strconv.FormatInt(start.UnixMilli(), 10)
+	cmds := make([]*redis.StringSliceCmd, len(read))
 	_, err := q.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, t := range targets {
+		for i, t := range read {
 			cmds[i] = p.ZRangeByScore(ctx, keys.Jobs(t.Provider, t.NativeID), &redis.ZRangeBy{Min: now, Max: "+inf"})
 		}
 		return nil
@@ -55,8 +69,11 @@ func (q *Queue) Jobs(ctx context.Context, targets []broker.Target) (map[broker.T
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, rediserr.Wrap("read job index", err)
 	}
-	out := map[broker.Target][]broker.Task{}
-	for i, target := range targets {
+	var none []string
+	for i, target := range read {
+		if len(cmds[i].Val()) == 0 {
+			none = append(none, keys.Jobs(target.Provider, target.NativeID))
+		}
 		for _, id := range cmds[i].Val() {
 			t, err := q.Get(ctx, id)
 			switch {
@@ -69,5 +86,6 @@ func (q *Queue) Jobs(ctx context.Context, targets []broker.Target) (map[broker.T
 			}
 		}
 	}
+	q.noJobs.remember(none, gen, start)
 	return out, nil
 }

@@ -48,6 +48,10 @@ type Queue struct {
 	insp   *asynq.Inspector
 	cfg    Config
 	hub    *hub
+	// finished holds finished tasks Get read, until their records expire (finished.go).
+	finished *finishedCache
+	// noJobs remembers targets without a job for Jobs (nojobs.go).
+	noJobs *noJobs
 	queues sync.Map // names of the queues this process submitted to (Reregister)
 	// inline, if set, runs waited-for tasks in this process (inline.go).
 	inline *Worker
@@ -75,13 +79,21 @@ func New(rdb redis.UniversalClient, cfg Config) *Queue {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Queue{
+	q := &Queue{
 		rdb:    rdb,
 		client: asynq.NewClientFromRedisClient(rdb),
 		insp:   asynq.NewInspectorFromRedisClient(rdb),
 		cfg:    cfg,
 		hub:    newHub(rdb, cfg.Logger),
+
+		finished: newFinishedCache(finishedCacheSize),
+		noJobs:   newNoJobs(),
 	}
+	if err := q.hub.onBell(keys.JobsAdded, q.noJobs.added); err != nil {
+		cfg.Logger.Warn("no subscription to new jobs: targets without a job are read every time", "err", err)
+		q.noJobs = nil
+	}
+	return q
 }
 
 // Close stops the subscriber. The Redis client belongs to the caller.
@@ -194,6 +206,10 @@ func (q *Queue) releaseOwn(ctx context.Context, id string, own claim) {
 
 // Get reads a task: its record for what and when, asynq's task info for where it stands.
 func (q *Queue) Get(ctx context.Context, id string) (broker.Task, error) {
+	lost := q.lostMs()
+	if t, ok := q.finished.get(id, time.Now(), lost); ok {
+		return t, nil
+	}
 	rec, err := q.rdb.HGetAll(ctx, keys.Record(id)).Result()
 	if err == nil && len(rec) == 0 { // written before records had hash tags (internal/keys)
 		rec, err = q.rdb.HGetAll(ctx, keys.LegacyRecord(id)).Result()
@@ -221,6 +237,7 @@ func (q *Queue) Get(ctx context.Context, id string) (broker.Task, error) {
 			return broker.Task{}, fmt.Errorf("task %s: corrupt outcome: %w", id, err)
 		}
 		applyOutcome(&t, out)
+		q.finished.put(t, lost) // a finished task never changes: later reads need no Redis
 		return t, nil
 	}
 	if _, ok := rec["inline"]; ok { // running in the process that accepted it, or offered (inline.go)

@@ -124,10 +124,13 @@ func NewWorker(rdb redis.UniversalClient, exec Executor, cfg WorkerConfig) *Work
 
 func newServer(rdb redis.UniversalClient, cfg WorkerConfig, queues map[string]int, concurrency int, poll time.Duration) *asynq.Server {
 	return asynq.NewServerFromRedisClient(rdb, asynq.Config{
-		Concurrency:              concurrency,
-		Queues:                   queues,
-		TaskCheckInterval:        poll,
-		DelayedTaskCheckInterval: max(cfg.PollInterval, 100*time.Millisecond),
+		Concurrency:       concurrency,
+		Queues:            queues,
+		TaskCheckInterval: poll,
+		// Retried and scheduled tasks move to their queue at its own pace: a provider-busy
+		// retry comes back within 50-150ms on the task server, while the watch server, polled
+		// every 500ms, need not sweep its sets faster than that (an idle worker's Redis load).
+		DelayedTaskCheckInterval: max(poll, 100*time.Millisecond),
 		ShutdownTimeout:          cfg.ShutdownTimeout,
 		RetryDelayFunc: func(n int, err error, _ *asynq.Task) time.Duration {
 			if errors.Is(err, broker.ErrProviderBusy) {

@@ -50,7 +50,16 @@ func (s *Server) taskInfo(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(s.TaskEnvelope(c, t))
+	if !t.State.Done() {
+		c.JSON(s.TaskEnvelope(c, t))
+		return
+	}
+	body, err := s.rendered.of(t)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
 }
 
 // TaskEnvelope is the status and body POST /api/task/info answers for t (the console shows it

@@ -13,7 +13,10 @@ import (
 )
 
 // Server is the dialect: its routes and answers over what every Bearer-token dialect holds.
-type Server struct{ adapters.BearerDialect }
+type Server struct {
+	adapters.BearerDialect
+	rendered renderedTasks // finished tasks' task/info bodies (rendered.go)
+}
 
 // Register mounts the dialect's routes on r behind the edge.
 func (s *Server) Register(r gin.IRouter, edge *adapters.Edge) {

@@ -42,6 +42,9 @@ const (
 	// TaskDone is the pub/sub channel that carries the id of every task that finished, for
 	// sync waiters.
 	TaskDone = "cb:task-done"
+	// JobsAdded is the pub/sub channel that carries the job index key (Jobs) a task was just
+	// added to, so processes that remember the target has no job forget it.
+	JobsAdded = "cb:jobs-added"
 	// Unqueued is the sorted set of the newest tasks that finished without an asynq entry
 	// (inline runs, RunNow), scored by finish time (ms), for the recent-tasks list.
 	Unqueued = "cb:unqueued"
