@@ -130,6 +130,15 @@ func TestListingsInventory(t *testing.T) {
 		t.Errorf("listings served from the inventory reached the providers (-before +after):\n%s", d)
 	}
 
+	// vc1 is a govmomi simulator: its driver's lists are served alike by both replicas.
+	vc := infraOf(ctx(t), t, a.App.Broker(), admin, []string{"vc1"})
+	if len(vc.Hosts) == 0 || len(vc.Networks) == 0 || len(vc.Storage) == 0 || len(vc.Failed) > 0 {
+		t.Errorf("vc1 on A: %+v, want its hosts, networks and storage", vc)
+	}
+	if d := cmp.Diff(vc, infraOf(ctx(t), t, b.App.Broker(), admin, []string{"vc1"})); d != "" {
+		t.Errorf("vc1 on B (-A +B):\n%s", d)
+	}
+
 	// Redis loses its data: each replica's Epoch hook drops the lists of every kind, so each
 	// kind is listed live again (and stored for the next request).
 	if err := a.Redis.Client(t).FlushAll(ctx(t)).Err(); err != nil {
