@@ -20,31 +20,32 @@ func listingMaxAge(cfg *config.Config) time.Duration {
 // refreshListings keeps every provider's list of every kind its driver can list fresh in the
 // listings inventory. Every replica runs it; the claim (one per kind and provider per period)
 // makes one replica list each each period. It checks four times a period, so a replica that
-// stops is replaced within a quarter period of its claim's end. The listings run as the
-// broker itself (model.System), so they are background tasks, in no caller's recent tasks.
+// stops is replaced within a quarter period of its claim's end. A provider's kinds are listed
+// one after another, so the refresh takes one of its task slots (its concurrency cap), as the
+// image refresh alone did, and the callers' tasks keep the others. The listings run as the
+// broker itself (model.System): background tasks, in no caller's recent tasks.
 func (a *App) refreshListings(ctx context.Context) {
 	period := a.cfg.Inventory.ListingRefresh.D()
 	t := time.NewTicker(period / 4)
 	defer t.Stop()
-	type refresh struct {
-		kind     broker.ListKind
-		provider string
-	}
-	var running sync.Map // refresh → in flight here
+	var running sync.Map // provider → refresh in flight here
 	for {
 		for _, p := range a.broker.Providers().Visible(model.System) {
-			for _, kind := range broker.ListKindsOf(p) {
-				r := refresh{kind, p.Name}
-				if _, busy := running.LoadOrStore(r, true); busy {
-					continue
-				}
-				go func() {
-					defer running.Delete(r)
+			kinds := broker.ListKindsOf(p)
+			if len(kinds) == 0 {
+				continue
+			}
+			if _, busy := running.LoadOrStore(p.Name, true); busy {
+				continue
+			}
+			go func() {
+				defer running.Delete(p.Name)
+				for _, kind := range kinds {
 					if _, err := a.broker.RefreshListing(ctx, kind, p, period); err != nil && ctx.Err() == nil {
 						a.log.Debug("list refresh failed", "kind", kind, "provider", p.Name, "err", err)
 					}
-				}()
-			}
+				}
+			}()
 		}
 		select {
 		case <-ctx.Done():
