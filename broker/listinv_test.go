@@ -220,4 +220,14 @@ func TestListingsStaleAndFailed(t *testing.T) {
 	if n := failing.count(broker.ListStorage); n != storage {
 		t.Errorf("the stored failure was listed again (%d listings, want %d)", n, storage)
 	}
+	// The failed refreshes are the broker's own work: kept as the lists, not notified.
+	notes, err := a.App.Notifications().List(ctx(t), admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range notes {
+		if n.Name == model.NoticeTaskFailed {
+			t.Errorf("a background listing's failure was notified: %+v", n)
+		}
+	}
 }
