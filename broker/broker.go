@@ -50,8 +50,8 @@ type Broker struct {
 	agents      AgentRegistry
 	index       *inventory.Index
 	inv         InventoryStore
-	live        *liveSnapshots  // nil: every live page lists again (livesnapshot.go)
-	images      *imageInventory // nil: every image listing lists live (imageinv.go)
+	live        *liveSnapshots    // nil: every live page lists again (livesnapshot.go)
+	listings    *listingInventory // nil: every provider listing lists live (listinv.go)
 	syncTimeout time.Duration
 
 	agentOfflineAfter time.Duration

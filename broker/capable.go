@@ -15,6 +15,3 @@ func can[T any](p model.Provider) bool {
 // HasVMs reports whether a provider has VMs to keep in the inventory: a catalog of images has
 // none, so it is neither watched nor listed for VMs, and its sync state is SyncNone.
 func HasVMs(p model.Provider) bool { return can[drivers.VMLister](p) || can[drivers.Watcher](p) }
-
-// HasImages reports whether a provider has images to keep in the image inventory.
-func HasImages(p model.Provider) bool { return can[drivers.ImageCatalog](p) }

@@ -38,12 +38,11 @@ type HostsResult struct {
 }
 
 // Hosts lists the hosts of the named providers the caller sees (every provider it sees when
-// providers is nil), each provider as a task where its worker is, in parallel. Allocation comes
-// from the inventory (or a live VM listing when the broker keeps none).
+// providers is nil), from the listings inventory where it holds a fresh list, else each
+// provider as a task where its worker is, in parallel. Allocation comes from the VM inventory
+// (or a live VM listing when the broker keeps none).
 func (b *Broker) Hosts(ctx context.Context, c model.Caller, providers []string) (HostsResult, error) {
-	hosts := listAcross(b, c, providers, can[drivers.CapacityReporter], func(p model.Provider) ([]model.Host, error) {
-		return b.listProviderHosts(ctx, c, p)
-	}, func(h *model.Host, p string) { h.Provider = p })
+	hosts := listAcross(ctx, b, c, providers, hostListing)
 
 	out := HostsResult{Failed: hosts.Failed}
 	var listed []string

@@ -67,8 +67,8 @@ func (b *Broker) Regions(c model.Caller) []string {
 	return out
 }
 
-// ListImages lists the images of the caller's providers in a region, from the image inventory
-// (imageinv.go) where it holds a fresh list, else by a listing task on the provider's queue,
+// ListImages lists the images of the caller's providers in a region, from the listings inventory
+// (listinv.go) where it holds a fresh list, else by a listing task on the provider's queue,
 // all in parallel; a provider that fails is reported in Failed, not dropped silently.
 func (b *Broker) ListImages(ctx context.Context, c model.Caller, q ListImagesQuery) (ImagePage, error) {
 	var err error
@@ -85,7 +85,7 @@ func (b *Broker) ListImages(ctx context.Context, c model.Caller, q ListImagesQue
 		return ImagePage{}, fmt.Errorf("region %q (regions: %v): %w", q.Region, b.Regions(c), ErrUnknownRegion)
 	}
 
-	results := fanOut(providers, func(p model.Provider) ([]model.Image, error) { return b.imagesOf(ctx, c, p) })
+	results := fanOut(providers, func(p model.Provider) ([]model.Image, error) { return imageListing.of(ctx, b, c, p) })
 
 	var page ImagePage
 	var all []ImageEntry
@@ -113,6 +113,13 @@ func (b *Broker) ListImages(ctx context.Context, c model.Caller, q ListImagesQue
 		return ImagePage{}, err
 	}
 	return page, nil
+}
+
+// Images lists the images of the named providers the caller sees (every provider it sees when
+// providers is nil), each with its provider and id, from the listings inventory where it holds
+// a fresh list. ListImages is the same images by region, sorted and paged, with their jobs.
+func (b *Broker) Images(ctx context.Context, c model.Caller, providers []string) Listed[model.Image] {
+	return listAcross(ctx, b, c, providers, imageListing)
 }
 
 func (b *Broker) listProviderImages(ctx context.Context, c model.Caller, p model.Provider) ([]model.Image, error) {

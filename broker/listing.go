@@ -7,7 +7,7 @@ import (
 	"cloudbroker/drivers"
 )
 
-// The per-provider listings (VMs, images, hosts) are one shape: a task on the provider whose
+// The per-provider listings (VMs, images, hosts, networks, storage) are one shape: a task on the provider whose
 // run asks the connection's capability C for its items, wrapped in the type's result R.
 
 // listingRun is the run of a listing task: what names the capability in the error of a

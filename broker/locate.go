@@ -11,9 +11,10 @@ import (
 )
 
 // HostProvider finds the provider of a host the caller sees, by its broker uuid (HostUUID).
-// ImageProvider does the same for an image. Hosts and images are not kept in an inventory,
-// so each lists them on every provider the caller sees, in parallel: a feature that must check
-// that a resource exists (a tag about to be made) calls them rarely.
+// ImageProvider does the same for an image. Each lists them live on every provider the caller
+// sees, in parallel, not from the listings inventory (listinv.go), which may not hold a
+// resource made within its refresh period: a feature that must check that a resource exists
+// (a tag about to be made) calls them rarely.
 //
 // A resource found nowhere wraps model.ErrNotFound; a provider that could not be listed, when
 // the resource was not found elsewhere, makes the error model.ErrUnavailable instead, since

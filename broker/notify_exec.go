@@ -87,8 +87,10 @@ func (e *Executor) watchConnFailed(ctx context.Context, spec TaskSpec, err error
 
 // TaskFinished is told each task's final outcome by the worker, once the outcome is recorded
 // (queue.Worker calls it; err is nil on success). A failed task is a TaskFailed notification,
-// except a canceled one (someone asked for it) and an inventory watch (its failure is already
-// a disconnection or a failed sync). Clone names that ended without a VM go to the clone log
+// except a canceled one (someone asked for it), an inventory watch (its failure is already
+// a disconnection or a failed sync) and the broker's own background listings (their failure
+// is kept as the provider's list, which listings report; a provider that stays down would
+// otherwise add one per kind every refresh period). Clone names that ended without a VM go to the clone log
 // (clonelog.go). The notification is keyed by the task id, so a worker that records the same
 // outcome twice (its first write was lost) notifies once.
 func (e *Executor) TaskFinished(ctx context.Context, id string, spec TaskSpec, res json.RawMessage, err error) {
@@ -96,7 +98,7 @@ func (e *Executor) TaskFinished(ctx context.Context, id string, spec TaskSpec, r
 	if spec.Type == TypeVMClone {
 		e.logFailedClones(ctx, id, spec, res, err)
 	}
-	if err == nil || canceled || spec.Type == TypeInventoryWatch {
+	if err == nil || canceled || spec.Type == TypeInventoryWatch || spec.Background {
 		return
 	}
 	n := model.Notification{

@@ -12,7 +12,7 @@ import (
 	"cloudbroker/test/wait"
 )
 
-// The broker's own work (the image list refresh every period) is a task like any, but the
+// The broker's own work (the refresh of every provider's lists every period) is a task like any, but the
 // recent-tasks list shows the callers' work only, even to a caller who sees every provider.
 func TestRecentTasksLeaveOutBackgroundWork(t *testing.T) {
 	b := harness.Start(t, harness.Options{})
@@ -21,13 +21,15 @@ func TestRecentTasksLeaveOutBackgroundWork(t *testing.T) {
 	q := queue.New(b.Redis.Client(t), queue.Config{})
 	t.Cleanup(func() { q.Close() })
 	all := func(broker.TaskSpec) bool { return true }
-	wait.For(t, time.Minute, "an image refresh recorded as a background task", func() bool {
-		ts, err := q.Recent(ctx(t), broker.MaxRecentTasks, all)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return slices.ContainsFunc(ts, func(x broker.Task) bool { return x.Spec.Background && x.Spec.Type == broker.TypeImageList })
-	})
+	for _, typ := range []string{broker.TypeImageList, broker.TypeHostList} {
+		wait.For(t, time.Minute, typ+" refresh recorded as a background task", func() bool {
+			ts, err := q.Recent(ctx(t), broker.MaxRecentTasks, all)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return slices.ContainsFunc(ts, func(x broker.Task) bool { return x.Spec.Background && x.Spec.Type == typ })
+		})
+	}
 	vm := b.VMIDs(t, "vc1")[0]
 	mine, err := b.App.Broker().SubmitDiskInfo(ctx(t), admin, vm, "")
 	if err != nil {

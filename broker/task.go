@@ -43,9 +43,10 @@ type TaskSpec struct {
 	// Owner is the caller that submitted a task on no provider (a ZStack tag or licence API):
 	// only it and callers that see every provider may read the task.
 	Owner string `json:"owner,omitempty"`
-	// Background marks a task the broker submitted for itself (model.System's: an image list
-	// refresh every period, a start-up listing). It is a task like any, readable by its id, but
-	// not listed among the recent tasks, which are the callers' own work.
+	// Background marks a task the broker submitted for itself (model.System's: a provider
+	// list's refresh every period, a start-up listing). It is a task like any, readable by its
+	// id, but not listed among the recent tasks, which are the callers' own work, and its
+	// failure is no TaskFailed notification.
 	Background bool `json:"background,omitempty"`
 }
 

@@ -122,11 +122,17 @@ type Inventory struct {
 	// kept for the later pages of the same query, so they come from the first page's moment
 	// without listing again. Default 30s, at most 10m.
 	LiveSnapshotTTL Duration `yaml:"live_snapshot_ttl"`
-	// ImageRefresh is how often each provider's images are listed into the image inventory
-	// (by one replica) that image listings (DiDi cimg/list) are served from: a new or changed
-	// image shows on every replica within ImageRefresh plus one listing. A list older than
-	// twice this plus tasks.sync_timeout (its refresher stopped) is not served: the provider
-	// is listed live. Default 15s.
+	// ListingRefresh is how often each provider's images, hosts, networks and storage are
+	// listed (by one replica per provider and kind) into the listings inventory that their
+	// listings are served from (DiDi cimg/list, ZStack's QueryImage, QueryHost,
+	// QueryL3Network, QueryPrimaryStorage): a new or changed item shows on every replica
+	// within ListingRefresh plus one listing. A list older than twice this plus
+	// tasks.sync_timeout (its refresher stopped) is not served: the provider is listed live.
+	// Default 15s.
+	ListingRefresh Duration `yaml:"listing_refresh"`
+	// ImageRefresh is ListingRefresh's old name, read when listing_refresh is unset.
+	//
+	// Deprecated: set ListingRefresh.
 	ImageRefresh Duration `yaml:"image_refresh"`
 }
 

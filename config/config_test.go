@@ -24,15 +24,39 @@ providers:
 		"maxRetry": *c.Tasks.MaxRetry, "worker": *c.Worker.Enabled, "body": c.HTTP.MaxBodyBytes,
 		"redisPassword": c.Redis.Password, "token": c.Auth.Tokens[0].Token, "providerPassword": c.Providers[0].Password,
 		"writeTimeout": c.HTTP.WriteTimeout.D(), "liveSnapshotTTL": c.Inventory.LiveSnapshotTTL.D(),
+		"listingRefresh": c.Inventory.ListingRefresh.D(),
 	}
 	want := map[string]any{
 		"listen": "127.0.0.1:8080", "retention": 24 * time.Hour, "sync": 30 * time.Second,
 		"maxRetry": 3, "worker": true, "body": int64(1 << 20),
 		"redisPassword": "s3cret", "token": "tok-0123456789abcdef", "providerPassword": "p",
 		"writeTimeout": 45 * time.Second, "liveSnapshotTTL": 30 * time.Second,
+		"listingRefresh": 15 * time.Second,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestListingRefreshOldName: inventory.image_refresh, listing_refresh's old name, still sets it.
+func TestListingRefreshOldName(t *testing.T) {
+	for _, tc := range []struct {
+		name, inventory string
+		want            time.Duration
+	}{
+		{"old name", "{image_refresh: 5s}", 5 * time.Second},
+		{"new name", "{listing_refresh: 7s}", 7 * time.Second},
+		{"both, the same", "{listing_refresh: 9s, image_refresh: 9s}", 9 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse([]byte(`redis: {addr: "a:1"}`+"\ninventory: "+tc.inventory), env(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Inventory.ListingRefresh.D(); got != tc.want {
+				t.Errorf("listing_refresh = %s, want %s", got, tc.want)
+			}
+		})
 	}
 }
 
@@ -61,6 +85,8 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"live snapshot ttl too short", `redis: {addr: "a:1"}` + "\ninventory: {live_snapshot_ttl: 10ms}", "inventory.live_snapshot_ttl: 10ms must be between 1s and 10m"},
 		{"live snapshot ttl too long", `redis: {addr: "a:1"}` + "\ninventory: {live_snapshot_ttl: 1h}", "inventory.live_snapshot_ttl: 1h0m0s must be between 1s and 10m"},
 		{"negative live snapshot ttl", `redis: {addr: "a:1"}` + "\ninventory: {live_snapshot_ttl: -5s}", "inventory.live_snapshot_ttl: -5s must be between"},
+		{"negative listing refresh", `redis: {addr: "a:1"}` + "\ninventory: {listing_refresh: -1s}", "inventory.listing_refresh: must be > 0"},
+		{"both refresh names", `redis: {addr: "a:1"}` + "\ninventory: {listing_refresh: 10s, image_refresh: 20s}", "inventory.image_refresh: is the old name of inventory.listing_refresh (10s)"},
 		{"bad log level", `redis: {addr: "a:1"}` + "\nlog: {level: loud}", "log.level"},
 		{"short metrics token", `redis: {addr: "a:1"}` + "\nhttp: {metrics_token: short}", "http.metrics_token: must be at least 16 characters"},
 		{"public origin with a path", `redis: {addr: "a:1"}` + "\nhttp: {public_origin: https://broker.example/ui}", `http.public_origin: "https://broker.example/ui" is not an origin`},

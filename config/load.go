@@ -90,7 +90,8 @@ func (c *Config) SetDefaults() {
 	def(&c.Redis.Timeout, time.Second)
 	def(&c.Redis.LossCheckInterval, time.Second)
 	def(&c.Redis.CacheTTL, 2*time.Second)
-	def(&c.Inventory.ImageRefresh, 15*time.Second)
+	def(&c.Inventory.ListingRefresh, c.Inventory.ImageRefresh.D()) // the old name
+	def(&c.Inventory.ListingRefresh, 15*time.Second)
 	def(&c.Tasks.Retention, 24*time.Hour)
 	def(&c.Tasks.SyncTimeout, 30*time.Second)
 	def(&c.Tasks.Timeout, 2*time.Minute)

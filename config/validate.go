@@ -57,6 +57,13 @@ func (c *Config) Validate() error {
 	if ttl := c.Inventory.LiveSnapshotTTL.D(); ttl < time.Second || ttl > 10*time.Minute {
 		bad("inventory.live_snapshot_ttl", "%s must be between 1s and 10m: later pages of a live listing come from a snapshot this old", ttl)
 	}
+	inv := c.Inventory
+	if inv.ListingRefresh.D() <= 0 {
+		bad("inventory.listing_refresh", "must be > 0")
+	}
+	if inv.ImageRefresh != 0 && inv.ImageRefresh != inv.ListingRefresh {
+		bad("inventory.image_refresh", "is the old name of inventory.listing_refresh (%s): set only listing_refresh", inv.ListingRefresh.D())
+	}
 	if c.HTTP.MaxBodyBytes < 0 {
 		bad("http.max_body_bytes", "must be > 0")
 	}

@@ -46,7 +46,7 @@ type App struct {
 	limiter  *adapters.Limiter
 	index    *inventory.Index
 	inv      *redisstore.Inventory
-	images   *redisstore.Images // the image inventory; nil without an inventory
+	listings *redisstore.Listings // the listings inventory (images, hosts, networks, storage); nil without an inventory
 	stop     chan struct{}
 	bg       context.CancelFunc // stops the inventory follower
 
@@ -103,8 +103,8 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 	}
 	a.broker = broker.New(opts).WithLiveSnapshots(redisstore.NewLiveSnapshots(a.rdb), cfg.Inventory.LiveSnapshotTTL.D())
 	if a.inv != nil {
-		a.images = redisstore.NewImages(a.rdb, cfg.Inventory.ImageRefresh.D())
-		a.broker.WithImages(a.images, imageMaxAge(cfg))
+		a.listings = redisstore.NewListings(a.rdb, cfg.Inventory.ListingRefresh.D())
+		a.broker.WithListings(a.listings, listingMaxAge(cfg))
 	}
 	notes := notifications(a)
 	clones := redisstore.NewCloneLog(a.rdb, cfg.Tasks.Retention.D()) // written by the worker, read by the GC job
@@ -217,8 +217,8 @@ func (a *App) Start() error {
 		a.bg = cancel
 		go a.inv.Follow(ctx, a.index, a.log, func() { a.log.Info("inventory loaded", "vms", a.index.Len()) })
 		go a.scheduleWatches(ctx)
-		go a.images.Run(ctx, a.log)
-		go a.refreshImages(ctx)
+		go a.listings.Run(ctx, a.log)
+		go a.refreshListings(ctx)
 	}
 	if a.inv != nil {
 		// No listing beside the watches: each watch's first load fills the inventory, and

@@ -10,7 +10,8 @@ import (
 
 // onDataLoss registers what this broker process re-establishes when Redis loses its data
 // (queue.Epoch): asynq's registration of its queues, the clean-up jobs, the inventory follower
-// (it loads again), the image lists held (dropped: listed live until refreshed), and, with a worker, its running watches (they end; every replica's
+// (it loads again), the provider lists held of every kind (images, hosts, networks, storage:
+// dropped, so listed live until refreshed), and, with a worker, its running watches (they end; every replica's
 // scheduleWatches enqueues each provider's one watch again, which loads it fully). Heartbeats
 // (management node, agents) rewrite their keys on every beat and need nothing.
 func (a *App) onDataLoss() {
@@ -18,7 +19,7 @@ func (a *App) onDataLoss() {
 	a.epoch.OnLoss(a.gc.Restore)
 	if a.inv != nil {
 		a.epoch.OnLoss(a.inv.Reload)
-		a.epoch.OnLoss(a.images.Reload)
+		a.epoch.OnLoss(a.listings.Reload)
 	}
 	if a.exec != nil {
 		a.epoch.OnLoss(a.exec.EndWatches)

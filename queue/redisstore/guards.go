@@ -16,7 +16,7 @@ var (
 	_ broker.LiveSnapshotStore = (*LiveSnapshots)(nil)
 	_ broker.InventoryStore    = (*Inventory)(nil)
 	_ broker.FollowedStatuses  = (*Inventory)(nil)
-	_ broker.ImageStore        = (*Images)(nil)
+	_ broker.ListingStore      = (*Listings)(nil)
 	_ adapters.AttemptStore    = (*Logins)(nil)
 	_ nodes.Store              = (*Nodes)(nil)
 	_ notify.Store             = (*Notifications)(nil)

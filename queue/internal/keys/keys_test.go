@@ -17,6 +17,7 @@ func TestGroupsShareASlot(t *testing.T) {
 	}{
 		{"one task", []string{keys.Record(id), keys.Claim(id), keys.Progress(id), keys.LongJob(id)}},
 		{"inventory", []string{keys.InvVMs, keys.InvStatus, keys.InvEvents, keys.InvIDs("vc1"), keys.InvIDs("kvm")}},
+		{"listings", []string{keys.ListLists, keys.ListLease("images", "vc1"), keys.ListLease("hosts", "kvm")}},
 		{"notifications", []string{keys.NotesIndex, keys.NotesData, keys.NotesStatus, keys.NotesOnce("x")}},
 		{"tags", []string{keys.TagsData, keys.TagsResource("VmInstanceVO", id)}},
 		{"live snapshots", []string{keys.LiveSnapIndex, keys.LiveSnap("a"), keys.LiveSnap("b")}},

@@ -18,14 +18,19 @@ const (
 // InvIDs is the set of the VM uuids held for one provider.
 func InvIDs(provider string) string { return "cb:{inv}:ids:" + provider }
 
-// The image inventory (redisstore/images.go) shares the {img} hash tag.
+// The listings inventory (redisstore/listings.go) shares the {list} hash tag. Every kind's
+// lists are fields of one hash, so a follower loads them all with one HGETALL.
 const (
-	ImgLists  = "cb:{img}:lists" // hash: provider → broker.ImageList JSON
-	ImgEvents = "cb:img-events"  // pub/sub channel: the provider whose list changed (no slot)
+	ListLists  = "cb:{list}:lists" // hash: ListField(kind, provider) → broker.ProviderList JSON
+	ListEvents = "cb:list-events"  // pub/sub channel: the ListField whose list changed (no slot)
 )
 
-// ImgLease is held by the replica refreshing a provider's image list this period.
-func ImgLease(provider string) string { return "cb:{img}:lease:" + provider }
+// ListField is the field of ListLists holding one provider's list of one kind. A kind has no
+// ':', so the field reads back unambiguously whatever the provider is named.
+func ListField(kind, provider string) string { return kind + ":" + provider }
+
+// ListLease is held by the replica refreshing a provider's list of one kind this period.
+func ListLease(kind, provider string) string { return "cb:{list}:lease:" + ListField(kind, provider) }
 
 // Notifications share the {notes} hash tag (redisstore/notifications.go says what each holds).
 const (
