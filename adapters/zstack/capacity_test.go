@@ -4,11 +4,14 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"cloudbroker/config"
 	"cloudbroker/test/govctest"
 	"cloudbroker/test/harness"
+	"cloudbroker/test/wait"
 )
 
 // capacityReply is GetCpuMemoryCapacity's answer.
@@ -122,9 +125,11 @@ func TestCpuMemoryCapacityErrors(t *testing.T) {
 }
 
 // A provider whose hosts cannot be listed is named, not summed as zero; with every provider
-// down the answer is the error.
+// down the answer is the error. Hosts come from the listings inventory, so a provider down
+// shows from its next refresh (listing_refresh plus one listing).
 func TestCpuMemoryCapacityProviderDown(t *testing.T) {
-	b := startBroker(t, brokerOpts{proxied: true})
+	const refresh = 300 * time.Millisecond
+	b := startBroker(t, brokerOpts{proxied: true, tune: func(c *config.Config) { c.Inventory.ListingRefresh = config.Duration(refresh) }})
 	admin := login(t, b, "admin", adminPass)
 	vc1 := govctest.HostCapacity(t, b.Sims[0].URL().String())
 	b.Proxies[1].SetDown(true)
@@ -137,13 +142,19 @@ func TestCpuMemoryCapacityProviderDown(t *testing.T) {
 			} `json:"error"`
 		} `json:"failedProviders"`
 	}
-	r := call(t, b, "GET", "/zstack/v1/hosts/capacities/cpu-memory?all=true", admin, nil)
-	r.json(t, &got)
+	var r response
+	wait.For(t, refresh+10*time.Second, "vc2 reported failed", func() bool {
+		got.FailedProviders = nil
+		r = call(t, b, "GET", "/zstack/v1/hosts/capacities/cpu-memory?all=true", admin, nil)
+		r.json(t, &got)
+		return len(got.FailedProviders) > 0
+	})
 	if r.Code != http.StatusOK || got.TotalCPU != vc1.CPUs || len(got.FailedProviders) != 1 || got.FailedProviders[0].Provider != "vc2" || got.FailedProviders[0].Error.Code != "SYS.1006" {
 		t.Errorf("vc2 down: %d %s; want vc1's %d cores and vc2 under failedProviders", r.Code, r.Body, vc1.CPUs)
 	}
 	b.Proxies[0].SetDown(true)
-	if r := call(t, b, "GET", "/zstack/v1/hosts/capacities/cpu-memory?all=true", admin, nil); r.Code != http.StatusServiceUnavailable {
-		t.Errorf("every provider down: %d %s, want 503", r.Code, r.Body)
-	}
+	wait.For(t, refresh+10*time.Second, "every provider down: 503", func() bool {
+		r = call(t, b, "GET", "/zstack/v1/hosts/capacities/cpu-memory?all=true", admin, nil)
+		return r.Code == http.StatusServiceUnavailable
+	})
 }
