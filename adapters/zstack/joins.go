@@ -1,6 +1,8 @@
 package zstack
 
 import (
+	"context"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -9,35 +11,24 @@ import (
 	"cloudbroker/broker/model"
 )
 
-// The manual's cross-resource conditions on a VM ("cluster.name=cluster1", "zone.name=...") are
-// joins in the inventory's engine (inventory.Join): a provider is a ZStack cluster and its
-// region the zone (inventory.go), so each query's visible providers make two small tables,
-// keyed by the provider name a VM row holds. Relations the broker keeps no table of (hosts,
-// EIPs, L2 networks) are a 400 naming the path.
+// The manual's cross-resource conditions on a VM ("cluster.name=cluster1", "zone.name=...",
+// "host.managementIp=...") are joins in the inventory's engine (inventory.Join) over the
+// inventories QueryCluster, QueryZone and QueryHost answer. A provider is a ZStack cluster and
+// its region the zone (zones.go): their tables are keyed by the provider name a VM row holds.
+// Hosts are listed only for a query that names host.* or lastHost.*, keyed by the VM's
+// hostUuid. Relations the broker keeps no table of (EIPs, L2 networks) are a 400 naming the
+// path.
 
-// clusterRow is a cluster as a VM's related resource.
-type clusterRow struct {
-	UUID           string `json:"uuid"`
-	Name           string `json:"name"`
-	ZoneUUID       string `json:"zoneUuid"`
-	HypervisorType string `json:"hypervisorType"`
-	provider       string
-}
-
-// zoneRow is a zone as a VM's related resource, one per provider in it.
-type zoneRow struct {
-	UUID     string `json:"uuid"`
-	Name     string `json:"name"`
-	provider string
-}
-
-// providerKey is the related tables' key column: the provider a row stands for.
+// providerKey is the cluster and zone tables' key column: the provider a row stands for.
 const providerKey = "\x00provider"
 
-var (
-	clusterPaths = inventory.Paths(reflect.TypeFor[clusterRow]())
-	zonePaths    = inventory.Paths(reflect.TypeFor[zoneRow]())
-)
+// joinPaths are the fields of each related resource a VM condition may name.
+var joinPaths = map[string][]string{
+	"cluster":  inventory.Paths(reflect.TypeFor[clusterInventory]()),
+	"zone":     inventory.Paths(reflect.TypeFor[zoneInventory]()),
+	"host":     inventory.Paths(reflect.TypeFor[hostInventory]()),
+	"lastHost": inventory.Paths(reflect.TypeFor[hostInventory]()), // the broker knows the current host only
+}
 
 // joinedField checks a condition's field that names a related resource; ok is false for a
 // field that names none (a VM field, or unknown).
@@ -46,45 +37,69 @@ func joinedField(c cond) (ok bool, err error) {
 	if !dotted {
 		return false, nil
 	}
-	var paths []string
-	switch prefix {
-	case "cluster":
-		paths = clusterPaths
-	case "zone":
-		paths = zonePaths
-	case "host", "lastHost", "rootVolume", "image", "instanceOffering":
+	paths, known := joinPaths[prefix]
+	switch {
+	case slices.Contains([]string{"rootVolume", "image", "instanceOffering"}, prefix):
 		return true, model.Errorf(model.ErrInvalid, "invalid query condition %q: %s cannot be queried: the broker keeps no %s inventory to join; query the VM's own %sUuid", c, c.Field, prefix, prefix)
-	default:
+	case !known:
 		return false, nil
-	}
-	if !slices.Contains(paths, rest) {
+	case !slices.Contains(paths, rest):
 		return true, model.Errorf(model.ErrInvalid, "invalid query condition %q: unknown field %q of the VM's %s; its fields are %s", c, rest, prefix, strings.Join(paths, ", "))
 	}
 	return true, nil
 }
 
-// joins are the related tables of the caller's providers.
+// joins are the cluster and zone tables of the caller's providers.
 func (t translator) joins() []inventory.Join {
-	clusters := make([]clusterRow, 0, len(t.providers))
-	zones := make([]zoneRow, 0, len(t.providers))
-	for _, p := range t.providers {
-		clusters = append(clusters, clusterRow{UUID: clusterUUIDOf(p), Name: p.Name, ZoneUUID: zoneUUIDOf(p), HypervisorType: hypervisorOf(p), provider: p.Name})
-		zone := p.Region
-		if zone == "" {
-			zone = p.Name
-		}
-		zones = append(zones, zoneRow{UUID: zoneUUIDOf(p), Name: zone, provider: p.Name})
-	}
-	ct := inventory.NewTable(inventory.Schema[clusterRow]{Derived: map[string]func(*clusterRow) []string{
-		providerKey: func(r *clusterRow) []string { return []string{r.provider} },
+	ct := inventory.NewTable(inventory.Schema[clusterInventory]{Derived: map[string]func(*clusterInventory) []string{
+		providerKey: func(r *clusterInventory) []string { return []string{r.provider} },
 	}})
-	ct.Reset(clusters)
-	zt := inventory.NewTable(inventory.Schema[zoneRow]{Derived: map[string]func(*zoneRow) []string{
-		providerKey: func(r *zoneRow) []string { return []string{r.provider} },
+	ct.Reset(eachProvider(t.providers, clusterOf))
+	zt := inventory.NewTable(inventory.Schema[zoneInventory]{Derived: map[string]func(*zoneInventory) []string{
+		providerKey: func(r *zoneInventory) []string { return []string{r.provider} },
 	}})
-	zt.Reset(zones)
+	zt.Reset(eachProvider(t.providers, zoneOf)) // one row per provider: the key is the provider
 	return []inventory.Join{
 		{Prefix: "cluster", Key: "provider", Related: ct, RelatedKey: providerKey},
 		{Prefix: "zone", Key: "provider", Related: zt, RelatedKey: providerKey},
 	}
+}
+
+// hostJoins relate hosts to VMs by the VM's hostUuid (and lastHostUuid, the same host).
+func hostJoins(hosts []hostInventory) []inventory.Join {
+	ht := inventory.NewTable(inventory.Schema[hostInventory]{})
+	ht.Reset(hosts)
+	return []inventory.Join{
+		{Prefix: "host", Key: pathHostUUID, Related: ht, RelatedKey: "uuid"},
+		{Prefix: "lastHost", Key: pathHostUUID, Related: ht, RelatedKey: "uuid"},
+	}
+}
+
+// queryJoins are the related tables a query's conditions name; nil when they name none. The
+// caller's hosts are listed only when a condition names them; a provider whose hosts could not
+// be listed fails the query rather than dropping its VMs from the matches.
+func (s *Server) queryJoins(ctx context.Context, caller model.Caller, tr translator, conds []cond) ([]inventory.Join, error) {
+	var joins []inventory.Join
+	needHosts := false
+	for _, c := range conds {
+		if joined, _ := joinedField(c); !joined {
+			continue
+		}
+		if joins == nil {
+			joins = tr.joins()
+		}
+		prefix, _, _ := strings.Cut(c.Field, ".")
+		needHosts = needHosts || prefix == "host" || prefix == "lastHost"
+	}
+	if !needHosts {
+		return joins, nil
+	}
+	hosts, err := s.hosts(ctx, caller)
+	if err == nil && len(hosts.failed) > 0 {
+		err = fmt.Errorf("the hosts of provider %q could not be listed: %w", hosts.failed[0].Provider, hosts.failed[0].Err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return append(joins, hostJoins(hosts.items)...), nil
 }
