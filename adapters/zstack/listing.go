@@ -120,7 +120,8 @@ func parseListQuery(c *gin.Context) (listQuery, error) {
 	if err != nil {
 		return listQuery{}, err
 	}
-	if id := c.Param("uuid"); id != "" {
+	// A catch-all's value ("/zones/*uuid") keeps its slashes: GET /zones//{uuid} names {uuid}.
+	if id := strings.Trim(c.Param("uuid"), "/"); id != "" {
 		return listQuery{Conds: []cond{{Field: "uuid", Op: inventory.OpEq, Value: id}}, Limit: defaultLimit}, nil
 	}
 	return parseQuery(v)

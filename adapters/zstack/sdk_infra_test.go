@@ -37,6 +37,9 @@ func TestSDKQueryZoneClusterHost(t *testing.T) {
 	if err != nil || len(zones) != 1 || zones[0].Name != "region-1" || zones[0].State != "Enabled" {
 		t.Fatalf("QueryZone = %+v, %v; want the one zone region-1", zones, err)
 	}
+	if z, err := cli.GetZone(zones[0].UUID); err != nil || z.Name != "region-1" {
+		t.Errorf("GetZone(%s) = %+v, %v", zones[0].UUID, z, err)
+	}
 	clusters, err := cli.QueryCluster(qp("zoneUuid="+zones[0].UUID, "hypervisorType=ESX"))
 	var names []string
 	for _, c := range clusters {
@@ -244,5 +247,22 @@ func TestSDKInfraScoped(t *testing.T) {
 	}
 	if _, err := a.GetHost(strings.Repeat("0", 32)); !errors.Is(err, sdkerrors.ErrNotFound) {
 		t.Errorf("A: GetHost(unknown) = %v, want not found", err)
+	}
+}
+
+// The answers of QueryHost and QueryImage on the simulators, as goldens.
+func TestQueryHostImageGolden(t *testing.T) {
+	b := startBroker(t, brokerOpts{templates: map[int][]vcsim.Template{0: {{Source: "DC0_H0_VM1", Name: "tpl-golden", Annotation: "t"}}}})
+	s := login(t, b, "tenant-a", passA)
+	for name, path := range map[string]string{
+		// Which host the simulator places a VM on varies: available capacities are left to the govc cross-check.
+		"query_hosts":  "/zstack/v1/hosts?sort=name&replyWithCount=true&fields=uuid,name,zoneUuid,clusterUuid,hypervisorType,state,status,cpuNum,totalCpuCapacity,totalMemoryCapacity",
+		"query_images": "/zstack/v1/images?" + q("name=tpl-golden"),
+	} {
+		res := call(t, b, "GET", path, s, nil)
+		if res.Code != 200 {
+			t.Fatalf("%s: %d %s", path, res.Code, res.Body)
+		}
+		goldenJSON(t, name, maskVolatile(res.Body))
 	}
 }

@@ -160,7 +160,10 @@ func (s *Server) Register(r gin.IRouter, edge *adapters.Edge) {
 	a.PUT("/vm-instances/:uuid/actions", s.vmActions)
 	a.GET("/hosts/capacities/cpu-memory", s.cpuMemoryCapacity)
 	// The infrastructure's query APIs (queryapi.go).
-	query(a, "/zones", serveQuery(s, queryAPI[zoneInventory]{resource: "Zone", list: s.zones}))
+	// The SDK's GetZone asks GET /zones//{uuid}: the zones' {uuid} is a catch-all that takes it.
+	zones := serveQuery(s, queryAPI[zoneInventory]{resource: "Zone", list: s.zones})
+	a.GET("/zones", zones)
+	a.GET("/zones/*uuid", zones)
 	query(a, "/clusters", serveQuery(s, queryAPI[clusterInventory]{resource: "Cluster", list: s.clusters}))
 	query(a, "/hosts", serveQuery(s, queryAPI[hostInventory]{resource: "Host", list: s.hosts, tagsOn: tags.OnHost, uuidOf: func(h *hostInventory) string { return h.UUID }}))
 	query(a, "/l3-networks", serveQuery(s, queryAPI[l3NetworkInventory]{resource: "L3Network", list: s.l3Networks}))
