@@ -266,3 +266,91 @@ func TestQueryHostImageGolden(t *testing.T) {
 		goldenJSON(t, name, maskVolatile(res.Body))
 	}
 }
+
+// QueryL3Network and QueryPrimaryStorage on the simulators: govc's networks and datastores per
+// tenant; the VMs' NICs and volumes name them; another tenant's answer as missing ones do.
+func TestSDKQueryL3NetworkPrimaryStorage(t *testing.T) {
+	b := startBroker(t, brokerOpts{})
+	a := sdkClient(t, b, "tenant-a", passA) // vc1
+	other := sdkClient(t, b, "tenant-b", passB)
+	url := b.Sims[0].URL().String()
+
+	l3s, err := a.QueryL3Network(qp())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	l3IDs := map[string]bool{}
+	for _, n := range l3s {
+		names = append(names, n.Name)
+		l3IDs[n.UUID] = true
+		if n.UUID != broker.DerivedUUID("l3", "vc1", n.Name) {
+			t.Errorf("network %s: uuid %s", n.Name, n.UUID)
+		}
+	}
+	if diff := cmp.Diff(slices.Sorted(slices.Values(govctest.Networks(t, url))), slices.Sorted(slices.Values(names))); diff != "" {
+		t.Errorf("L3 networks, govc (-want +got):\n%s", diff)
+	}
+	ps, total, err := a.PagePrimaryStorage(qp("status=Connected", "totalCapacity>0"))
+	if err != nil || total != len(ps) {
+		t.Fatalf("PagePrimaryStorage = %d, total %d, %v", len(ps), total, err)
+	}
+	got := map[string][2]int64{}
+	psIDs := map[string]bool{}
+	for _, p := range ps {
+		got[p.Name] = [2]int64{p.TotalCapacity, p.AvailableCapacity}
+		psIDs[p.UUID] = true
+		if !slices.Equal(p.AttachedClusterUuids, []string{clusterUUID("vc1")}) {
+			t.Errorf("datastore %s attached to %v", p.Name, p.AttachedClusterUuids)
+		}
+	}
+	if diff := cmp.Diff(govctest.Datastores(t, url), got); diff != "" {
+		t.Errorf("primary storage, govc (-want +got):\n%s", diff)
+	}
+
+	// Every NIC and volume of the tenant's VMs names a listed network and storage, and the
+	// VM conditions on them find the VM.
+	vms, err := a.QueryVmInstance(qp())
+	if err != nil || len(vms) == 0 {
+		t.Fatalf("QueryVmInstance = %d, %v", len(vms), err)
+	}
+	for _, vm := range vms {
+		for _, nic := range vm.VMNics {
+			if !l3IDs[nic.L3NetworkUUID] {
+				t.Errorf("%s: NIC on %q, not a listed L3 network", vm.Name, nic.L3NetworkUUID)
+			}
+		}
+		for _, v := range vm.AllVolumes {
+			if !psIDs[v.PrimaryStorageUUID] {
+				t.Errorf("%s: volume on %q, not listed primary storage", vm.Name, v.PrimaryStorageUUID)
+			}
+		}
+		if len(vm.VMNics) > 0 {
+			found, err := a.QueryVmInstance(qp("vmNics.l3NetworkUuid="+vm.VMNics[0].L3NetworkUUID, "uuid="+vm.UUID))
+			if err != nil || len(found) != 1 {
+				t.Errorf("QueryVmInstance(vmNics.l3NetworkUuid=...) for %s = %d, %v", vm.Name, len(found), err)
+			}
+		}
+	}
+
+	// Tenant B's networks are its own (the same names, other uuids); A cannot read them.
+	theirs, err := other.QueryL3Network(qp())
+	if err != nil || len(theirs) != len(l3s) {
+		t.Fatalf("tenant B: %d networks, %v", len(theirs), err)
+	}
+	for _, n := range theirs {
+		if l3IDs[n.UUID] {
+			t.Errorf("network %s seen by both tenants", n.UUID)
+		}
+		if _, err := a.GetL3Network(n.UUID); !errors.Is(err, sdkerrors.ErrNotFound) {
+			t.Errorf("A: GetL3Network(B's %s) = %v, want not found", n.UUID, err)
+		}
+	}
+	theirPS, err := other.QueryPrimaryStorage(qp())
+	if err != nil || len(theirPS) == 0 {
+		t.Fatalf("tenant B: %d primary storage, %v", len(theirPS), err)
+	}
+	if mine, err := a.QueryPrimaryStorage(qp("uuid=" + theirPS[0].UUID)); err != nil || len(mine) != 0 {
+		t.Errorf("A: QueryPrimaryStorage(uuid=B's) = %d, %v", len(mine), err)
+	}
+}

@@ -48,3 +48,26 @@ func VMNames(t testing.TB, url string) []string {
 	}
 	return out
 }
+
+// Networks lists the names of the networks, port groups and opaque networks in the
+// datacenter DC0's network folder of the vCenter at url.
+func Networks(t testing.TB, url string) []string {
+	t.Helper()
+	var ls struct {
+		Elements []struct {
+			Object struct {
+				Self struct{ Type string } `json:"self"`
+				Name string                `json:"name"`
+			} `json:"Object"`
+		} `json:"elements"`
+	}
+	run(t, url, &ls, "ls", "-json", "/DC0/network")
+	var out []string
+	for _, e := range ls.Elements {
+		switch e.Object.Self.Type {
+		case "Network", "DistributedVirtualPortgroup", "OpaqueNetwork":
+			out = append(out, e.Object.Name)
+		}
+	}
+	return out
+}
