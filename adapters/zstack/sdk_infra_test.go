@@ -333,6 +333,19 @@ func TestSDKQueryL3NetworkPrimaryStorage(t *testing.T) {
 		}
 	}
 
+	// The joins on a NIC's network and a volume's storage: VMs on the port group, on LocalDS_0.
+	for _, tc := range []struct {
+		cond string
+		want int
+	}{
+		{"vmNics.l3Network.name=DC0_DVPG0", len(vms)}, {"vmNics.l3Network.name=nowhere", 0},
+		{"allVolumes.primaryStorage.name=LocalDS_0", len(vms)}, {"allVolumes.primaryStorage.totalCapacity<0", 0},
+	} {
+		if got, err := a.QueryVmInstance(qp(tc.cond)); err != nil || len(got) != tc.want {
+			t.Errorf("QueryVmInstance(%s) = %d VMs, %v; want %d", tc.cond, len(got), err, tc.want)
+		}
+	}
+
 	// Tenant B's networks are its own (the same names, other uuids); A cannot read them.
 	theirs, err := other.QueryL3Network(qp())
 	if err != nil || len(theirs) != len(l3s) {

@@ -27,6 +27,8 @@ func FuzzTranslateCondition(f *testing.F) {
 		"state=Running", "memorySize>1073741824", "createDate<2024-01-01", "type!=UserVm", "vmNics.eip.ip=1.2.3.4",
 		"cluster.=x", "cluster.bogus not null", "host.name=h1", "lastHost.totalCpuCapacity>2", "host.status!=Connected",
 		"vmNics.l3NetworkUuid=x", "allVolumes.primaryStorageUuid?=a,b", "allVolumes.uuid is null", "host.bogus=1",
+		"vmNics.l3Network.name=VM Network", "vmNics.l3Network.ipRanges.startIp~=10.%", "allVolumes.primaryStorage.totalCapacity>1",
+		"allVolumes.primaryStorage.attachedClusterUuids!=x", "vmNics.l3Network.bogus=1",
 	} {
 		f.Add(s)
 	}
@@ -48,7 +50,8 @@ func FuzzTranslateCondition(f *testing.F) {
 			}
 			return
 		}
-		q := inventory.Query{Joins: append(tr.joins(), hostJoins(fuzzHosts)...)}
+		joins := append(append(tr.joins(), hostJoins(fuzzHosts)...), l3Joins([]l3NetworkInventory{{UUID: "n", Name: "VM Network"}})...)
+		q := inventory.Query{Joins: append(joins, storageJoins([]primaryStorageInventory{{UUID: "p", Name: "ds1", TotalCapacity: 2}})...)}
 		if !always {
 			q.Conditions = []inventory.Condition{ic}
 		}
