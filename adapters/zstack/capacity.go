@@ -116,13 +116,14 @@ func (s *Server) cpuMemoryCapacity(c *gin.Context) {
 		id := broker.HostUUID(h.Provider, h.NativeID)
 		seenHosts[id] = true
 		in := sc.all || slices.Contains(sc.hosts, id) || slices.Contains(sc.zones, zoneUUIDOf(p)) || slices.Contains(sc.clusters, clusterUUIDOf(p))
-		if !in || !hostConnected(h.State) {
+		if !in || hostStatusOf(h.Host) != "Connected" { // as ZStack counts only connected hosts
 			continue
 		}
-		out.TotalCPU += int64(h.CPUs)
-		out.AvailableCPU += max(int64(h.CPUs)-h.AllocatedCPUs, 0)
-		out.TotalMemory += h.MemoryBytes
-		out.AvailableMemory += max(h.MemoryBytes-h.AllocatedMemoryBytes, 0)
+		hc := capacityOf(h)
+		out.TotalCPU += hc.totalCPU
+		out.AvailableCPU += hc.availableCPU
+		out.TotalMemory += hc.totalMemory
+		out.AvailableMemory += hc.availableMemory
 	}
 	for _, id := range sc.hosts {
 		if !seenHosts[id] && len(res.Failed) == 0 {
@@ -149,10 +150,4 @@ func unknownScope(sc capacityScope, visible []model.Provider) error {
 		}
 	}
 	return nil
-}
-
-// hostConnected reports whether a host's capacity counts: as ZStack counts only connected
-// hosts. Drivers that report no state (a libvirt connection is its host) count.
-func hostConnected(state string) bool {
-	return state == "" || strings.EqualFold(state, "connected")
 }

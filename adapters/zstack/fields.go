@@ -39,38 +39,42 @@ type vmField struct {
 // sortBy= use it, to the inventory. It is the one place that knows both vocabularies; a field
 // not here is refused with 400. __systemTag__ and __userTag__ match the VMs' tags (tags_query.go).
 var vmFields = map[string]vmField{
-	"uuid":                   {path: "id"},
-	"name":                   {path: "name"},
-	"state":                  {path: pathState},
-	"memorySize":             {kind: kScaled, path: "memoryMB", scale: 1 << 20},
-	"cpuNum":                 {path: "cpus"},
-	"guestOsType":            {path: "guestOS"},
-	"createDate":             {kind: kDate, path: "createdAt"},
-	"hypervisorType":         {kind: kProvider, of: hypervisorOf},
-	"zoneUuid":               {kind: kProvider, of: zoneUUIDOf},
-	"clusterUuid":            {kind: kProvider, of: clusterUUIDOf},
-	"type":                   {kind: kConst, value: "UserVm"},
-	"hostUuid":               {path: pathHostUUID},
-	"lastHostUuid":           {path: pathHostUUID}, // the broker knows only the current host
-	"rootVolumeUuid":         {path: pathRootVolumeUUID},
-	"defaultL3NetworkUuid":   {path: pathDefaultL3UUID},
-	"platform":               {path: pathPlatform},
-	"description":            {path: "description"},
-	"imageUuid":              {path: pathImageUUID},
-	"instanceOfferingUuid":   {kind: kNone},
-	"allocatorStrategy":      {kind: kNone},
-	"cpuSpeed":               {kind: kNone},
-	"lastOpDate":             {kind: kDate, path: "modifiedAt"},
-	"vmNics.ip":              {path: "nics.ips"},
-	"vmNics.usedIps.ip":      {path: "nics.ips"},
-	"vmNics.mac":             {path: "nics.mac"},
-	"vmNics.internalName":    {path: "nics.device"},
-	"allVolumes.size":        {path: "disks.capacityBytes"},
-	"allVolumes.name":        {path: "disks.label"},
-	"allVolumes.installPath": {path: "disks.fileName"},
-	"allVolumes.format":      {path: "disks.format"},
-	"__systemTag__":          {kind: kTag, tag: tags.System},
-	"__userTag__":            {kind: kTag, tag: tags.User},
+	"uuid":                          {path: "id"},
+	"name":                          {path: "name"},
+	"state":                         {path: pathState},
+	"memorySize":                    {kind: kScaled, path: "memoryMB", scale: 1 << 20},
+	"cpuNum":                        {path: "cpus"},
+	"guestOsType":                   {path: "guestOS"},
+	"createDate":                    {kind: kDate, path: "createdAt"},
+	"hypervisorType":                {kind: kProvider, of: hypervisorOf},
+	"zoneUuid":                      {kind: kProvider, of: zoneUUIDOf},
+	"clusterUuid":                   {kind: kProvider, of: clusterUUIDOf},
+	"type":                          {kind: kConst, value: "UserVm"},
+	"hostUuid":                      {path: pathHostUUID},
+	"lastHostUuid":                  {path: pathHostUUID}, // the broker knows only the current host
+	"rootVolumeUuid":                {path: pathRootVolumeUUID},
+	"defaultL3NetworkUuid":          {path: pathDefaultL3UUID},
+	"platform":                      {path: pathPlatform},
+	"description":                   {path: "description"},
+	"imageUuid":                     {path: pathImageUUID},
+	"instanceOfferingUuid":          {kind: kNone},
+	"allocatorStrategy":             {kind: kNone},
+	"cpuSpeed":                      {kind: kNone},
+	"lastOpDate":                    {kind: kDate, path: "modifiedAt"},
+	"vmNics.ip":                     {path: "nics.ips"},
+	"vmNics.usedIps.ip":             {path: "nics.ips"},
+	"vmNics.mac":                    {path: "nics.mac"},
+	"vmNics.internalName":           {path: "nics.device"},
+	"allVolumes.size":               {path: "disks.capacityBytes"},
+	"allVolumes.name":               {path: "disks.label"},
+	"allVolumes.installPath":        {path: "disks.fileName"},
+	"allVolumes.format":             {path: "disks.format"},
+	"allVolumes.uuid":               {path: pathVolumeUUIDs},
+	"allVolumes.primaryStorageUuid": {path: pathPrimaryStorageUUIDs},
+	"vmNics.l3NetworkUuid":          {path: pathL3NetworkUUIDs},
+	"vmNics.usedIps.l3NetworkUuid":  {path: pathL3NetworkUUIDs},
+	"__systemTag__":                 {kind: kTag, tag: tags.System},
+	"__userTag__":                   {kind: kTag, tag: tags.User},
 }
 
 // Fields of VmInstanceInventory that are a function of the VM alone, computed as the renderer
@@ -83,6 +87,10 @@ const (
 	pathPlatform       = "zstack.platform"
 	pathState          = "zstack.state"
 	pathImageUUID      = "zstack.imageUuid"
+	// Lists, one value per volume or NIC that has one.
+	pathVolumeUUIDs         = "zstack.allVolumes.uuid"
+	pathPrimaryStorageUUIDs = "zstack.allVolumes.primaryStorageUuid"
+	pathL3NetworkUUIDs      = "zstack.vmNics.l3NetworkUuid"
 )
 
 func init() {
@@ -100,10 +108,10 @@ func init() {
 			return volumeUUID(*vm, vm.Disks[0])
 		},
 		pathDefaultL3UUID: func(vm *model.VM) string {
-			if len(vm.NICs) == 0 || vm.NICs[0].Network == "" {
+			if len(vm.NICs) == 0 {
 				return ""
 			}
-			return nameUUID("l3", vm.Provider, vm.NICs[0].Network)
+			return l3UUIDOf(vm.Provider, vm.NICs[0].Network)
 		},
 		pathPlatform:  func(vm *model.VM) string { return platformOf(vm.GuestOS) },
 		pathState:     stateOf,
@@ -116,6 +124,30 @@ func init() {
 			return nil // null, as the inventory leaves it out
 		})
 	}
+	for path, of := range map[string]func(*model.VM) []string{
+		pathVolumeUUIDs: func(vm *model.VM) []string {
+			return eachOf(vm.Disks, func(d model.Disk) string { return volumeUUID(*vm, d) })
+		},
+		pathPrimaryStorageUUIDs: func(vm *model.VM) []string {
+			return eachOf(vm.Disks, func(d model.Disk) string { return primaryStorageUUIDOf(vm.Provider, d) })
+		},
+		pathL3NetworkUUIDs: func(vm *model.VM) []string {
+			return eachOf(vm.NICs, func(n model.NIC) string { return l3UUIDOf(vm.Provider, n.Network) })
+		},
+	} {
+		inventory.RegisterVMField(path, of)
+	}
+}
+
+// eachOf is the non-empty values of f over items, nil when there are none (null).
+func eachOf[T any](items []T, f func(T) string) []string {
+	var out []string
+	for _, it := range items {
+		if v := f(it); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // absentPath is a path no VM has: a condition on it sees no values, as for a field that is

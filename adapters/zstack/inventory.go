@@ -78,6 +78,7 @@ type volume struct {
 	Type               string `json:"type"`
 	Format             string `json:"format,omitempty"`
 	Size               int64  `json:"size"`
+	RootImageUUID      string `json:"rootImageUuid,omitempty"`
 	DeviceID           int    `json:"deviceId"`
 	State              string `json:"state"`
 	Status             string `json:"status"`
@@ -173,8 +174,7 @@ func (r renderer) date(t time.Time) string {
 }
 
 func (r renderer) vm(vm model.VM) vmInventory {
-	p, _ := r.providers.Get(vm.Provider)
-	p.Name = vm.Provider
+	p := r.provider(vm.Provider)
 	hv := hypervisorOf(p)
 	inv := vmInventory{
 		UUID: vm.ID, Name: vm.Name, ZoneUUID: zoneUUIDOf(p), ClusterUUID: clusterUUIDOf(p),
@@ -193,9 +193,7 @@ func (r renderer) vm(vm model.VM) vmInventory {
 			UUID: nameUUID("nic", vm.ID, n.MAC, n.Device), VMInstanceUUID: vm.ID, Mac: n.MAC,
 			HypervisorType: hv, InternalName: n.Device, DeviceID: i, Type: "VNIC", State: "enable", UsedIPs: []usedIP{},
 		}
-		if n.Network != "" {
-			nic.L3NetworkUUID = nameUUID("l3", vm.Provider, n.Network)
-		}
+		nic.L3NetworkUUID = l3UUIDOf(vm.Provider, n.Network)
 		for _, ip := range n.IPs {
 			u := usedIP{UUID: nameUUID("ip", nic.UUID, ip), L3NetworkUUID: nic.L3NetworkUUID, IPVersion: ipVersion(ip), IP: ip, VMNicUUID: nic.UUID}
 			nic.UsedIPs = append(nic.UsedIPs, u)
@@ -208,26 +206,67 @@ func (r renderer) vm(vm model.VM) vmInventory {
 		}
 		inv.VMNics = append(inv.VMNics, nic)
 	}
-	for i, d := range vm.Disks {
-		v := volume{
-			UUID: volumeUUID(vm, d), Name: d.Label, VMInstanceUUID: vm.ID, InstallPath: d.FileName,
-			Type: "Data", Format: d.Format, Size: d.CapacityBytes, DeviceID: i, State: "Enabled", Status: "Ready",
-		}
-		if ds := datastoreOf(d.FileName); ds != "" {
-			v.PrimaryStorageUUID = nameUUID("primary-storage", vm.Provider, ds)
-		}
-		if i == 0 { // the first disk boots the VM
-			v.Type, inv.RootVolumeUUID = "Root", v.UUID
-		}
-		inv.AllVolumes = append(inv.AllVolumes, v)
+	inv.AllVolumes = r.volumes(&vm)
+	if len(inv.AllVolumes) > 0 {
+		inv.RootVolumeUUID = inv.AllVolumes[0].UUID
 	}
 	return inv
 }
 
-// volumeUUID is the disk's own uuid without dashes when it has one (vSphere's), else derived.
+// volumes are the VM's disks as ZStack's VolumeInventory: the first boots the VM (Root), the
+// others are Data; a Root volume of a VM the broker created from an image names the image.
+func (r renderer) volumes(vm *model.VM) []volume {
+	out := make([]volume, 0, len(vm.Disks))
+	for i, d := range vm.Disks {
+		v := volume{
+			UUID: volumeUUID(*vm, d), Name: d.Label, VMInstanceUUID: vm.ID, InstallPath: d.FileName,
+			Type: "Data", Format: d.Format, Size: d.CapacityBytes, DeviceID: i, State: "Enabled", Status: "Ready",
+			PrimaryStorageUUID: primaryStorageUUIDOf(vm.Provider, d),
+		}
+		if i == 0 { // the first disk boots the VM
+			v.Type, v.RootImageUUID = "Root", imageUUIDOf(vm)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// l3UUIDOf is the uuid of a provider's network as an L3 network; "" for no network.
+func l3UUIDOf(provider, network string) string {
+	if network == "" {
+		return ""
+	}
+	return nameUUID("l3", provider, network)
+}
+
+// storageOf names the storage holding a disk: the driver's Disk.Storage, else the datastore of
+// a vSphere path ("[LocalDS_0] dir/disk.vmdk"); "" where neither tells.
+func storageOf(d model.Disk) string {
+	if d.Storage != "" {
+		return d.Storage
+	}
+	return datastoreOf(d.FileName)
+}
+
+// primaryStorageUUIDOf is the uuid of the primary storage holding a disk ("" when unknown),
+// the uuid QueryPrimaryStorage gives that storage.
+func primaryStorageUUIDOf(provider string, d model.Disk) string {
+	return storageUUID(provider, storageOf(d))
+}
+
+func storageUUID(provider, storage string) string {
+	if storage == "" {
+		return ""
+	}
+	return nameUUID("primary-storage", provider, storage)
+}
+
+// volumeUUID is derived from the disk's own uuid where it has one (vSphere's), else from its
+// VM and file. The disk's uuid is qualified by the provider: two vCenters may hold disks of one
+// uuid (a VM copied between them, identical simulators), and GET /volumes/{uuid} must name one.
 func volumeUUID(vm model.VM, d model.Disk) string {
 	if u := strings.ToLower(strings.ReplaceAll(d.UUID, "-", "")); broker.IsUUID(u) {
-		return u
+		return nameUUID("volume", vm.Provider, u)
 	}
 	return nameUUID("volume", vm.ID, d.FileName, d.Label)
 }

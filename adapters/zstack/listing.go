@@ -44,15 +44,24 @@ func queryListed[T, I any](c *gin.Context, resource string, list func(context.Co
 // queryTaggedList is queryList over resources that carry tags (images), whose texts tags holds
 // by the uuid uuidOf reads, for the query's tag conditions (Server.queryTags).
 func queryTaggedList[T any](c *gin.Context, q listQuery, invs []T, resource string, tags tagTexts, uuidOf func(*T) string) {
-	var zero T
-	if err := checkFields(q, primitiveFields(zero), resource); err != nil {
-		fail(c, err)
-		return
-	}
-	matched, err := selectItems(invs, q, resource, tags, uuidOf)
+	body, err := listReply(q, invs, resource, tags, uuidOf)
 	if err != nil {
 		fail(c, err)
 		return
+	}
+	c.JSON(http.StatusOK, body)
+}
+
+// listReply is a query API's answer over a list of inventories: fields checked, conditions and
+// order applied (selectItems), groups and paging, count.
+func listReply[T any](q listQuery, invs []T, resource string, tags tagTexts, uuidOf func(*T) string) (map[string]any, error) {
+	var zero T
+	if err := checkFields(q, primitiveFields(zero), resource); err != nil {
+		return nil, err
+	}
+	matched, err := selectItems(invs, q, resource, tags, uuidOf)
+	if err != nil {
+		return nil, err
 	}
 	items := make([]map[string]any, 0, len(matched))
 	for _, inv := range matched {
@@ -67,7 +76,7 @@ func queryTaggedList[T any](c *gin.Context, q listQuery, invs []T, resource stri
 	for _, m := range page(items, q.Start, q.Limit) {
 		out = append(out, m)
 	}
-	c.JSON(http.StatusOK, listBody(q, out, total))
+	return listBody(q, out, total), nil
 }
 
 // selectItems applies a query's conditions and order to a small list, through a table of the
@@ -111,7 +120,8 @@ func parseListQuery(c *gin.Context) (listQuery, error) {
 	if err != nil {
 		return listQuery{}, err
 	}
-	if id := c.Param("uuid"); id != "" {
+	// A catch-all's value ("/zones/*uuid") keeps its slashes: GET /zones//{uuid} names {uuid}.
+	if id := strings.Trim(c.Param("uuid"), "/"); id != "" {
 		return listQuery{Conds: []cond{{Field: "uuid", Op: inventory.OpEq, Value: id}}, Limit: defaultLimit}, nil
 	}
 	return parseQuery(v)

@@ -101,7 +101,8 @@ func TestQueryVMJoinedFields(t *testing.T) {
 		m.wantNames(t, s, tc.query, tc.want)
 	}
 	for _, tc := range []struct{ query, mention string }{
-		{q("host.managementIp=10.0.0.1"), "host.managementIp cannot be queried"},
+		{q("rootVolume.size>1"), "rootVolume.size cannot be queried"},
+		{q("host.bogus=1"), `unknown field "bogus" of the VM's host`},
 		{q("zone.cluster.l2Network.l3Network.uuid=x"), `unknown field "cluster.l2Network.l3Network.uuid" of the VM's zone`},
 		{q("cluster.bogus=1"), `unknown field "bogus" of the VM's cluster`},
 		{"sort=cluster.name", `cannot sort by unknown field "cluster.name"`},

@@ -289,7 +289,7 @@ func TestQueryReportsStaleProvider(t *testing.T) {
 func TestUnroutedAndMethods(t *testing.T) {
 	m := newMemBroker(t, fixtureVMs(), nil)
 	s := m.login(t, "admin", adminPass)
-	res := m.do(t, http.MethodGet, "/zstack/v1/zones", s, "")
+	res := m.do(t, http.MethodGet, "/zstack/v1/l2-networks", s, "")
 	goldenJSON(t, "error_no_route", res.Body)
 	if res.Code != http.StatusNotFound {
 		t.Errorf("unknown path: %d", res.Code)

@@ -21,6 +21,9 @@ func primitiveFields(v any) []string {
 	var out []string
 	for i := range t.NumField() {
 		f := t.Field(i)
+		if !f.IsExported() { // not in the JSON (a join's key)
+			continue
+		}
 		switch f.Type.Kind() {
 		case reflect.Slice, reflect.Struct, reflect.Map, reflect.Pointer:
 			continue

@@ -135,40 +135,44 @@ func (s *Server) Register(r gin.IRouter, edge *adapters.Edge) {
 	g.GET("/api-jobs/:uuid", edge.GuardOptional(s, anonymous), s.job)
 
 	a := g.Group("", edge.Guard(s))
-	a.GET("/management-nodes", s.queryManagementNodes)
+	query(a, "/management-nodes", s.queryManagementNodes)
 	a.GET("/management-nodes/ready", s.isReadyToGo)
-	a.GET("/management-nodes/:uuid", s.queryManagementNodes)
 	a.GET("/licenses", s.getLicenseInfo)
 	a.GET("/licenses/capabilities", s.getLicenseCapabilities)
 	a.PUT("/licenses/actions", s.licenseActions)
 	a.PUT("/licenses/mn/:uuid/actions", s.updateLicense)
-	a.GET("/notifications", s.queryNotifications) // notifications.go
-	a.GET("/notifications/:uuid", s.queryNotifications)
+	query(a, "/notifications", s.queryNotifications) // notifications.go
 	a.PUT("/notifications/actions", s.notificationActions)
 	a.DELETE("/notifications", s.deleteNotifications)
-	a.GET("/gc-jobs", s.queryGCJobs) // gcjobs.go
-	a.GET("/gc-jobs/:uuid", s.queryGCJobs)
+	query(a, "/gc-jobs", s.queryGCJobs) // gcjobs.go
 	a.PUT("/gc-jobs/:uuid/actions", s.gcJobActions)
 	a.DELETE("/gc-jobs/:uuid", s.deleteGCJob)
 	a.POST("/system-tags", s.createSystemTag) // tags.go
-	a.GET("/system-tags", s.querySystemTags)
-	a.GET("/system-tags/:uuid", s.querySystemTags)
+	query(a, "/system-tags", s.querySystemTags)
 	a.PUT("/system-tags/:uuid/actions", s.systemTagActions)
 	a.POST("/user-tags", s.createUserTag)
-	a.GET("/user-tags", s.queryUserTags)
-	a.GET("/user-tags/:uuid", s.queryUserTags)
+	query(a, "/user-tags", s.queryUserTags)
 	a.DELETE("/tags/:uuid", s.deleteTag)
-	a.GET("/vm-instances", s.queryVMs)
+	query(a, "/vm-instances", s.queryVMs)
 	a.POST("/vm-instances", s.createVM) // create.go
 	a.DELETE("/vm-instances/:uuid", s.destroyVM)
-	a.GET("/vm-instances/:uuid", s.getVM)
 	a.GET("/vm-instances/:uuid/iso-candidates", s.isoCandidates)
 	a.PUT("/vm-instances/:uuid/actions", s.vmActions)
 	a.GET("/hosts/capacities/cpu-memory", s.cpuMemoryCapacity)
+	// The infrastructure's query APIs (queryapi.go).
+	// The SDK's GetZone asks GET /zones//{uuid}: the zones' {uuid} is a catch-all that takes it.
+	zones := serveQuery(s, queryAPI[zoneInventory]{resource: "Zone", list: s.zones})
+	a.GET("/zones", zones)
+	a.GET("/zones/*uuid", zones)
+	query(a, "/clusters", serveQuery(s, queryAPI[clusterInventory]{resource: "Cluster", list: s.clusters}))
+	query(a, "/hosts", serveQuery(s, queryAPI[hostInventory]{resource: "Host", list: s.hosts, tagsOn: tags.OnHost, uuidOf: func(h *hostInventory) string { return h.UUID }}))
+	query(a, "/l3-networks", serveQuery(s, queryAPI[l3NetworkInventory]{resource: "L3Network", list: s.l3Networks}))
+	query(a, "/images", serveQuery(s, queryAPI[imageInventory]{resource: "Image", list: s.images, tagsOn: tags.OnImage, uuidOf: func(i *imageInventory) string { return i.UUID }}))
+	query(a, "/volumes", serveQuery(s, queryAPI[volume]{resource: "Volume", list: s.volumes}))
+	query(a, "/primary-storage", serveQuery(s, queryAPI[primaryStorageInventory]{resource: "PrimaryStorage", list: s.primaryStorage}))
 	a.GET("/task-progresses/:apiId", s.taskProgress) // progress.go
 	a.POST("/longjobs", s.submitLongJob)             // longjobs.go
-	a.GET("/longjobs", s.queryLongJobs)
-	a.GET("/longjobs/:uuid", s.queryLongJobs)
+	query(a, "/longjobs", s.queryLongJobs)
 	a.PUT("/longjobs/:uuid/actions", s.longJobActions)
 	a.DELETE("/longjobs/:uuid", s.deleteLongJob)
 }

@@ -80,7 +80,7 @@ func TestSessions(t *testing.T) {
 	}
 
 	// Unknown paths and methods under /zstack answer in the dialect's shape (the app's unrouted).
-	expectError(t, "unknown path", call(t, b, http.MethodGet, "/zstack/v1/zones", session, nil), http.StatusNotFound, "SYS.1008")
+	expectError(t, "unknown path", call(t, b, http.MethodGet, "/zstack/v1/l2-networks", session, nil), http.StatusNotFound, "SYS.1008")
 	expectError(t, "wrong method", call(t, b, http.MethodPatch, "/zstack/v1/vm-instances", session, `{}`), http.StatusMethodNotAllowed, "SYS.1008")
 	expectError(t, "DELETE on a job", call(t, b, http.MethodDelete, "/zstack/v1/api-jobs/"+jobID, session, nil), http.StatusMethodNotAllowed, "SYS.1008")
 

@@ -18,19 +18,10 @@ import (
 // notTemplate keeps vCenter templates out of QueryVmInstance: ZStack lists them as images.
 var notTemplate = inventory.Condition{Field: "template", Op: inventory.OpNe, Values: []string{"true"}}
 
-// queryVMs is GET /zstack/v1/vm-instances (QueryVmInstance).
+// queryVMs is GET /zstack/v1/vm-instances (QueryVmInstance) and GET .../{uuid}: as ZStack, a
+// query on that uuid (other query parameters are ignored), answered {"inventories":[...]},
+// empty for a VM the caller cannot see.
 func (s *Server) queryVMs(c *gin.Context) {
-	q, err := parseRequestQuery(c)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	s.listVMs(c, q)
-}
-
-// getVM is GET /zstack/v1/vm-instances/{uuid}: as ZStack, a query on that uuid (other query
-// parameters are ignored), answered {"inventories":[...]}, empty for a VM the caller cannot see.
-func (s *Server) getVM(c *gin.Context) {
 	q, err := parseListQuery(c)
 	if err != nil {
 		fail(c, err)
@@ -71,14 +62,11 @@ func (s *Server) vmQuery(ctx context.Context, caller model.Caller, q listQuery) 
 	if err != nil {
 		return inventory.Query{}, err
 	}
-	iq := inventory.Query{Conditions: append(conds, notTemplate), Sort: order}
-	for _, c := range q.Conds {
-		if joined, _ := joinedField(c); joined {
-			iq.Joins = tr.joins() // cluster.name=..., zone.name=... (joins.go)
-			break
-		}
+	joins, err := s.queryJoins(ctx, caller, tr, q.Conds) // cluster.name=..., host.managementIp=... (joins.go)
+	if err != nil {
+		return inventory.Query{}, err
 	}
-	return iq, nil
+	return inventory.Query{Conditions: append(conds, notTemplate), Sort: order, Joins: joins}, nil
 }
 
 func (s *Server) listVMs(c *gin.Context, q listQuery) {
@@ -146,13 +134,7 @@ type staleProvider struct {
 // any: ZStack has no place for a partial answer, and a client reading only inventories and
 // total is not disturbed by two more keys.
 func (s *Server) reportProviders(body map[string]any, res broker.VMQueryResult) {
-	if len(res.Failed) > 0 {
-		out := make([]providerFailure, 0, len(res.Failed))
-		for _, f := range res.Failed {
-			out = append(out, providerFailure{Provider: f.Provider, Error: toErrorCode(f.Err)})
-		}
-		body["failedProviders"] = out
-	}
+	addFailed(body, res.Failed)
 	if len(res.Stale) > 0 {
 		out := make([]staleProvider, 0, len(res.Stale))
 		for _, st := range res.Stale {

@@ -155,7 +155,8 @@ var cases = map[string]routeCase{
 	"GET /zstack/v1/vm-instances": {"queries naming B's VMs, cluster, host, tags", func(_ *testing.T, w *world) []attempt {
 		var out []attempt
 		for _, q := range []string{"", "q=name=" + cloneB, "q=uuid=" + w.vmB, "q=clusterUuid=" + w.cluster, "q=zoneUuid=" + w.zone,
-			"q=__userTag__=" + userTagB, "q=__systemTag__=" + url.QueryEscape(sysTagB), "q=name~=tenant-b%25", "groupBy=clusterUuid"} {
+			"q=__userTag__=" + userTagB, "q=__systemTag__=" + url.QueryEscape(sysTagB), "q=name~=tenant-b%25", "groupBy=clusterUuid",
+			"q=host.uuid=" + w.hostB, "q=host.clusterUuid=" + w.cluster} {
 			out = append(out, attempt{name: q, method: http.MethodGet, path: "/zstack/v1/vm-instances?" + q, header: oauth(w.sessA)})
 		}
 		return out
