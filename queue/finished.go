@@ -100,3 +100,13 @@ func (q *Queue) lostMs() int64 {
 	}
 	return at.UnixMilli()
 }
+
+// forget drops id's entry, if held.
+func (c *finishedCache) forget(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.byID[id]; ok {
+		c.order.Remove(el)
+		delete(c.byID, id)
+	}
+}

@@ -204,6 +204,12 @@ func (q *Queue) releaseOwn(ctx context.Context, id string, own claim) {
 	}
 }
 
+// Forget drops this process's memory of task id's finished answer, so its next read goes to
+// Redis. A record only expires (the memory ends with it) or goes with Redis's data (the Epoch
+// empties the memory); Forget is for a record removed by hand: an operator's DEL, or a test
+// standing in for the retention.
+func (q *Queue) Forget(id string) { q.finished.forget(id) }
+
 // Get reads a task: its record for what and when, asynq's task info for where it stands.
 func (q *Queue) Get(ctx context.Context, id string) (broker.Task, error) {
 	lost := q.lostMs()

@@ -187,6 +187,9 @@ func (a *App) Broker() *broker.Broker { return a.broker }
 // Config is the process's configuration, which a dialect is mounted from.
 func (a *App) Config() *config.Config { return a.cfg }
 
+// Queue returns the process's task queue.
+func (a *App) Queue() *queue.Queue { return a.queue }
+
 // Redis is the process's Redis client, so a test can check what it sends (a hook added before
 // Start sees every command); its worker, if any, has its own, WorkerRedis.
 func (a *App) Redis() redis.UniversalClient { return a.rdb }

@@ -248,6 +248,7 @@ func (w *world) expire(t *testing.T, id string) {
 	for _, set := range []string{"asynq:{default}:completed", "asynq:{default}:archived"} {
 		rdb.ZRem(ctx, set, id)
 	}
+	w.b.App.Queue().Forget(id) // the process remembers finished tasks until their expiry
 	if code, _ := w.raw(t, http.MethodPost, "/api/task/info", map[string]string{"taskid": id}, bearer(tokenB)...); code != http.StatusNotFound {
 		t.Fatalf("expired task %s still readable (%d)", id, code)
 	}
