@@ -231,6 +231,9 @@ func TestLifecycleGolden(t *testing.T) {
 	// the description (the simulator sets it in a second call after the clone).
 	awaitInventory(t, b, s, vm, func(v map[string]any) bool { return v["description"] == "golden" })
 	job("destroy_vm", http.MethodDelete, vm+"?deleteMode=Permissive", nil)
+	// The recover answer is the inventory's VM: wait until both the task's write and the
+	// watch's report of the destroy are in (the watch's carries the description too).
+	awaitInventory(t, b, s, vm, func(v map[string]any) bool { return v["state"] == "Destroyed" && v["description"] == "golden" })
 	job("recover_vm", http.MethodPut, vm+"/actions", map[string]any{"recoverVmInstance": map[string]any{}})
 	job("destroy_vm", http.MethodDelete, vm, nil)
 	job("expunge_vm", http.MethodPut, vm+"/actions", map[string]any{"expungeVmInstance": map[string]any{}})
