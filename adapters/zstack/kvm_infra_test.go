@@ -104,8 +104,7 @@ func TestSDKQueryInfraKVM(t *testing.T) {
 		t.Errorf("GetL3Network = %+v, %v", l3, err)
 	}
 
-	// Volumes are not cross-checked here: the KVM driver's ListVMs leaves model.VM.Disks empty
-	// (only ListDisks reads them), so a KVM VM has no volumes in the inventory yet.
+	// Volumes: TestSDKQueryVolumeKVM.
 
 	// Images: the images pool's volumes, with virsh's sizes.
 	imgs, err := cli.QueryImage(qp("mediaType=ISO", "size>0"))

@@ -34,6 +34,13 @@ func (c *Conn) ListDisks(ctx context.Context, nativeVMID string) ([]model.Disk, 
 	if err != nil {
 		return nil, fmt.Errorf("kvm %s: vm %s: parse domain XML: %w", c.set.provider, d.Name, err)
 	}
+	return c.disksOf(ctx, d, x)
+}
+
+// disksOf builds the model disks from a parsed domain XML; ListDisks and the VM listing (vm)
+// share it so both read the same disks. Each disk costs one libvirt round (capacity: volume
+// lookup, info and pool), so a listing costs one per disk of every VM.
+func (c *Conn) disksOf(ctx context.Context, d libvirt.Domain, x domainXML) ([]model.Disk, error) {
 	var disks []model.Disk
 	for _, dx := range x.Devices.Disks {
 		if !dx.isDisk() {
@@ -58,9 +65,11 @@ func (c *Conn) ListDisks(ctx context.Context, nativeVMID string) ([]model.Disk, 
 				disk.BusNumber, disk.UnitNumber = num(a.Bus), num(a.Slot)
 			}
 		}
-		if disk.CapacityBytes, disk.Storage, err = c.capacity(ctx, d, dx); err != nil {
+		size, pool, err := c.capacity(ctx, d, dx)
+		if err != nil {
 			return nil, err
 		}
+		disk.CapacityBytes, disk.Storage = size, pool
 		disks = append(disks, disk)
 	}
 	return disks, nil

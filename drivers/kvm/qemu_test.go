@@ -96,6 +96,9 @@ func crossCheckDisks(t *testing.T, k *kvm.Conn, id, pool string) []model.Disk {
 	if err != nil {
 		t.Fatalf("ListDisks(%s): %v", id, err)
 	}
+	if diff := cmp.Diff(disks, vmByID(t, k, id).Disks); diff != "" {
+		t.Errorf("ListVMs disks of %s differ from ListDisks (-ListDisks +ListVMs):\n%s", id, diff)
+	}
 	var got []kvmtest.BlkRow
 	for i, d := range disks {
 		got = append(got, kvmtest.BlkRow{Target: d.Target, Source: strings.TrimPrefix(d.FileName, pool+"/"), CapacityBytes: d.CapacityBytes})

@@ -38,7 +38,7 @@ func (c *Conn) ListVMs(ctx context.Context) ([]model.VM, error) {
 	return vms, nil
 }
 
-// vm reads one domain's state and XML into the model.
+// vm reads one domain's state and XML into the model, disks included.
 func (c *Conn) vm(ctx context.Context, d libvirt.Domain) (model.VM, error) {
 	var state int32
 	var desc string
@@ -80,6 +80,11 @@ func (c *Conn) vm(ctx context.Context, d libvirt.Domain) (model.VM, error) {
 	}
 	if n := num(x.VCPU.Current); n > 0 {
 		vm.CPUs = n
+	}
+	// The same disks ListDisks reads, from the XML already in hand: dialects (the ZStack
+	// QueryVolume) render them from the VM inventory.
+	if vm.Disks, err = c.disksOf(ctx, d, x); err != nil {
+		return model.VM{}, err
 	}
 	ips := map[string][]string{}
 	for _, i := range ifaces {

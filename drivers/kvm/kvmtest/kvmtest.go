@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"net"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -84,20 +85,29 @@ type BlkRow struct {
 // capacity from `virsh vol-info --bytes`; volume disks are looked up in pool.
 func VirshDisks(t testing.TB, dom, pool string) []BlkRow {
 	t.Helper()
+	rows := DomBlkList(t, URI, dom)
+	for i, r := range rows {
+		if filepath.IsAbs(r.Source) {
+			rows[i].CapacityBytes = VolCapacity(t, r.Source)
+		} else { // a volume disk: domblklist shows the volume's name
+			rows[i].CapacityBytes = VolCapacity(t, "--pool", pool, r.Source)
+		}
+	}
+	return rows
+}
+
+// DomBlkList reads `virsh -c uri domblklist --details dom`: targets and sources of the disks
+// (no cdroms), capacity left 0. uri may be any daemon's (a test:/// node file's too).
+func DomBlkList(t testing.TB, uri, dom string) []BlkRow {
+	t.Helper()
 	var rows []BlkRow
-	lines := strings.Split(Virsh(t, "domblklist", "--details", dom), "\n")
+	lines := strings.Split(strings.TrimSpace(Run(t, "virsh", "-c", uri, "domblklist", "--details", dom)), "\n")
 	for _, line := range lines[min(2, len(lines)):] { // header and rule
 		f := strings.Fields(line)
 		if len(f) != 4 || f[1] != "disk" {
 			continue
 		}
-		r := BlkRow{Target: f[2], Source: f[3]}
-		if f[0] == "volume" {
-			r.CapacityBytes = VolCapacity(t, "--pool", pool, f[3])
-		} else {
-			r.CapacityBytes = VolCapacity(t, f[3])
-		}
-		rows = append(rows, r)
+		rows = append(rows, BlkRow{Target: f[2], Source: f[3]})
 	}
 	return rows
 }
