@@ -21,13 +21,14 @@ func (b *Broker) createNetworks(ctx context.Context, c model.Caller, p model.Pro
 			return nil, model.Errorf(model.ErrInvalid, "network %s is on provider %q, not on provider %q where image %s is: a VM's networks are its provider's", cmp.Or(n.As, n.Name), n.Provider, p.Name, req.Image)
 		}
 	}
-	nets, err := b.listProviderNetworks(ctx, c, p)
-	if err != nil {
-		return nil, fmt.Errorf("the networks of provider %q could not be listed: %w", p.Name, err)
+	// The listings inventory's copy where fresh; the driver checks again before it makes anything.
+	nets := b.Networks(ctx, c, []string{p.Name})
+	if len(nets.Failed) > 0 {
+		return nil, fmt.Errorf("the networks of provider %q could not be listed: %w", p.Name, nets.Failed[0].Err)
 	}
 	names := make([]string, len(req.Networks))
 	for i, n := range req.Networks {
-		if !slices.ContainsFunc(nets, func(m model.Network) bool { return m.Name == n.Name }) {
+		if !slices.ContainsFunc(nets.Items, func(m model.Network) bool { return m.Name == n.Name }) {
 			return nil, model.Errorf(model.ErrInvalid, "network %s is not a network of provider %q, where image %s is", cmp.Or(n.As, n.Name), p.Name, req.Image)
 		}
 		names[i] = n.Name
