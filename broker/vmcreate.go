@@ -31,8 +31,19 @@ type CreateRequest struct {
 	// Providers, if set, are where the caller wants the VM (a dialect's zone or cluster): the
 	// image's provider must be one of them.
 	Providers []string `json:"providers,omitempty"`
+	// Networks, if set, give the VM one NIC on each, in order (the first is its default);
+	// every one must be a network of the image's provider. Empty keeps the image's own NICs.
+	Networks []CreateNetwork `json:"networks,omitempty"`
 	// PowerOn starts the VM once it exists.
 	PowerOn bool `json:"powerOn,omitempty"`
+}
+
+// CreateNetwork is one network a new VM is put on: a model.Network's provider and Name, and
+// how the caller named it (a dialect's id for it), which refusals quote.
+type CreateNetwork struct {
+	Provider string `json:"provider"`
+	Name     string `json:"name"`
+	As       string `json:"as,omitempty"`
 }
 
 // MaxNameLength bounds a new VM's name (vSphere's limit is 80 characters).
@@ -58,6 +69,11 @@ func (r CreateRequest) validate() error {
 	case r.Host != "" && !IsUUID(r.Host):
 		return model.Errorf(model.ErrInvalid, "host %q is not a uuid (32 lowercase hexadecimal characters)", r.Host)
 	}
+	for i, n := range r.Networks {
+		if n.Name == "" || n.Provider == "" {
+			return model.Errorf(model.ErrInvalid, "network %d (%s) names no network: a provider and a network name are required", i+1, n.As)
+		}
+	}
 	return nil
 }
 
@@ -69,7 +85,9 @@ type createArgs struct {
 	CPUs        int32  `json:"cpus"`
 	MemoryMB    int64  `json:"memoryMB"`
 	Host        string `json:"host,omitempty"`
-	PowerOn     bool   `json:"powerOn,omitempty"`
+	// Networks are the networks' names on the provider, in NIC order.
+	Networks []string `json:"networks,omitempty"`
+	PowerOn  bool     `json:"powerOn,omitempty"`
 }
 
 // CreateResult is the Result of a TypeVMCreate task. VM.ID is the broker uuid (derived from
@@ -97,7 +115,7 @@ func (t Task) CreateResult() (CreateResult, error) {
 // SubmitCreate starts making a VM from an image the caller sees and returns the pending task.
 // Everything is checked before anything is queued: the request's fields, that the image (and
 // host, if any) exists on a provider the caller sees, that the placement names that provider,
-// and that its driver can create VMs.
+// that its driver can create VMs, and that every network asked for is one of that provider's.
 func (b *Broker) SubmitCreate(ctx context.Context, c model.Caller, req CreateRequest, opts ...SubmitOption) (Task, error) {
 	if err := req.validate(); err != nil {
 		return Task{}, err
@@ -144,6 +162,9 @@ func (b *Broker) SubmitCreate(ctx context.Context, c model.Caller, req CreateReq
 			return Task{}, model.Errorf(model.ErrInvalid, "host %s is not a host of provider %q, where image %s is", req.Host, provider, req.Image)
 		}
 	}
+	if args.Networks, err = b.createNetworks(ctx, c, p, req); err != nil {
+		return Task{}, err
+	}
 	spec := TaskSpec{Type: TypeVMCreate, Provider: provider, ClientID: p.ClientID}
 	if spec.Args, err = json.Marshal(args); err != nil {
 		return Task{}, err
@@ -165,7 +186,7 @@ func runCreate(ctx context.Context, c drivers.Conn, spec TaskSpec) (any, error) 
 	progress := func(p int) { ReportProgress(ctx, p, fmt.Sprintf("creating %q", a.Name)) }
 	vm, err := cr.Create(ctx, drivers.CreateSpec{
 		Name: a.Name, Description: a.Description, Image: a.Image, CPUs: a.CPUs, MemoryMB: a.MemoryMB,
-		Host: a.Host, PowerOn: a.PowerOn, Mark: RunningTask(ctx), Progress: progress,
+		Host: a.Host, Networks: a.Networks, PowerOn: a.PowerOn, Mark: RunningTask(ctx), Progress: progress,
 	})
 	if vm.NativeID == "" {
 		if err == nil {

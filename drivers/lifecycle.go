@@ -20,6 +20,9 @@ type CreateSpec struct {
 	// Host is the native id of the host to place the VM on, as CapacityReporter lists it;
 	// "" lets the driver choose (the image's host, the only host).
 	Host string
+	// Networks are the Names of the networks (as NetworkLister lists them) the VM gets one NIC
+	// on each, in NIC order; the first is its default. Empty keeps the image's own NICs.
+	Networks []string
 	// PowerOn starts the VM once it exists.
 	PowerOn bool
 	// Mark is stored on the new VM by the call that defines it, as CloneSpec.Mark.
@@ -29,8 +32,8 @@ type CreateSpec struct {
 }
 
 // Creator makes a VM from an image and returns it. The VM records the image it was made
-// from (model.VM.Image). A name already in use fails with model.ErrConflict; an unknown image
-// or host with model.ErrNotFound.
+// from (model.VM.Image). A name already in use fails with model.ErrConflict; an unknown image,
+// host or network with model.ErrNotFound, before anything is made.
 type Creator interface {
 	Create(ctx context.Context, spec CreateSpec) (model.VM, error)
 }

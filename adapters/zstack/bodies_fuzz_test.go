@@ -75,6 +75,7 @@ func FuzzParseCreateVM(f *testing.F) {
 		`{"params":{"name":"vm","imageUuid":"0123456789abcdef0123456789abcdef","cpuNum":2,"memorySize":268435456,"strategy":"CreateStopped"}}`,
 		`{"params":{"name":"vm","description":"d","imageUuid":"0123456789ABCDEF0123456789abcdef","cpuNum":1,"memorySize":1048576,"zoneUuid":"0123456789abcdef0123456789abcdef","clusterUuid":"0123456789abcdef0123456789abcdef","hostUuid":"0123456789abcdef0123456789abcdef","type":"UserVm","instanceOfferingUuid":"","l3NetworkUuids":null,"rootDiskSize":null,"dataDiskOfferingUuids":[],"resourceUuid":""},"systemTags":[],"requestIp":"1.2.3.4"}`,
 		`{"params":{"name":"vm","imageUuid":"0123456789abcdef0123456789abcdef","cpuNum":1,"memorySize":1048576,"l3NetworkUuids":["x"]}}`,
+		`{"params":{"name":"vm","imageUuid":"0123456789abcdef0123456789abcdef","cpuNum":1,"memorySize":1048576,"l3NetworkUuids":["0123456789abcdef0123456789abcdef","0123456789ABCDEF0123456789abcde0"],"defaultL3NetworkUuid":"0123456789abcdef0123456789abcde0"}}`,
 		`{"params":{"name":"vm","imageUuid":"x","cpuNum":1,"memorySize":1000}}`, `{"params":{"fooBar":1}}`,
 		`{"params":{"name":" vm","imageUuid":"0123456789abcdef0123456789abcdef","cpuNum":1,"memorySize":1048576,"resourceUuid":"0123456789abcdef0123456789abcdef"}}`,
 		`{"params":null}`, `{"params":[]}`, `{"other":1}`, `{`, ``, `[]`,
@@ -88,7 +89,7 @@ func FuzzParseCreateVM(f *testing.F) {
 			return
 		}
 		if req.Name == "" || !broker.IsUUID(req.Image) || req.CPUs <= 0 || req.MemoryMB <= 0 || (req.Host != "" && !broker.IsUUID(req.Host)) ||
-			(pl.zone != "" && !broker.IsUUID(pl.zone)) || (pl.cluster != "" && !broker.IsUUID(pl.cluster)) {
+			(pl.zone != "" && !broker.IsUUID(pl.zone)) || (pl.cluster != "" && !broker.IsUUID(pl.cluster)) || slices.ContainsFunc(pl.l3, func(u string) bool { return !broker.IsUUID(u) }) {
 			t.Fatalf("parseCreateVM(%q) accepted %+v %+v", body, req, pl)
 		}
 		var top struct{ Params map[string]json.RawMessage }

@@ -23,6 +23,9 @@ type createVMParams struct {
 	MemorySize  int64  `json:"memorySize"`
 	Strategy    string `json:"strategy"`
 	Type        string `json:"type"`
+	// L3NetworkUUIDs give the VM one NIC on each; DefaultL3NetworkUUID is one of them.
+	L3NetworkUUIDs       []string `json:"l3NetworkUuids"`
+	DefaultL3NetworkUUID string   `json:"defaultL3NetworkUuid"`
 	placementParams
 }
 
@@ -37,8 +40,6 @@ type placementParams struct {
 var refusedCreate = map[string]string{
 	"resourceUuid":                    "this broker derives a VM's uuid from its provider and the provider's own id for it (so no agent can claim another provider's uuid) and cannot take a chosen one; leave it out and read the uuid from the answer",
 	"instanceOfferingUuid":            "this broker keeps no instance offerings; give cpuNum and memorySize instead",
-	"l3NetworkUuids":                  "this broker cannot choose a new VM's networks yet; the VM gets its image's (a vCenter template's NICs, none on KVM)",
-	"defaultL3NetworkUuid":            "this broker cannot choose a new VM's networks yet",
 	"rootDiskOfferingUuid":            "this broker keeps no disk offerings; the root disk is the image's",
 	"rootDiskSize":                    "the root disk is a copy of the image, of its size",
 	"dataDiskOfferingUuids":           "this broker keeps no disk offerings and adds no data disks",
@@ -115,11 +116,19 @@ func parseCreateVM(body []byte) (broker.CreateRequest, placement, error) {
 			return req, placement{}, model.Errorf(model.ErrInvalid, "params.%s %q is not a uuid (32 hexadecimal characters)", u.name, shorten(u.v))
 		}
 	}
-	return req, placement{zone: strings.ToLower(p.ZoneUUID), cluster: strings.ToLower(p.ClusterUUID)}, nil
+	l3, err := l3Order(p.L3NetworkUUIDs, p.DefaultL3NetworkUUID)
+	if err != nil {
+		return req, placement{}, err
+	}
+	return req, placement{zone: strings.ToLower(p.ZoneUUID), cluster: strings.ToLower(p.ClusterUUID), l3: l3}, nil
 }
 
-// placement is a create's zone and cluster, as ZStack uuids ("" for any).
-type placement struct{ zone, cluster string }
+// placement is a create's zone and cluster, as ZStack uuids ("" for any), and its L3 networks.
+type placement struct {
+	zone, cluster string
+	// l3 are the L3 network uuids in NIC order: the default first, as ZStack makes it.
+	l3 []string
+}
 
 // providers are the providers the caller sees in the placement; nil for no placement. A zone
 // or cluster the caller does not see is refused, naming it.
@@ -153,6 +162,10 @@ func (s *Server) createVM(c *gin.Context) {
 	}
 	caller := callerOf(c)
 	if req.Providers, err = s.providersIn(caller, pl); err != nil {
+		fail(c, err)
+		return
+	}
+	if req.Networks, err = s.createNetworks(c.Request.Context(), caller, pl.l3); err != nil {
 		fail(c, err)
 		return
 	}

@@ -135,8 +135,9 @@ func queryOne(t *testing.T, cli interface {
 }
 
 // A refused create (an option the broker cannot honour, an unknown key, an image on a
-// provider the caller does not see, a uuid in use) is a 4xx naming the problem and makes
-// nothing: govc sees no new VM on either simulator.
+// provider the caller does not see, a uuid in use, an L3 network that is unknown, unseen (the
+// same answer, one golden) or another provider's, a default outside the L3 networks) is a 4xx
+// naming the problem and makes nothing: govc sees no new VM on either simulator.
 func TestCreateRefusalsChangeNothing(t *testing.T) {
 	b := startBroker(t, brokerOpts{templates: map[int][]vcsim.Template{
 		0: {{Source: "DC0_H0_VM1", Name: "tpl-1"}}, 1: {{Source: "DC0_H0_VM1", Name: "tpl-2"}},
@@ -144,6 +145,7 @@ func TestCreateRefusalsChangeNothing(t *testing.T) {
 	tpl1, tpl2 := b.TemplateIDs[0]["tpl-1"], b.TemplateIDs[1]["tpl-2"]
 	img1, img2 := broker.ImageUUID("vc1", tpl1), broker.ImageUUID("vc2", tpl2)
 	inUse := uuidOf(t, b, 0, "DC0_H0_VM0")
+	vc1Net, vc1PG, vc2Net := l3UUID("vc1", "VM Network"), l3UUID("vc1", "DC0_DVPG0"), l3UUID("vc2", "VM Network")
 	admin, alice := login(t, b, "admin", adminPass), login(t, b, "tenant-a", passA)
 	params := func(extra map[string]any) map[string]any {
 		p := map[string]any{"name": "refused", "imageUuid": img1, "cpuNum": 1, "memorySize": 128 << 20}
@@ -161,7 +163,12 @@ func TestCreateRefusalsChangeNothing(t *testing.T) {
 	}{
 		{"unknown key", admin, params(map[string]any{"fooBar": 1}), 400, "fooBar", "create_err_unknown_key"},
 		{"unknown top key", admin, map[string]any{"params": params(nil)["params"], "other": 1}, 400, "other", ""},
-		{"l3 networks", admin, params(map[string]any{"l3NetworkUuids": []string{inUse}}), 400, "l3NetworkUuids", "create_err_l3"},
+		{"unknown l3 network", admin, params(map[string]any{"l3NetworkUuids": []string{inUse}}), 400, inUse + " is not an L3 network you see", "create_err_l3"},
+		{"another provider's l3 network", admin, params(map[string]any{"l3NetworkUuids": []string{vc2Net}}), 400, vc2Net, "create_err_l3_other_provider"},
+		{"unseen l3 network", alice, params(map[string]any{"l3NetworkUuids": []string{vc2Net}}), 400, vc2Net + " is not an L3 network you see", "create_err_l3"},
+		{"default not listed", admin, params(map[string]any{"l3NetworkUuids": []string{vc1Net}, "defaultL3NetworkUuid": vc1PG}), 400, "defaultL3NetworkUuid", ""},
+		{"default alone", admin, params(map[string]any{"defaultL3NetworkUuid": vc1Net}), 400, "without params.l3NetworkUuids", "create_err_l3_default_alone"},
+		{"bad l3 uuid", admin, params(map[string]any{"l3NetworkUuids": []string{"net-1"}}), 400, "net-1", ""},
 		{"offering", admin, params(map[string]any{"instanceOfferingUuid": inUse}), 400, "instanceOfferingUuid", ""},
 		{"uuid in use", admin, params(map[string]any{"resourceUuid": inUse}), 400, "resourceUuid", "create_err_resource_uuid"},
 		{"bad strategy", admin, params(map[string]any{"strategy": "Later"}), 400, "strategy", ""},

@@ -58,7 +58,7 @@ var capabilities = []capability{
 	{"StorageLister", is[drivers.StorageLister], []capabilityTest{{"ListStorage", testListStorage}}},
 	{"ImageCatalog", is[drivers.ImageCatalog], []capabilityTest{{"ListImages", testListImages}}},
 	{"Watcher", is[drivers.Watcher], []capabilityTest{{"Watch", testWatch}}},
-	{"Creator", is[drivers.Creator], []capabilityTest{{"Create", testCreate}}},
+	{"Creator", is[drivers.Creator], []capabilityTest{{"Create", testCreate}, {"CreateNetworks", testCreateNetworks}}},
 	{"Destroyer", is[drivers.Destroyer], []capabilityTest{{"Destroy", testDestroy}}},
 	{"Recoverer", is[drivers.Recoverer], []capabilityTest{{"Recover", testRecover}}},
 	{"Expunger", is[drivers.Expunger], []capabilityTest{{"Expunge", testExpunge}}},

@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	libvirt "github.com/digitalocean/go-libvirt"
@@ -21,7 +22,8 @@ var _ drivers.Creator = (*Conn)(nil)
 // that copy as its virtio root disk, spec's CPUs, memory and description, and the clone and
 // image marks in its metadata. The domain type is the connection's ("test" on libvirt's test
 // driver, "kvm" where the host offers it, else "qemu"). spec.Host must be this connection's
-// host (its hostname), the only one. On failure the copied volume is deleted.
+// host (its hostname), the only one. spec.Networks give it one virtio NIC on each libvirt
+// network, in order (none otherwise). On failure the copied volume is deleted.
 func (c *Conn) Create(ctx context.Context, spec drivers.CreateSpec) (model.VM, error) {
 	progress := func(p int) {
 		if spec.Progress != nil {
@@ -36,6 +38,9 @@ func (c *Conn) Create(ctx context.Context, spec drivers.CreateSpec) (model.VM, e
 	}
 	domType, err := c.checkHost(ctx, spec.Host)
 	if err != nil {
+		return model.VM{}, err
+	}
+	if err := c.checkNetworks(ctx, spec.Networks); err != nil {
 		return model.VM{}, err
 	}
 	progress(0)
@@ -171,6 +176,27 @@ func createXML(domType string, spec drivers.CreateSpec, pool, vol string) string
 	b.WriteString("<os><type arch='x86_64'>hvm</type><boot dev='hd'/></os><devices>")
 	fmt.Fprintf(&b, "<disk type='volume' device='disk'><driver name='qemu' type='%s'/><source pool='%s' volume='%s'/><target dev='vda' bus='virtio'/></disk>",
 		format, esc(pool), esc(vol))
+	for _, n := range spec.Networks {
+		fmt.Fprintf(&b, "<interface type='network'><source network='%s'/><model type='virtio'/></interface>", esc(n))
+	}
 	b.WriteString("</devices></domain>")
 	return b.String()
+}
+
+// checkNetworks fails with model.ErrNotFound naming the first of names that is not a libvirt
+// network, before anything is copied or defined.
+func (c *Conn) checkNetworks(ctx context.Context, names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	nets, err := c.ListNetworks(ctx)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		if !slices.ContainsFunc(nets, func(n model.Network) bool { return n.Name == name }) {
+			return model.Errorf(model.ErrNotFound, "kvm %s: network %q is not a libvirt network of this host", c.set.provider, name)
+		}
+	}
+	return nil
 }

@@ -21,7 +21,8 @@ var _ interface {
 // Create implements drivers.Creator: a CloneVM_Task of the template spec.Image names into the
 // template's folder, sized by spec (CPUs, memory), described by spec.Description, marked with
 // spec.Mark and the template's id in the same call. spec.Host places it on that host (in its
-// cluster's root pool); otherwise it goes where the template's host is.
+// cluster's root pool); otherwise it goes where the template's host is. spec.Networks, if set,
+// replace the template's NICs in the same clone spec (nicChanges).
 func (c *Conn) Create(ctx context.Context, spec drivers.CreateSpec) (model.VM, error) {
 	if spec.Name == "" || spec.CPUs <= 0 || spec.MemoryMB <= 0 {
 		return model.VM{}, model.Errorf(model.ErrInvalid, "vcenter: create needs a name, cpus and memory (got %q, %d, %d MB)", spec.Name, spec.CPUs, spec.MemoryMB)
@@ -34,7 +35,7 @@ func (c *Conn) Create(ctx context.Context, spec drivers.CreateSpec) (model.VM, e
 }
 
 func (c *Conn) create(ctx context.Context, spec drivers.CreateSpec) (model.VM, error) {
-	src, err := c.vmProps(ctx, spec.Image, "parent", "datastore", "runtime.host", "config.template")
+	src, err := c.vmProps(ctx, spec.Image, "parent", "datastore", "runtime.host", "config.template", "config.hardware.device")
 	if err != nil {
 		return model.VM{}, err
 	}
@@ -62,6 +63,9 @@ func (c *Conn) create(ctx context.Context, spec drivers.CreateSpec) (model.VM, e
 	cfg := &types.VirtualMachineConfigSpec{
 		NumCPUs: spec.CPUs, MemoryMB: spec.MemoryMB, Annotation: spec.Description,
 		ExtraConfig: extraSpec(cloneMarkKey, spec.Mark, imageKey, spec.Image, destroyedKey, ""),
+	}
+	if cfg.DeviceChange, err = c.nicChanges(ctx, src.Config.Hardware.Device, spec.Networks); err != nil {
+		return model.VM{}, err
 	}
 	ref, err := c.cloneTask(ctx, spec.Image, *src.Parent, spec.Name,
 		types.VirtualMachineCloneSpec{Location: loc, PowerOn: spec.PowerOn, Config: cfg}, spec.Progress)
