@@ -1,35 +1,30 @@
 package zstack
 
 import (
+	"cmp"
 	"context"
+	"slices"
 
-	"cloudbroker/broker"
 	"cloudbroker/broker/inventory"
 	"cloudbroker/broker/model"
 )
 
-// QueryImage and QueryVolume read what the broker already holds: the image inventory DiDi's
-// image list reads (Broker.ListImages), and the disks of the caller's VMs in the VM inventory
+// QueryImage and QueryVolume read what the broker already holds: the listings inventory DiDi's
+// image list reads (Broker.Images), and the disks of the caller's VMs in the VM inventory
 // (no listing task for a synced provider).
 
-// images are the images of the caller's providers, read a page at a time.
+// images are the images of the caller's providers from the listings inventory
+// (Broker.Images), in ListImages' order: by name, then provider, then native id.
 func (s *Server) images(ctx context.Context, caller model.Caller) (listed[imageInventory], error) {
-	var out listed[imageInventory]
-	for start := 0; ; start += broker.MaxPageSize {
-		pg, err := s.b.ListImages(ctx, caller, broker.ListImagesQuery{Start: start, Limit: broker.MaxPageSize})
-		if err != nil {
-			return listed[imageInventory]{}, err
-		}
-		if start == 0 {
-			out.failed = pg.Failed
-		}
-		for _, img := range pg.Images {
-			out.items = append(out.items, s.r.image(img.Image))
-		}
-		if len(pg.Images) == 0 || start+len(pg.Images) >= pg.Total {
-			return out, nil
-		}
+	l := s.b.Images(ctx, caller, nil)
+	slices.SortFunc(l.Items, func(a, b model.Image) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Provider, b.Provider), cmp.Compare(a.NativeID, b.NativeID))
+	})
+	out := listed[imageInventory]{failed: l.Failed}
+	for _, img := range l.Items {
+		out.items = append(out.items, s.r.image(img))
 	}
+	return out, nil
 }
 
 // volumes are the disks of the caller's VMs (templates are images, not VMs: their disks are
