@@ -97,7 +97,7 @@ func (w *Worker) ServeBells(q *Queue, clientid string) error {
 		if json.Unmarshal([]byte(raw), &spec) != nil {
 			return
 		}
-		w.startInline(q, id, spec, []byte(raw), qname)
+		w.startInline(q, id, spec, []byte(raw), qname, nil)
 	})
 }
 

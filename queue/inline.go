@@ -38,6 +38,7 @@ var errWorkerStopping = errors.New("worker stopping")
 // asynq does not know is missing from its inspector (the queue-depth metric).
 func (q *Queue) ServeInline(w *Worker) {
 	q.inline = w
+	w.committed.Store(q.committed)
 	names := make([]any, 0, len(w.queues))
 	for _, n := range w.queues {
 		q.register(n)
@@ -67,7 +68,7 @@ func (q *Queue) submitInline(ctx context.Context, id string, spec broker.TaskSpe
 	if err != nil {
 		return broker.Task{}, err
 	}
-	q.inline.startInline(q, id, spec, payload, qname)
+	q.inline.startInline(q, id, spec, payload, qname, q.runs.start(t, payload))
 	return t, nil
 }
 
@@ -101,16 +102,21 @@ func (q *Queue) commitLeased(ctx context.Context, id string, spec broker.TaskSpe
 	return t, payload, qname, nil
 }
 
-func (w *Worker) startInline(q *Queue, id string, spec broker.TaskSpec, payload []byte, qname string) {
+// startInline runs the task in a goroutine. local is its run when this process submitted it
+// (localruns.go), nil for an offer taken from another process (bell.go).
+func (w *Worker) startInline(q *Queue, id string, spec broker.TaskSpec, payload []byte, qname string, local *localRun) {
 	w.inlineRuns.Add(1)
 	go func() {
 		defer w.inlineRuns.Done()
-		w.runInline(q, id, spec, payload, qname)
+		if local != nil {
+			defer q.runs.end(local)
+		}
+		w.runInline(q, id, spec, payload, qname, local)
 	}()
 }
 
 // runInline runs one inline task to its outcome, or hands it to the queue.
-func (w *Worker) runInline(q *Queue, id string, spec broker.TaskSpec, payload []byte, qname string) {
+func (w *Worker) runInline(q *Queue, id string, spec broker.TaskSpec, payload []byte, qname string, local *localRun) {
 	base, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	ctx, stop := context.WithTimeout(base, q.cfg.Timeout)
@@ -118,7 +124,9 @@ func (w *Worker) runInline(q *Queue, id string, spec broker.TaskSpec, payload []
 	w.watchInline(ctx, q, id, cancel)
 
 	start := time.Now()
-	res, err := w.exec.Execute(broker.WithRunningTask(w.withProgress(ctx, id), id), spec)
+	pctx, progress := w.withProgress(ctx, id)
+	res, err := w.exec.Execute(broker.WithRunningTask(pctx, id), spec)
+	stop() // the work is done: the watch ends before the outcome's own bell could wake it
 	cause := context.Cause(base)
 	var why canceledBy
 	switch {
@@ -144,9 +152,19 @@ func (w *Worker) runInline(q *Queue, id string, spec broker.TaskSpec, payload []
 	out := outcome{OK: err == nil, Data: res, Error: model.NewTaskError(err), FinishedMs: time.Now().UnixMilli()}
 	b, _ := json.Marshal(out)
 	wctx := context.Background() // the work is done: its outcome is written whatever ended ctx
-	if werr := retryWrite(wctx, w.log, id, func() error { _, err := writeOutcome(wctx, w.rdb, id, b); return err }); werr != nil {
+	if local != nil {
+		local.recording.Store(true)
+	}
+	written := false
+	if werr := retryWrite(wctx, w.log, id, func() (err error) { written, err = writeOutcome(wctx, w.rdb, id, b); return err }); werr != nil {
 		w.log.Error("an inline task's outcome could not be recorded; it reads as lost once its lease ends", "task", id, "err", werr)
 		return
+	}
+	if local != nil && written && !progress.reported() {
+		// Get would read exactly this from the record (a progress report is read there).
+		if t, ok := local.finishedTask(b); ok {
+			q.finished.put(t, q.lostMs())
+		}
 	}
 	noteUnqueued(wctx, w.rdb, w.log, id, out.FinishedMs)
 	if obs, ok := w.exec.(FinishObserver); ok {
@@ -175,6 +193,9 @@ func (w *Worker) watchInline(ctx context.Context, q *Queue, id string, cancel co
 				cancel(errWorkerStopping)
 				return
 			case <-bell:
+				if ctx.Err() != nil {
+					return // the run ended: the bell is its own outcome's
+				}
 				if why, ok := w.cancellation(ctx, id); ok {
 					cancel(canceledBy{why})
 					return

@@ -49,7 +49,7 @@ redis.call('PEXPIRE', KEYS[2], ttl)
 return 1
 `)
 
-func (w *Worker) withProgress(ctx context.Context, id string) context.Context {
+func (w *Worker) withProgress(ctx context.Context, id string) (context.Context, *progressWriter) {
 	p := &progressWriter{q: w, id: id}
 	return broker.WithProgress(ctx, func(r broker.Progress) {
 		p.mu.Lock()
@@ -63,7 +63,14 @@ func (w *Worker) withProgress(ctx context.Context, id string) context.Context {
 		b, _ := json.Marshal(r)
 		// Best effort: progress is advisory, and a task must not fail because Redis hiccuped.
 		recordProgressScript.Run(context.WithoutCancel(ctx), w.rdb, []string{keys.Record(id), keys.Progress(id)}, b, maxProgressEvents)
-	})
+	}), p
+}
+
+// reported tells whether the task reported any progress.
+func (p *progressWriter) reported() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return !p.last.At.IsZero()
 }
 
 // ProgressHistory implements broker.ProgressLog.

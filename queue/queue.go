@@ -53,8 +53,12 @@ type Queue struct {
 	// noJobs remembers targets without a job for Jobs (nojobs.go).
 	noJobs *noJobs
 	queues sync.Map // names of the queues this process submitted to (Reregister)
-	// inline, if set, runs waited-for tasks in this process (inline.go).
+	// inline, if set, runs waited-for tasks in this process (inline.go); runs are those it
+	// holds for tasks submitted here (localruns.go).
 	inline *Worker
+	runs   localRuns
+	// committed are the queued tasks whose record this process wrote (committed.go).
+	committed *committedHere
 }
 
 var _ broker.TaskQueue = (*Queue)(nil)
@@ -86,8 +90,9 @@ func New(rdb redis.UniversalClient, cfg Config) *Queue {
 		cfg:    cfg,
 		hub:    newHub(rdb, cfg.Logger),
 
-		finished: newFinishedCache(finishedCacheSize),
-		noJobs:   newNoJobs(),
+		finished:  newFinishedCache(finishedCacheSize),
+		noJobs:    newNoJobs(),
+		committed: newCommittedHere(),
 	}
 	if err := q.hub.onBell(keys.JobsAdded, q.noJobs.added); err != nil {
 		cfg.Logger.Warn("no subscription to new jobs: targets without a job are read every time", "err", err)
@@ -188,6 +193,9 @@ func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, o
 		}
 		q.releaseOwn(ctx, id, own)
 		return broker.Task{}, err
+	}
+	if q.inline != nil {
+		q.committed.add(id) // this process's worker may take it: it need not read the record
 	}
 	// The task is a job on its target from now on (jobs.go). Its index is in another slot, so
 	// it is written after the record: a reader drops an entry whose record is gone.

@@ -96,6 +96,9 @@ func (h *hub) close() {
 func (q *Queue) Wait(ctx context.Context, id string) (broker.Task, error) {
 	done, unregister := q.hub.register(id)
 	defer unregister()
+	if run := q.runs.get(id); run != nil { // running here: its end needs no Redis read
+		awaitLocal(ctx, run, done)
+	}
 	tick := time.NewTicker(q.cfg.FallbackPoll)
 	defer tick.Stop()
 	for {
