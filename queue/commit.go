@@ -43,13 +43,24 @@ func (errIDTaken) Error() string { return "task id taken" }
 // commit writes the record of task id, enqueued at enqueued, and marks its claim submitted
 // (own is the claim the call took, or the zero claim for a fresh id, which commit claims).
 func (q *Queue) commit(ctx context.Context, id string, own, submitted claim, enqueued, expire time.Time, fields ...any) error {
+	c := q.commitOf(id, own, submitted, enqueued, RecordWindow(q.cfg.WriteWithin), expire, fields...)
+	return commitResult(commitScript.Run(ctx, q.rdb, c.keys, c.args...).Int())
+}
+
+// commitOf is commit's script call, to run now or with the enqueue (enqueuecommit.go), that
+// applies only within window of enqueued.
+func (q *Queue) commitOf(id string, own, submitted claim, enqueued time.Time, window time.Duration, expire time.Time, fields ...any) *pipelinedCommit {
 	ownVal := ""
 	if own.state != "" {
 		ownVal = own.String()
 	}
-	args := append([]any{q.writeDeadline(enqueued, RecordWindow(q.cfg.WriteWithin)), expire.UnixMilli(), ownVal,
+	args := append([]any{q.writeDeadline(enqueued, window), expire.UnixMilli(), ownVal,
 		submitted.String(), q.cfg.Retention.Milliseconds()}, fields...)
-	n, err := commitScript.Run(ctx, q.rdb, []string{keys.Record(id), keys.Claim(id)}, args...).Int()
+	return &pipelinedCommit{keys: []string{keys.Record(id), keys.Claim(id)}, args: args}
+}
+
+// commitResult is what commitScript's answer n means.
+func commitResult(n int, err error) error {
 	switch {
 	case err != nil:
 		return rediserr.Wrap("write task record", err)

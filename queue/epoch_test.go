@@ -134,25 +134,36 @@ func (slowEnqueue) DialHook(next redis.DialHook) redis.DialHook { return next }
 func (h slowEnqueue) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		err := next(ctx, cmd)
-		if name := cmd.Name(); name == "evalsha" || name == "eval" {
-			for _, a := range cmd.Args() {
-				if s, ok := a.(string); ok && strings.HasPrefix(s, "asynq:{") && strings.Contains(s, "}:t:") {
-					time.Sleep(h.delay)
-					break
-				}
-			}
+		h.holdIfEnqueue(cmd)
+		return err
+	}
+}
+func (h slowEnqueue) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		for _, cmd := range cmds {
+			h.holdIfEnqueue(cmd)
 		}
 		return err
 	}
 }
-func (slowEnqueue) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
+
+func (h slowEnqueue) holdIfEnqueue(cmd redis.Cmder) {
+	if name := cmd.Name(); name == "evalsha" || name == "eval" {
+		for _, a := range cmd.Args() {
+			if s, ok := a.(string); ok && strings.HasPrefix(s, "asynq:{") && strings.Contains(s, "}:t:") {
+				time.Sleep(h.delay)
+				return
+			}
+		}
+	}
 }
 
-// A record may land only within RecordWindow of its enqueue's start, whatever held the call
-// up in between: a worker takes the task when the enqueue lands and waits for its record only
-// so long. Before, the record's deadline counted from its own call, so an enqueue answered late
-// let a call be told "accepted" after its worker had skipped the task as never submitted.
+// A record written after its enqueue (a chosen id's, or any on a Cluster) may land only within
+// RecordWindow of the enqueue's start, whatever held the call up in between: a worker takes
+// the task when the enqueue lands and waits for its record only so long. Before, the record's
+// deadline counted from its own call, so an enqueue answered late let a call be told "accepted"
+// after its worker had skipped the task as never submitted.
 func TestRecordLandsWithinTheWorkersWait(t *testing.T) {
 	red := redistest.Start(t)
 	rdb := red.Client(t)
@@ -161,7 +172,7 @@ func TestRecordLandsWithinTheWorkersWait(t *testing.T) {
 	rdb.AddHook(slowEnqueue{delay: queue.RecordWindow(within) + 100*time.Millisecond})
 	q := queue.New(rdb, queue.Config{Retention: time.Hour, WriteWithin: within})
 	t.Cleanup(func() { q.Close() })
-	_, err := q.Submit(ctx, spec)
+	_, err := q.SubmitWithID(ctx, "0123456789abcdef0123456789abcdef", spec)
 	if !errors.Is(err, model.ErrUnavailable) {
 		t.Fatalf("Submit whose enqueue answered after the record window: %v, want unavailable", err)
 	}

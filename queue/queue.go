@@ -85,7 +85,7 @@ func New(rdb redis.UniversalClient, cfg Config) *Queue {
 	}
 	q := &Queue{
 		rdb:    rdb,
-		client: asynq.NewClientFromRedisClient(rdb),
+		client: asynq.NewClientFromRedisClient(enqueueClientFor(rdb)),
 		insp:   asynq.NewInspectorFromRedisClient(rdb),
 		cfg:    cfg,
 		hub:    newHub(rdb, cfg.Logger),
@@ -165,11 +165,23 @@ func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, o
 		InsertTime: now, UpdateTime: now, ExpireTime: now.Add(q.cfg.Retention),
 	}
 	qname := QueueFor(spec.ClientID)
+	submitted := own
+	if own.state == "" {
+		submitted = newClaim(spec)
+	}
+	submitted.state = claimSubmitted
 	enqueued := time.Now()
-	_, err = q.client.EnqueueContext(ctx, asynq.NewTask(spec.Type, payload),
+	fields := []any{"queue", qname, "spec", payload, "insertMs", now.UnixMilli()}
+	rec := q.commitOf(id, own, submitted, enqueued, q.cfg.WriteWithin, t.ExpireTime, fields...)
+	ectx := ctx
+	if own.state == "" { // a fresh id: its record goes with the enqueue (enqueuecommit.go)
+		ectx = withCommit(ctx, rec)
+	}
+	_, err = q.client.EnqueueContext(ectx, asynq.NewTask(spec.Type, payload),
 		asynq.TaskID(t.ID), asynq.Queue(qname), asynq.MaxRetry(q.cfg.MaxRetry),
 		asynq.Timeout(q.cfg.Timeout), asynq.Retention(q.cfg.Retention))
 	if err != nil {
+		q.dropPipelinedRecord(ctx, id, rec)
 		q.releaseOwn(ctx, id, own)
 		if errors.Is(err, asynq.ErrTaskIDConflict) { // asynq kept an older task under the id
 			if own.state == "" {
@@ -180,19 +192,20 @@ func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, o
 		return broker.Task{}, rediserr.Wrap("enqueue", err)
 	}
 	q.register(qname)
-	submitted := own
-	if own.state == "" {
-		submitted = newClaim(spec)
+	var cerr error
+	if rec.cmd != nil && !redis.HasErrorPrefix(rec.cmd.Err(), "NOSCRIPT") {
+		cerr = commitResult(rec.cmd.Int())
+	} else { // not sent with the enqueue (a chosen id, a Cluster), or its script was not loaded yet
+		cerr = q.commit(ctx, id, own, submitted, enqueued, t.ExpireTime, fields...)
 	}
-	submitted.state = claimSubmitted
-	if err := q.commit(ctx, id, own, submitted, enqueued, t.ExpireTime, "queue", qname, "spec", payload, "insertMs", now.UnixMilli()); err != nil {
+	if cerr != nil {
 		// The enqueued task finds no record, so no worker runs it; removing it frees the id
 		// for a retry under the same caller-chosen id (best effort: Redis may be away).
 		if derr := q.insp.DeleteTask(qname, id); derr != nil && !errors.Is(derr, asynq.ErrTaskNotFound) {
 			q.cfg.Logger.Warn("a task whose submission failed stays in its queue; no worker runs it", "task", id, "err", derr)
 		}
 		q.releaseOwn(ctx, id, own)
-		return broker.Task{}, err
+		return broker.Task{}, cerr
 	}
 	if q.inline != nil {
 		q.committed.add(id) // this process's worker may take it: it need not read the record
