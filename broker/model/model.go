@@ -27,10 +27,11 @@ type VM struct {
 	MemoryMB   int64      `json:"memoryMB,omitempty"`
 	GuestOS    string     `json:"guestOS,omitempty"`
 	Template   bool       `json:"template,omitempty"`
-	HostID     string     `json:"hostId,omitempty"`
-	NICs       []NIC      `json:"nics,omitempty"`
-	Disks      []Disk     `json:"disks,omitempty"`
-	CreatedAt  time.Time  `json:"createdAt,omitzero"`
+	// HostID is the NativeID of the Host the VM runs on (or last ran on), as Hosts lists it.
+	HostID    string    `json:"hostId,omitempty"`
+	CreatedAt time.Time `json:"createdAt,omitzero"`
+	NICs      []NIC     `json:"nics,omitempty"`
+	Disks     []Disk    `json:"disks,omitempty"`
 	// CloneMark is the mark the broker set on the VM when a clone created it
 	// (drivers.CloneSpec.Mark: the clone task's id); empty for any VM the broker did not clone.
 	CloneMark string `json:"cloneMark,omitempty"`
