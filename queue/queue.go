@@ -177,6 +177,11 @@ func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, o
 	if own.state == "" { // a fresh id: its record goes with the enqueue (enqueuecommit.go)
 		ectx = withCommit(ctx, rec)
 	}
+	var recorded *commitState
+	if q.inline != nil { // this process's worker may take it before this call hears the answer
+		recorded = q.committed.submitting(id)
+		defer recorded.resolve(false) // unless resolved true below
+	}
 	_, err = q.client.EnqueueContext(ectx, asynq.NewTask(spec.Type, payload),
 		asynq.TaskID(t.ID), asynq.Queue(qname), asynq.MaxRetry(q.cfg.MaxRetry),
 		asynq.Timeout(q.cfg.Timeout), asynq.Retention(q.cfg.Retention))
@@ -207,9 +212,7 @@ func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, o
 		q.releaseOwn(ctx, id, own)
 		return broker.Task{}, cerr
 	}
-	if q.inline != nil {
-		q.committed.add(id) // this process's worker may take it: it need not read the record
-	}
+	recorded.resolve(true)
 	// The task is a job on its target from now on (jobs.go). Its index is in another slot, so
 	// it is written after the record: a reader drops an entry whose record is gone.
 	if err := q.trackJob(ctx, t); err != nil { // the index only lists jobs: the task itself stands

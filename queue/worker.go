@@ -247,7 +247,7 @@ func (w *Worker) firstAttemptCommittedHere(ctx context.Context, id string) bool 
 		return false
 	}
 	retried, _ := asynq.GetRetryCount(ctx)
-	return retried == 0 && c.take(id)
+	return retried == 0 && c.take(ctx, id)
 }
 
 // awaitRecord waits for the record of a task its submitting call may still be writing, until
