@@ -89,7 +89,17 @@ func (f *filter) match(r int) bool {
 
 // keep filters rows [lo, hi), or the given candidates, into out.
 func (f *filter) keep(lo, hi int, cand, out []int32) []int32 {
+	hot := f.col != nil && !f.col.multi && !f.nullTest && f.ok != nil
 	if cand != nil {
+		if hot { // as below, over the rows kept so far
+			single, ok, neg := f.col.single, f.ok, f.neg
+			for _, r := range cand {
+				if ok[single[r]] != neg {
+					out = append(out, r)
+				}
+			}
+			return out
+		}
 		for _, r := range cand {
 			if f.match(int(r)) {
 				out = append(out, r)
@@ -97,7 +107,7 @@ func (f *filter) keep(lo, hi int, cand, out []int32) []int32 {
 		}
 		return out
 	}
-	if f.col != nil && !f.col.multi && !f.nullTest && f.ok != nil { // the hot loop: one load and a lookup per row
+	if hot { // the hot loop: one load and a lookup per row
 		codes, ok, neg := f.col.single[lo:hi], f.ok, f.neg
 		for i, code := range codes {
 			if ok[code] != neg {
@@ -199,11 +209,22 @@ const parallelScanMin = 50_000
 // stop within a fraction of a millisecond, rarely enough to cost nothing measurable.
 const ctxCheckEvery = 4096
 
+// scanBufs are the buffers a scan collects rows in: a first filter may keep most of the
+// rows before the next ones narrow them, and growing that from nothing on every query is
+// most of a query's garbage (what drives its p99). A scan returns a copy of what it kept.
+var scanBufs = sync.Pool{New: func() any { return new([]int32) }}
+
+func putScanBuf(b []int32) {
+	if cap(b) > 0 {
+		scanBufs.Put(&b)
+	}
+}
+
 // scan returns the rows every filter keeps, in row order: the first filter reads its column
 // over a range of rows, the next ones only the rows kept so far.
 func scan(ctx context.Context, rows int, fs []filter) ([]int32, error) {
 	part := func(lo, hi int, fs []filter) ([]int32, bool) {
-		var out []int32
+		out := (*scanBufs.Get().(*[]int32))[:0]
 		for b := lo; b < hi; b += ctxCheckEvery {
 			if ctx.Err() != nil {
 				return nil, false
@@ -230,11 +251,12 @@ func scan(ctx context.Context, rows int, fs []filter) ([]int32, error) {
 	}
 	parts := runtime.GOMAXPROCS(0)
 	if rows < parallelScanMin || parts < 2 {
-		hits, ok := part(0, rows, fs)
+		buf, ok := part(0, rows, fs)
+		defer putScanBuf(buf)
 		if !ok {
 			return nil, stopped(ctx)
 		}
-		return hits, nil
+		return slices.Clone(buf), nil
 	}
 	chunks := make([][]int32, parts)
 	size := (rows + parts - 1) / parts
@@ -248,6 +270,11 @@ func scan(ctx context.Context, rows int, fs []filter) ([]int32, error) {
 		wg.Go(func() { chunks[p], _ = part(lo, hi, mine) })
 	}
 	wg.Wait()
+	defer func() {
+		for _, c := range chunks {
+			putScanBuf(c)
+		}
+	}()
 	if ctx.Err() != nil { // a chunk may have stopped early: its hits are incomplete
 		return nil, stopped(ctx)
 	}
