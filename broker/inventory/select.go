@@ -181,10 +181,11 @@ func (t *Table[T]) Select(ctx context.Context, s Selection) (total int, page []T
 	if err != nil {
 		return 0, nil, err
 	}
-	hits, err := scan(ctx, len(t.rows), fs)
+	hits, err := scanPooled(ctx, len(t.rows), fs)
 	if err != nil {
 		return 0, nil, err
 	}
+	defer putScanBuf(hits) // order may return hits itself: given back once page is copied out
 	if s.CountOnly {
 		return len(hits), []T{}, nil
 	}
@@ -214,6 +215,8 @@ const ctxCheckEvery = 4096
 // most of a query's garbage (what drives its p99). A scan returns a copy of what it kept.
 var scanBufs = sync.Pool{New: func() any { return new([]int32) }}
 
+func getScanBuf() []int32 { return (*scanBufs.Get().(*[]int32))[:0] }
+
 func putScanBuf(b []int32) {
 	if cap(b) > 0 {
 		scanBufs.Put(&b)
@@ -223,11 +226,22 @@ func putScanBuf(b []int32) {
 // scan returns the rows every filter keeps, in row order: the first filter reads its column
 // over a range of rows, the next ones only the rows kept so far.
 func scan(ctx context.Context, rows int, fs []filter) ([]int32, error) {
+	buf, err := scanPooled(ctx, rows, fs)
+	defer putScanBuf(buf)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(buf), nil
+}
+
+// scanPooled is scan into a buffer of scanBufs, which the caller gives back (putScanBuf)
+// once done with the hits.
+func scanPooled(ctx context.Context, rows int, fs []filter) ([]int32, error) {
 	part := func(lo, hi int, fs []filter) ([]int32, bool) {
-		out := (*scanBufs.Get().(*[]int32))[:0]
+		out := getScanBuf()
 		for b := lo; b < hi; b += ctxCheckEvery {
 			if ctx.Err() != nil {
-				return nil, false
+				return out, false
 			}
 			e := min(b+ctxCheckEvery, hi)
 			if len(fs) == 0 {
@@ -251,12 +265,12 @@ func scan(ctx context.Context, rows int, fs []filter) ([]int32, error) {
 	}
 	parts := runtime.GOMAXPROCS(0)
 	if rows < parallelScanMin || parts < 2 {
-		buf, ok := part(0, rows, fs)
-		defer putScanBuf(buf)
+		hits, ok := part(0, rows, fs)
 		if !ok {
+			putScanBuf(hits)
 			return nil, stopped(ctx)
 		}
-		return slices.Clone(buf), nil
+		return hits, nil
 	}
 	chunks := make([][]int32, parts)
 	size := (rows + parts - 1) / parts
@@ -278,5 +292,9 @@ func scan(ctx context.Context, rows int, fs []filter) ([]int32, error) {
 	if ctx.Err() != nil { // a chunk may have stopped early: its hits are incomplete
 		return nil, stopped(ctx)
 	}
-	return slices.Concat(chunks...), nil
+	hits := getScanBuf()
+	for _, c := range chunks {
+		hits = append(hits, c...)
+	}
+	return hits, nil
 }
