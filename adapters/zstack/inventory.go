@@ -135,7 +135,7 @@ func hypervisorOf(p model.Provider) string {
 // nameUUID derives a stable 32-hex id for something the broker has no uuid of its own for
 // (zones, clusters, hosts, NICs, volumes), in a namespace per kind.
 func nameUUID(kind string, parts ...string) string {
-	return broker.DerivedUUID(append([]string{kind}, parts...)...)
+	return derivedUUIDs.derive(kind, parts)
 }
 
 // A provider is a ZStack cluster; its region (else the provider itself) is the zone.

@@ -68,7 +68,7 @@ func serveQuery[I any](s *Server, api queryAPI[I]) gin.HandlerFunc {
 			return
 		}
 		addFailed(body, l.failed)
-		c.JSON(http.StatusOK, body)
+		writeJSON(c, http.StatusOK, body)
 	}
 }
 

@@ -200,8 +200,8 @@ func (s *Server) session(r *http.Request, id string) (session, error) {
 	if err != nil {
 		return session{}, err
 	}
-	var sess session
-	if err := json.Unmarshal(b, &sess); err != nil {
+	sess, err := parseSession(b)
+	if err != nil {
 		return session{}, fmt.Errorf("session %s: corrupt record: %w", id, err)
 	}
 	if time.Now().After(sess.Expires) {

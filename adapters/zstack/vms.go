@@ -107,13 +107,16 @@ func (s *Server) listVMs(c *gin.Context, q listQuery) {
 			items = append(items, m)
 		}
 	case !q.Count && q.Limit > 0:
-		for _, vm := range res.VMs {
-			items = append(items, s.r.vm(vm))
+		invs := make([]vmInventory, len(res.VMs)) // one allocation, not one per boxed inventory
+		items = make([]any, len(res.VMs))
+		for i, vm := range res.VMs {
+			invs[i] = s.r.vm(vm)
+			items[i] = &invs[i]
 		}
 	}
 	body := listBody(q, items, total)
 	s.reportProviders(body, res)
-	c.JSON(http.StatusOK, body)
+	writeJSON(c, http.StatusOK, body)
 }
 
 // providerFailure names a provider that could not be searched; the answer holds the others'

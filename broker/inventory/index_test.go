@@ -144,7 +144,8 @@ func TestApply(t *testing.T) {
 func TestPageSelectionMatchesFullSort(t *testing.T) {
 	ix := NewIndex()
 	ix.Reset(synthetic(5000))
-	for _, sortKeys := range [][]SortKey{{{Field: "name"}}, {{Field: "memoryMB", Desc: true}, {Field: "name"}}, {{Field: "guestOS"}}} {
+	for _, sortKeys := range [][]SortKey{{{Field: "name"}}, {{Field: "memoryMB", Desc: true}, {Field: "name"}}, {{Field: "guestOS"}},
+		{{Field: "name", Desc: true}}, {{Field: "memoryMB", Desc: true}}, {{Field: "disks.capacityBytes"}}} {
 		all, err := ix.Query(Query{Sort: sortKeys})
 		if err != nil {
 			t.Fatal(err)

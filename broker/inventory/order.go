@@ -2,7 +2,9 @@ package inventory
 
 import (
 	"cmp"
+	"math/bits"
 	"slices"
+	"sync"
 )
 
 // sortCol is one sort key resolved against the table: its column and its ranks (nil: the
@@ -36,6 +38,9 @@ func (t *Table[T]) order(hits []int32, keys []SortKey, n int) []int32 {
 			return hits[:n]
 		}
 		return hits
+	}
+	if len(cols) > 0 && cols[0].rank != nil && n >= 0 && n < len(hits)/4 {
+		hits = firstKeyTop(hits, cols[0], n)
 	}
 	// Each hit's keys, read once: rows then compare as integers.
 	w := len(cols)
@@ -143,4 +148,90 @@ func siftDown(h []int32, i int, less func(a, b int32) int) {
 		h[i], h[big] = h[big], h[i]
 		i = big
 	}
+}
+
+// firstKeyTop narrows hits (in place, row order kept) to the rows that can be in the first n:
+// those whose first key is at most the n-th smallest first key. Selecting that key is O(m)
+// over packed integers, where a heap of m rows costs O(m log n) closure calls (every row
+// when the order runs against the row order: sort=-createDate); the rows left (n, plus
+// ties on the boundary key) are then ordered by every key as before.
+func firstKeyTop(hits []int32, sc sortCol, n int) []int32 {
+	if n == 0 {
+		return hits[:0]
+	}
+	buf := keyBufs.Get().(*[]uint64)
+	keys := slices.Grow((*buf)[:0], len(hits))[:len(hits)]
+	for i, r := range hits {
+		keys[i] = uint64(sc.key(r))<<32 | uint64(i) // unique: the position breaks ties
+	}
+	bound := uint32(nthSmallest(keys, n-1) >> 32)
+	*buf = keys
+	keyBufs.Put(buf)
+	kept := hits[:0]
+	for _, r := range hits {
+		if sc.key(r) <= bound {
+			kept = append(kept, r)
+		}
+	}
+	return kept
+}
+
+// keyBufs are firstKeyTop's packed keys, reused: a query's garbage is what drives its p99.
+var keyBufs = sync.Pool{New: func() any { return new([]uint64) }}
+
+// key is row r's rank, flipped when descending, so that smaller always comes first (a null,
+// rank 0, comes first ascending and last descending, as in order).
+func (sc sortCol) key(r int32) uint32 {
+	k := sc.rank[sc.col.first(int(r))]
+	if sc.desc {
+		k = ^k
+	}
+	return k
+}
+
+// nthSmallest returns the k-th smallest (0-based) of distinct keys, reordering them: a
+// quickselect with a median-of-three pivot, which falls back to sorting what is left when it
+// partitions badly, so it never costs more than a sort.
+func nthSmallest(keys []uint64, k int) uint64 {
+	lo, hi := 0, len(keys)-1
+	for budget := 2 * bits.Len(uint(len(keys))); lo < hi; budget-- {
+		if budget == 0 {
+			slices.Sort(keys[lo : hi+1])
+			return keys[k]
+		}
+		mid := lo + (hi-lo)/2
+		pivot := median3(keys[lo], keys[mid], keys[hi])
+		i, j := lo, hi
+		for i <= j {
+			for keys[i] < pivot {
+				i++
+			}
+			for keys[j] > pivot {
+				j--
+			}
+			if i <= j {
+				keys[i], keys[j] = keys[j], keys[i]
+				i, j = i+1, j-1
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return keys[k]
+		}
+	}
+	return keys[k]
+}
+
+func median3(a, b, c uint64) uint64 {
+	if a > b {
+		a, b = b, a
+	}
+	if b > c {
+		b = c
+	}
+	return max(a, b)
 }

@@ -89,7 +89,17 @@ func (f *filter) match(r int) bool {
 
 // keep filters rows [lo, hi), or the given candidates, into out.
 func (f *filter) keep(lo, hi int, cand, out []int32) []int32 {
+	hot := f.col != nil && !f.col.multi && !f.nullTest && f.ok != nil
 	if cand != nil {
+		if hot { // as below, over the rows kept so far
+			single, ok, neg := f.col.single, f.ok, f.neg
+			for _, r := range cand {
+				if ok[single[r]] != neg {
+					out = append(out, r)
+				}
+			}
+			return out
+		}
 		for _, r := range cand {
 			if f.match(int(r)) {
 				out = append(out, r)
@@ -97,7 +107,7 @@ func (f *filter) keep(lo, hi int, cand, out []int32) []int32 {
 		}
 		return out
 	}
-	if f.col != nil && !f.col.multi && !f.nullTest && f.ok != nil { // the hot loop: one load and a lookup per row
+	if hot { // the hot loop: one load and a lookup per row
 		codes, ok, neg := f.col.single[lo:hi], f.ok, f.neg
 		for i, code := range codes {
 			if ok[code] != neg {
@@ -171,10 +181,11 @@ func (t *Table[T]) Select(ctx context.Context, s Selection) (total int, page []T
 	if err != nil {
 		return 0, nil, err
 	}
-	hits, err := scan(ctx, len(t.rows), fs)
+	hits, err := scanPooled(ctx, len(t.rows), fs)
 	if err != nil {
 		return 0, nil, err
 	}
+	defer putScanBuf(hits) // order may return hits itself: given back once page is copied out
 	if s.CountOnly {
 		return len(hits), []T{}, nil
 	}
@@ -199,14 +210,38 @@ const parallelScanMin = 50_000
 // stop within a fraction of a millisecond, rarely enough to cost nothing measurable.
 const ctxCheckEvery = 4096
 
+// scanBufs are the buffers a scan collects rows in: a first filter may keep most of the
+// rows before the next ones narrow them, and growing that from nothing on every query is
+// most of a query's garbage (what drives its p99). A scan returns a copy of what it kept.
+var scanBufs = sync.Pool{New: func() any { return new([]int32) }}
+
+func getScanBuf() []int32 { return (*scanBufs.Get().(*[]int32))[:0] }
+
+func putScanBuf(b []int32) {
+	if cap(b) > 0 {
+		scanBufs.Put(&b)
+	}
+}
+
 // scan returns the rows every filter keeps, in row order: the first filter reads its column
 // over a range of rows, the next ones only the rows kept so far.
 func scan(ctx context.Context, rows int, fs []filter) ([]int32, error) {
+	buf, err := scanPooled(ctx, rows, fs)
+	defer putScanBuf(buf)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(buf), nil
+}
+
+// scanPooled is scan into a buffer of scanBufs, which the caller gives back (putScanBuf)
+// once done with the hits.
+func scanPooled(ctx context.Context, rows int, fs []filter) ([]int32, error) {
 	part := func(lo, hi int, fs []filter) ([]int32, bool) {
-		var out []int32
+		out := getScanBuf()
 		for b := lo; b < hi; b += ctxCheckEvery {
 			if ctx.Err() != nil {
-				return nil, false
+				return out, false
 			}
 			e := min(b+ctxCheckEvery, hi)
 			if len(fs) == 0 {
@@ -232,6 +267,7 @@ func scan(ctx context.Context, rows int, fs []filter) ([]int32, error) {
 	if rows < parallelScanMin || parts < 2 {
 		hits, ok := part(0, rows, fs)
 		if !ok {
+			putScanBuf(hits)
 			return nil, stopped(ctx)
 		}
 		return hits, nil
@@ -248,8 +284,17 @@ func scan(ctx context.Context, rows int, fs []filter) ([]int32, error) {
 		wg.Go(func() { chunks[p], _ = part(lo, hi, mine) })
 	}
 	wg.Wait()
+	defer func() {
+		for _, c := range chunks {
+			putScanBuf(c)
+		}
+	}()
 	if ctx.Err() != nil { // a chunk may have stopped early: its hits are incomplete
 		return nil, stopped(ctx)
 	}
-	return slices.Concat(chunks...), nil
+	hits := getScanBuf()
+	for _, c := range chunks {
+		hits = append(hits, c...)
+	}
+	return hits, nil
 }
