@@ -9,11 +9,13 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
 
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
 	"cloudbroker/queue"
 	"cloudbroker/test/redistest"
+	"cloudbroker/test/wait"
 )
 
 // scripted is an Executor whose answers the test chooses: it stands in for a driver so these
@@ -56,8 +58,19 @@ func setup(t *testing.T, exec queue.Executor, cfg queue.Config, start bool) rig 
 			t.Fatal(err)
 		}
 		t.Cleanup(w.Shutdown)
+		awaitCancelSubscription(t, rdb)
 	}
 	return rig{q: q, w: w, red: red}
+}
+
+// awaitCancelSubscription waits until asynq's server listens for cancellations: it subscribes
+// in the background after Start, and a cancel published before that never reaches a run.
+func awaitCancelSubscription(t *testing.T, rdb redis.UniversalClient) {
+	t.Helper()
+	wait.For(t, 10*time.Second, "asynq's cancel subscription", func() bool {
+		n, err := rdb.PubSubNumSub(context.Background(), "asynq:cancel").Result()
+		return err == nil && n["asynq:cancel"] > 0
+	})
 }
 
 func waitDone(t *testing.T, q *queue.Queue, id string) broker.Task {
