@@ -180,7 +180,6 @@ func BenchmarkQueueTasks(b *testing.B) {
 	b.Cleanup(func() { q.Close() })
 	exec := &noop{all: make(chan struct{}), n: int64(b.N)}
 	w := queue.NewWorker(rdb, exec, queue.WorkerConfig{Logger: quiet})
-	q.ServeInline(w) // one process that submits and runs, as the broker's app ties them
 	if err := w.Start(); err != nil {
 		b.Fatal(err)
 	}

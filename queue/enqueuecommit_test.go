@@ -12,7 +12,6 @@ import (
 	"cloudbroker/broker"
 	"cloudbroker/queue"
 	"cloudbroker/test/redistest"
-	"cloudbroker/test/wait"
 )
 
 // roundTrips counts what a client sends: each command or pipeline is one round trip.
@@ -98,40 +97,5 @@ func TestSubmitOnClusterWritesRecordAfterEnqueue(t *testing.T) {
 	}
 	if got, err := q.Get(ctx, sub.ID); err != nil || got.State != broker.TaskPending {
 		t.Errorf("task submitted on a Cluster reads %s %v, want pending", got.State, err)
-	}
-}
-
-// The worker of the process that submits a task may take it before the submitting call hears
-// Redis's answer: it waits for that answer in memory, and neither reads the record nor runs a
-// task whose record was not written.
-func TestWorkerTakesTaskBeforeItsSubmissionAnswered(t *testing.T) {
-	red := redistest.Start(t)
-	rdb := red.Client(t)
-	rdb.AddHook(slowEnqueue{delay: 300 * time.Millisecond}) // the answer, after Redis ran it
-	ctx := context.Background()
-	q := queue.New(rdb, queue.Config{Retention: time.Hour})
-	t.Cleanup(func() { q.Close() })
-	exec := &scripted{answer: func(int32, broker.TaskSpec) (json.RawMessage, error) { return json.RawMessage(`{}`), nil }}
-	w := queue.NewWorker(rdb, exec, queue.WorkerConfig{PollInterval: 10 * time.Millisecond})
-	q.ServeInline(w)
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Shutdown)
-	if _, err := q.Submit(ctx, untargeted); err != nil { // asynq registers the queue's name once
-		t.Fatal(err)
-	}
-	wait.For(t, 10*time.Second, "the first task run", func() bool { return exec.calls.Load() == 1 })
-	before := hashReads(t, red.Client(t))
-	sub, err := q.Submit(ctx, untargeted)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wait.For(t, 10*time.Second, "the second task run", func() bool { return exec.calls.Load() == 2 })
-	if n := hashReads(t, red.Client(t)) - before; n != 0 {
-		t.Errorf("the worker read the record %d times, want 0", n)
-	}
-	if got := waitDone(t, q, sub.ID); got.State != broker.TaskSucceeded {
-		t.Errorf("task reads %s, want succeeded", got.State)
 	}
 }

@@ -38,7 +38,6 @@ var errWorkerStopping = errors.New("worker stopping")
 // asynq does not know is missing from its inspector (the queue-depth metric).
 func (q *Queue) ServeInline(w *Worker) {
 	q.inline = w
-	w.committed.Store(q.committed)
 	names := make([]any, 0, len(w.queues))
 	for _, n := range w.queues {
 		q.register(n)

@@ -57,8 +57,6 @@ type Queue struct {
 	// holds for tasks submitted here (localruns.go).
 	inline *Worker
 	runs   localRuns
-	// committed are the queued tasks whose record this process wrote (committed.go).
-	committed *committedHere
 }
 
 var _ broker.TaskQueue = (*Queue)(nil)
@@ -90,9 +88,8 @@ func New(rdb redis.UniversalClient, cfg Config) *Queue {
 		cfg:    cfg,
 		hub:    newHub(rdb, cfg.Logger),
 
-		finished:  newFinishedCache(finishedCacheSize),
-		noJobs:    newNoJobs(),
-		committed: newCommittedHere(),
+		finished: newFinishedCache(finishedCacheSize),
+		noJobs:   newNoJobs(),
 	}
 	if err := q.hub.onBell(keys.JobsAdded, q.noJobs.added); err != nil {
 		cfg.Logger.Warn("no subscription to new jobs: targets without a job are read every time", "err", err)
@@ -177,11 +174,6 @@ func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, o
 	if own.state == "" { // a fresh id: its record goes with the enqueue (enqueuecommit.go)
 		ectx = withCommit(ctx, rec)
 	}
-	var recorded *commitState
-	if q.inline != nil { // this process's worker may take it before this call hears the answer
-		recorded = q.committed.submitting(id)
-		defer recorded.resolve(false) // unless resolved true below
-	}
 	_, err = q.client.EnqueueContext(ectx, asynq.NewTask(spec.Type, payload),
 		asynq.TaskID(t.ID), asynq.Queue(qname), asynq.MaxRetry(q.cfg.MaxRetry),
 		asynq.Timeout(q.cfg.Timeout), asynq.Retention(q.cfg.Retention))
@@ -212,7 +204,6 @@ func (q *Queue) submitAs(ctx context.Context, id string, spec broker.TaskSpec, o
 		q.releaseOwn(ctx, id, own)
 		return broker.Task{}, cerr
 	}
-	recorded.resolve(true)
 	// The task is a job on its target from now on (jobs.go). Its index is in another slot, so
 	// it is written after the record: a reader drops an entry whose record is gone.
 	if err := q.trackJob(ctx, t); err != nil { // the index only lists jobs: the task itself stands

@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -74,8 +73,6 @@ type Worker struct {
 	stopOnce        sync.Once
 	retryDelay      time.Duration
 	shutdownTimeout time.Duration
-	// committed are the records the Queue of this process wrote (ServeInline; committed.go).
-	committed atomic.Pointer[committedHere]
 }
 
 // NewWorker returns a Worker on rdb; call Start.
@@ -180,10 +177,7 @@ func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &spec); err != nil {
 		return w.finish(ctx, t, spec, nil, model.Errorf(model.ErrInvalid, "corrupt task payload: %v", err))
 	}
-	exists, why, isCanceled, finished := true, (*model.TaskError)(nil), false, false
-	if !w.firstAttemptCommittedHere(ctx, id) {
-		exists, why, isCanceled, finished = w.recordState(ctx, id)
-	}
+	exists, why, isCanceled, finished := w.recordState(ctx, id)
 	if !exists && broker.IsUUID(id) {
 		exists, why, isCanceled = w.awaitRecord(ctx, id)
 	}
@@ -237,17 +231,6 @@ func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 	w.log.Info("task done", "task", id, "type", spec.Type, "provider", spec.Provider, "ok", err == nil,
 		"ms", time.Since(start).Milliseconds(), "err", err)
 	return w.finish(ctx, t, spec, res, err)
-}
-
-// firstAttemptCommittedHere reports whether this is the first attempt of a task whose record
-// this process wrote (committed.go): nothing the record could say yet changes what the attempt does.
-func (w *Worker) firstAttemptCommittedHere(ctx context.Context, id string) bool {
-	c := w.committed.Load()
-	if c == nil {
-		return false
-	}
-	retried, _ := asynq.GetRetryCount(ctx)
-	return retried == 0 && c.take(ctx, id)
 }
 
 // awaitRecord waits for the record of a task its submitting call may still be writing, until
