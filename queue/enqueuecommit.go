@@ -58,25 +58,30 @@ func (c enqueueClient) EvalSha(ctx context.Context, sha1 string, keys []string, 
 	})
 	if redis.HasErrorPrefix(enqueue.Err(), "NOSCRIPT") {
 		// Redis lost its scripts (a restart): go-redis sends asynq's again with EVAL, after
-		// this record. Undo it; the submission writes it after the enqueue, as on a Cluster.
-		if n, err := pc.cmd.Int(); err == nil && n == 1 {
-			c.UniversalClient.Del(ctx, pc.keys...)
-		}
-		pc.cmd = nil
+		// this record. Undo it; the submission writes it after the enqueue, as on a Cluster
+		// (a record left behind makes that write answer "taken", and Submit picks another id).
+		_ = pc.undo(ctx, c.UniversalClient)
 	}
 	return enqueue
+}
+
+// undo removes the record (and claim) the commit wrote if it was sent with the enqueue and
+// wrote them, and forgets the commit.
+func (pc *pipelinedCommit) undo(ctx context.Context, rdb redis.UniversalClient) error {
+	var err error
+	if pc.cmd != nil {
+		if n, cerr := pc.cmd.Int(); cerr == nil && n == 1 {
+			err = rdb.Del(context.WithoutCancel(ctx), pc.keys...).Err()
+		}
+	}
+	pc.cmd = nil
+	return err
 }
 
 // dropPipelinedRecord removes the record (and claim) a commit sent with a failed enqueue wrote:
 // nothing was submitted. Best effort: left behind, it reads as lost under an id nobody was given.
 func (q *Queue) dropPipelinedRecord(ctx context.Context, id string, rec *pipelinedCommit) {
-	if rec.cmd == nil {
-		return
-	}
-	if n, err := rec.cmd.Int(); err != nil || n != 1 {
-		return
-	}
-	if err := q.rdb.Del(context.WithoutCancel(ctx), rec.keys...).Err(); err != nil {
+	if err := rec.undo(ctx, q.rdb); err != nil {
 		q.cfg.Logger.Warn("the record of a task whose enqueue failed stays; it reads as lost", "task", id, "err", err)
 	}
 }
