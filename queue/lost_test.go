@@ -12,6 +12,7 @@ import (
 	"cloudbroker/broker"
 	"cloudbroker/broker/model"
 	"cloudbroker/queue"
+	"cloudbroker/test/wait"
 )
 
 // Redis losing asynq's keys while a task runs removes asynq's hash for the task. The worker
@@ -99,6 +100,11 @@ func TestResultWrittenAfterTheTaskHashWasLost(t *testing.T) {
 func strayResult(t *testing.T, rdb redis.UniversalClient, id, taskHash, result string) {
 	t.Helper()
 	ctx := context.Background()
+	// The outcome is in the record (waitDone) a moment before asynq marks the task completed,
+	// which rewrites its hash: wait for that first, or it lands on the stray hash.
+	wait.For(t, 10*time.Second, "asynq to complete the task", func() bool {
+		return rdb.HGet(ctx, taskHash, "state").Val() == "completed"
+	})
 	if err := rdb.HDel(ctx, "cb:task:{"+id+"}", "outcome").Err(); err != nil {
 		t.Fatal(err)
 	}
