@@ -36,7 +36,9 @@ const (
 )
 
 // recordProgressScript writes one report, and only while the task's record exists (never
-// recreating a record that expired); the history takes the record's remaining lifetime.
+// recreating a record that expired); the history expires when the record does: at its
+// expiry time where Redis tells it (PEXPIRETIME, 7.0+), else after its remaining lifetime
+// (PTTL and PEXPIRE read Redis's clock at different moments, so that may be a few ms later).
 // KEYS: record, history. ARGV: report JSON, max events.
 var recordProgressScript = redis.NewScript(`
 local ttl = redis.call('PTTL', KEYS[1])
@@ -45,7 +47,8 @@ redis.call('HSET', KEYS[1], 'progress', ARGV[1])
 if ttl < 0 then return 1 end
 redis.call('RPUSH', KEYS[2], ARGV[1])
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[2]), -1)
-redis.call('PEXPIRE', KEYS[2], ttl)
+local ok, at = pcall(redis.call, 'PEXPIRETIME', KEYS[1])
+if ok then redis.call('PEXPIREAT', KEYS[2], at) else redis.call('PEXPIRE', KEYS[2], ttl) end
 return 1
 `)
 
