@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"cloudbroker/broker"
@@ -34,7 +33,7 @@ func (q *Queue) Recent(ctx context.Context, n int, keep func(broker.TaskSpec) bo
 	seen := map[string]bool{}
 	var ids []string
 	for _, name := range names {
-		got, err := q.queueCandidates(name, n)
+		got, err := q.queueCandidates(ctx, name, n)
 		if err != nil {
 			return nil, err
 		}
@@ -80,43 +79,30 @@ func (q *Queue) Recent(ctx context.Context, n int, keep func(broker.TaskSpec) bo
 	return out, nil
 }
 
-// queueCandidates lists the ids of up to n tasks of each state of one queue: the finished
-// ones from the end of their sets, where asynq keeps the newest.
-func (q *Queue) queueCandidates(name string, n int) ([]string, error) {
-	info, err := q.insp.GetQueueInfo(name)
-	if err != nil {
-		return nil, nil // removed meanwhile
-	}
-	var ids []string
-	add := func(ts []*asynq.TaskInfo, err error) error {
-		if err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
-			return rediserr.Wrap("list tasks", err)
+// queueCandidates lists the ids of up to n tasks of each state of one queue, the newest of
+// each: 2n of the finished ones, whose sets asynq orders by when they ended, not began. All
+// in one transaction (a queue's keys share a slot): asynq moves a task from list to list
+// atomically, and lists read one after the other could each miss a task in transit.
+func (q *Queue) queueCandidates(ctx context.Context, name string, n int) ([]string, error) {
+	var cmds []*redis.StringSliceCmd
+	_, err := q.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for _, state := range []string{"active", "pending"} {
+			cmds = append(cmds, p.LRange(ctx, keys.AsynqState(name, state), 0, int64(n)-1))
 		}
-		for _, t := range ts {
-			ids = append(ids, t.ID)
+		for _, state := range []string{"retry", "scheduled"} {
+			cmds = append(cmds, p.ZRange(ctx, keys.AsynqState(name, state), 0, int64(n)-1))
+		}
+		for _, state := range []string{"completed", "archived"} {
+			cmds = append(cmds, p.ZRevRange(ctx, keys.AsynqState(name, state), 0, int64(2*n)-1))
 		}
 		return nil
+	})
+	if err != nil {
+		return nil, rediserr.Wrap("list tasks", err)
 	}
-	lists := []func(string, ...asynq.ListOption) ([]*asynq.TaskInfo, error){q.insp.ListActiveTasks, q.insp.ListPendingTasks, q.insp.ListRetryTasks}
-	for _, list := range lists {
-		if err := add(list(name, asynq.PageSize(n))); err != nil {
-			return nil, err
-		}
-	}
-	tail := []struct {
-		size int
-		list func(string, ...asynq.ListOption) ([]*asynq.TaskInfo, error)
-	}{{info.Completed, q.insp.ListCompletedTasks}, {info.Archived, q.insp.ListArchivedTasks}}
-	for _, set := range tail {
-		if set.size == 0 {
-			continue
-		}
-		last := (set.size + n - 1) / n // 1-based: the page holding the newest
-		for page := max(last-1, 1); page <= last; page++ {
-			if err := add(set.list(name, asynq.PageSize(n), asynq.Page(page))); err != nil {
-				return nil, err
-			}
-		}
+	var ids []string
+	for _, c := range cmds {
+		ids = append(ids, c.Val()...)
 	}
 	return ids, nil
 }

@@ -94,3 +94,24 @@ func TestRecentListsUnqueuedTasks(t *testing.T) {
 		return cmp.Diff(want, got) == ""
 	})
 }
+
+// A task moving between asynq's lists while Recent reads them (taken, finished) is listed:
+// each listing right after a submission names the submitted task, whatever state it is in.
+func TestRecentListsTasksInTransit(t *testing.T) {
+	ok := &scripted{answer: func(int32, broker.TaskSpec) (json.RawMessage, error) { return json.RawMessage(`{}`), nil }}
+	r := setup(t, ok, queue.Config{Retention: time.Hour}, true)
+	ctx := context.Background()
+	for i := range 150 {
+		task, err := r.q.Submit(ctx, broker.TaskSpec{Type: broker.TypeVMDiskInfo, Provider: "p1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts, err := r.q.Recent(ctx, 5, func(broker.TaskSpec) bool { return true })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ts) == 0 || ts[0].ID != task.ID {
+			t.Fatalf("listing %d, right after submitting %s: %+v", i, task.ID, ts)
+		}
+	}
+}

@@ -11,3 +11,7 @@ func AsynqTask(queue, id string) string { return "asynq:{" + queue + "}:t:" + id
 
 // AsynqLease is a queue's leases: task id → expiry.
 func AsynqLease(queue string) string { return "asynq:{" + queue + "}:lease" }
+
+// AsynqState is one of a queue's task-state keys: "pending" and "active" are lists (newest
+// first), "scheduled", "retry", "completed" and "archived" sorted sets of task ids.
+func AsynqState(queue, state string) string { return "asynq:{" + queue + "}:" + state }
