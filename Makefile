@@ -23,8 +23,12 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet $(PKGS)
 
+# The tests' simulators run in a program of their own (test/harness/simproc.go), built once here.
+VCSIMD   ?= $(CURDIR)/.cache/vcsimd
+
 test-go:
-	$(GO) test -race -count=1 -timeout 30m $(PKGS)
+	$(GO) build -o $(VCSIMD) ./test/vcsimd
+	CB_VCSIMD=$(VCSIMD) $(GO) test -race -count=1 -timeout 30m $(PKGS)
 	@# Issue 13's RSS bound measured as deployed: under -race the detector's shadow memory
 	@# inflates RSS, so there the same test bounds the Go heap instead.
 	$(GO) test -count=1 -run '^TestConcurrentMaximalPatternsMemory$$' ./adapters/zstack/

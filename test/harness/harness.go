@@ -57,7 +57,7 @@ type Options struct {
 	// RedisConfig, if set, is the Redis to use instead (a Sentinel, a TLS server ...): no
 	// server is started and Broker.Redis stays nil.
 	RedisConfig *config.Redis
-	// Sims reuses simulators; nil starts new ones.
+	// Sims reuses simulators; nil starts new ones, each in a process of its own (simproc.go).
 	Sims []*vcsim.Sim
 	// Templates are made on the simulator of that index (Source defaults to DC0_H0_VM0)
 	// before the broker starts. A test that needs templates from the start makes them here:
@@ -97,12 +97,7 @@ func Start(t testing.TB, o Options) *Broker {
 		redisCfg = config.Redis{Addr: b.Redis.Addr}
 	}
 	for len(b.Sims) < o.Simulators {
-		sim, err := vcsim.Start()
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(sim.Close)
-		b.Sims = append(b.Sims, sim)
+		b.Sims = append(b.Sims, StartSim(t))
 	}
 	for i, tpls := range o.Templates {
 		for _, tpl := range tpls {

@@ -11,6 +11,9 @@ import (
 // simulator's own VMs never run them (only its container-backed ones do), yet guest shutdown
 // and guest reboot need them: tests of those set the field directly.
 func (s *Sim) SetToolsRunning(id string, running bool) error {
+	if s.proc != nil {
+		return s.proc.do(command{ToolsRunning: &toolsRunning{VM: id, Running: running}})
+	}
 	reg := s.model.Map()
 	vm, ok := reg.Get(types.ManagedObjectReference{Type: "VirtualMachine", Value: id}).(*simulator.VirtualMachine)
 	if !ok {

@@ -82,6 +82,7 @@ type Sim struct {
 	server *simulator.Server
 	url    url.URL           // https://user:pass@127.0.0.1:port/sdk
 	dsDirs map[string]string // datastore name -> local directory
+	proc   *process          // the simulator's process (StartProcess); nil when in this one
 	once   sync.Once
 }
 
@@ -171,12 +172,17 @@ func (s *Sim) Config(name string) drivers.Config {
 	return drivers.Config{Name: name, URL: u.String(), Username: user, Password: pass, Insecure: true}
 }
 
-// Model exposes the underlying simulator model for tests that need to reach behind the API.
+// Model exposes the underlying simulator model for tests that need to reach behind the API;
+// nil for a simulator in another process (StartProcess).
 func (s *Sim) Model() *simulator.Model { return s.model }
 
 // Close stops the server and removes the datastore directories. It is safe to call twice.
 func (s *Sim) Close() {
 	s.once.Do(func() {
+		if s.proc != nil {
+			s.proc.stop()
+			return
+		}
 		s.server.Close()
 		s.model.Remove()
 	})
