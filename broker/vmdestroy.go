@@ -53,15 +53,16 @@ func (b *Broker) SubmitDestroy(ctx context.Context, c model.Caller, vmid string,
 	return b.submitLifecycle(ctx, c, TypeVMDestroy, vmid, opts)
 }
 
-// SubmitRecover starts recovering a destroyed VM the caller sees. A VM the inventory shows
-// not destroyed is refused (model.ErrConflict) before anything is queued.
+// SubmitRecover starts recovering a destroyed VM the caller sees. A VM that is not destroyed
+// fails the task with model.ErrConflict, and nothing changes: the driver checks the provider,
+// not the inventory, which follows a watch that may not have seen a destroy just made yet.
 func (b *Broker) SubmitRecover(ctx context.Context, c model.Caller, vmid string, opts ...SubmitOption) (Task, error) {
 	return b.submitLifecycle(ctx, c, TypeVMRecover, vmid, opts)
 }
 
-// SubmitExpunge starts deleting a destroyed VM the caller sees, with its disks. A VM the
-// inventory shows not destroyed is refused (model.ErrConflict) before anything is queued; the
-// driver checks again on the provider.
+// SubmitExpunge starts deleting a destroyed VM the caller sees, with its disks. A VM that is
+// not destroyed fails the task with model.ErrConflict, and nothing changes (the driver checks
+// the provider, as for SubmitRecover).
 func (b *Broker) SubmitExpunge(ctx context.Context, c model.Caller, vmid string, opts ...SubmitOption) (Task, error) {
 	return b.submitLifecycle(ctx, c, TypeVMExpunge, vmid, opts)
 }
@@ -84,11 +85,6 @@ func (b *Broker) submitLifecycle(ctx context.Context, c model.Caller, typ, vmid 
 	p, _ := b.providers.Get(ref.Provider)
 	if need := lifecycleNeeds[typ]; !need.can(p) {
 		return Task{}, drivers.Unsupported(ref.Provider, need.what)
-	}
-	if typ != TypeVMDestroy && b.inv != nil {
-		if vm, ok, err := b.inv.VM(ctx, vmid); err == nil && ok && vm.DestroyedAt.IsZero() {
-			return Task{}, model.Errorf(model.ErrConflict, "vm %s is not destroyed: destroy it first (%s applies to destroyed VMs only)", vmid, lifecycleNeeds[typ].what)
-		}
 	}
 	return b.submitOnVM(ctx, c, typ, vmid, "", nil, opts...)
 }
