@@ -44,6 +44,7 @@ type rig struct {
 	q   *queue.Queue
 	w   *queue.Worker
 	red *redistest.Server
+	rdb redis.UniversalClient // q's and w's client
 }
 
 func setup(t *testing.T, exec queue.Executor, cfg queue.Config, start bool) rig {
@@ -60,7 +61,7 @@ func setup(t *testing.T, exec queue.Executor, cfg queue.Config, start bool) rig 
 		t.Cleanup(w.Shutdown)
 		awaitCancelSubscription(t, rdb)
 	}
-	return rig{q: q, w: w, red: red}
+	return rig{q: q, w: w, red: red, rdb: rdb}
 }
 
 // awaitCancelSubscription waits until asynq's server listens for cancellations: it subscribes

@@ -116,10 +116,12 @@ func (m *monitor) of(id string) []string {
 	return append([]string(nil), m.cmds[id]...)
 }
 
-// A task costs two round trips to submit (asynq's enqueue; the record with its claim), three
-// on the worker besides asynq's dequeue (the record's cancellation read; the outcome with its
-// announcement; asynq's completion), and one to read once it is done (the record alone).
-// Raw asynq with a ResultWriter spends three naming the task (enqueue, result, completion).
+// The commands that name a task: two to submit it (asynq's enqueue; the record with its
+// claim, in one round trip: enqueuecommit.go), three on the worker besides asynq's dequeue
+// (the record's cancellation read; the outcome with its announcement and asynq's completion,
+// in one round trip: finishpipeline.go), and one to read it once it is done (the record
+// alone). Raw asynq with a ResultWriter sends three naming the task (enqueue, result,
+// completion), each in a round trip of its own.
 func TestRoundTripsPerTask(t *testing.T) {
 	exec := &scripted{answer: func(int32, broker.TaskSpec) (json.RawMessage, error) { return json.RawMessage(`{}`), nil }}
 	r := setup(t, exec, queue.Config{Retention: time.Hour}, true)

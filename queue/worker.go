@@ -73,6 +73,10 @@ type Worker struct {
 	stopOnce        sync.Once
 	retryDelay      time.Duration
 	shutdownTimeout time.Duration
+	// finishes are outcomes waiting for asynq's completion, on a client that sends them
+	// together (pipelinesFinish: finishpipeline.go).
+	finishes        finishes
+	pipelinesFinish bool
 }
 
 // NewWorker returns a Worker on rdb; call Start.
@@ -110,7 +114,9 @@ func NewWorker(rdb redis.UniversalClient, exec Executor, cfg WorkerConfig) *Work
 	}
 	w := &Worker{rdb: rdb, exec: exec, observe: cfg.Observe, log: cfg.Logger, recordWait: cfg.RecordWait, queues: cfg.Queues,
 		stopInline: make(chan struct{}), retryDelay: cfg.RetryDelay, shutdownTimeout: cfg.ShutdownTimeout}
-	w.srv = newServer(rdb, cfg, queues, cfg.Concurrency, cfg.PollInterval)
+	srvClient := completionClientFor(rdb, w)
+	_, w.pipelinesFinish = srvClient.(completionClient)
+	w.srv = newServer(srvClient, cfg, queues, cfg.Concurrency, cfg.PollInterval)
 	// Inventory watches run for minutes each: they get their own server and slots, on their
 	// own queues, so they never hold a slot an ordinary task needs. Watches start rarely, so
 	// their queues are polled slowly.
@@ -175,7 +181,7 @@ func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 	id := t.ResultWriter().TaskID()
 	var spec broker.TaskSpec
 	if err := json.Unmarshal(t.Payload(), &spec); err != nil {
-		return w.finish(ctx, t, spec, nil, model.Errorf(model.ErrInvalid, "corrupt task payload: %v", err))
+		return w.finishNow(ctx, t, spec, nil, model.Errorf(model.ErrInvalid, "corrupt task payload: %v", err))
 	}
 	exists, why, isCanceled, finished := w.recordState(ctx, id)
 	if !exists && broker.IsUUID(id) {
@@ -248,12 +254,19 @@ func (w *Worker) awaitRecord(ctx context.Context, id string) (exists bool, why *
 	return false, nil, false
 }
 
-// finish writes the task's outcome and announces it. A failed task is also handed back to
-// asynq as SkipRetry, so it is archived (visible as failed in asynq's tools) rather than retried.
+// finish records the outcome of a task whose record was read before its run: with asynq's
+// completion where it can (finishpipeline.go), else now (finishNow).
 func (w *Worker) finish(ctx context.Context, t *asynq.Task, spec broker.TaskSpec, res json.RawMessage, taskErr error) error {
+	if r, ok := w.finishLater(ctx, t.ResultWriter().TaskID(), spec, res, taskErr); ok {
+		return r
+	}
+	return w.finishNow(ctx, t, spec, res, taskErr)
+}
+
+// finishNow writes the task's outcome and announces it.
+func (w *Worker) finishNow(ctx context.Context, t *asynq.Task, spec broker.TaskSpec, res json.RawMessage, taskErr error) error {
 	id := t.ResultWriter().TaskID()
-	out := outcome{OK: taskErr == nil, Data: res, Error: model.NewTaskError(taskErr), FinishedMs: time.Now().UnixMilli()}
-	b, _ := json.Marshal(out)
+	b := outcomeOf(res, taskErr)
 	if err := retryWrite(ctx, w.log, id, func() error { return w.recordOutcome(ctx, t, b) }); err != nil {
 		// Returning the error makes asynq retry the task: a result must not be lost.
 		return fmt.Errorf("writing result: %w", err)
@@ -261,6 +274,19 @@ func (w *Worker) finish(ctx context.Context, t *asynq.Task, spec broker.TaskSpec
 	if obs, ok := w.exec.(FinishObserver); ok {
 		obs.TaskFinished(context.WithoutCancel(ctx), id, spec, res, taskErr)
 	}
+	return handlerResult(taskErr)
+}
+
+// outcomeOf is the recorded form of a task's result or error.
+func outcomeOf(res json.RawMessage, taskErr error) []byte {
+	b, _ := json.Marshal(outcome{OK: taskErr == nil, Data: res, Error: model.NewTaskError(taskErr), FinishedMs: time.Now().UnixMilli()})
+	return b
+}
+
+// handlerResult is what the handler returns to asynq for a task that ended with taskErr: a
+// failed task is handed back as SkipRetry, so it is archived (visible as failed in asynq's
+// tools) rather than retried.
+func handlerResult(taskErr error) error {
 	if taskErr != nil {
 		return fmt.Errorf("%v: %w", taskErr, asynq.SkipRetry)
 	}
