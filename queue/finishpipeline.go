@@ -33,25 +33,26 @@ const finishFallbackAfter = 2 * time.Second
 
 // pendingFinish is an outcome waiting for asynq's next script for its task.
 type pendingFinish struct {
-	id   string
-	out  []byte
-	done func() // what follows the write (the finish observer); run once, by the writer
+	id       string
+	out      []byte
+	done     func()      // what follows the write (the finish observer); run once, by the writer
+	fallback *time.Timer // writes the outcome alone if asynq sends nothing; stopped once taken
 }
 
 // finishes holds the outcomes waiting, by task id.
 type finishes struct{ m sync.Map }
 
 func (f *finishes) put(p *pendingFinish) { f.m.Store(p.id, p) }
+
+// take removes and returns the outcome waiting for task id, nil if none is.
 func (f *finishes) take(id string) *pendingFinish {
 	v, ok := f.m.LoadAndDelete(id)
-	return asPending(v, ok)
-}
-
-func asPending(v any, ok bool) *pendingFinish {
 	if !ok {
 		return nil
 	}
-	return v.(*pendingFinish)
+	p := v.(*pendingFinish)
+	p.fallback.Stop()
+	return p
 }
 
 // completionClient is the Redis client the worker's task server runs on.
@@ -127,12 +128,12 @@ func (w *Worker) finishLater(ctx context.Context, id string, spec broker.TaskSpe
 			}
 		})
 	}
-	w.finishes.put(p)
-	time.AfterFunc(finishFallbackAfter, func() {
+	p.fallback = time.AfterFunc(finishFallbackAfter, func() {
 		if p := w.finishes.take(id); p != nil {
 			w.writeFinish(context.Background(), p)
 		}
 	})
+	w.finishes.put(p)
 	return handlerResult(taskErr), true
 }
 
