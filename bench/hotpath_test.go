@@ -23,6 +23,7 @@ import (
 	"cloudbroker/drivers/vcenter/vcsim"
 	"cloudbroker/queue"
 	"cloudbroker/test/harness"
+	"cloudbroker/test/netdelay"
 	"cloudbroker/test/redistest"
 )
 
@@ -174,9 +175,36 @@ func (e *noop) TaskFinished(context.Context, string, broker.TaskSpec, json.RawMe
 
 // BenchmarkQueueTasks is tasks/s through queue.Queue and queue.Worker (submit, run, outcome
 // recorded) with a no-op executor on a fresh redis-server. Use a fixed count (-benchtime 3000x).
-func BenchmarkQueueTasks(b *testing.B) {
+func BenchmarkQueueTasks(b *testing.B) { queueTasks(b, 0) }
+
+// BenchmarkQueueTasksFloor is raw asynq on a fresh redis-server: the same worker concurrency
+// and poll interval, tasks kept for the same retention, each handler writing a result with
+// its ResultWriter.
+func BenchmarkQueueTasksFloor(b *testing.B) { queueTasksFloor(b, 0) }
+
+// slowLink is the one-way delay of the SlowLink pair's link to Redis: a round trip of 1 ms, as
+// between hosts in one site, where a task's round trips, not CPU, bound its rate.
+const slowLink = 500 * time.Microsecond
+
+// BenchmarkQueueTasksSlowLink is BenchmarkQueueTasks with Redis behind a 1 ms round trip.
+func BenchmarkQueueTasksSlowLink(b *testing.B) { queueTasks(b, slowLink) }
+
+// BenchmarkQueueTasksSlowLinkFloor is BenchmarkQueueTasksFloor behind the same link.
+func BenchmarkQueueTasksSlowLinkFloor(b *testing.B) { queueTasksFloor(b, slowLink) }
+
+// queueClient is a client of a fresh redis-server, behind a link of one-way delay d if d > 0.
+func queueClient(b *testing.B, d time.Duration) redis.UniversalClient {
 	red := redistest.Start(b)
-	rdb := red.Client(b)
+	if d == 0 {
+		return red.Client(b)
+	}
+	c := redis.NewClient(&redis.Options{Addr: netdelay.Start(b, red.Addr, d)})
+	b.Cleanup(func() { c.Close() })
+	return c
+}
+
+func queueTasks(b *testing.B, link time.Duration) {
+	rdb := queueClient(b, link)
 	q := queue.New(rdb, queue.Config{Logger: quiet})
 	b.Cleanup(func() { q.Close() })
 	exec := &noop{all: make(chan struct{}), n: int64(b.N)}
@@ -193,12 +221,8 @@ func BenchmarkQueueTasks(b *testing.B) {
 	})
 }
 
-// BenchmarkQueueTasksFloor is raw asynq on a fresh redis-server: the same worker concurrency
-// and poll interval, tasks kept for the same retention, each handler writing a result with
-// its ResultWriter.
-func BenchmarkQueueTasksFloor(b *testing.B) {
-	red := redistest.Start(b)
-	rdb := red.Client(b)
+func queueTasksFloor(b *testing.B, link time.Duration) {
+	rdb := queueClient(b, link)
 	client := asynq.NewClientFromRedisClient(rdb)
 	var finished atomic.Int64
 	all := make(chan struct{})
