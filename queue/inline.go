@@ -20,9 +20,10 @@ import (
 // that process's worker consumes the task's queue and serves its provider: the caller waits
 // for the work, not for a worker's next poll of Redis. It is the same task: its record is
 // written before it runs (with an "inline" lease instead of an asynq entry), it is read,
-// waited on, indexed as a job (jobs.go) and canceled like any other (Recent, which reads
-// asynq, does not list it), and its outcome goes into the record as a worker's does. What an inline run cannot finish goes to the queue under the same id: a
-// provider at its concurrency cap, a transient error that has retries left, a worker stopping.
+// waited on, indexed as a job (jobs.go), listed (Recent, from keys.Unqueued) and canceled like
+// any other, and its outcome goes into the record as a worker's does. What an inline run
+// cannot finish goes to the queue under the same id: a provider at its concurrency cap, a
+// transient error that has retries left, a worker stopping.
 
 // inlineLease is how long an inline run's record says it runs without being renewed (every
 // third of it): a reader finds the run of a process that died lost once it has passed.
@@ -68,6 +69,9 @@ func (q *Queue) submitInline(ctx context.Context, id string, spec broker.TaskSpe
 		return broker.Task{}, err
 	}
 	q.inline.startInline(q, id, spec, payload, qname, q.runs.start(t, payload))
+	// Listed among the recent tasks while it runs; off the caller's path, which waits for the
+	// work, not for a view.
+	go noteUnqueued(context.WithoutCancel(ctx), q.rdb, q.cfg.Logger, id, t.InsertTime.UnixMilli())
 	return t, nil
 }
 

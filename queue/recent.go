@@ -20,8 +20,8 @@ import (
 var _ broker.TaskHistory = (*Queue)(nil)
 
 // Recent implements broker.TaskHistory from what asynq keeps of every queue (the unfinished
-// tasks and the newest finished ones, kept for the retention) and the newest tasks that
-// finished without a queue (inline runs, RunNow: keys.Unqueued). Canceled ones that were still
+// tasks and the newest finished ones, kept for the retention) and the newest tasks that run
+// or ran without a queue (inline runs, RunNow: keys.Unqueued). Canceled ones that were still
 // queued are not in it.
 // Each queue gives at most n candidates per state; keep is asked about each candidate's spec,
 // newest first, and the first n kept are read in full (Get).
@@ -151,15 +151,16 @@ const (
 	unqueuedWindow = 10
 )
 
-// noteUnqueued adds a task that finished without an asynq entry to keys.Unqueued, trimmed to
-// its newest unqueuedCap, in one round trip. Best effort: the list is a view, the record stands.
-func noteUnqueued(ctx context.Context, rdb redis.UniversalClient, log *slog.Logger, id string, finishedMs int64) {
+// noteUnqueued adds a task that runs or ran without an asynq entry to keys.Unqueued at ms (an
+// inline run's start, then its end: a later note only raises it), trimmed to its newest
+// unqueuedCap, in one round trip. Best effort: the list is a view, the record stands.
+func noteUnqueued(ctx context.Context, rdb redis.UniversalClient, log *slog.Logger, id string, ms int64) {
 	_, err := rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZAdd(ctx, keys.Unqueued, redis.Z{Score: float64(finishedMs), Member: id})
+		p.ZAddGT(ctx, keys.Unqueued, redis.Z{Score: float64(ms), Member: id})
 		p.ZRemRangeByRank(ctx, keys.Unqueued, 0, -unqueuedCap-1)
 		return nil
 	})
 	if err != nil {
-		log.Warn("a finished task is missing from the recent-tasks list", "task", id, "err", err)
+		log.Warn("a task is missing from the recent-tasks list", "task", id, "err", err)
 	}
 }

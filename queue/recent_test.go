@@ -115,3 +115,18 @@ func TestRecentListsTasksInTransit(t *testing.T) {
 		}
 	}
 }
+
+// A waited-for task run inline is listed while it runs, not only once it has finished.
+func TestRecentListsARunningInlineTask(t *testing.T) {
+	exec := holding()
+	r, inline := inlineRig(t, exec, queue.Config{Retention: time.Hour}, false)
+	defer close(exec.release)
+	ctx := context.Background()
+	wait.For(t, 10*time.Second, "the running inline task listed", func() bool {
+		ts, err := r.q.Recent(ctx, 10, func(broker.TaskSpec) bool { return true })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ts) == 1 && ts[0].ID == inline.ID && ts[0].State == broker.TaskRunning
+	})
+}
