@@ -38,7 +38,7 @@ func TestOutcomeWrittenAloneWhenAsynqSendsNothing(t *testing.T) {
 	if !w.pipelinesFinish {
 		t.Fatal("a worker on one Redis server does not send outcomes with asynq's completion")
 	}
-	if r, ok := w.finishLater(ctx, task.ID, task.Spec, []byte(`{"n":1}`), nil); !ok || r != nil {
+	if ok, r := w.finishLater(ctx, task.ID, task.Spec, json.RawMessage(`{"n":1}`), nil); !ok || r != nil {
 		t.Fatalf("finishLater = %v, %v; want it taken, nil for asynq", r, ok)
 	}
 	if rdb.HExists(ctx, keys.Record(task.ID), "outcome").Val() {

@@ -2,7 +2,7 @@ package queue
 
 import (
 	"context"
-	"strings"
+	"encoding/json"
 	"sync"
 	"time"
 
@@ -35,7 +35,7 @@ const finishFallbackAfter = 2 * time.Second
 type pendingFinish struct {
 	id       string
 	out      []byte
-	done     func()      // what follows the write (the finish observer); run once, by the writer
+	done     func()      // what follows the write (the finish observer), run by whoever took it
 	fallback *time.Timer // writes the outcome alone if asynq sends nothing; stopped once taken
 }
 
@@ -90,14 +90,11 @@ func (c completionClient) EvalSha(ctx context.Context, sha1 string, ks []string,
 	return script
 }
 
-// asynqTaskOf returns the id of the task whose hash (keys.AsynqTask) is among ks, or "".
+// asynqTaskOf returns the id of the task whose hash is among ks, or "".
 func asynqTaskOf(ks []string) string {
 	for _, k := range ks {
-		if !strings.HasPrefix(k, "asynq:{") {
-			continue
-		}
-		if i := strings.Index(k, "}:t:"); i > 0 {
-			return k[i+len("}:t:"):]
+		if id, ok := keys.AsynqTaskID(k); ok {
+			return id
 		}
 	}
 	return ""
@@ -115,18 +112,15 @@ func completionClientFor(rdb redis.UniversalClient, w *Worker) redis.UniversalCl
 // finishLater leaves a task's outcome for asynq's next script for it (see above) and returns
 // what the handler returns to asynq. It reports false where outcomes are written by the
 // handler (a Cluster, a task without a record).
-func (w *Worker) finishLater(ctx context.Context, id string, spec broker.TaskSpec, res []byte, taskErr error) (error, bool) {
+func (w *Worker) finishLater(ctx context.Context, id string, spec broker.TaskSpec, res json.RawMessage, taskErr error) (bool, error) {
 	if !w.pipelinesFinish || !broker.IsUUID(id) {
-		return nil, false
+		return false, nil
 	}
 	p := &pendingFinish{id: id, out: outcomeOf(res, taskErr)}
-	var once sync.Once
-	p.done = func() {
-		once.Do(func() {
-			if obs, ok := w.exec.(FinishObserver); ok {
-				obs.TaskFinished(context.WithoutCancel(ctx), id, spec, res, taskErr)
-			}
-		})
+	p.done = func() { // once: only the one that took p from finishes writes it
+		if obs, ok := w.exec.(FinishObserver); ok {
+			obs.TaskFinished(context.WithoutCancel(ctx), id, spec, res, taskErr)
+		}
 	}
 	p.fallback = time.AfterFunc(finishFallbackAfter, func() {
 		if p := w.finishes.take(id); p != nil {
@@ -134,7 +128,7 @@ func (w *Worker) finishLater(ctx context.Context, id string, spec broker.TaskSpe
 		}
 	})
 	w.finishes.put(p)
-	return handlerResult(taskErr), true
+	return true, handlerResult(taskErr)
 }
 
 // writeFinish writes an outcome on its own, retrying while Redis is unreachable.

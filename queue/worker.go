@@ -257,7 +257,7 @@ func (w *Worker) awaitRecord(ctx context.Context, id string) (exists bool, why *
 // finish records the outcome of a task whose record was read before its run: with asynq's
 // completion where it can (finishpipeline.go), else now (finishNow).
 func (w *Worker) finish(ctx context.Context, t *asynq.Task, spec broker.TaskSpec, res json.RawMessage, taskErr error) error {
-	if r, ok := w.finishLater(ctx, t.ResultWriter().TaskID(), spec, res, taskErr); ok {
+	if ok, r := w.finishLater(ctx, t.ResultWriter().TaskID(), spec, res, taskErr); ok {
 		return r
 	}
 	return w.finishNow(ctx, t, spec, res, taskErr)

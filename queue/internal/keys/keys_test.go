@@ -35,3 +35,23 @@ func TestGroupsShareASlot(t *testing.T) {
 		t.Errorf("two tasks' records share a slot: the tag is not the task id")
 	}
 }
+
+// AsynqTaskID reads back the id AsynqTask put in a key, and nothing from asynq's other keys.
+func TestAsynqTaskID(t *testing.T) {
+	const id = "0123456789abcdef0123456789abcdef"
+	for _, tc := range []struct {
+		key    string
+		id     string
+		isTask bool
+	}{
+		{keys.AsynqTask("default", id), id, true},
+		{keys.AsynqTask("site-1", id), id, true},
+		{keys.AsynqLease("default"), "", false},
+		{keys.AsynqState("default", "completed"), "", false},
+		{keys.Record(id), "", false},
+	} {
+		if got, ok := keys.AsynqTaskID(tc.key); got != tc.id || ok != tc.isTask {
+			t.Errorf("AsynqTaskID(%q) = %q, %v; want %q, %v", tc.key, got, ok, tc.id, tc.isTask)
+		}
+	}
+}
