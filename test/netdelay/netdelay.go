@@ -4,7 +4,6 @@
 package netdelay
 
 import (
-	"io"
 	"net"
 	"testing"
 	"time"
@@ -69,7 +68,8 @@ func pipe(dst, src net.Conn, d time.Duration) {
 			break
 		}
 	}
-	_, _ = io.Copy(io.Discard, src) // let the reader finish
 	dst.Close()
 	src.Close()
+	for range line { // the reader ends now that src is closed; it must not block on line
+	}
 }
