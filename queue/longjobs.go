@@ -24,15 +24,19 @@ import (
 
 var _ longjobs.Store = (*Queue)(nil)
 
-// putLongJobScript stores a job unless one is stored under its id, taking its task record's
-// remaining lifetime. It answers the stored job's JSON and its remaining lifetime in ms, or nil
-// when the task does not exist. KEYS: record, job. ARGV: job JSON.
+// putLongJobScript stores a job unless one is stored under its id, expiring when its task's
+// record does: at the record's expiry time where Redis tells it (PEXPIRETIME, 7.0+), else
+// after its remaining lifetime (PTTL and SET PX read Redis's clock at different moments, so
+// that may be a ms later), as the progress history does (progress.go). It answers the stored
+// job's JSON and its remaining lifetime in ms, or nil when the task does not exist.
+// KEYS: record, job. ARGV: job JSON.
 var putLongJobScript = redis.NewScript(`
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then return false end
 local existing = redis.call('GET', KEYS[2])
 if existing then return {existing, redis.call('PTTL', KEYS[2])} end
-redis.call('SET', KEYS[2], ARGV[1], 'PX', ttl)
+local ok, at = pcall(redis.call, 'PEXPIRETIME', KEYS[1])
+if ok then redis.call('SET', KEYS[2], ARGV[1], 'PXAT', at) else redis.call('SET', KEYS[2], ARGV[1], 'PX', ttl) end
 return {ARGV[1], ttl}
 `)
 
