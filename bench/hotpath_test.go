@@ -180,7 +180,17 @@ func BenchmarkQueueTasks(b *testing.B) { queueTasks(b, 0) }
 // BenchmarkQueueTasksFloor is raw asynq on a fresh redis-server: the same worker concurrency
 // and poll interval, tasks kept for the same retention, each handler writing a result with
 // its ResultWriter.
-func BenchmarkQueueTasksFloor(b *testing.B) { queueTasksFloor(b, 0) }
+func BenchmarkQueueTasksFloor(b *testing.B) { queueTasksFloor(b, 0, 1) }
+
+// BenchmarkQueueTasksSameLoops is BenchmarkQueueTasks again, beside a floor laid out as the
+// worker is: asynq takes one task per round trip per server, and the worker runs
+// WorkerConfig.DequeueLoops (2) servers, so this pair shows what the queue layer costs per task
+// with the dequeue layout equal on both sides.
+func BenchmarkQueueTasksSameLoops(b *testing.B) { queueTasks(b, 0) }
+
+// BenchmarkQueueTasksSameLoopsFloor is raw asynq on two servers, each with half the
+// concurrency and twice the poll interval, as the worker's default.
+func BenchmarkQueueTasksSameLoopsFloor(b *testing.B) { queueTasksFloor(b, 0, 2) }
 
 // slowLink is the one-way delay of the SlowLink pair's link to Redis: a round trip of 1 ms, as
 // between hosts in one site, where a task's round trips, not CPU, bound its rate.
@@ -190,7 +200,7 @@ const slowLink = 500 * time.Microsecond
 func BenchmarkQueueTasksSlowLink(b *testing.B) { queueTasks(b, slowLink) }
 
 // BenchmarkQueueTasksSlowLinkFloor is BenchmarkQueueTasksFloor behind the same link.
-func BenchmarkQueueTasksSlowLinkFloor(b *testing.B) { queueTasksFloor(b, slowLink) }
+func BenchmarkQueueTasksSlowLinkFloor(b *testing.B) { queueTasksFloor(b, slowLink, 1) }
 
 // queueClient is a client of a fresh redis-server, behind a link of one-way delay d if d > 0.
 func queueClient(b *testing.B, d time.Duration) redis.UniversalClient {
@@ -221,14 +231,13 @@ func queueTasks(b *testing.B, link time.Duration) {
 	})
 }
 
-func queueTasksFloor(b *testing.B, link time.Duration) {
+// queueTasksFloor runs raw asynq on servers that share 10 slots and a 20 ms poll between them.
+func queueTasksFloor(b *testing.B, link time.Duration, servers int) {
 	rdb := queueClient(b, link)
 	client := asynq.NewClientFromRedisClient(rdb)
 	var finished atomic.Int64
 	all := make(chan struct{})
-	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: 10, Queues: map[string]int{"default": 1},
-		TaskCheckInterval: 20 * time.Millisecond, LogLevel: asynq.ErrorLevel})
-	err := srv.Start(asynq.HandlerFunc(func(_ context.Context, t *asynq.Task) error {
+	handler := asynq.HandlerFunc(func(_ context.Context, t *asynq.Task) error {
 		if _, err := t.ResultWriter().Write([]byte(`{"ok":true,"data":{}}`)); err != nil {
 			return err
 		}
@@ -236,11 +245,15 @@ func queueTasksFloor(b *testing.B, link time.Duration) {
 			close(all)
 		}
 		return nil
-	}))
-	if err != nil {
-		b.Fatal(err)
+	})
+	for range servers {
+		srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: 10 / servers, Queues: map[string]int{"default": 1},
+			TaskCheckInterval: time.Duration(servers) * 20 * time.Millisecond, LogLevel: asynq.ErrorLevel})
+		if err := srv.Start(handler); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(srv.Shutdown)
 	}
-	b.Cleanup(srv.Shutdown)
 	payload := []byte(`{"type":"vm:list","provider":"p1"}`)
 	ctx := context.Background()
 	throughput(b, rdb, all, func() error {

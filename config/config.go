@@ -89,6 +89,9 @@ type Worker struct {
 	Enabled *bool `yaml:"enabled"`
 	// Concurrency is the number of tasks run at once. Default 10.
 	Concurrency int `yaml:"concurrency"`
+	// DequeueLoops is how many loops take tasks from Redis at once, sharing Concurrency: one
+	// takes a task per round trip, which bounds a worker under a backlog. Default 2.
+	DequeueLoops int `yaml:"dequeue_loops"`
 	// ShutdownTimeout is how long a stopping worker lets running tasks finish. Default 30s.
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
 }

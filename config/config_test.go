@@ -85,6 +85,7 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"live snapshot ttl too short", `redis: {addr: "a:1"}` + "\ninventory: {live_snapshot_ttl: 10ms}", "inventory.live_snapshot_ttl: 10ms must be between 1s and 10m"},
 		{"live snapshot ttl too long", `redis: {addr: "a:1"}` + "\ninventory: {live_snapshot_ttl: 1h}", "inventory.live_snapshot_ttl: 1h0m0s must be between 1s and 10m"},
 		{"negative live snapshot ttl", `redis: {addr: "a:1"}` + "\ninventory: {live_snapshot_ttl: -5s}", "inventory.live_snapshot_ttl: -5s must be between"},
+		{"negative dequeue loops", `redis: {addr: "a:1"}` + "\nworker: {dequeue_loops: -1}", "worker.dequeue_loops: must be > 0"},
 		{"negative listing refresh", `redis: {addr: "a:1"}` + "\ninventory: {listing_refresh: -1s}", "inventory.listing_refresh: must be > 0"},
 		{"both refresh names", `redis: {addr: "a:1"}` + "\ninventory: {listing_refresh: 10s, image_refresh: 20s}", "inventory.image_refresh: is the old name of inventory.listing_refresh (10s)"},
 		{"bad log level", `redis: {addr: "a:1"}` + "\nlog: {level: loud}", "log.level"},

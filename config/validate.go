@@ -48,6 +48,9 @@ func (c *Config) Validate() error {
 	if c.Worker.Concurrency < 0 {
 		bad("worker.concurrency", "must be > 0")
 	}
+	if c.Worker.DequeueLoops < 0 {
+		bad("worker.dequeue_loops", "must be > 0")
+	}
 	if c.HTTP.WriteTimeout.D() <= c.Tasks.SyncTimeout.D() {
 		bad("http.write_timeout", "%s must exceed tasks.sync_timeout %s or sync answers are cut off", c.HTTP.WriteTimeout.D(), c.Tasks.SyncTimeout.D())
 	}

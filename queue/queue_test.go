@@ -64,13 +64,15 @@ func setup(t *testing.T, exec queue.Executor, cfg queue.Config, start bool) rig 
 	return rig{q: q, w: w, red: red, rdb: rdb}
 }
 
-// awaitCancelSubscription waits until asynq's server listens for cancellations: it subscribes
-// in the background after Start, and a cancel published before that never reaches a run.
+// awaitCancelSubscription waits until the worker's asynq servers listen for cancellations: each
+// subscribes in the background after Start, and a cancel published before that never reaches
+// a run on it. A default worker has three: two task servers (DequeueLoops) and a watch server.
 func awaitCancelSubscription(t *testing.T, rdb redis.UniversalClient) {
 	t.Helper()
-	wait.For(t, 10*time.Second, "asynq's cancel subscription", func() bool {
+	const servers = 3
+	wait.For(t, 10*time.Second, "asynq's cancel subscriptions", func() bool {
 		n, err := rdb.PubSubNumSub(context.Background(), "asynq:cancel").Result()
-		return err == nil && n["asynq:cancel"] > 0
+		return err == nil && n["asynq:cancel"] >= servers
 	})
 }
 

@@ -37,8 +37,14 @@ type WorkerConfig struct {
 	// Concurrency is the number of tasks run at once. Default 10.
 	Concurrency int
 	// PollInterval is how often an idle worker checks for work. Default 20ms; asynq's own
-	// default of 1s would add up to a second to every sync request.
+	// default of 1s would add up to a second to every sync request. With several DequeueLoops,
+	// each loop checks every DequeueLoops × PollInterval: together, as often as one.
 	PollInterval time.Duration
+	// DequeueLoops is how many asynq servers share Concurrency on the worker's queues. asynq
+	// takes a task from Redis one round trip at a time per server, and under a backlog that
+	// serial take, not the running tasks, bounds a worker's rate (bench/RESULTS.md). Default
+	// 2; never more than Concurrency.
+	DequeueLoops int
 	// RetryDelay is the first retry's delay, doubled each retry, capped at 30s. Default 1s.
 	RetryDelay time.Duration
 	// ShutdownTimeout lets running tasks finish on Shutdown. Default 30s.
@@ -57,7 +63,8 @@ type WorkerConfig struct {
 
 // Worker consumes tasks and runs them with an Executor.
 type Worker struct {
-	srv      *asynq.Server
+	// srvs take the worker's tasks, each with its share of Concurrency (DequeueLoops).
+	srvs     []*asynq.Server
 	watchSrv *asynq.Server
 	rdb      redis.UniversalClient
 	exec     Executor
@@ -90,6 +97,10 @@ func NewWorker(rdb redis.UniversalClient, exec Executor, cfg WorkerConfig) *Work
 	if cfg.PollInterval == 0 {
 		cfg.PollInterval = 20 * time.Millisecond
 	}
+	if cfg.DequeueLoops == 0 {
+		cfg.DequeueLoops = 2
+	}
+	cfg.DequeueLoops = max(1, min(cfg.DequeueLoops, cfg.Concurrency))
 	if cfg.RetryDelay == 0 {
 		cfg.RetryDelay = time.Second
 	}
@@ -116,7 +127,15 @@ func NewWorker(rdb redis.UniversalClient, exec Executor, cfg WorkerConfig) *Work
 		stopInline: make(chan struct{}), retryDelay: cfg.RetryDelay, shutdownTimeout: cfg.ShutdownTimeout}
 	srvClient := completionClientFor(rdb, w)
 	_, w.pipelinesFinish = srvClient.(completionClient)
-	w.srv = newServer(srvClient, cfg, queues, cfg.Concurrency, cfg.PollInterval)
+	// Retried and scheduled tasks move to their queue at its own pace: a provider-busy retry
+	// comes back within 50-150ms on the task servers, while the watch server, polled every
+	// 500ms, need not sweep its sets faster than that (an idle worker's Redis load).
+	sweep := max(cfg.PollInterval, 100*time.Millisecond)
+	for i := range cfg.DequeueLoops {
+		w.srvs = append(w.srvs, newServer(srvClient, cfg, queues, share(cfg.Concurrency, cfg.DequeueLoops, i),
+			cfg.PollInterval*time.Duration(cfg.DequeueLoops), sweep))
+		sweep = 0 // the first server sweeps for all
+	}
 	// Inventory watches run for minutes each: they get their own server and slots, on their
 	// own queues, so they never hold a slot an ordinary task needs. Watches start rarely, so
 	// their queues are polled slowly.
@@ -124,19 +143,39 @@ func NewWorker(rdb redis.UniversalClient, exec Executor, cfg WorkerConfig) *Work
 	for q := range queues {
 		watchQueues[WatchQueue(q)] = 1
 	}
-	w.watchSrv = newServer(rdb, cfg, watchQueues, cfg.WatchConcurrency, max(cfg.PollInterval, 500*time.Millisecond))
+	watchPoll := max(cfg.PollInterval, 500*time.Millisecond)
+	w.watchSrv = newServer(rdb, cfg, watchQueues, cfg.WatchConcurrency, watchPoll, watchPoll)
 	return w
 }
 
-func newServer(rdb redis.UniversalClient, cfg WorkerConfig, queues map[string]int, concurrency int, poll time.Duration) *asynq.Server {
+// share is loop i's part of concurrency split among loops, the first ones taking the rest.
+func share(concurrency, loops, i int) int {
+	n := concurrency / loops
+	if i < concurrency%loops {
+		n++
+	}
+	return n
+}
+
+// sweepsElsewhere is how seldom a worker's second and later task servers do what its first does
+// for the same queues: move retried and scheduled tasks to their queue, and delete expired
+// finished tasks. So only their dequeue polling adds up, at DequeueLoops × PollInterval each.
+const sweepsElsewhere = time.Hour
+
+// newServer is an asynq server on queues that looks for tasks every poll and moves retried and
+// scheduled tasks to their queue every sweep (deleting expired finished ones at asynq's pace),
+// or, with sweep 0, leaves both to another server on the same queues.
+func newServer(rdb redis.UniversalClient, cfg WorkerConfig, queues map[string]int, concurrency int, poll, sweep time.Duration) *asynq.Server {
+	janitor := time.Duration(0) // asynq's default
+	if sweep == 0 {
+		sweep, janitor = sweepsElsewhere, sweepsElsewhere
+	}
 	return asynq.NewServerFromRedisClient(rdb, asynq.Config{
-		Concurrency:       concurrency,
-		Queues:            queues,
-		TaskCheckInterval: poll,
-		// Retried and scheduled tasks move to their queue at its own pace: a provider-busy
-		// retry comes back within 50-150ms on the task server, while the watch server, polled
-		// every 500ms, need not sweep its sets faster than that (an idle worker's Redis load).
-		DelayedTaskCheckInterval: max(poll, 100*time.Millisecond),
+		Concurrency:              concurrency,
+		Queues:                   queues,
+		TaskCheckInterval:        poll,
+		DelayedTaskCheckInterval: sweep,
+		JanitorInterval:          janitor,
 		ShutdownTimeout:          cfg.ShutdownTimeout,
 		RetryDelayFunc: func(n int, err error, _ *asynq.Task) time.Duration {
 			if errors.Is(err, broker.ErrProviderBusy) {
@@ -152,8 +191,10 @@ func newServer(rdb redis.UniversalClient, cfg WorkerConfig, queues map[string]in
 
 // Start starts consuming in the background.
 func (w *Worker) Start() error {
-	if err := w.srv.Start(asynq.HandlerFunc(w.handle)); err != nil {
-		return err
+	for _, srv := range w.srvs {
+		if err := srv.Start(asynq.HandlerFunc(w.handle)); err != nil {
+			return err
+		}
 	}
 	return w.watchSrv.Start(asynq.HandlerFunc(w.handle))
 }
@@ -162,8 +203,11 @@ func (w *Worker) Start() error {
 // running after that goes back to its queue and is run again.
 // Inline runs get the same time; one still running then goes to the queue (inline.go).
 func (w *Worker) Shutdown() {
-	w.watchSrv.Shutdown()
-	w.srv.Shutdown()
+	var servers sync.WaitGroup
+	for _, srv := range append([]*asynq.Server{w.watchSrv}, w.srvs...) {
+		servers.Go(srv.Shutdown) // at once, so the wait is one ShutdownTimeout, not one per server
+	}
+	servers.Wait()
 	done := make(chan struct{})
 	go func() {
 		w.inlineRuns.Wait()

@@ -64,7 +64,7 @@ func NewAgent(cfg *config.Config, clientid string, log *slog.Logger) (*Agent, er
 	watchesOnDataLoss(a.epoch, a.exec)
 	a.wrdb = queue.NewWorkerRedis(ro)
 	a.worker = queue.NewWorker(a.wrdb, a.exec, queue.WorkerConfig{
-		Queues: []string{queue.QueueFor(clientid)}, Concurrency: cfg.Worker.Concurrency, RecordWait: recordWait(cfg),
+		Queues: []string{queue.QueueFor(clientid)}, Concurrency: cfg.Worker.Concurrency, DequeueLoops: cfg.Worker.DequeueLoops, RecordWait: recordWait(cfg),
 		PollInterval: cfg.Tasks.PollInterval.D(), RetryDelay: cfg.Tasks.RetryDelay.D(),
 		ShutdownTimeout: cfg.Worker.ShutdownTimeout.D(), Logger: a.log, Observe: metrics.ObserveTask,
 	})

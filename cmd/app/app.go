@@ -115,7 +115,7 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		}
 		a.wrdb = queue.NewWorkerRedis(ro)
 		a.worker = queue.NewWorker(a.wrdb, a.exec, queue.WorkerConfig{
-			Queues: []string{queue.DefaultQueue}, Concurrency: cfg.Worker.Concurrency, RecordWait: recordWait(cfg),
+			Queues: []string{queue.DefaultQueue}, Concurrency: cfg.Worker.Concurrency, DequeueLoops: cfg.Worker.DequeueLoops, RecordWait: recordWait(cfg),
 			PollInterval: cfg.Tasks.PollInterval.D(), RetryDelay: cfg.Tasks.RetryDelay.D(),
 			ShutdownTimeout: cfg.Worker.ShutdownTimeout.D(), Logger: log, Observe: metrics.ObserveTask,
 		})
