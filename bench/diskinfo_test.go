@@ -19,7 +19,7 @@ import (
 // the driver with the same read through the broker over HTTP (sync mode: HTTP → Redis →
 // worker → driver → Redis → HTTP), and the async path's enqueue → result latency.
 func BenchmarkDiskInfo(b *testing.B) {
-	br := harness.Start(b, harness.Options{})
+	br := harness.Start(b, harness.Options{Tune: noRateLimit}) // a fast sync path outruns the default limit
 	ctx := context.Background()
 	sim := br.Sims[0]
 	native, err := sim.VMID(ctx, "DC0_H0_VM0")
