@@ -19,6 +19,7 @@ func BenchmarkSyncPollInterval(b *testing.B) {
 	for _, iv := range []time.Duration{time.Second, 100 * time.Millisecond, 20 * time.Millisecond, 5 * time.Millisecond, time.Millisecond} {
 		b.Run(iv.String(), func(b *testing.B) {
 			br := harness.Start(b, harness.Options{Tune: func(c *config.Config) {
+				noRateLimit(c) // a fast sync path outruns the default limit
 				c.Tasks.PollInterval = config.Duration(iv)
 			}})
 			vmid := listVMID(b, br, "DC0_H0_VM0")
