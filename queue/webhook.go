@@ -25,8 +25,9 @@ import (
 // replica renders the dialect's body and enqueues a delivery task on the "webhooks" queue; its
 // fixed id ("webhook:<job id>") keeps it to one delivery however many replicas notice. The
 // delivery worker POSTs it, and asynq retries a failed POST with backoff. Completions are
-// noticed on the completion channel every worker publishes to, at once, and by a periodic sweep
-// of the pending hooks, for completions no replica heard (pub/sub delivers at most once).
+// noticed on the completion channel every worker publishes to, at once, for the jobs a replica
+// knows to have a hook (webhook_hooked.go), and by a periodic sweep of the pending hooks, for
+// completions no replica heard (pub/sub delivers at most once).
 //
 // Deliveries have their own queue, consumed by every broker process, rather than the "default"
 // task queue: a broker that runs no worker (all its providers served by agents) still delivers.
@@ -83,6 +84,7 @@ type Webhooks struct {
 	cfg    WebhookConfig
 
 	stop   func() // ends the dispatch loops
+	hooked *hooked
 	wg     sync.WaitGroup
 	checks sync.WaitGroup // dispatches started by Register
 }
@@ -113,7 +115,7 @@ func NewWebhooks(rdb redis.UniversalClient, render RenderFunc, cfg WebhookConfig
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	w := &Webhooks{rdb: rdb, client: asynq.NewClientFromRedisClient(rdb), render: render, cfg: cfg}
+	w := &Webhooks{rdb: rdb, client: asynq.NewClientFromRedisClient(rdb), render: render, cfg: cfg, hooked: newHooked()}
 	w.http = &http.Client{
 		Timeout: cfg.Timeout,
 		// A receiver on the allow-list must not be able to send the POST somewhere else.
@@ -146,6 +148,11 @@ func (w *Webhooks) Register(ctx context.Context, jobID, hookURL string) error {
 	if err != nil {
 		return rediserr.Wrap("register webhook", err)
 	}
+	w.hooked.add(jobID, expire)
+	if err := w.rdb.Publish(ctx, keys.HookAdded, jobID).Err(); err != nil {
+		// Recorded all the same: replicas that missed the announcement deliver at a sweep.
+		w.cfg.Logger.Warn("webhook registered but not announced; other replicas deliver it at a sweep", "job", jobID, "err", err)
+	}
 	// The job may have finished before its hook was recorded, its completion message already
 	// gone: look once now rather than leave it to the next sweep.
 	w.checks.Go(func() {
@@ -158,6 +165,7 @@ func (w *Webhooks) Register(ctx context.Context, jobID, hookURL string) error {
 
 // Forget drops a pending hook (its job was not submitted after all, or it was dispatched).
 func (w *Webhooks) Forget(ctx context.Context, jobID string) error {
+	w.hooked.drop(jobID)
 	// The hook first: an index entry left by a failure in between is dropped by the next sweep.
 	err := w.rdb.Del(ctx, keys.Hook(jobID)).Err()
 	if err == nil {
@@ -173,16 +181,21 @@ func (w *Webhooks) Start() error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w.stop = cancel
-	ps := w.rdb.Subscribe(ctx, keys.TaskDone)
-	done := ps.Channel() // closed once ps is
+	ps := w.rdb.Subscribe(ctx, keys.TaskDone, keys.HookAdded)
+	msgs := ps.Channel() // closed once ps is
 	w.wg.Add(2)
 	go func() {
 		defer w.wg.Done()
-		for msg := range done {
+		for msg := range msgs {
 			if ctx.Err() != nil {
 				return
 			}
-			w.dispatch(ctx, msg.Payload)
+			switch {
+			case msg.Channel == keys.HookAdded:
+				w.hooked.add(msg.Payload, time.Now().Add(w.cfg.Retention))
+			case w.hooked.has(msg.Payload):
+				w.dispatch(ctx, msg.Payload)
+			}
 		}
 	}()
 	go func() {
@@ -215,19 +228,22 @@ func (w *Webhooks) Stop() {
 
 // sweep dispatches every pending hook whose job may have finished unheard, and drops expired ones.
 func (w *Webhooks) sweep(ctx context.Context) {
+	w.hooked.prune(time.Now())
 	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
 	w.rdb.ZRemRangeByScore(ctx, keys.Webhooks, "-inf", "("+now)
-	ids, err := w.rdb.ZRangeByScore(ctx, keys.Webhooks, &redis.ZRangeBy{Min: now, Max: "+inf", Count: 1000}).Result()
+	ids, err := w.rdb.ZRangeByScoreWithScores(ctx, keys.Webhooks, &redis.ZRangeBy{Min: now, Max: "+inf", Count: 1000}).Result()
 	if err != nil {
 		if ctx.Err() == nil {
 			w.cfg.Logger.Warn("webhook sweep failed", "err", err)
 		}
 		return
 	}
-	for _, id := range ids {
+	for _, z := range ids {
 		if ctx.Err() != nil {
 			return
 		}
+		id, _ := z.Member.(string)
+		w.hooked.add(id, time.UnixMilli(int64(z.Score)))
 		w.dispatch(ctx, id)
 	}
 }
@@ -235,8 +251,9 @@ func (w *Webhooks) sweep(ctx context.Context) {
 // dispatch enqueues the delivery of a finished job that has a hook; anything else is a no-op.
 func (w *Webhooks) dispatch(ctx context.Context, jobID string) {
 	hookURL, err := w.rdb.Get(ctx, keys.Hook(jobID)).Result()
-	if errors.Is(err, redis.Nil) {
-		w.rdb.ZRem(ctx, keys.Webhooks, jobID) // expired with its TTL
+	if errors.Is(err, redis.Nil) { // expired with its TTL, or another replica dispatched it
+		w.hooked.drop(jobID)
+		w.rdb.ZRem(ctx, keys.Webhooks, jobID)
 		return
 	}
 	if err != nil {

@@ -45,6 +45,9 @@ const (
 	// JobsAdded is the pub/sub channel that carries the job index key (Jobs) a task was just
 	// added to, so processes that remember the target has no job forget it.
 	JobsAdded = "cb:jobs-added"
+	// HookAdded is the pub/sub channel that carries the id of a job a webhook was just
+	// registered for, so every replica's dispatcher knows which task ends to look at.
+	HookAdded = "cb:hook-added"
 	// Unqueued is the sorted set of the newest tasks that finished without an asynq entry
 	// (inline runs, RunNow), scored by finish time (ms), for the recent-tasks list.
 	Unqueued = "cb:unqueued"
