@@ -18,6 +18,7 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/queue"
+	"cloudbroker/queue/internal/keys"
 	"cloudbroker/test/redistest"
 )
 
@@ -62,7 +63,8 @@ func isDequeue(cmd redis.Cmder) bool {
 	if len(args) < 7 || !strings.HasPrefix(strings.ToLower(cmd.Name()), "eval") {
 		return false
 	}
-	return fmt.Sprint(args[3]) == "asynq:{default}:pending" && fmt.Sprint(args[5]) == "asynq:{default}:active"
+	return fmt.Sprint(args[3]) == keys.AsynqState(queue.DefaultQueue, "pending") &&
+		fmt.Sprint(args[5]) == keys.AsynqState(queue.DefaultQueue, "active")
 }
 
 func (s *slowDequeues) seen() (most, started int) {

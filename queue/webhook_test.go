@@ -17,6 +17,7 @@ import (
 
 	"cloudbroker/broker"
 	"cloudbroker/queue"
+	"cloudbroker/queue/internal/keys"
 	"cloudbroker/test/wait"
 )
 
@@ -119,7 +120,7 @@ func (*hookReads) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proc
 }
 func (h *hookReads) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		if args := cmd.Args(); strings.EqualFold(cmd.Name(), "get") && len(args) > 1 && strings.HasPrefix(fmt.Sprint(args[1]), "cb:webhook:") {
+		if args := cmd.Args(); strings.EqualFold(cmd.Name(), "get") && len(args) > 1 && strings.HasPrefix(fmt.Sprint(args[1]), keys.Hook("")) {
 			h.n.Add(1)
 		}
 		return next(ctx, cmd)
@@ -152,12 +153,12 @@ func TestWebhookDispatchReadsOnlyHookedJobs(t *testing.T) {
 	t.Cleanup(dispatcher.Stop)
 	ctx := context.Background()
 	wait.For(t, 5*time.Second, "the dispatcher's subscription", func() bool {
-		return r.rdb.PubSubNumSub(ctx, "cb:hook-added").Val()["cb:hook-added"] == 1
+		return r.rdb.PubSubNumSub(ctx, keys.HookAdded).Val()[keys.HookAdded] == 1
 	})
 
 	const others = 200
 	for i := range others { // the ends of tasks without hooks, anywhere in the system
-		r.rdb.Publish(ctx, "cb:task-done", fmt.Sprintf("%032x", i))
+		r.rdb.Publish(ctx, keys.TaskDone, fmt.Sprintf("%032x", i))
 	}
 	task, err := r.q.Submit(ctx, broker.TaskSpec{Type: broker.TypeVMList, Provider: "p"})
 	if err != nil {
