@@ -46,6 +46,8 @@ const hubLinger = time.Minute
 
 func newHub(rdb redis.UniversalClient, log *slog.Logger) *hub {
 	h := &hub{ps: rdb.Subscribe(context.Background()), log: log, waiters: map[string]map[chan struct{}]struct{}{}, lingerFor: hubLinger}
+	h.linger = time.AfterFunc(hubLinger, h.stopListening)
+	h.linger.Stop() // armed when the last waiter leaves
 	go h.run()
 	return h
 }
@@ -114,9 +116,6 @@ func (h *hub) register(id string) (<-chan struct{}, func()) {
 		h.waiters[id] = map[chan struct{}]struct{}{}
 	}
 	h.waiters[id][ch] = struct{}{}
-	if h.linger == nil {
-		h.linger = time.AfterFunc(h.lingerFor, h.stopListening)
-	}
 	h.linger.Stop()
 	started := !h.listening
 	h.listening = true
@@ -192,10 +191,6 @@ func (h *hub) onBell(channel string, ring func(payload string)) error {
 }
 
 func (h *hub) close() {
-	h.mu.Lock()
-	if h.linger != nil {
-		h.linger.Stop()
-	}
-	h.mu.Unlock()
+	h.linger.Stop()
 	h.ps.Close()
 }

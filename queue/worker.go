@@ -130,11 +130,12 @@ func NewWorker(rdb redis.UniversalClient, exec Executor, cfg WorkerConfig) *Work
 	// Retried and scheduled tasks move to their queue at its own pace: a provider-busy retry
 	// comes back within 50-150ms on the task servers, while the watch server, polled every
 	// 500ms, need not sweep its sets faster than that (an idle worker's Redis load).
-	sweep := max(cfg.PollInterval, 100*time.Millisecond)
+	// The first server sweeps for all (janitor 0: asynq's default).
+	sweep, janitor := max(cfg.PollInterval, 100*time.Millisecond), time.Duration(0)
 	for i := range cfg.DequeueLoops {
 		w.srvs = append(w.srvs, newServer(srvClient, cfg, queues, share(cfg.Concurrency, cfg.DequeueLoops, i),
-			cfg.PollInterval*time.Duration(cfg.DequeueLoops), sweep))
-		sweep = 0 // the first server sweeps for all
+			cfg.PollInterval*time.Duration(cfg.DequeueLoops), sweep, janitor))
+		sweep, janitor = sweepsElsewhere, sweepsElsewhere
 	}
 	// Inventory watches run for minutes each: they get their own server and slots, on their
 	// own queues, so they never hold a slot an ordinary task needs. Watches start rarely, so
@@ -144,7 +145,7 @@ func NewWorker(rdb redis.UniversalClient, exec Executor, cfg WorkerConfig) *Work
 		watchQueues[WatchQueue(q)] = 1
 	}
 	watchPoll := max(cfg.PollInterval, 500*time.Millisecond)
-	w.watchSrv = newServer(rdb, cfg, watchQueues, cfg.WatchConcurrency, watchPoll, watchPoll)
+	w.watchSrv = newServer(rdb, cfg, watchQueues, cfg.WatchConcurrency, watchPoll, watchPoll, 0)
 	return w
 }
 
@@ -162,14 +163,10 @@ func share(concurrency, loops, i int) int {
 // finished tasks. So only their dequeue polling adds up, at DequeueLoops × PollInterval each.
 const sweepsElsewhere = time.Hour
 
-// newServer is an asynq server on queues that looks for tasks every poll and moves retried and
-// scheduled tasks to their queue every sweep (deleting expired finished ones at asynq's pace),
-// or, with sweep 0, leaves both to another server on the same queues.
-func newServer(rdb redis.UniversalClient, cfg WorkerConfig, queues map[string]int, concurrency int, poll, sweep time.Duration) *asynq.Server {
-	janitor := time.Duration(0) // asynq's default
-	if sweep == 0 {
-		sweep, janitor = sweepsElsewhere, sweepsElsewhere
-	}
+// newServer is an asynq server on queues that looks for tasks every poll, moves retried and
+// scheduled tasks to their queue every sweep, and deletes expired finished ones every janitor
+// (0: asynq's default).
+func newServer(rdb redis.UniversalClient, cfg WorkerConfig, queues map[string]int, concurrency int, poll, sweep, janitor time.Duration) *asynq.Server {
 	return asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:              concurrency,
 		Queues:                   queues,
