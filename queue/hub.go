@@ -56,9 +56,10 @@ func newHub(rdb redis.UniversalClient, log *slog.Logger) *hub {
 const hubHealthCheck = 30 * time.Second
 
 func (h *hub) run() {
-	// The channel reconnects by itself after a Redis outage; Wait's fallback poll covers the
-	// gap, and an offer nobody took goes to the queue (bell.go). So a silent connection is
-	// checked rarely: an idle process's Redis load stays what its polling costs.
+	// The channel reconnects by itself after a Redis outage, and its resubscription's
+	// confirmation wakes every waiter; an offer nobody took goes to the queue (bell.go). So a
+	// silent connection is checked rarely: an idle process's Redis load stays what its polling
+	// costs.
 	for m := range h.ps.ChannelWithSubscriptions(redis.WithChannelHealthCheckInterval(hubHealthCheck)) {
 		switch m := m.(type) {
 		case *redis.Subscription:
