@@ -81,9 +81,11 @@ return redis.call('HGET', KEYS[1], 'spec')
 `)
 
 // ServeBells has w take the tasks offered to clientid (q's subscription hears the bell) and
-// run them inline. Call it once w consumes clientid's queue.
+// run them inline. Call it once w consumes clientid's queue; the queue is registered with
+// asynq now, as ServeInline does for a broker's worker.
 func (w *Worker) ServeBells(q *Queue, clientid string) error {
 	qname := QueueFor(clientid)
+	q.registerRunQueues(qname)
 	return q.hub.onBell(keys.Bell(clientid), func(id string) {
 		if !broker.IsUUID(id) {
 			return

@@ -41,6 +41,12 @@ func TestBellRunsOfferedTask(t *testing.T) {
 	if n := red.Client(t).Exists(ctx, "asynq:{"+queue.QueueFor("agent1")+"}:t:"+sub.ID).Val(); n != 0 {
 		t.Errorf("a task the agent took also went to asynq")
 	}
+	// Nothing was enqueued on the agent's queue, yet asynq's inspector (the queue UI, the
+	// queue-depth metric) knows it: serving bells registered it.
+	depths, err := agentQ.Depths(ctx)
+	if _, ok := depths[queue.QueueFor("agent1")]; err != nil || !ok {
+		t.Errorf("the agent's queue is missing from asynq's queues: %v %v", depths, err)
+	}
 }
 
 // An offer nobody takes goes to the queue: at once when no agent listens, after the offer's

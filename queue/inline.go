@@ -34,17 +34,23 @@ const inlineLease = 30 * time.Second
 var errWorkerStopping = errors.New("worker stopping")
 
 // ServeInline makes q start waited-for tasks (broker.Waited) on w when w serves them. Call it
-// before q serves requests. w's queues are registered with asynq now (and again after a data
-// loss: Reregister), as an enqueue would have: tasks run inline never enqueue, and a queue
-// asynq does not know is missing from its inspector (the queue-depth metric).
+// before q serves requests. w's queues are registered with asynq now (registerRunQueues).
 func (q *Queue) ServeInline(w *Worker) {
 	q.inline = w
-	names := make([]any, 0, len(w.queues))
-	for _, n := range w.queues {
+	q.registerRunQueues(w.queues...)
+}
+
+// registerRunQueues adds the queues whose tasks this process runs inline to asynq's set of
+// queues (and again after a data loss: Reregister), as an enqueue would have: tasks run inline
+// never enqueue, and a queue asynq does not know is missing from its inspector (the queue UI
+// and the queue-depth metric).
+func (q *Queue) registerRunQueues(names ...string) {
+	members := make([]any, 0, len(names))
+	for _, n := range names {
 		q.register(n)
-		names = append(names, n)
+		members = append(members, n)
 	}
-	if err := q.rdb.SAdd(context.Background(), keys.AsynqAllQueues, names...).Err(); err != nil {
+	if err := q.rdb.SAdd(context.Background(), keys.AsynqAllQueues, members...).Err(); err != nil {
 		q.cfg.Logger.Warn("could not register the worker's queues; the first queued task registers them", "err", err)
 	}
 }
